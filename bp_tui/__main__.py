@@ -1,0 +1,3 @@
+from bp_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""The book's layers: forward stores what backward needs; backward takes dout and returns dx."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bp_tui.nn.functions import LOG_EPSILON, as_labels, cross_entropy_error, sigmoid, softmax
+
+
+class MulLayer:
+    """out = x * y."""
+
+    def __init__(self) -> None:
+        self.x = None
+        self.y = None
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        # Each input's gradient is dout times the *other* input.
+        return dout * self.y, dout * self.x
+
+
+class AddLayer:
+    """out = x + y."""
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, dout):
+        return dout * 1, dout * 1
+
+
+class Relu:
+    def __init__(self) -> None:
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        # np.where makes a new array: the caller's dout is left as it was (the seed zeroed it in place).
+        return np.where(self.mask, 0, dout).astype(dout.dtype, copy=False)
+
+
+class Sigmoid:
+    def __init__(self) -> None:
+        self.out: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (1.0 - self.out) * self.out
+
+
+class Affine:
+    """out = x . W + b, for input of any rank (flattened to (N, -1) like the book's common layers)."""
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self.W = W
+        self.b = b
+        self.x: np.ndarray | None = None
+        self.original_x_shape: tuple[int, ...] | None = None
+        self.dW: np.ndarray | None = None
+        self.db: np.ndarray | None = None
+        # The first layer's dx feeds nothing; skipping it saves a (N, 784) product per step.
+        self.needs_dx = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.original_x_shape = x.shape
+        self.x = x.reshape(x.shape[0], -1)
+        return np.dot(self.x, self.W) + self.b
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        if not self.needs_dx:
+            return None
+        return np.dot(dout, self.W.T).reshape(self.original_x_shape)
+
+
+class SoftmaxWithLoss:
+    """Softmax then cross-entropy; t may be one-hot rows or integer labels."""
+
+    def __init__(self, epsilon: float = LOG_EPSILON) -> None:
+        self.epsilon = epsilon
+        self.loss = None
+        self.y: np.ndarray | None = None
+        self.t: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, t: np.ndarray):
+        self.t = t
+        self.y = softmax(x)
+        self.loss = cross_entropy_error(self.y, t, self.epsilon)
+        return self.loss
+
+    def backward(self, dout=1) -> np.ndarray:
+        y = self.y if self.y.ndim == 2 else self.y.reshape(1, -1)
+        batch_size = y.shape[0]
+        dx = y.copy()
+        dx[np.arange(batch_size), as_labels(self.t).reshape(-1)] -= 1
+        return dx * (dout / batch_size)
