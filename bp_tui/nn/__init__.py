@@ -2,12 +2,27 @@
 
 from bp_tui.nn.functions import cross_entropy_error, sigmoid, softmax
 from bp_tui.nn.gradcheck import GradCheckReport, gradient_check, numerical_gradient_net
-from bp_tui.nn.layers import Affine, AddLayer, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.net import TwoLayerNet
 from bp_tui.nn.optimizers import SGD, AdaGrad, Adam, Momentum, make_optimizer
 
 __all__ = [
-    "AdaGrad", "Adam", "AddLayer", "Affine", "GradCheckReport", "Momentum", "MulLayer", "Relu",
-    "SGD", "Sigmoid", "SoftmaxWithLoss", "TwoLayerNet", "cross_entropy_error", "gradient_check",
-    "make_optimizer", "numerical_gradient_net", "sigmoid", "softmax",
+    "AdaGrad",
+    "Adam",
+    "AddLayer",
+    "Affine",
+    "GradCheckReport",
+    "Momentum",
+    "MulLayer",
+    "Relu",
+    "SGD",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "TwoLayerNet",
+    "cross_entropy_error",
+    "gradient_check",
+    "make_optimizer",
+    "numerical_gradient_net",
+    "sigmoid",
+    "softmax",
 ]

@@ -76,7 +76,11 @@ def numerical_gradient_net(
         chunk = max(1, _CHUNK_ELEMENTS // (n * max(hidden, out.shape[1])))
         for start in range(0, size, chunk):
             cols = cols_all[start : start + chunk]
-            scale = np.ones((len(cols), n)) if source is None else source[:, rows_all[start : start + chunk]].T
+            scale = (
+                np.ones((len(cols), n))
+                if source is None
+                else source[:, rows_all[start : start + chunk]].T
+            )
             grad[start : start + chunk] = _central(
                 losses(cols, h * scale), losses(cols, -h * scale), h
             )
@@ -155,8 +159,13 @@ def gradient_check(
     """Backprop vs. numerical gradient for a copy of params (float64), in book or exact mode."""
     start = time.perf_counter()
     d, hidden = params["W1"].shape
-    net = TwoLayerNet(d, hidden, params["W2"].shape[1], activation=activation,
-                      epsilon=0.0 if exact else LOG_EPSILON)
+    net = TwoLayerNet(
+        d,
+        hidden,
+        params["W2"].shape[1],
+        activation=activation,
+        epsilon=0.0 if exact else LOG_EPSILON,
+    )
     for key in PARAM_NAMES:
         net.params[key][...] = params[key]
     numerical = net.numerical_gradient(x, t)

@@ -81,7 +81,9 @@ class TwoLayerNet:
 
         return numerical_gradient_net(self, x, t)
 
-    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    def loss_and_gradient(
+        self, x: np.ndarray, t: np.ndarray
+    ) -> tuple[float, dict[str, np.ndarray]]:
         """One forward and one backward pass: the loss and the gradient of every parameter."""
         loss = self.loss(x, t)
         dout = self.lastLayer.backward(1)

@@ -1,0 +1,161 @@
+"""What the engine reports (events) and what it accepts (commands).
+
+Plain picklable dataclasses, so the same loop can talk to a thread (queue.Queue) or to another
+process (multiprocessing.Queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from bp_tui.engine.config import HyperParams
+
+
+class RunState(str, Enum):
+    READY = "ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+
+
+# ---- events -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Losses of the iterations since the previous Progress, and the run's clock."""
+
+    iteration: int  # iterations done
+    total: int
+    epoch: float
+    total_epochs: float
+    losses: np.ndarray
+    iters_per_second: float
+    train_seconds: float
+    elapsed: float
+
+
+@dataclass
+class Evaluated:
+    iteration: int
+    epoch: float
+    train_acc: float
+    test_acc: float
+
+
+@dataclass
+class StateChanged:
+    state: RunState
+    hp: HyperParams
+    pending: dict[str, Any] = field(default_factory=dict)  # values that wait for the next reset
+    message: str = ""
+
+
+@dataclass
+class ParamsChanged:
+    """Live values took effect at `iteration`; pending ones wait for reset."""
+
+    iteration: int
+    hp: HyperParams
+    pending: dict[str, Any]
+    changes: dict[str, Any]
+
+
+@dataclass
+class RunReset:
+    hp: HyperParams
+    shape: tuple[int, int, int]
+
+
+@dataclass
+class Finished:
+    summary: dict
+
+
+@dataclass
+class Diverged:
+    iteration: int
+    lr: float
+    message: str
+
+
+@dataclass
+class Failed:
+    message: str
+
+
+@dataclass
+class GradChecked:
+    report: Any  # bp_tui.nn.gradcheck.GradCheckReport
+
+
+@dataclass
+class Saved:
+    path: str
+
+
+@dataclass
+class Loaded:
+    path: str
+    iteration: int
+
+
+@dataclass
+class Notice:
+    """A problem with a command that changed nothing (bad value, unreadable checkpoint...)."""
+
+    message: str
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    pass
+
+
+@dataclass
+class Pause:
+    pass
+
+
+@dataclass
+class Step:
+    count: int = 1
+
+
+@dataclass
+class Stop:
+    pass
+
+
+@dataclass
+class Reset:
+    pass
+
+
+@dataclass
+class SetParams:
+    changes: dict[str, Any]
+
+
+@dataclass
+class CheckGradient:
+    exact: bool = False
+
+
+@dataclass
+class Save:
+    path: str | None = None
+
+
+@dataclass
+class Load:
+    path: str | None = None  # None = the latest checkpoint

@@ -1,0 +1,244 @@
+"""The engine loop: drives a Trainer under commands and reports events.
+
+Commands arrive on a queue (queue.Queue from a thread, multiprocessing.Queue from another
+process) and are read between iterations, so every change takes effect at an iteration boundary.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from bp_tui.engine import checkpoint
+from bp_tui.engine import events as ev
+from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.events import RunState
+from bp_tui.engine.trainer import DivergedError, Trainer
+from bp_tui.errors import BpTuiError
+from bp_tui.nn.gradcheck import gradient_check
+
+GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
+COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
+
+
+class Engine:
+    def __init__(
+        self,
+        trainer: Trainer,
+        emit: Callable[[object], None],
+        commands: queue.Queue | None = None,
+        *,
+        dataset: str = "",
+        progress_interval: float = 0.1,
+        exit_when_done: bool = False,
+    ) -> None:
+        self.trainer = trainer
+        self.emit = emit
+        self.commands = commands if commands is not None else queue.Queue()
+        self.dataset = dataset
+        self.progress_interval = progress_interval
+        self.exit_when_done = exit_when_done
+        self.state = RunState.READY
+        self.pending: dict = {}
+        self.steps_left = 0
+        self._unsent_from = 0  # index of the first loss not yet reported
+        self._last_progress = 0.0
+        self._started = time.perf_counter()
+
+    # ---- the loop -------------------------------------------------------------------------------
+
+    def run(self, start: bool = True) -> dict:
+        """Run until Stop (or the run's end with exit_when_done); returns the summary."""
+        self._set_state(RunState.RUNNING if start else RunState.READY)
+        try:
+            while self._handle_commands():
+                if self.state is RunState.RUNNING or self.steps_left:
+                    self._burst()
+                if self.exit_when_done and self.state in (RunState.FINISHED, RunState.DIVERGED):
+                    break
+        except Exception as error:  # noqa: BLE001 - the UI must hear of any failure, never hang
+            self.state = RunState.FAILED
+            self.emit(ev.Failed(f"{type(error).__name__}: {error}"))
+        return self.trainer.summary(self.dataset)
+
+    def _handle_commands(self) -> bool:
+        """Apply queued commands; wait for one when there is nothing to train. False on Stop."""
+        idle = self.state is not RunState.RUNNING and not self.steps_left
+        while True:
+            try:
+                command = self.commands.get(timeout=0.25) if idle else self.commands.get_nowait()
+            except queue.Empty:
+                if idle:
+                    continue
+                return True
+            if isinstance(command, ev.Stop):
+                self._report_progress()
+                return False
+            self._apply(command)
+            idle = False  # after one command, take the rest without waiting
+
+    def _burst(self) -> None:
+        """Train until the next command poll, a single step's end, the run's end or divergence."""
+        trainer = self.trainer
+        deadline = time.perf_counter() + COMMAND_POLL_SECONDS
+        while True:
+            try:
+                trainer.step()
+            except DivergedError as error:
+                self._report_progress()
+                self._set_state(RunState.DIVERGED, str(error))
+                self.emit(ev.Diverged(error.iteration, error.lr, str(error)))
+                return
+            if trainer.evaluation_due():
+                self._report_progress()
+                e = trainer.evaluate()
+                self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+            if trainer.done:
+                self._finish()
+                return
+            if self.steps_left:
+                self.steps_left -= 1
+                if not self.steps_left:
+                    self._report_progress()
+                    return
+            now = time.perf_counter()
+            if now - self._last_progress >= self.progress_interval:
+                self._report_progress()
+            if now >= deadline:
+                return
+
+    def _finish(self) -> None:
+        self.steps_left = 0
+        self._report_progress()
+        self._set_state(RunState.FINISHED)
+        self.emit(ev.Finished(self.trainer.summary(self.dataset)))
+
+    # ---- reporting ------------------------------------------------------------------------------
+
+    def _report_progress(self) -> None:
+        t = self.trainer
+        now = time.perf_counter()
+        self._last_progress = now
+        losses = t.losses[self._unsent_from :]
+        self._unsent_from = len(t.losses)
+        self.emit(
+            ev.Progress(
+                iteration=t.iteration,
+                total=t.hp.iters,
+                epoch=t.epoch,
+                total_epochs=t.total_epochs,
+                losses=np.asarray(losses, dtype=np.float64),
+                iters_per_second=t.iteration / t.train_seconds if t.train_seconds else 0.0,
+                train_seconds=t.train_seconds,
+                elapsed=now - self._started,
+            )
+        )
+
+    def _set_state(self, state: RunState, message: str = "") -> None:
+        self.state = state
+        self.emit(ev.StateChanged(state, self.trainer.hp, dict(self.pending), message))
+
+    # ---- commands -------------------------------------------------------------------------------
+
+    def _apply(self, command) -> None:
+        handler = getattr(self, f"_on_{type(command).__name__.lower()}", None)
+        if handler is None:
+            self.emit(ev.Notice(f"unknown command {type(command).__name__}"))
+            return
+        try:
+            handler(command)
+        except BpTuiError as error:
+            self.emit(ev.Notice(str(error)))
+
+    def _on_run(self, _: ev.Run) -> None:
+        if self.state is RunState.DIVERGED:
+            raise BpTuiError("the run diverged: lower the learning rate, then reset (r)")
+        if self.trainer.done:
+            raise BpTuiError("the run is finished: raise the iterations or reset (r)")
+        if self.state is not RunState.RUNNING:
+            self._set_state(RunState.RUNNING)
+
+    def _on_pause(self, _: ev.Pause) -> None:
+        self.steps_left = 0
+        if self.state is RunState.RUNNING:
+            self._report_progress()
+            self._set_state(RunState.PAUSED)
+
+    def _on_step(self, command: ev.Step) -> None:
+        if self.state in (RunState.DIVERGED, RunState.FINISHED):
+            return self._on_run(ev.Run())  # explains why no step is possible
+        if self.state is not RunState.PAUSED:
+            self._set_state(RunState.PAUSED)
+        self.steps_left = max(1, int(command.count))
+
+    def _on_reset(self, _: ev.Reset) -> None:
+        hp = self.trainer.hp.replace(**self.pending)
+        self.pending = {}
+        self.steps_left = 0
+        self.trainer.reset(hp)
+        self._unsent_from = 0
+        self._started = time.perf_counter()
+        self.emit(ev.RunReset(hp, self.trainer.net.shape))
+        self._set_state(RunState.READY)
+
+    def _on_setparams(self, command: ev.SetParams) -> None:
+        changes = dict(command.changes)
+        current = self.trainer.hp
+        # Validate the whole record first: a bad value changes nothing.
+        current.replace(**{**self.pending, **changes})
+        live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
+        waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
+        self.pending.update(waiting)
+        self.pending = {k: v for k, v in self.pending.items() if getattr(current, k) != v}
+        if live:
+            self.trainer.apply_live(live)
+        self.emit(
+            ev.ParamsChanged(self.trainer.iteration, self.trainer.hp, dict(self.pending), live)
+        )
+        if self.state is RunState.FINISHED and not self.trainer.done:
+            self._set_state(RunState.PAUSED)
+
+    def _on_checkgradient(self, command: ev.CheckGradient) -> None:
+        t = self.trainer
+        report = gradient_check(
+            t.net.params,
+            t.x_train[:GRADCHECK_SAMPLES],
+            t.t_train[:GRADCHECK_SAMPLES],
+            activation=t.hp.activation,
+            exact=command.exact,
+            iteration=t.iteration,
+        )
+        self.emit(ev.GradChecked(report))
+
+    def _on_save(self, command: ev.Save) -> None:
+        try:
+            path = checkpoint.save(self.trainer, self.dataset, command.path)
+        except OSError as error:
+            raise BpTuiError(f"could not save the checkpoint: {error}") from None
+        self.emit(ev.Saved(str(path)))
+
+    def _on_load(self, command: ev.Load) -> None:
+        path = command.path or checkpoint.latest_path()
+        loaded = checkpoint.load(path)
+        if loaded["meta"].get("dataset") not in ("", self.dataset):
+            raise BpTuiError(
+                f"{path} was trained on {loaded['meta']['dataset']}, not {self.dataset}: "
+                f"start bp-tui with --dataset {loaded['meta']['dataset']}"
+            )
+        checkpoint.restore(self.trainer, loaded)
+        self.pending = {}
+        self.steps_left = 0
+        self._unsent_from = 0
+        self.emit(ev.RunReset(self.trainer.hp, self.trainer.net.shape))
+        self.emit(ev.Loaded(str(path), self.trainer.iteration))
+        self._report_progress()
+        for e in self.trainer.evaluations:
+            self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+        self._set_state(RunState.FINISHED if self.trainer.done else RunState.PAUSED)
+
+
+def new_engine(hp: HyperParams, data, emit, **kwargs) -> Engine:
+    return Engine(Trainer(hp, data), emit, dataset=data.name, **kwargs)

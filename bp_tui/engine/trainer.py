@@ -1,0 +1,157 @@
+"""One training run, step by step: mini-batch SGD on TwoLayerNet, no threads and no UI."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bp_tui.engine.config import HyperParams
+from bp_tui.nn.net import TwoLayerNet
+from bp_tui.nn.optimizers import make_optimizer
+
+INIT_STD = 0.01  # the book's weight_init_std
+OUTPUT_SIZE = 10
+
+
+class DivergedError(ArithmeticError):
+    def __init__(self, iteration: int, lr: float, loss: float) -> None:
+        self.iteration, self.lr, self.loss = iteration, lr, loss
+        super().__init__(
+            f"training diverged: the loss became {loss} at iteration {iteration:,} with learning "
+            f"rate {lr:g}; lower the learning rate and reset"
+        )
+
+
+@dataclass
+class Evaluation:
+    iteration: int
+    epoch: float
+    train_acc: float
+    test_acc: float
+
+
+class Trainer:
+    """Holds the net, the optimiser, the random stream and the history of one run."""
+
+    def __init__(self, hp: HyperParams, data) -> None:
+        self.data = data
+        # float32 halves memory traffic and doubles BLAS speed; accuracy is unchanged at this size.
+        self.x_train = np.ascontiguousarray(data.x_train, dtype=np.float32)
+        self.x_test = np.ascontiguousarray(data.x_test, dtype=np.float32)
+        self.t_train = np.asarray(data.t_train, dtype=np.intp)
+        self.t_test = np.asarray(data.t_test, dtype=np.intp)
+        self.reset(hp)
+
+    @property
+    def train_size(self) -> int:
+        return self.x_train.shape[0]
+
+    def reset(self, hp: HyperParams | None = None) -> None:
+        """A fresh net and history; the same seed gives the same run, bit for bit."""
+        self.hp = hp or self.hp
+        self.rng = np.random.default_rng(self.hp.seed)
+        init = INIT_STD if self.hp.init == "std" else self.hp.init
+        self.net = TwoLayerNet(
+            self.x_train.shape[1], self.hp.hidden, OUTPUT_SIZE, init,
+            activation=self.hp.activation, rng=self.rng, dtype=np.float32,
+        )  # fmt: skip
+        self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
+        self.iteration = 0
+        self.samples_seen = 0
+        self.train_seconds = 0.0
+        self.losses: list[float] = []
+        self.evaluations: list[Evaluation] = []
+        self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
+
+    # ---- clock ----------------------------------------------------------------------------------
+
+    @property
+    def epoch_length(self) -> float:
+        """The book's iter_per_epoch: max(train_size / batch_size, 1)."""
+        return max(self.train_size / self.hp.batch_size, 1.0)
+
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / self.train_size
+
+    @property
+    def total_epochs(self) -> float:
+        done = self.epoch
+        return done + max(self.hp.iters - self.iteration, 0) / self.epoch_length
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.hp.iters
+
+    # ---- work -----------------------------------------------------------------------------------
+
+    def step(self) -> float:
+        """One mini-batch iteration (sampled with replacement, as the book does); returns its loss."""
+        start = time.perf_counter()
+        batch = self.hp.batch_size
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mask = self.rng.integers(0, self.train_size, size=batch)
+            loss, grads = self.net.loss_and_gradient(self.x_train[mask], self.t_train[mask])
+            self.optimizer.update(self.net.params, grads)
+        self.train_seconds += time.perf_counter() - start
+        loss = float(loss)
+        self.iteration += 1
+        self.samples_seen += min(batch, self.train_size)
+        self.losses.append(loss)
+        if not math.isfinite(loss):
+            raise DivergedError(self.iteration, self.optimizer.lr, loss)
+        return loss
+
+    def evaluation_due(self) -> bool:
+        """After this iteration: an epoch's end (or every eval_every iterations), and the run's end."""
+        if self.done:
+            return True
+        every = self.hp.eval_every
+        if every is None:
+            before = self.samples_seen - min(self.hp.batch_size, self.train_size)
+            return self.samples_seen // self.train_size > before // self.train_size
+        return every > 0 and self.iteration % every == 0
+
+    def evaluate(self) -> Evaluation:
+        """Accuracy on the whole train and test sets."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = Evaluation(
+                self.iteration,
+                self.epoch,
+                self.net.accuracy(self.x_train, self.t_train),
+                self.net.accuracy(self.x_test, self.t_test),
+            )
+        self.evaluations.append(result)
+        return result
+
+    def apply_live(self, changes: dict) -> None:
+        """Change values that take effect at the next iteration (see config.LIVE_FIELDS)."""
+        self.hp = self.hp.replace(**changes)
+        if "optimizer" in changes:
+            self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
+        self.optimizer.lr = self.hp.lr
+        if self.iteration > 0:
+            text = ", ".join(f"{k} {v}" for k, v in changes.items())
+            self.marks.append((self.iteration, text))
+
+    def summary(self, dataset: str) -> dict:
+        """The run's result, as `bp-tui train --json` prints it."""
+        last = self.evaluations[-1] if self.evaluations else None
+        final_loss = self.losses[-1] if self.losses else None
+        diverged = final_loss is not None and not math.isfinite(final_loss)
+        return {
+            "dataset": dataset,
+            "iterations": self.iteration,
+            "epochs": round(self.epoch, 4),
+            "final_loss": None if diverged else final_loss,
+            "train_acc": last.train_acc if last else None,
+            "test_acc": last.test_acc if last else None,
+            "train_seconds": round(self.train_seconds, 4),
+            "iters_per_second": round(self.iteration / self.train_seconds, 1)
+            if self.train_seconds
+            else 0.0,
+            "diverged": diverged,
+        }
