@@ -1,0 +1,157 @@
+"""Load a data set by name, choose the default one, and the book's ``load_mnist``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bp_tui.data.cache import (
+    DECODED,
+    Arrays,
+    check_arrays,
+    dataset_folder,
+    find_idx,
+    is_cached,
+    read_arrays,
+    sample_candidates,
+    sample_path,
+    write_arrays,
+)
+from bp_tui.data.idx import read_idx
+from bp_tui.data.sources import IDX_FILES, LABELS, check_name
+from bp_tui.errors import DataError
+
+
+@dataclass
+class Dataset:
+    """A loaded data set: x are float32 (N, 784) in [0, 1], t are uint8 digit labels."""
+
+    name: str
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    source: str
+
+    @property
+    def size_label(self) -> str:
+        """E.g. "sample 10,000/2,000": name, training and test counts."""
+        return f"{self.name} {len(self.x_train):,}/{len(self.x_test):,}"
+
+
+def missing_message(name: str, folder: Path, reason: str = "") -> str:
+    """The one-line error for a data set that is not cached, with the three ways out."""
+    because = f" and {reason}" if reason else ""
+    dataset = "" if name == "mnist" else f" --dataset {name}"
+    return (
+        f"{LABELS[name]} is not in the cache ({folder}){because}: "
+        f"run 'bp-tui data download{dataset}', or 'bp-tui data import DIR{dataset}' "
+        "with the four IDX files, or use '--dataset sample'"
+    )
+
+
+def load_arrays(name: str, data_dir: str | Path | None = None) -> tuple[Arrays, Path]:
+    """The four uint8 arrays of ``name`` and the file they came from.
+
+    Uses the decoded .npz when it is sound; otherwise parses the IDX files once and writes it.
+    """
+    check_name(name)
+    if name == "sample":
+        path = sample_path()
+        if path is None:
+            tried = ", ".join(str(p) for p in sample_candidates())
+            raise DataError(f"the shipped MNIST sample is missing (looked in {tried})")
+        arrays = read_arrays(path)
+        if arrays is None:
+            raise DataError(f"the shipped MNIST sample {path} is damaged: reinstall bp-tui")
+        return arrays, path
+    folder = dataset_folder(name, data_dir)
+    decoded = folder / DECODED
+    arrays = read_arrays(decoded)
+    if arrays is not None:
+        return arrays, decoded
+    files = {key: find_idx(folder, file) for key, file in IDX_FILES.items()}
+    if not all(files.values()):
+        raise DataError(missing_message(name, folder))
+    arrays = {key: read_idx(path) for key, path in files.items()}
+    check_arrays(arrays, folder)
+    try:
+        write_arrays(decoded, arrays)
+    except OSError:
+        pass  # A read-only cache still works, it just parses the IDX files every time.
+    return arrays, decoded
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 784) in [0, 1]."""
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
+    """Load ``name`` ("sample", "mnist" or "fashion-mnist") for training."""
+    arrays, source = load_arrays(name, data_dir)
+    return Dataset(
+        name=name,
+        x_train=to_float(arrays["x_train"]),
+        t_train=arrays["t_train"],
+        x_test=to_float(arrays["x_test"]),
+        t_test=arrays["t_test"],
+        source=str(source),
+    )
+
+
+def resolve_dataset(name: str | None, data_dir: str | Path | None = None) -> tuple[str, str]:
+    """The data set to use and a note saying why: MNIST when cached, else the shipped sample."""
+    if name is not None:
+        check_name(name)
+        return name, f"using {LABELS[name]} (--dataset {name})"
+    if is_cached("mnist", data_dir):
+        return "mnist", f"using MNIST from the cache ({dataset_folder('mnist', data_dir)})"
+    return "sample", (
+        "using the shipped sample (10,000 train / 2,000 test): MNIST is not cached; "
+        "'bp-tui data download' fetches it"
+    )
+
+
+def one_hot(labels: np.ndarray) -> np.ndarray:
+    """Digit labels (N,) -> (N, 10) one-hot rows, as the book's loader gives them."""
+    out = np.zeros((len(labels), 10), dtype=np.float32)
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
+
+
+def load_mnist(
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    *,
+    dataset: str = "mnist",
+    data_dir: str | Path | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The book's loader: ``((x_train, t_train), (x_test, t_test))``, downloading when missing."""
+    check_name(dataset)
+    if dataset != "sample" and not is_cached(dataset, data_dir):
+        from bp_tui.data.download import DownloadFailed, download_dataset
+
+        try:
+            download_dataset(dataset, data_dir)
+        except DataError as err:
+            why = f"{err.file}: {err.last_error}" if isinstance(err, DownloadFailed) else str(err)
+            folder = dataset_folder(dataset, data_dir)
+            reason = f"the download failed ({why})"
+            raise DataError(missing_message(dataset, folder, reason)) from None
+    arrays, _ = load_arrays(dataset, data_dir)
+
+    def images(x: np.ndarray) -> np.ndarray:
+        x = x.astype(np.float32) / np.float32(255.0) if normalize else x
+        return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, 28, 28)
+
+    def labels(t: np.ndarray) -> np.ndarray:
+        return one_hot(t) if one_hot_label else t
+
+    return (
+        (images(arrays["x_train"]), labels(arrays["t_train"])),
+        (images(arrays["x_test"]), labels(arrays["t_test"])),
+    )
