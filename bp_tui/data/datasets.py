@@ -103,10 +103,13 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
 
 
 def resolve_dataset(name: str | None, data_dir: str | Path | None = None) -> tuple[str, str]:
-    """The data set to use and a note saying why: MNIST when cached, else the shipped sample."""
+    """The data set to use and a note saying why: MNIST when cached, else the shipped sample.
+
+    The note is empty when the user named the data set.
+    """
     if name is not None:
         check_name(name)
-        return name, f"using {LABELS[name]} (--dataset {name})"
+        return name, ""  # the user chose: nothing to explain
     if is_cached("mnist", data_dir):
         return "mnist", f"using MNIST from the cache ({dataset_folder('mnist', data_dir)})"
     return "sample", (

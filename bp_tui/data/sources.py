@@ -58,4 +58,5 @@ RAW_SHA256 = {
 def check_name(name: str, allowed: tuple[str, ...] = DATASETS) -> None:
     """Reject a data set name that is not one of ``allowed``."""
     if name not in allowed:
-        raise DataError(f"unknown data set {name!r}: choose one of {', '.join(allowed)}")
+        what = "unknown data set" if name not in DATASETS else "not possible with data set"
+        raise DataError(f"{what} {name!r}: choose one of {', '.join(allowed)}")
