@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 import pytest
-from idx_fixtures import synthetic_arrays, write_idx_files
 
 import bp_tui.data.cache as cache
 import bp_tui.data.datasets as datasets
@@ -25,6 +24,7 @@ from bp_tui.data import (
 )
 from bp_tui.data.cache import DECODED
 from bp_tui.errors import DataError
+from tests.idx_fixtures import synthetic_arrays, write_idx_files
 
 # Class counts of the full MNIST splits (from the data README), for the stratification check.
 MNIST_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -4,11 +4,11 @@ import gzip
 
 import numpy as np
 import pytest
-from idx_fixtures import idx_bytes
 
 from bp_tui.data import read_idx
 from bp_tui.data.idx import check_images, check_labels, check_pair, gunzip_if_needed, parse_idx
 from bp_tui.errors import DataError
+from tests.idx_fixtures import idx_bytes
 
 IMAGES = np.arange(3 * 28 * 28, dtype=np.uint32).reshape(3, 28, 28).astype(np.uint8)
 LABELS = np.array([7, 0, 9], dtype=np.uint8)

@@ -98,6 +98,8 @@ def _describe(err: BaseException) -> str:
         return str(err.reason)
     if isinstance(err, TimeoutError):
         return "timed out"
+    if isinstance(err, http.client.IncompleteRead):
+        return f"truncated ({len(err.partial):,} bytes, {err.expected:,} more expected)"
     return str(err) or type(err).__name__
 
 
