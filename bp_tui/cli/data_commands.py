@@ -119,22 +119,18 @@ def run_info(args: argparse.Namespace) -> int:
     console = Console()
     console.print(f"cache folder: {info.data_dir} ({origin})", soft_wrap=True)
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("data set", "state", "files", "decoded", "where"):
-        table.add_column(column, overflow="fold")
+    for column in ("data set", "state", "files", "decoded", "folder"):
+        table.add_column(column)
     for ds in info.datasets:
         present = [n for n in ds.files.values() if n is not None]
         files = f"{len(present)} of 4, {size(sum(present))}" if present else "0 of 4"
         state = "cached" if ds.cached else "not cached"
-        table.add_row(ds.name, state, files, "yes" if ds.decoded else "no", str(ds.folder))
-    sample_size = size(info.sample.stat().st_size) if info.sample else "-"
-    table.add_row(
-        "sample",
-        "shipped" if info.sample else "missing",
-        f"1 npz, {sample_size}",
-        "-",
-        str(info.sample or "not installed"),
-    )
-    console.print(table, soft_wrap=True)
+        # Folders are shown relative to the cache folder above, so the table stays narrow.
+        table.add_row(ds.name, state, files, "yes" if ds.decoded else "no", f"{ds.folder.name}/")
+    sample = f"1 npz, {size(info.sample.stat().st_size)}" if info.sample else "-"
+    table.add_row("sample", "shipped" if info.sample else "missing", sample, "-", "(below)")
+    console.print(table)
+    console.print(f"sample file: {info.sample or 'not installed'}", soft_wrap=True)
     name, note = resolve_dataset(None, override)
     console.print(f"default data set: {name} - {note}", soft_wrap=True)
     return 0
