@@ -32,7 +32,7 @@ class TwoLayerNet:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: use relu or sigmoid")
         # Without an rng, draw from np.random like the book, so np.random.seed() still works.
-        randn = rng.standard_normal if rng is not None else np.random.randn
+        randn = (lambda *shape: rng.standard_normal(shape)) if rng is not None else np.random.randn
         self.activation = activation
         self.params: dict[str, np.ndarray] = {
             "W1": (init_scale(weight_init_std, input_size) * randn(input_size, hidden_size)),

@@ -1,0 +1,179 @@
+"""The training engine: determinism, epochs, divergence, commands and checkpoints."""
+
+import queue
+import threading
+
+import numpy as np
+import pytest
+
+from bp_tui.engine import HyperParams, RunState, Trainer
+from bp_tui.engine import checkpoint
+from bp_tui.engine import events as ev
+from bp_tui.engine.loop import Engine
+from bp_tui.errors import ConfigError
+from tests.helpers import tiny_data
+
+DATA = tiny_data()
+
+
+def run_engine(hp, commands=(), start=True, data=DATA):
+    """Run an engine to completion in this thread; returns its events."""
+    events = []
+    q = queue.Queue()
+    for c in commands:
+        q.put(c)
+    engine = Engine(Trainer(hp, data), events.append, q, dataset=data.name, exit_when_done=True,
+                    progress_interval=0)  # fmt: skip
+    engine.run(start=start)
+    return engine, events
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_same_seed_gives_bit_identical_losses():
+    hp = HyperParams(iters=50, seed=7)
+    a, b = Trainer(hp, DATA), Trainer(hp, DATA)
+    losses_a = [a.step() for _ in range(50)]
+    losses_b = [b.step() for _ in range(50)]
+    assert losses_a == losses_b
+    c = Trainer(hp.replace(seed=8), DATA)
+    assert [c.step() for _ in range(50)] != losses_a
+
+
+def test_training_learns_and_evaluates_each_epoch_and_at_the_end():
+    # 600 images, batch 100: an epoch is 6 iterations; 40 iterations -> 6 epoch ends + the end.
+    engine, events = run_engine(HyperParams(iters=40, lr=0.5))
+    evals = of(events, ev.Evaluated)
+    assert [e.iteration for e in evals] == [6, 12, 18, 24, 30, 36, 40]
+    assert [round(e.epoch, 4) for e in evals][:2] == [1.0, 2.0]
+    assert evals[-1].test_acc > 0.9
+    (finished,) = of(events, ev.Finished)
+    assert finished.summary["iterations"] == 40
+    assert not finished.summary["diverged"]
+    losses = np.concatenate([p.losses for p in of(events, ev.Progress)])
+    assert len(losses) == 40 and losses[-1] < losses[0]
+
+
+def test_epoch_is_at_least_one_iteration():
+    trainer = Trainer(HyperParams(iters=3, batch_size=5000), DATA)
+    assert trainer.epoch_length == 1.0
+    trainer.step()
+    assert trainer.evaluation_due() and trainer.epoch == 1.0
+
+
+@pytest.mark.parametrize("every, expected", [(0, [10]), (4, [4, 8, 10])])
+def test_eval_every(every, expected):
+    _, events = run_engine(HyperParams(iters=10, eval_every=every))
+    assert [e.iteration for e in of(events, ev.Evaluated)] == expected
+
+
+def test_divergence_ends_the_run_with_a_message():
+    engine, events = run_engine(HyperParams(iters=200, lr=1e6))
+    (diverged,) = of(events, ev.Diverged)
+    assert engine.state is RunState.DIVERGED
+    assert f"iteration {diverged.iteration}" in diverged.message
+    assert "learning rate 1e+06" in diverged.message
+    assert engine.trainer.summary("x")["diverged"] is True
+    assert engine.trainer.summary("x")["final_loss"] is None
+
+
+@pytest.mark.parametrize(
+    "changes, option",
+    [({"batch_size": 0}, "--batch-size"), ({"lr": -1}, "--lr"), ({"iters": -5}, "--iters"),
+     ({"lr": float("nan")}, "--lr"), ({"activation": "tanh"}, "--activation")],
+)  # fmt: skip
+def test_bad_hyperparameters_name_the_option(changes, option):
+    with pytest.raises(ConfigError, match=option):
+        HyperParams().replace(**changes)
+
+
+def test_commands_from_another_thread_pause_step_and_change_values():
+    hp = HyperParams(iters=100_000)
+    events, q = [], queue.Queue()
+    engine = Engine(Trainer(hp, DATA), events.append, q, dataset="sample", progress_interval=0)
+    worker = threading.Thread(target=engine.run, kwargs={"start": False})
+    worker.start()
+    q.put(ev.Step(3))
+    q.put(ev.SetParams({"lr": 0.05, "hidden": 20}))
+    q.put(ev.Step(2))
+    q.put(ev.SetParams({"batch_size": 0}))  # refused: changes nothing
+    q.put(ev.Stop())
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert engine.trainer.iteration == 5
+    assert engine.trainer.hp.lr == 0.05 and engine.trainer.optimizer.lr == 0.05
+    assert engine.trainer.hp.hidden == 50 and engine.pending == {"hidden": 20}
+    assert engine.trainer.marks == [(3, "lr 0.05")]
+    assert any("--batch-size" in n.message for n in of(events, ev.Notice))
+    assert engine.trainer.hp.batch_size == 100
+
+
+def test_reset_applies_pending_values():
+    _, events = run_engine(
+        HyperParams(iters=5),
+        [ev.Step(2), ev.SetParams({"hidden": 12}), ev.Reset(), ev.Run()],
+        start=False,
+    )
+    (reset,) = of(events, ev.RunReset)
+    assert reset.shape == (784, 12, 10)
+    assert of(events, ev.Finished)[0].summary["iterations"] == 5
+
+
+def test_checkpoint_round_trip_continues_bit_identically(tmp_path):
+    hp = HyperParams(iters=40, optimizer="adam", lr=0.01)
+    straight = Trainer(hp, DATA)
+    expected = [straight.step() for _ in range(40)]
+
+    first = Trainer(hp, DATA)
+    head = [first.step() for _ in range(25)]
+    first.evaluate()
+    path = checkpoint.save(first, "sample", tmp_path / "c.npz")
+
+    second = Trainer(HyperParams(hidden=7), DATA)
+    checkpoint.restore(second, checkpoint.load(path))
+    assert second.hp == hp and second.iteration == 25 and len(second.evaluations) == 1
+    tail = [second.step() for _ in range(15)]
+    assert head + tail == expected
+    assert second.losses == expected
+
+
+def test_corrupt_checkpoint_is_refused_with_one_line(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(checkpoint.CheckpointError, match="not a readable bp-tui checkpoint"):
+        checkpoint.load(bad)
+    with pytest.raises(checkpoint.CheckpointError, match="does not exist"):
+        checkpoint.load(tmp_path / "missing.npz")
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    trainer = Trainer(HyperParams(iters=5), DATA)
+    path = checkpoint.save(trainer, "sample", tmp_path / "c.npz")
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", boom)
+    trainer.step()
+    with pytest.raises(OSError):
+        checkpoint.save(trainer, "sample", path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]
+
+
+def test_engine_save_and_load_latest():
+    _, events = run_engine(HyperParams(iters=6), [ev.Step(4), ev.Save(), ev.Step(1), ev.Load(), ev.Stop()],
+                           start=False)  # fmt: skip
+    (loaded,) = of(events, ev.Loaded)
+    assert loaded.iteration == 4
+    assert of(events, ev.Saved)[0].path == loaded.path
+
+
+def test_gradient_check_command_reports_the_iteration():
+    _, events = run_engine(HyperParams(iters=3), [ev.Step(2), ev.CheckGradient(exact=True), ev.Stop()],
+                           start=False)  # fmt: skip
+    (checked,) = of(events, ev.GradChecked)
+    assert checked.report.iteration == 2 and checked.report.exact and checked.report.passed

@@ -1,0 +1,103 @@
+"""TwoLayerNet: the book's API, its gradient check and the optimisers."""
+
+import numpy as np
+import pytest
+
+from bp_tui.nn import SGD, AdaGrad, Adam, Momentum, TwoLayerNet, gradient_check
+from bp_tui.nn.gradcheck import THRESHOLDS
+
+
+def digits_like(n=3, seed=0):
+    """Sparse inputs in [0, 1] like MNIST pixels, and labels."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 784)) * (rng.random((n, 784)) < 0.2)
+    return x, rng.integers(0, 10, n)
+
+
+def book_numerical_gradient(f, x, h=1e-4):
+    """The book's loop, one element per iteration, as common/gradient.py has it."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    while not it.finished:
+        i = it.multi_index
+        keep = x[i]
+        x[i] = keep + h
+        plus = f(x)
+        x[i] = keep - h
+        minus = f(x)
+        grad[i] = (plus - minus) / (2 * h)
+        x[i] = keep
+        it.iternext()
+    return grad
+
+
+def test_book_api():
+    np.random.seed(0)
+    net = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    assert list(net.params) == ["W1", "b1", "W2", "b2"]
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert net.params["W1"].std() == pytest.approx(0.01, rel=0.05)
+    x, t = digits_like(5)
+    assert net.predict(x).shape == (5, 10)
+    assert net.loss(x, t) == pytest.approx(np.log(10), rel=0.01)
+    assert net.accuracy(x, t) == net.accuracy(x, np.eye(10)[t])
+    grads = net.gradient(x, t)
+    assert {k: g.shape for k, g in grads.items()} == {k: p.shape for k, p in net.params.items()}
+
+
+def test_vectorised_numerical_gradient_equals_the_book_loop():
+    net = TwoLayerNet(784, 6, 10, rng=np.random.default_rng(4), activation="sigmoid")
+    x, t = digits_like(3)
+    fast = net.numerical_gradient(x, t)
+    for key in ("W1", "b1", "W2", "b2"):
+        slow = book_numerical_gradient(lambda _: net.loss(x, t), net.params[key])
+        np.testing.assert_allclose(fast[key], slow, rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_gradient_check_passes_in_both_modes(activation):
+    net = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(0), activation=activation)
+    x, t = digits_like(3)
+    for exact in (False, True):
+        report = gradient_check(net.params, x, t, activation=activation, exact=exact)
+        assert report.passed, report.to_dict()
+        assert report.threshold == THRESHOLDS["exact" if exact else "book"]
+
+
+def test_exact_mode_reaches_the_books_orders_of_magnitude():
+    # The book prints W1 2.2e-13, b1 9.7e-13, W2 8.4e-13, b2 1.2e-10 (mean |diff|).
+    net = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(0))
+    x, t = digits_like(3)
+    exact = gradient_check(net.params, x, t, exact=True).params
+    book = gradient_check(net.params, x, t, exact=False).params
+    for key, ceiling in {"W1": 1e-12, "b1": 1e-11, "W2": 1e-11, "b2": 1e-9}.items():
+        assert exact[key].mean_abs_diff < ceiling
+        # the 1e-7 in the log makes book mode clearly worse
+        assert book[key].mean_abs_diff > 10 * exact[key].mean_abs_diff
+
+
+def test_gradient_check_catches_a_wrong_backward(monkeypatch):
+    from bp_tui.nn import layers
+
+    net = TwoLayerNet(784, 20, 10, rng=np.random.default_rng(0))
+    x, t = digits_like(3)
+    monkeypatch.setattr(layers.Sigmoid, "backward", lambda self, dout: dout * self.out)
+    report = gradient_check(net.params, x, t, activation="sigmoid", exact=True)
+    assert not report.passed
+
+
+@pytest.mark.parametrize("optimizer", [SGD(0.5), Momentum(0.1), AdaGrad(0.1), Adam(0.01)], ids=lambda o: type(o).__name__)
+def test_optimizers_lower_the_loss(optimizer):
+    net = TwoLayerNet(784, 20, 10, rng=np.random.default_rng(0))
+    x, t = digits_like(20)
+    before = net.loss(x, t)
+    for _ in range(100):
+        optimizer.update(net.params, net.gradient(x, t))
+    assert net.loss(x, t) < before * 0.8
+
+
+def test_params_update_in_place_so_layers_see_them():
+    net = TwoLayerNet(784, 10, 10, rng=np.random.default_rng(0))
+    x, t = digits_like(4)
+    SGD(0.5).update(net.params, net.gradient(x, t))
+    assert net.layers["Affine1"].W is net.params["W1"]
