@@ -1,0 +1,87 @@
+"""The options shared by `bp-tui`, `bp-tui train` and `bp-tui gradcheck`."""
+
+from __future__ import annotations
+
+import argparse
+
+from bp_tui.engine.config import HyperParams
+from bp_tui.nn.init import INIT_SCHEMES
+from bp_tui.nn.net import ACTIVATIONS
+from bp_tui.nn.optimizers import OPTIMIZERS
+
+DATASET_CHOICES = ("sample", "mnist", "fashion-mnist")
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a whole number (got {text!r})") from None
+
+
+def number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number such as 0.1 (got {text!r})") from None
+
+
+def choice(choices):
+    def parse(text: str) -> str:
+        if text.lower() not in choices:
+            raise argparse.ArgumentTypeError(f"expects one of {', '.join(choices)} (got {text!r})")
+        return text.lower()
+
+    return parse
+
+
+def add_shared_options(parser: argparse.ArgumentParser) -> None:
+    """Every option defaults to SUPPRESS, so a subcommand never overwrites what the top level got."""
+    d = HyperParams()
+    add = parser.add_argument
+    s = argparse.SUPPRESS
+    add(
+        "--dataset",
+        type=choice(DATASET_CHOICES),
+        default=s,
+        help="sample, mnist or fashion-mnist (default: mnist when cached, else the shipped sample)",
+    )
+    add(
+        "--data-dir",
+        default=s,
+        help="data cache folder (default: $BP_TUI_DATA_DIR or the user cache)",
+    )
+    add("--iters", type=whole_number, default=s, help=f"training iterations (default {d.iters:,})")
+    add(
+        "--batch-size",
+        type=whole_number,
+        default=s,
+        help=f"mini-batch size (default {d.batch_size})",
+    )
+    add("--lr", type=number, default=s, help=f"learning rate (default {d.lr})")
+    add("--hidden", type=whole_number, default=s, help=f"hidden units (default {d.hidden})")
+    add(
+        "--activation", type=choice(tuple(ACTIVATIONS)), default=s, help="relu (default) or sigmoid"
+    )
+    add(
+        "--init",
+        type=choice(INIT_SCHEMES),
+        default=s,
+        help="std (the book's 0.01, default), he or xavier",
+    )
+    add(
+        "--optimizer",
+        type=choice(tuple(OPTIMIZERS)),
+        default=s,
+        help="sgd (default), momentum, adagrad or adam",
+    )
+    add("--seed", type=whole_number, default=s, help=f"random seed (default {d.seed})")
+    add("--eval-every", type=whole_number, default=s,
+        help="iterations between accuracy evaluations; 0 = only at the end (default: one epoch)")  # fmt: skip
+
+
+def hyperparams_from(args: argparse.Namespace) -> HyperParams:
+    """Validated HyperParams; raises ConfigError naming the bad option."""
+    fields = ("iters", "batch_size", "lr", "hidden", "activation", "init", "optimizer", "seed",
+              "eval_every")  # fmt: skip
+    return HyperParams(**{f: getattr(args, f) for f in fields if hasattr(args, f)})

@@ -1,0 +1,73 @@
+"""`bp-tui train`: the engine without the dashboard, a progress bar and one line per evaluation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bp_tui.cli.common import load_data
+from bp_tui.cli.options import hyperparams_from
+from bp_tui.engine import events as ev
+from bp_tui.engine.loop import new_engine
+
+
+def format_evaluation(e: ev.Evaluated, loss: float | None) -> str:
+    loss_text = f"{loss:.4f}" if loss is not None else "-"
+    return (
+        f"epoch {e.epoch:5.2f}  iter {e.iteration:>7,}  loss {loss_text}  "
+        f"train_acc {e.train_acc:.4f}  test_acc {e.test_acc:.4f}"
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    hp = hyperparams_from(args)
+    data = load_data(args)
+    # With --json, stdout holds the JSON object alone; everything for people goes to stderr.
+    console = Console(stderr=args.json)
+    last_loss: list[float | None] = [None]
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[speed]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("training", total=hp.iters, speed="")
+
+        def emit(event) -> None:
+            if isinstance(event, ev.Progress):
+                if len(event.losses):
+                    last_loss[0] = float(event.losses[-1])
+                bar.update(task, completed=event.iteration, total=event.total,
+                           speed=f"{event.iters_per_second:,.0f} it/s")  # fmt: skip
+            elif isinstance(event, ev.Evaluated):
+                console.print(format_evaluation(event, last_loss[0]), highlight=False)
+            elif isinstance(event, ev.Diverged):
+                Console(stderr=True).print(
+                    f"bp-tui: {event.message}", highlight=False, markup=False
+                )
+
+        engine = new_engine(hp, data, emit, exit_when_done=True, progress_interval=0.1)
+        try:
+            summary = engine.run()
+        except KeyboardInterrupt:
+            summary = engine.trainer.summary(data.name)
+            Console(stderr=True).print(f"interrupted at iteration {summary['iterations']:,}")
+            return 130
+
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        console.print(
+            f"done: {summary['iterations']:,} iterations ({summary['epochs']:.2f} epochs) on "
+            f"{summary['dataset']} in {summary['train_seconds']:.2f} s of training, "
+            f"{summary['iters_per_second']:,.0f} it/s; test accuracy {summary['test_acc']}",
+            highlight=False,
+        )
+    return 2 if summary["diverged"] else 0
