@@ -17,7 +17,9 @@ class TinyData:
     source: str = "synthetic"
 
 
-def tiny_data(n_train: int = 600, n_test: int = 200, seed: int = 0, name: str = "sample") -> TinyData:
+def tiny_data(
+    n_train: int = 600, n_test: int = 200, seed: int = 0, name: str = "sample"
+) -> TinyData:
     """Ten separable blobs in 784 dimensions: a net learns them in a few hundred steps."""
     rng = np.random.default_rng(seed)
     # Each class inks its own 78 pixels, over faint noise, like a very easy MNIST.

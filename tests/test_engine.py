@@ -6,8 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from bp_tui.engine import HyperParams, RunState, Trainer
-from bp_tui.engine import checkpoint
+from bp_tui.engine import HyperParams, RunState, Trainer, checkpoint
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.errors import ConfigError

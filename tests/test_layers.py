@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bp_tui.nn import (
-    Affine,
     AddLayer,
+    Affine,
     MulLayer,
     Relu,
     Sigmoid,

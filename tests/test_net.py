@@ -86,7 +86,9 @@ def test_gradient_check_catches_a_wrong_backward(monkeypatch):
     assert not report.passed
 
 
-@pytest.mark.parametrize("optimizer", [SGD(0.5), Momentum(0.1), AdaGrad(0.1), Adam(0.01)], ids=lambda o: type(o).__name__)
+@pytest.mark.parametrize(
+    "optimizer", [SGD(0.5), Momentum(0.1), AdaGrad(0.1), Adam(0.01)], ids=lambda o: type(o).__name__
+)
 def test_optimizers_lower_the_loss(optimizer):
     net = TwoLayerNet(784, 20, 10, rng=np.random.default_rng(0))
     x, t = digits_like(20)
