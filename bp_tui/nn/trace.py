@@ -1,0 +1,399 @@
+"""A step-by-step record of forward and backward through the book's layer classes.
+
+The math is the layers' own (bp_tui.nn.layers): this module only calls forward/backward in order
+and writes down, for every step, what went in, what came out and the local derivative rule with
+the live numbers. A UI replays the record with ``Trace.state_at(k)``.
+
+Graphs: the book's apple example, apple and orange, and the two-layer network on a mini-batch.
+Every node here has exactly one output edge and every edge feeds at most one node (no fan-out),
+which is all these graphs need.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bp_tui.errors import ConfigError
+from bp_tui.nn.functions import LOG_EPSILON
+from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+from bp_tui.nn.net import PARAM_NAMES
+
+# Edge kinds: graph inputs ("input", "param", "label"), inner edges ("hidden") and the "output".
+EDGE_KINDS = ("input", "param", "label", "hidden", "output")
+
+
+@dataclass
+class Edge:
+    """A value flowing between nodes; value and grad are the final ones (None if never known)."""
+
+    name: str
+    value: Any = None
+    grad: Any = None
+    source: str | None = None  # the node computing it; None for a graph input
+    target: str | None = None  # the node reading it; None for the graph's output
+    kind: str = "hidden"
+
+    @property
+    def differentiable(self) -> bool:
+        """False for the labels t: no gradient ever flows into them."""
+        return self.kind != "label"
+
+
+@dataclass
+class Node:
+    name: str  # "mul_apple", "Affine1"
+    op: str  # "x", "+", "Affine", "ReLU", "Sigmoid", "Softmax-with-Loss"
+    inputs: list[str]
+    outputs: list[str]
+    layer: Any = field(repr=False, default=None)
+
+
+@dataclass
+class TraceStep:
+    """One forward or backward call of one node.
+
+    Forward steps fill inputs/outputs (grad dicts empty); backward steps fill grad_in (the
+    gradient from above, keyed by the node's output edge) and grads_out (the gradients passed on,
+    keyed by input edge; labels get none), with inputs/outputs empty. ``rule`` may have several
+    lines (one per input for a backward step), separated by newlines.
+    """
+
+    index: int
+    phase: str  # "forward" or "backward"
+    node: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    grad_in: dict[str, Any] = field(default_factory=dict)
+    grads_out: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""
+
+
+@dataclass
+class Trace:
+    title: str
+    nodes: list[Node]
+    edges: dict[str, Edge]
+    steps: list[TraceStep] = field(default_factory=list)
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    @property
+    def n_forward(self) -> int:
+        return sum(s.phase == "forward" for s in self.steps)
+
+    def state_at(self, k: int) -> dict[str, tuple[Any, Any]]:
+        """edge -> (value or None, grad or None) known after step k; k = -1 is before anything.
+
+        A value is known once a forward step has read or written it, a gradient once a backward
+        step has read or written it (so the seed gradient 1 appears at the first backward step).
+        """
+        if not -1 <= k < len(self.steps):
+            raise IndexError(f"step {k} is outside -1..{len(self.steps) - 1}")
+        value: dict[str, Any] = dict.fromkeys(self.edges)
+        grad: dict[str, Any] = dict.fromkeys(self.edges)
+        for step in self.steps[: k + 1]:
+            if step.phase == "forward":
+                value.update(step.inputs)
+                value.update(step.outputs)
+            else:
+                grad.update(step.grad_in)
+                grad.update(step.grads_out)
+        return {name: (value[name], grad[name]) for name in self.edges}
+
+    def param_grads(self) -> dict[str, np.ndarray]:
+        """The gradient of every "param" edge (W1 b1 W2 b2 for the network; empty for apples)."""
+        return {n: e.grad for n, e in self.edges.items() if e.kind == "param"}
+
+    def grad_norms(self) -> dict[str, dict[str, float]]:
+        """node -> {input edge: Frobenius norm of the gradient the node passes to it}.
+
+        For the network: Affine1 {x, W1, b1}, Relu1/Sigmoid1 {a1}, Affine2 {z1, W2, b2},
+        SoftmaxWithLoss {a2}.
+        """
+        return {
+            s.node: {e: float(np.linalg.norm(g)) for e, g in s.grads_out.items()}
+            for s in self.steps
+            if s.phase == "backward"
+        }
+
+
+# --- numbers for people ------------------------------------------------------------------------
+
+
+def fmt(v: Any) -> str:
+    """A scalar in 4 significant digits (110.00000000000001 -> "110"); an array by its shape."""
+    if np.ndim(v) == 0:
+        return f"{float(v):.4g}"
+    return str(tuple(np.shape(v)))
+
+
+def tensor_stats(a: Any) -> dict[str, Any]:
+    """shape, mean, std, min, max (floats; None if empty) and sample: the top-left 3x4 corner."""
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.size == 0:
+        return dict(shape=arr.shape, mean=None, std=None, min=None, max=None, sample=arr.copy())
+    flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 2 else arr
+    sample = flat if flat.ndim == 0 else flat[:4] if flat.ndim == 1 else flat[:3, :4]
+    return {
+        "shape": arr.shape,
+        "mean": float(arr.mean()),
+        "std": float(arr.std()),
+        "min": float(arr.min()),
+        "max": float(arr.max()),
+        "sample": np.array(sample),
+    }
+
+
+def _frozen(v: Any) -> Any:
+    """What the trace keeps: a float, or a read-only copy nobody (UI or layer) can change."""
+    if np.ndim(v) == 0:
+        return float(v)
+    out = np.array(v)
+    out.setflags(write=False)
+    return out
+
+
+def _fresh(v: Any) -> Any:
+    """What a layer gets: its own writable copy, so an in-place layer cannot touch the record."""
+    return v if np.ndim(v) == 0 else np.array(v)
+
+
+# --- one node: call the layer, say the rule ---------------------------------------------------
+
+
+def _forward(node: Node, ins: dict[str, Any]) -> Any:
+    args = [_fresh(ins[e]) for e in node.inputs]
+    if node.op == "Affine":  # W and b already live in the layer
+        return node.layer.forward(args[0])
+    return node.layer.forward(*args)
+
+
+def _backward(node: Node, dout: Any) -> list[Any]:
+    """Gradients aligned with node.inputs (None for the labels t)."""
+    grads = node.layer.backward(_fresh(dout))
+    if node.op == "Affine":
+        return [grads, node.layer.dW, node.layer.db]
+    if node.op == "Softmax-with-Loss":
+        return [grads, None]
+    return list(grads) if node.op in ("x", "+") else [grads]
+
+
+def _forward_rule(node: Node, ins: dict[str, Any], out: Any) -> str:
+    (o,), i = node.outputs, node.inputs
+    v = [ins[e] for e in i]
+    if node.op in ("x", "+"):
+        sym = "*" if node.op == "x" else "+"
+        return f"{o} = {i[0]} {sym} {i[1]} = {fmt(v[0])} {sym} {fmt(v[1])} = {fmt(out)}"
+    if node.op == "Affine":
+        x2 = (v[0].shape[0], int(np.prod(v[0].shape[1:])))
+        return (
+            f"{o} = {i[0]} . {i[1]} + {i[2]}: {x2} . {v[1].shape} + {v[2].shape} -> {np.shape(out)}"
+        )
+    if node.op == "ReLU":
+        zeroed = int(np.count_nonzero(v[0] <= 0))
+        return f"{o} = max(0, {i[0]}) -> {np.shape(out)} ({zeroed} of {np.size(out)} units are 0)"
+    if node.op == "Sigmoid":
+        return f"{o} = 1 / (1 + exp(-{i[0]})) -> {np.shape(out)}"
+    n = np.shape(v[0])[0]
+    return f"{o} = cross_entropy(softmax({i[0]}), {i[1]}) = {fmt(out)}, mean over N = {n}"
+
+
+def _backward_rule(node: Node, ins: dict[str, Any], out: Any, dout: Any, grads: list) -> str:
+    i, g = node.inputs, grads
+    if node.op == "x":
+        return "\n".join(
+            f"d {i[k]} = dout * {i[1 - k]} = {fmt(dout)} * {fmt(ins[i[1 - k]])} = {fmt(g[k])}"
+            for k in (0, 1)
+        )
+    if node.op == "+":
+        return "\n".join(f"d {e} = dout * 1 = {fmt(gk)}" for e, gk in zip(i, g, strict=True))
+    if node.op == "Affine":
+        x, W = ins[i[0]], ins[i[1]]
+        x2 = (x.shape[0], int(np.prod(x.shape[1:])))
+        d = np.shape(dout)
+        return "\n".join(
+            [
+                f"d {i[1]} = {i[0]}^T . dout: {x2[::-1]} . {d} -> {np.shape(g[1])}",
+                f"d {i[2]} = sum(dout, axis=0) -> {np.shape(g[2])}",
+                f"d {i[0]} = dout . {i[1]}^T: {d} . {W.shape[::-1]} -> {np.shape(g[0])}",
+            ]
+        )
+    if node.op == "ReLU":
+        blocked = int(np.count_nonzero(ins[i[0]] <= 0))
+        return (
+            f"d {i[0]} = dout where {i[0]} > 0, else 0 ({blocked} of {np.size(dout)} units blocked)"
+        )
+    if node.op == "Sigmoid":
+        slope = out * (1.0 - out)
+        return (
+            f"d {i[0]} = dout * {node.outputs[0]} * (1 - {node.outputs[0]}) -> {np.shape(g[0])} "
+            f"(local slope mean {fmt(slope.mean())}, max {fmt(slope.max())}, never above 0.25)"
+        )
+    n = np.shape(ins[i[0]])[0]
+    return f"d {i[0]} = dout * (y - t) / N = {fmt(dout)} * (y - t) / {n} -> {np.shape(g[0])}"
+
+
+# --- building and running a graph ---------------------------------------------------------------
+
+
+def _run(title: str, nodes: list[Node], given: dict[str, Any], kinds: dict[str, str]) -> Trace:
+    """Forward every node left to right, then backward right to left from the seed 1."""
+    edges: dict[str, Edge] = {}
+    for node in nodes:
+        for e in node.inputs:
+            edges.setdefault(e, Edge(e, kind=kinds.get(e, "input"))).target = node.name
+        for e in node.outputs:
+            edges.setdefault(e, Edge(e, kind="hidden")).source = node.name
+    (final,) = [e for e in edges.values() if e.target is None]
+    final.kind = "output"
+    for name, v in given.items():
+        edges[name].value = _frozen(v)
+
+    steps: list[TraceStep] = []
+    for node in nodes:
+        ins = {e: edges[e].value for e in node.inputs}
+        out = _frozen(_forward(node, ins))
+        edges[node.outputs[0]].value = out
+        rule = _forward_rule(node, ins, out)
+        steps.append(
+            TraceStep(len(steps), "forward", node.name, ins, {node.outputs[0]: out}, rule=rule)
+        )
+
+    final.grad = 1.0
+    for node in reversed(nodes):
+        (o,) = node.outputs
+        dout = edges[o].grad
+        grads = [None if g is None else _frozen(g) for g in _backward(node, dout)]
+        ins = {e: edges[e].value for e in node.inputs}
+        passed = {}
+        for e, g in zip(node.inputs, grads, strict=True):
+            if g is not None and edges[e].differentiable:
+                edges[e].grad = passed[e] = g
+        rule = _backward_rule(node, ins, edges[o].value, dout, grads)
+        steps.append(
+            TraceStep(
+                len(steps), "backward", node.name, grad_in={o: dout}, grads_out=passed, rule=rule
+            )
+        )
+    return Trace(title, nodes, edges, steps)
+
+
+def apple_trace(apple: float = 100, apple_num: float = 2, tax: float = 1.1) -> Trace:
+    """The book's first graph: apple * apple_num -> apple_price; * tax -> price."""
+    nodes = [
+        Node("mul_apple", "x", ["apple", "apple_num"], ["apple_price"], MulLayer()),
+        Node("mul_tax", "x", ["apple_price", "tax"], ["price"], MulLayer()),
+    ]
+    given = {"apple": float(apple), "apple_num": float(apple_num), "tax": float(tax)}
+    return _run(f"Buying {fmt(apple_num)} apples at {fmt(apple)}, tax {fmt(tax)}", nodes, given, {})
+
+
+def apple_orange_trace(
+    apple: float = 100,
+    apple_num: float = 2,
+    orange: float = 150,
+    orange_num: float = 3,
+    tax: float = 1.1,
+) -> Trace:
+    """(apple * apple_num + orange * orange_num) * tax, the book's second graph."""
+    nodes = [
+        Node("mul_apple", "x", ["apple", "apple_num"], ["apple_price"], MulLayer()),
+        Node("mul_orange", "x", ["orange", "orange_num"], ["orange_price"], MulLayer()),
+        Node("add_apple_orange", "+", ["apple_price", "orange_price"], ["all_price"], AddLayer()),
+        Node("mul_tax", "x", ["all_price", "tax"], ["price"], MulLayer()),
+    ]
+    given = {
+        "apple": float(apple),
+        "apple_num": float(apple_num),
+        "orange": float(orange),
+        "orange_num": float(orange_num),
+        "tax": float(tax),
+    }
+    title = (
+        f"Buying {fmt(apple_num)} apples at {fmt(apple)} and {fmt(orange_num)} oranges "
+        f"at {fmt(orange)}, tax {fmt(tax)}"
+    )
+    return _run(title, nodes, given, {})
+
+
+def network_trace(
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    t: np.ndarray,
+    activation: str = "relu",
+    *,
+    epsilon: float = LOG_EPSILON,
+) -> Trace:
+    """x -> Affine1 -> Relu1|Sigmoid1 -> Affine2 -> SoftmaxWithLoss <- t, on copies of params.
+
+    t may be labels or one-hot rows. Affine1 also passes a gradient to x (TwoLayerNet skips it).
+    """
+    if activation not in ("relu", "sigmoid"):
+        raise ConfigError(f"unknown activation {activation!r}: use relu or sigmoid")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ConfigError(f"parameters {', '.join(missing)} are missing")
+    x = np.asarray(x)
+    features = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
+    if features != params["W1"].shape[0]:
+        raise ConfigError(f"x has shape {x.shape} but W1 expects rows of {params['W1'].shape[0]}")
+    if len(np.asarray(t)) != len(x):
+        raise ConfigError(f"x has {len(x)} rows but t has {len(np.asarray(t))}")
+
+    p = {k: np.array(params[k]) for k in PARAM_NAMES}  # the layers' own copies
+    act_layer, act_name, act_op = (
+        (Relu(), "Relu1", "ReLU") if activation == "relu" else (Sigmoid(), "Sigmoid1", "Sigmoid")
+    )
+    nodes = [
+        Node("Affine1", "Affine", ["x", "W1", "b1"], ["a1"], Affine(p["W1"], p["b1"])),
+        Node(act_name, act_op, ["a1"], ["z1"], act_layer),
+        Node("Affine2", "Affine", ["z1", "W2", "b2"], ["a2"], Affine(p["W2"], p["b2"])),
+        Node(
+            "SoftmaxWithLoss", "Softmax-with-Loss", ["a2", "t"], ["loss"], SoftmaxWithLoss(epsilon)
+        ),
+    ]
+    kinds = {"t": "label", **dict.fromkeys(PARAM_NAMES, "param")}
+    (d, h), c = p["W1"].shape, p["W2"].shape[1]
+    title = f"TwoLayerNet {d}-{h}-{c} ({act_op}), batch of {len(x)}"
+    return _run(title, nodes, {"x": x, "t": np.asarray(t), **p}, kinds)
+
+
+# --- editing the apple graphs' inputs -----------------------------------------------------------
+
+COUNT_INPUTS = ("apple_num", "orange_num")
+PRICE_INPUTS = ("apple", "orange")
+INPUT_NAMES = ("apple", "apple_num", "orange", "orange_num", "tax")
+MAX_INPUT = 1e9
+
+
+def parse_input_value(name: str, text: str) -> float:
+    """The number typed for input ``name``, or ConfigError with one line saying what is wrong."""
+    if name not in INPUT_NAMES:
+        raise ConfigError(f"unknown input {name!r}: use one of {', '.join(INPUT_NAMES)}")
+    s = str(text).strip()
+    if not s:
+        raise ConfigError(f"{name}: enter a number")
+    try:
+        v = float(s)
+    except ValueError:
+        raise ConfigError(f"{name}: {s!r} is not a number") from None
+    if not math.isfinite(v):
+        raise ConfigError(f"{name}: {s!r} is not a finite number")
+    if v < 0:
+        kind = "count" if name in COUNT_INPUTS else "price" if name in PRICE_INPUTS else "tax rate"
+        raise ConfigError(f"{name}: a {kind} cannot be negative (got {fmt(v)})")
+    if name in COUNT_INPUTS and not v.is_integer():
+        raise ConfigError(f"{name}: a count must be a whole number (got {fmt(v)})")
+    if v > MAX_INPUT:
+        raise ConfigError(f"{name}: {fmt(v)} is too large (at most {MAX_INPUT:g})")
+    return v
+
+
+def with_input(kwargs: dict[str, float], name: str, text: str) -> dict[str, float]:
+    """A copy of a builder's kwargs with ``name`` set to the parsed ``text`` (ConfigError if bad)."""
+    return {**kwargs, name: parse_input_value(name, text)}
