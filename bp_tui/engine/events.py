@@ -28,6 +28,17 @@ class RunState(str, Enum):
 
 
 @dataclass
+class EngineReady:
+    """The engine has its data and net: what the header shows."""
+
+    dataset: str
+    train_size: int
+    test_size: int
+    shape: tuple[int, int, int]
+    hp: HyperParams
+
+
+@dataclass
 class Progress:
     """Losses of the iterations since the previous Progress, and the run's clock."""
 

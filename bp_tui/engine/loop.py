@@ -59,6 +59,8 @@ class Engine:
             return self._run(start)
 
     def _run(self, start: bool) -> dict:
+        t = self.trainer
+        self.emit(ev.EngineReady(self.dataset, t.train_size, len(t.x_test), t.net.shape, t.hp))
         self._set_state(RunState.RUNNING if start else RunState.READY)
         try:
             while self._handle_commands():

@@ -1,0 +1,114 @@
+"""The engine running beside a UI: in its own process (the dashboard) or a thread (tests).
+
+Why a process: the UI's Python work and the trainer share one GIL in a thread, which slowed
+training 1.9x with charts redrawn at 10 Hz (stack.md); a process with one BLAS thread leaves the
+second core to the UI and lost almost nothing. Both links take commands and give events through
+queues, so the UI cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from typing import Protocol
+
+from bp_tui.engine import events as ev
+from bp_tui.engine.config import HyperParams
+from bp_tui.engine.loop import Engine
+from bp_tui.engine.trainer import Trainer
+from bp_tui.errors import BpTuiError
+
+
+class EngineLink(Protocol):
+    def start(self) -> None: ...
+    def send(self, command: object) -> None: ...
+    def next_event(self, timeout: float) -> object | None: ...
+    def stop(self, timeout: float = 1.0) -> None: ...
+
+
+class EngineExited:
+    """Sent after the engine loop returns, so the UI's event reader can stop."""
+
+
+def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool) -> None:
+    """Load the data, then run the engine loop until Stop; every outcome is an event."""
+    try:
+        from bp_tui.data import load_dataset
+
+        data = load_dataset(dataset, data_dir)
+        engine = Engine(Trainer(hp, data), events.put, commands, dataset=dataset,
+                        progress_interval=0.1)  # fmt: skip
+        engine.run(start=start)
+    except BpTuiError as error:
+        events.put(ev.Failed(str(error)))
+    except Exception as error:  # noqa: BLE001 - the UI must hear of it, never hang
+        events.put(ev.Failed(f"{type(error).__name__}: {error}"))
+    finally:
+        events.put(EngineExited())
+
+
+class _QueueLink:
+    def __init__(self, commands, events) -> None:
+        self.commands, self.events = commands, events
+
+    def send(self, command: object) -> None:
+        self.commands.put(command)
+
+    def next_event(self, timeout: float) -> object | None:
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class ProcessLink(_QueueLink):
+    """The engine in a spawned process (spawn is the safe start method next to threads)."""
+
+    def __init__(self, hp: HyperParams, dataset: str, data_dir=None, start: bool = True) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        super().__init__(ctx.Queue(), ctx.Queue())
+        self.process = ctx.Process(
+            target=serve,
+            args=(hp, dataset, data_dir, self.commands, self.events, start),
+            name="bp-tui-engine",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self.process.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        if self.process.is_alive():
+            self.send(ev.Stop())
+            self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout)
+        for q in (self.commands, self.events):
+            q.cancel_join_thread()
+            q.close()
+
+
+class ThreadLink(_QueueLink):
+    """The engine in a thread of this process: for tests and for data already in memory."""
+
+    def __init__(self, hp: HyperParams, data, start: bool = True, **engine_options) -> None:
+        super().__init__(queue.Queue(), queue.Queue())
+        self.engine = Engine(Trainer(hp, data), self.events.put, self.commands,
+                             dataset=data.name, **engine_options)  # fmt: skip
+        self.thread = threading.Thread(target=self._run, args=(start,), daemon=True)
+
+    def _run(self, start: bool) -> None:
+        try:
+            self.engine.run(start=start)
+        finally:
+            self.events.put(EngineExited())
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        if self.thread.is_alive():
+            self.send(ev.Stop())
+            self.thread.join(timeout)

@@ -1,0 +1,40 @@
+"""The Textual dashboard. `run_dashboard` is what `bp-tui` (no subcommand) runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing.resource_tracker
+import sys
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from bp_tui.cli.options import hyperparams_from
+    from bp_tui.data import resolve_dataset
+    from bp_tui.data.cache import dataset_folder, is_cached
+    from bp_tui.data.datasets import missing_message
+    from bp_tui.engine.remote import ProcessLink
+    from bp_tui.errors import DataError
+    from bp_tui.ui.app import BpTuiApp
+
+    hp = hyperparams_from(args)
+    data_dir = getattr(args, "data_dir", None)
+    name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
+    if name != "sample" and not is_cached(name, data_dir):
+        raise DataError(missing_message(name, dataset_folder(name, data_dir)))
+    # Textual replaces stderr; the resource tracker must start before it does (stack.md).
+    multiprocessing.resource_tracker.ensure_running()
+    app = BpTuiApp(
+        lambda: ProcessLink(hp, name, data_dir, start=False),
+        hp,
+        start=not args.paused,
+        exit_when_done=args.exit_when_done,
+        note=note,
+    )
+    summary = app.run()
+    if args.json and summary is not None:
+        print(json.dumps(summary))
+    elif args.exit_when_done and summary is None:
+        print("bp-tui: the run did not finish", file=sys.stderr)
+        return 2
+    return 2 if summary and summary.get("diverged") else 0

@@ -1,0 +1,30 @@
+"""Every key of the dashboard, in one place (the footer and the help screen read them here)."""
+
+from textual.binding import Binding
+
+LR_FACTOR = 2.0  # + and - multiply or divide the learning rate by this
+BATCH_FACTOR = 2  # b and B double or halve the batch size
+HIDDEN_STEP = 10  # h and H add or remove this many hidden units (at the next reset)
+
+APP_BINDINGS = [
+    Binding("space", "toggle_run", "Run/Pause"),
+    Binding("n", "step", "Step"),
+    Binding("r", "reset", "Reset"),
+    Binding("plus,equals_sign", "lr_up", f"lr ×{LR_FACTOR:g}", key_display="+"),
+    Binding("minus", "lr_down", f"lr ÷{LR_FACTOR:g}", key_display="-"),
+    Binding("b", "batch_up", f"batch ×{BATCH_FACTOR}", show=False),
+    Binding("B", "batch_down", f"batch ÷{BATCH_FACTOR}", show=False),
+    Binding("h", "hidden_up", f"hidden +{HIDDEN_STEP} (at reset)", show=False),
+    Binding("H", "hidden_down", f"hidden -{HIDDEN_STEP} (at reset)", show=False),
+    Binding("a", "toggle_activation", "ReLU/Sigmoid (at reset)", show=False),
+    Binding("o", "cycle_optimizer", "Optimizer: SGD, Momentum, AdaGrad, Adam", show=False),
+    Binding("i", "cycle_init", "Init: std 0.01, He, Xavier (at reset)", show=False),
+    Binding("e", "edit", "Edit values"),
+    Binding("g", "gradcheck", "Grad check"),
+    Binding("x", "toggle_exact", "Book/exact", show=False),
+    Binding("s", "save", "Save", show=False),
+    Binding("l", "load", "Load latest", show=False),
+    Binding("t", "next_tab", "Next tab"),
+    Binding("question_mark", "help", "Help", key_display="?"),
+    Binding("q", "quit", "Quit"),
+]

@@ -1,0 +1,109 @@
+"""The edit form (e): type exact values; a bad one is refused beside its field and changes nothing."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from bp_tui.engine.config import OPTION_NAMES, HyperParams
+from bp_tui.errors import ConfigError
+from bp_tui.nn.init import INIT_SCHEMES
+from bp_tui.nn.net import ACTIVATIONS
+from bp_tui.nn.optimizers import OPTIMIZERS
+
+TEXT_FIELDS = (
+    ("lr", "learning rate", float),
+    ("batch_size", "batch size", int),
+    ("hidden", "hidden units", int),
+    ("iters", "iterations", int),
+    ("seed", "seed", int),
+    ("eval_every", "evaluate every", int),
+)
+CHOICE_FIELDS = (
+    ("activation", "activation", tuple(ACTIVATIONS)),
+    ("init", "initialisation", INIT_SCHEMES),
+    ("optimizer", "optimizer", tuple(OPTIMIZERS)),
+)
+
+
+def parse_field(field: str, kind: type, text: str):
+    """The typed value of a text field; ConfigError naming what it accepts."""
+    text = text.strip().replace(",", "").replace("_", "")
+    if field == "eval_every" and text in ("", "epoch"):
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a number such as 0.1" if kind is float else "a whole number"
+        raise ConfigError(f"expects {what} (got {text!r})") from None
+
+
+class EditForm(ModalScreen[dict | None]):
+    """Dismisses with the changed values, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "apply", "Apply")]
+
+    def __init__(self, hp: HyperParams, pending: dict) -> None:
+        super().__init__()
+        self.hp = hp.replace(**pending)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="edit-box"):
+            with Grid(id="edit-grid"):
+                for field, label, _ in TEXT_FIELDS:
+                    value = getattr(self.hp, field)
+                    yield Label(label, classes="edit-label")
+                    yield Input("" if value is None else str(value), id=f"in-{field}",
+                                placeholder="one epoch" if field == "eval_every" else "")  # fmt: skip
+                    yield Label("", id=f"err-{field}", classes="edit-error")
+                for field, label, choices in CHOICE_FIELDS:
+                    yield Label(label, classes="edit-label")
+                    yield Select([(c, c) for c in choices], value=getattr(self.hp, field),
+                                 allow_blank=False, id=f"in-{field}")  # fmt: skip
+                    yield Label("", id=f"err-{field}", classes="edit-error")
+            yield Static("hidden size, activation, init and seed take effect at the next reset",
+                         id="edit-hint")  # fmt: skip
+            with Horizontal(id="edit-buttons"):
+                yield Button("Apply", variant="primary", id="apply")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#edit-box").border_title = "Edit hyperparameters"
+        self.query_one("#edit-box").border_subtitle = "enter/ctrl+s apply · esc cancel"
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self.action_apply()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_apply() if event.button.id == "apply" else self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_apply(self) -> None:
+        values, errors = {}, {}
+        for field, _, kind in TEXT_FIELDS:
+            try:
+                values[field] = parse_field(
+                    field, kind, self.query_one(f"#in-{field}", Input).value
+                )
+            except ConfigError as error:
+                errors[field] = str(error)
+        for field, _, _ in CHOICE_FIELDS:
+            values[field] = self.query_one(f"#in-{field}", Select).value
+        if not errors:
+            try:
+                self.hp.replace(**values)  # the record's own validation, one field at a time
+            except ConfigError as error:
+                field = next((f for f, o in OPTION_NAMES.items() if str(error).startswith(o)), "lr")
+                errors[field] = str(error).removeprefix(OPTION_NAMES.get(field, "")).strip()
+        for field, *_ in TEXT_FIELDS + CHOICE_FIELDS:
+            self.query_one(f"#err-{field}", Label).update(errors.get(field, ""))
+        if errors:
+            self.query_one(f"#in-{next(iter(errors))}").focus()
+            return
+        changes = {k: v for k, v in values.items() if getattr(self.hp, k) != v}
+        self.dismiss(changes)

@@ -1,0 +1,41 @@
+"""Progress: iteration and epoch counts, speed, elapsed time and ETA, a bar."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, Static
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class ProgressPanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield ProgressBar(total=100, show_eta=False, show_percentage=True, id="bar")
+        yield Static(id="progress-text")
+        yield Static(id="progress-alert")
+
+    def on_mount(self) -> None:
+        self.border_title = "Progress"
+        self.show_counts(0, 0, 0.0, 0.0, 0.0, 0.0)
+
+    def show_counts(self, iteration: int, total: int, epoch: float, total_epochs: float,
+                    speed: float, elapsed: float) -> None:  # fmt: skip
+        bar = self.query_one("#bar", ProgressBar)
+        bar.update(total=max(total, 1), progress=iteration)
+        eta = (total - iteration) / speed if speed > 0 else None
+        text = Text()
+        text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
+        text.append("epoch     ", style="dim").append(f"{epoch:.2f} / {total_epochs:.2f}\n")
+        text.append("speed     ", style="dim").append(f"{speed:,.0f} it/s\n" if speed else "-\n")
+        text.append("elapsed   ", style="dim").append(clock(elapsed))
+        text.append("   ETA ", style="dim").append(clock(eta) if eta is not None else "-")
+        self.query_one("#progress-text", Static).update(text)
+
+    def alert(self, message: str | Text = "") -> None:
+        self.query_one("#progress-alert", Static).update(message)
