@@ -103,3 +103,16 @@ def test_params_update_in_place_so_layers_see_them():
     x, t = digits_like(4)
     SGD(0.5).update(net.params, net.gradient(x, t))
     assert net.layers["Affine1"].W is net.params["W1"]
+
+
+def test_relu_corner_is_named_and_left_out_of_the_verdict():
+    net = TwoLayerNet(784, 20, 10, rng=np.random.default_rng(0))
+    x, t = digits_like(3)
+    a1 = x @ net.params["W1"] + net.params["b1"]
+    net.params["b1"][5] -= a1[0, 5] - 2e-5  # unit 5 of sample 0 sits 2e-5 from the corner
+    report = gradient_check(net.params, x, t, exact=True)
+    assert report.params["b1"].kinked >= 1 and report.params["W1"].kinked >= 1
+    assert report.passed
+    assert "corner" in report.explanation
+    worst = np.abs(report.backprop["b1"] - report.numerical["b1"]).argmax()
+    assert worst == 5  # the kinked element is where the difference really is

@@ -107,6 +107,18 @@ class GradChecked:
 
 
 @dataclass
+class Inspection:
+    """A copy of the net's parameters and one mini-batch, for the graph inspector."""
+
+    iteration: int
+    activation: str
+    params: dict
+    x: np.ndarray
+    t: np.ndarray
+    report: Any  # the gradient check of this same batch
+
+
+@dataclass
 class Saved:
     path: str
 
@@ -159,6 +171,12 @@ class SetParams:
 
 @dataclass
 class CheckGradient:
+    exact: bool = False
+
+
+@dataclass
+class Inspect:
+    batch_size: int = 100
     exact: bool = False
 
 

@@ -224,6 +224,18 @@ class Engine:
         )
         self.emit(ev.GradChecked(report))
 
+    def _on_inspect(self, command: ev.Inspect) -> None:
+        t = self.trainer
+        x, labels = t.x_train[: command.batch_size], t.t_train[: command.batch_size]
+        params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
+        report = gradient_check(
+            params, x, labels, activation=t.hp.activation, exact=command.exact,
+            iteration=t.iteration,
+        )  # fmt: skip
+        self.emit(
+            ev.Inspection(t.iteration, t.hp.activation, params, x.copy(), labels.copy(), report)
+        )
+
     def _on_save(self, command: ev.Save) -> None:
         try:
             path = checkpoint.save(self.trainer, self.dataset, command.path)

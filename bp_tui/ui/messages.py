@@ -67,6 +67,10 @@ class EngineNotice(EngineMessage):
     pass
 
 
+class InspectionReady(EngineMessage):
+    pass
+
+
 _BY_EVENT = {
     ev.EngineReady: EngineReady,
     ev.Progress: TrainingProgress,
@@ -81,6 +85,7 @@ _BY_EVENT = {
     ev.Saved: CheckpointSaved,
     ev.Loaded: CheckpointLoaded,
     ev.Notice: EngineNotice,
+    ev.Inspection: InspectionReady,
 }
 
 
