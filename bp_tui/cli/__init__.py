@@ -34,7 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train without the dashboard")
     add_shared_options(train)
-    train.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    # SUPPRESS: `bp-tui --json train` keeps the top level's --json instead of resetting it to False.
+    train.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON summary on stdout",
+    )
 
     check = sub.add_parser(
         "gradcheck", help="backprop against numerical gradients (the book's check)"
@@ -43,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--exact", action="store_true", help="no 1e-7 in the log: the book's figures"
     )
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the report as JSON"
+    )
 
     data_commands.register(sub)
     return parser

@@ -26,8 +26,11 @@ def run_train(args: argparse.Namespace) -> int:
     hp = hyperparams_from(args)
     data = load_data(args)
     # With --json, stdout holds the JSON object alone; everything for people goes to stderr.
-    console = Console(stderr=args.json)
+    # soft_wrap: a line is one line even when piped (rich would wrap it at 80 columns).
+    console = Console(stderr=args.json, soft_wrap=True)
+    errors = Console(stderr=True, soft_wrap=True)
     last_loss: list[float | None] = [None]
+    failure: list[str] = []  # the engine reports a crash as an event, not an exception
 
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -35,8 +38,10 @@ def run_train(args: argparse.Namespace) -> int:
         MofNCompleteColumn(),
         TextColumn("{task.fields[speed]}"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=errors,
         transient=True,
+        # Off when stderr is not a terminal: a transient bar there leaves only a blank line.
+        disable=not errors.is_terminal,
     ) as bar:
         task = bar.add_task("training", total=hp.iters, speed="")
 
@@ -49,21 +54,28 @@ def run_train(args: argparse.Namespace) -> int:
             elif isinstance(event, ev.Evaluated):
                 console.print(format_evaluation(event, last_loss[0]), highlight=False)
             elif isinstance(event, ev.Diverged):
-                Console(stderr=True).print(
-                    f"bp-tui: {event.message}", highlight=False, markup=False
-                )
+                errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
+            elif isinstance(event, ev.Failed):
+                failure.append(event.message)
 
         engine = new_engine(hp, data, emit, exit_when_done=True, progress_interval=0.1)
         try:
             summary = engine.run()
         except KeyboardInterrupt:
             summary = engine.trainer.summary(data.name)
-            Console(stderr=True).print(f"interrupted at iteration {summary['iterations']:,}")
+            errors.print(f"interrupted at iteration {summary['iterations']:,}", highlight=False)
             return 130
 
+    if failure:
+        errors.print(
+            f"bp-tui: error: training failed at iteration {summary['iterations']:,}: {failure[0]}",
+            highlight=False,
+            markup=False,
+        )
+        return 1
     if args.json:
         print(json.dumps(summary))
-    else:
+    elif not summary["diverged"]:  # a diverged run has said why on stderr; no accuracy to show
         console.print(
             f"done: {summary['iterations']:,} iterations ({summary['epochs']:.2f} epochs) on "
             f"{summary['dataset']} in {summary['train_seconds']:.2f} s of training, "
