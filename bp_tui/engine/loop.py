@@ -47,7 +47,8 @@ class Engine:
         self.steps_left = 0
         self._unsent_from = 0  # index of the first loss not yet reported
         self._last_progress = 0.0
-        self._started = time.perf_counter()
+        self._running_seconds = 0.0  # wall time spent running (pauses do not count)
+        self._running_since: float | None = None
 
     # ---- the loop -------------------------------------------------------------------------------
 
@@ -144,11 +145,18 @@ class Engine:
                 losses=np.asarray(losses, dtype=np.float64),
                 iters_per_second=t.iteration / t.train_seconds if t.train_seconds else 0.0,
                 train_seconds=t.train_seconds,
-                elapsed=now - self._started,
+                elapsed=self._elapsed(now),
             )
         )
 
+    def _elapsed(self, now: float) -> float:
+        since = self._running_since
+        return self._running_seconds + (now - since if since is not None else 0.0)
+
     def _set_state(self, state: RunState, message: str = "") -> None:
+        now = time.perf_counter()
+        self._running_seconds = self._elapsed(now)
+        self._running_since = now if state is RunState.RUNNING else None
         self.state = state
         self.emit(ev.StateChanged(state, self.trainer.hp, dict(self.pending), message))
 
@@ -191,7 +199,7 @@ class Engine:
         self.steps_left = 0
         self.trainer.reset(hp)
         self._unsent_from = 0
-        self._started = time.perf_counter()
+        self._running_seconds, self._running_since = 0.0, None
         self.emit(ev.RunReset(hp, self.trainer.net.shape))
         self._set_state(RunState.READY)
 

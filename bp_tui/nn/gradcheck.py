@@ -24,12 +24,12 @@ _CHUNK_ELEMENTS = 2_000_000
 
 EXPLANATIONS = {
     "book": (
-        "book mode: the loss adds 1e-7 inside log() but backprop's (y - t)/N ignores it, so the two "
-        "differ by ~1e-7 (the book printed ~1e-10..1e-13 before that term was added; press x for exact)"
+        "book mode: the loss has +1e-7 inside log() but backprop's (y - t)/N does not, so the two "
+        "differ by ~1e-7; exact mode gets the book's printed 1e-10..1e-13 back"
     ),
     "exact": (
         "exact mode: no 1e-7 in the log, so backprop and central differences (h = 1e-4) agree to "
-        "float64 rounding, the book's printed orders of magnitude"
+        "float64 rounding, as the book printed"
     ),
 }
 
@@ -199,8 +199,8 @@ def gradient_check(
     n_kinked = sum(c.kinked for c in checks.values())
     if n_kinked:
         explanation += (
-            f"; {n_kinked:,} W1/b1 elements step across ReLU's corner (|a1| < h), where central "
-            "differences are no derivative: left out of rel err"
+            f"; {n_kinked:,} W1/b1 elements step across ReLU's corner, where a central "
+            "difference is no derivative: left out of rel err"
         )
     return GradCheckReport(
         params=checks,

@@ -92,6 +92,7 @@ class BpTuiApp(App):
         self.query_one("#accuracy").border_title = "Accuracy"
         self.query_one(HyperPanel).show(self.hp, self.pending)
         self.query_one(StatusLine).show(hp=self.hp)
+        self.query_one(ProgressPanel).show_counts(0, self.hp.iters, 0.0, 0.0, 0.0, 0.0)
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         if self.note:
             self.notify(self.note, timeout=6)
@@ -226,6 +227,10 @@ class BpTuiApp(App):
 
     def on_engine_notice(self, message: msg.EngineNotice) -> None:
         self.notify(message.event.message, severity="warning", timeout=6)
+
+    def on_resize(self, event) -> None:
+        # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
+        self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
 
     def redraw_charts(self) -> None:
         self.query_one(LossChart).redraw()

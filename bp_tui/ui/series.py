@@ -59,7 +59,7 @@ class BinnedSeries:
         used = self.counts[: self.bins]
         keep = used > 0
         starts = np.arange(self.bins) * self.width
-        x = starts + np.minimum(used, self.width) / 2 + 0.5
+        x = starts + (np.minimum(used, self.width) + 1) // 2  # the iteration at the bin's middle
         return (
             x[keep],
             (self.sums[: self.bins] / np.maximum(used, 1))[keep],

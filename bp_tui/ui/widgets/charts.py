@@ -53,6 +53,7 @@ class LossChart(PlotextPlot):
             plt.plot(*self.previous, marker="braille", color=(110, 110, 110), label="previous run")
         x, y, smooth = self.series.points()
         if len(x):
+            x = x.tolist()  # plain ints, so the axis shows whole iterations
             plt.plot(x, y, marker="braille", color=theme_rgb(self, "primary", "#0178D4"),
                      label="mini-batch loss")  # fmt: skip
             plt.plot(x, smooth, marker="braille", color=theme_rgb(self, "warning", "#FFA62B"),

@@ -71,6 +71,9 @@ class EditForm(ModalScreen[dict | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        if self.app.is_headless:  # a blinking cursor would make screenshots differ
+            for field in self.query(Input):
+                field.cursor_blink = False
         self.query_one("#edit-box").border_title = "Edit hyperparameters"
         self.query_one("#edit-box").border_subtitle = "enter/ctrl+s apply · esc cancel"
 

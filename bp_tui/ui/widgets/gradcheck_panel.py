@@ -35,8 +35,7 @@ class GradCheckPanel(Static):
             else Text("FAILED", style="bold red")
         )
         head = Text.assemble(
-            verdict,
-            (f"  {report.mode} mode · iteration {report.iteration or 0:,} · ", "dim"),
-            (f"rel err < {report.threshold:g} · {report.seconds:.2f} s", "dim"),
+            verdict, (f"  {report.mode} mode, pass when rel err < {report.threshold:g}", "dim")
         )
+        self.border_subtitle = f"iteration {report.iteration or 0:,} · g: run  x: book/exact"
         self.update(Group(head, table, Text(report.explanation, style="italic dim")))

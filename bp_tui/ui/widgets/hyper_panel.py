@@ -14,7 +14,7 @@ ROWS = (
     ("batch_size", "batch size", "b B"),
     ("hidden", "hidden units", "h H"),
     ("activation", "activation", "a"),
-    ("init", "initialisation", "i"),
+    ("init", "init", "i"),
     ("optimizer", "optimizer", "o"),
     ("iters", "iterations", "e"),
     ("seed", "seed", "e"),
@@ -42,13 +42,13 @@ class HyperPanel(Static):
 
     def show(self, hp: HyperParams, pending: dict) -> None:
         table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", width=4)
-        table.add_column(style="dim")
-        table.add_column()
+        table.add_column(style="bold", width=3, no_wrap=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis")
         for field, label, keys in ROWS:
             value = Text(show_value(field, getattr(hp, field)))
             if field in pending:
-                value.append(f" → {show_value(field, pending[field])}", style="italic")
-                value.append(" at reset", style="dim italic")
+                value.append(f" → {show_value(field, pending[field])}", style="bold italic")
+                value.append(" (r)", style="dim italic")
             table.add_row(keys, label, value)
         self.update(table)

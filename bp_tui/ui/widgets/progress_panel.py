@@ -33,8 +33,8 @@ class ProgressPanel(Vertical):
         text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
         text.append("epoch     ", style="dim").append(f"{epoch:.2f} / {total_epochs:.2f}\n")
         text.append("speed     ", style="dim").append(f"{speed:,.0f} it/s\n" if speed else "-\n")
-        text.append("elapsed   ", style="dim").append(clock(elapsed))
-        text.append("   ETA ", style="dim").append(clock(eta) if eta is not None else "-")
+        text.append("elapsed   ", style="dim").append(f"{clock(elapsed)}\n")
+        text.append("ETA       ", style="dim").append(clock(eta) if eta is not None else "-")
         self.query_one("#progress-text", Static).update(text)
 
     def alert(self, message: str | Text = "") -> None:

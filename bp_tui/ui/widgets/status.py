@@ -39,15 +39,14 @@ class StatusLine(Static):
         self.update(self.line_text())
 
     def line_text(self) -> Text:
-        parts = [Text("bp-tui", style="bold"), Text(self.dataset)]
+        # The state comes first so that a narrow terminal never cuts it off.
+        mark = STATE_MARKS.get(self.state, "●")
+        parts = [Text.assemble(("bp-tui ", "bold"), (f"{mark} {self.state}", self._state_style()))]
         if self.shape and self.hp:
             parts.append(Text(f"{'-'.join(map(str, self.shape))} {self._activation()}"))
             parts.append(Text(f"{self.hp.optimizer.upper()} lr {self.hp.lr:g}"))
-        line = Text("  ·  ").join(parts)
-        line.append("   ")
-        mark = STATE_MARKS.get(self.state, "●")
-        line.append(f"{mark} {self.state}", style=self._state_style())
-        return line
+        parts.append(Text(self.dataset))
+        return Text("  ·  ").join(parts)
 
     def _activation(self) -> str:
         return "ReLU" if self.hp.activation == "relu" else "Sigmoid"
