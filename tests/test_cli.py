@@ -262,7 +262,8 @@ def check_diverged(code: int, summary: dict, err: str, lr_text: str) -> None:
     assert code == 2
     assert set(summary) == SUMMARY_KEYS
     assert summary["diverged"] is True
-    assert summary["final_loss"] is None  # NaN is not JSON
+    # NaN is not JSON: null then; a loss kept finite by the log's 1e-7 stays far above ln 10
+    assert summary["final_loss"] is None or summary["final_loss"] > 6
     message = [line for line in err.splitlines() if "diverged" in line]
     assert len(message) == 1, err
     assert f"iteration {summary['iterations']:,} " in message[0]
@@ -284,11 +285,6 @@ def test_a_diverging_run_says_where_and_exits_2(capsys):
     assert len(err.splitlines()) == 1 and "diverged" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trainer flags divergence only on a non-finite loss; at lr 1e6 the loss saturates "
-    "near -log(1e-7) (~14) with finite weights, so the run ends at chance as 'not diverged'",
-)
 def test_lr_1e6_is_reported_as_diverged(capsys):
     code, summary, err = run_json(
         capsys, "train", "--dataset", "sample", "--lr", "1e6", "--iters", "200"

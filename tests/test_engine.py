@@ -176,3 +176,16 @@ def test_gradient_check_command_reports_the_iteration():
                            start=False)  # fmt: skip
     (checked,) = of(events, ev.GradChecked)
     assert checked.report.iteration == 2 and checked.report.exact and checked.report.passed
+
+
+def test_a_loss_stuck_far_above_a_uniform_guess_is_divergence():
+    # lr 1e3: the 1e-7 inside the log keeps the loss finite (~14) while the weights explode.
+    engine, events = run_engine(HyperParams(iters=500, lr=1e3))
+    (diverged,) = of(events, ev.Diverged)
+    assert "averaged" in diverged.message and diverged.iteration <= 100
+    assert engine.trainer.summary("x")["diverged"] is True
+
+
+def test_a_healthy_run_is_not_divergence():
+    engine, events = run_engine(HyperParams(iters=200, lr=0.1, init="he", optimizer="adam"))
+    assert not of(events, ev.Diverged) and not engine.trainer.summary("x")["diverged"]

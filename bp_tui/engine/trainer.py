@@ -16,12 +16,18 @@ INIT_STD = 0.01  # the book's weight_init_std
 OUTPUT_SIZE = 10
 
 
+# A run whose loss stays above three times a uniform guess's (ln 10) has blown up even when the
+# 1e-7 inside the log keeps the loss finite: weights reach 1e20 long before anything is NaN.
+DIVERGENCE_WINDOW = 20
+DIVERGENCE_LOSS = 3 * math.log(10)
+
+
 class DivergedError(ArithmeticError):
-    def __init__(self, iteration: int, lr: float, loss: float) -> None:
-        self.iteration, self.lr, self.loss = iteration, lr, loss
+    def __init__(self, iteration: int, lr: float, why: str) -> None:
+        self.iteration, self.lr = iteration, lr
         super().__init__(
-            f"training diverged: the loss became {loss} at iteration {iteration:,} with learning "
-            f"rate {lr:g}; lower the learning rate and reset"
+            f"training diverged: {why} at iteration {iteration:,} with learning rate {lr:g}; "
+            "lower the learning rate and reset"
         )
 
 
@@ -60,6 +66,7 @@ class Trainer:
         )  # fmt: skip
         self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
         self.iteration = 0
+        self.diverged = False
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses: list[float] = []
@@ -101,9 +108,23 @@ class Trainer:
         self.iteration += 1
         self.samples_seen += min(batch, self.train_size)
         self.losses.append(loss)
-        if not math.isfinite(loss):
-            raise DivergedError(self.iteration, self.optimizer.lr, loss)
+        self._check_divergence(loss)
         return loss
+
+    def _check_divergence(self, loss: float) -> None:
+        why = None
+        if not math.isfinite(loss):
+            why = f"the loss became {loss}"
+        elif self.iteration % DIVERGENCE_WINDOW == 0 and self.iteration >= DIVERGENCE_WINDOW:
+            recent = sum(self.losses[-DIVERGENCE_WINDOW:]) / DIVERGENCE_WINDOW
+            if recent > DIVERGENCE_LOSS:
+                why = (
+                    f"the loss averaged {recent:.1f} over {DIVERGENCE_WINDOW} iterations "
+                    f"(a uniform guess scores {math.log(10):.2f})"
+                )
+        if why:
+            self.diverged = True
+            raise DivergedError(self.iteration, self.optimizer.lr, why)
 
     def evaluation_due(self) -> bool:
         """After this iteration: an epoch's end (or every eval_every iterations), and the run's end."""
@@ -141,12 +162,14 @@ class Trainer:
         """The run's result, as `bp-tui train --json` prints it."""
         last = self.evaluations[-1] if self.evaluations else None
         final_loss = self.losses[-1] if self.losses else None
-        diverged = final_loss is not None and not math.isfinite(final_loss)
+        diverged = self.diverged
         return {
             "dataset": dataset,
             "iterations": self.iteration,
             "epochs": round(self.epoch, 4),
-            "final_loss": None if diverged else final_loss,
+            "final_loss": final_loss
+            if final_loss is not None and math.isfinite(final_loss)
+            else None,
             "train_acc": last.train_acc if last else None,
             "test_acc": last.test_acc if last else None,
             "train_seconds": round(self.train_seconds, 4),
