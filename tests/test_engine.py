@@ -189,3 +189,21 @@ def test_a_loss_stuck_far_above_a_uniform_guess_is_divergence():
 def test_a_healthy_run_is_not_divergence():
     engine, events = run_engine(HyperParams(iters=200, lr=0.1, init="he", optimizer="adam"))
     assert not of(events, ev.Diverged) and not engine.trainer.summary("x")["diverged"]
+
+
+def test_steps_stop_at_divergence():
+    events, q = [], queue.Queue()
+    engine = Engine(Trainer(HyperParams(iters=1000, lr=1e6), DATA), events.append, q,
+                    dataset="sample", progress_interval=0)  # fmt: skip
+    worker = threading.Thread(target=engine.run, kwargs={"start": False})
+    worker.start()
+    q.put(ev.Step(500))
+    for _ in range(200):
+        if engine.state is RunState.DIVERGED:
+            break
+        threading.Event().wait(0.01)
+    q.put(ev.Step(5))  # refused: a diverged run takes no more steps
+    q.put(ev.Stop())
+    worker.join(timeout=10)
+    (diverged,) = of(events, ev.Diverged)
+    assert engine.trainer.iteration == diverged.iteration

@@ -100,6 +100,7 @@ class Engine:
             try:
                 trainer.step()
             except DivergedError as error:
+                self.steps_left = 0
                 self._report_progress()
                 self._set_state(RunState.DIVERGED, str(error))
                 self.emit(ev.Diverged(error.iteration, error.lr, str(error)))

@@ -66,6 +66,7 @@ class BpTuiApp(App):
         self.summary: dict | None = None
         self.iteration = 0
         self.last_progress: ev.Progress | None = None
+        self.last_accuracy: tuple[float | None, float | None] = (None, None)
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -148,13 +149,20 @@ class BpTuiApp(App):
         self.last_progress = p
         self.iteration = p.iteration
         self.query_one(LossChart).add_losses(p.losses)
+        self.show_results()
         self.query_one(ProgressPanel).show_counts(
             p.iteration, p.total, p.epoch, p.total_epochs, p.iters_per_second, p.elapsed
         )
 
+    def show_results(self) -> None:
+        smoothed = self.query_one(LossChart).series.smoothed
+        self.query_one(ProgressPanel).show_results(smoothed, *self.last_accuracy)
+
     def on_evaluation_done(self, message: msg.EvaluationDone) -> None:
         e: ev.Evaluated = message.event
         self.query_one(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
+        self.last_accuracy = (e.train_acc, e.test_acc)
+        self.show_results()
         self.query_one(
             "#accuracy"
         ).border_subtitle = f"train {e.train_acc:.4f} · test {e.test_acc:.4f} · epoch {e.epoch:.2f}"
@@ -184,7 +192,8 @@ class BpTuiApp(App):
         self.hp, self.pending = e.hp, {}
         self.query_one(LossChart).start_new_run()
         self.query_one(AccuracyChart).clear()
-        self.query_one("#accuracy").border_subtitle = ""
+        self.last_accuracy = (None, None)
+        self.show_results()
         self.query_one(StatusLine).show(shape=e.shape, hp=e.hp)
         self.query_one(HyperPanel).show(self.hp, self.pending)
         self.query_one(ProgressPanel).show_counts(0, e.hp.iters, 0.0, 0.0, 0.0, 0.0)
@@ -198,9 +207,9 @@ class BpTuiApp(App):
     def on_run_diverged(self, message: msg.RunDiverged) -> None:
         e: ev.Diverged = message.event
         text = Text.assemble(
-            ("Diverged ", "bold red"),
-            f"at iteration {e.iteration:,} with learning rate {e.lr:g}.\n",
-            ("Lower the rate (-) and reset (r).", "italic"),
+            ("Diverged", "bold red"),
+            f" at iteration {e.iteration:,}, learning rate {e.lr:g}. ",
+            ("Lower the rate (-), then reset (r).", "italic"),
         )
         self.query_one(ProgressPanel).alert(text)
         self.notify(e.message, severity="error", timeout=8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SMOOTHING = 0.02  # weight of the newest loss in the smoothed line (an exponential moving average)
+SMOOTHING = 0.05  # weight of the newest loss in the smoothed line (an exponential moving average)
 
 
 class BinnedSeries:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from bp_tui.ui.series import BinnedSeries
 
+DIM = (110, 110, 110)
+
 
 def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
     return Color.parse(widget.app.theme_variables.get(name, fallback)).rgb
+
+
+def hex_of(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def iteration_ticks(last: int, count: int = 5) -> list[int]:
+    """Whole, round iteration numbers from 0 to at least `last` (1, 2 or 5 times a power of 10)."""
+    raw = max(last, 1) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = max(1, int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw)))
+    return [step * k for k in range(count + 2) if step * k <= max(last, step)]
 
 
 class LossChart(PlotextPlot):
@@ -19,7 +35,7 @@ class LossChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series = BinnedSeries()
-        self.previous: tuple[np.ndarray, np.ndarray] | None = None
+        self.previous: tuple[list, np.ndarray] | None = None
         self.marks: list[int] = []
         self.dirty = True
 
@@ -36,7 +52,7 @@ class LossChart(PlotextPlot):
         """Keep the finished run's smoothed line, dimmed, for comparison."""
         if self.series.count:
             x, _, smooth = self.series.points()
-            self.previous = (x, smooth)
+            self.previous = (x.tolist(), smooth)
         self.series.clear()
         self.marks = []
         self.dirty = True
@@ -45,21 +61,33 @@ class LossChart(PlotextPlot):
         if not self.dirty:
             return
         self.dirty = False
+        raw, smooth, mark = (theme_rgb(self, n, f) for n, f in
+                             (("primary", "#0178D4"), ("warning", "#FFA62B"), ("error", "#BA3C5B")))  # fmt: skip
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel("iteration")
+        last = self.series.count
         if self.previous is not None:
-            plt.plot(*self.previous, marker="braille", color=(110, 110, 110), label="previous run")
-        x, y, smooth = self.series.points()
+            plt.plot(*self.previous, marker="braille", color=DIM)
+            last = max(last, self.previous[0][-1] if self.previous[0] else 0)
+        x, y, smoothed = self.series.points()
         if len(x):
-            x = x.tolist()  # plain ints, so the axis shows whole iterations
-            plt.plot(x, y, marker="braille", color=theme_rgb(self, "primary", "#0178D4"),
-                     label="mini-batch loss")  # fmt: skip
-            plt.plot(x, smooth, marker="braille", color=theme_rgb(self, "warning", "#FFA62B"),
-                     label="smoothed")  # fmt: skip
+            x = x.tolist()
+            plt.plot(x, y, marker="braille", color=raw)
+            plt.plot(x, smoothed, marker="braille", color=smooth)
             for iteration in self.marks:
-                plt.vline(iteration, color=theme_rgb(self, "error", "#BA3C5B"))
+                plt.vline(iteration, color=mark)
+        ticks = iteration_ticks(last)
+        plt.xticks(ticks)
+        plt.xlim(0, max(ticks[-1], last) + 1)
+        # The legend lives in the border: plotext's would cover the first iterations.
+        legend = f"[{hex_of(raw)}]━ mini-batch[/]  [{hex_of(smooth)}]━ smoothed[/]"
+        if self.previous is not None:
+            legend += f"  [{hex_of(DIM)}]━ previous run[/]"
+        if self.marks:
+            legend += f"  [{hex_of(mark)}]│ change[/]"
+        self.border_subtitle = legend
         self.refresh()
 
 
@@ -83,6 +111,7 @@ class AccuracyChart(PlotextPlot):
         if not self.dirty:
             return
         self.dirty = False
+        train, test = theme_rgb(self, "primary", "#0178D4"), theme_rgb(self, "success", "#4EBF71")
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -91,8 +120,13 @@ class AccuracyChart(PlotextPlot):
             # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
             shown = self.points[-200:]
             x = [p[0] for p in shown]
-            plt.plot(x, [p[1] for p in shown], marker="braille",
-                     color=theme_rgb(self, "primary", "#0178D4"), label="train")  # fmt: skip
-            plt.plot(x, [p[2] for p in shown], marker="braille",
-                     color=theme_rgb(self, "success", "#4EBF71"), label="test")  # fmt: skip
+            plt.plot(x, [p[1] for p in shown], marker="braille", color=train)
+            plt.plot(x, [p[2] for p in shown], marker="braille", color=test)
+            ticks = iteration_ticks(x[-1])
+            plt.xticks(ticks)
+            plt.xlim(0, max(ticks[-1], x[-1]) + 1)
+            _, train_acc, test_acc = self.points[-1]
+            self.border_subtitle = f"[{hex_of(train)}]━ train {train_acc:.4f}[/]  [{hex_of(test)}]━ test {test_acc:.4f}[/]"
+        else:
+            self.border_subtitle = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
         self.refresh()

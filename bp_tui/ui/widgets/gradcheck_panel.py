@@ -35,7 +35,15 @@ class GradCheckPanel(Static):
             else Text("FAILED", style="bold red")
         )
         head = Text.assemble(
-            verdict, (f"  {report.mode} mode, pass when rel err < {report.threshold:g}", "dim")
+            verdict, (f"   {report.mode} mode, pass when rel err < {report.threshold:g}", "dim")
         )
         self.border_subtitle = f"iteration {report.iteration or 0:,} · g: run  x: book/exact"
-        self.update(Group(head, table, Text(report.explanation, style="italic dim")))
+        self.report = report
+        parts = [head, table]
+        if self.size.height >= 9 or not self.size.height:  # room for the why, below the figures
+            parts.append(Text(report.explanation, style="italic dim"))
+        self.update(Group(*parts))
+
+    def on_resize(self) -> None:
+        if getattr(self, "report", None) is not None:
+            self.show(self.report)

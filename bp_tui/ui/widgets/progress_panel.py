@@ -19,6 +19,7 @@ class ProgressPanel(Vertical):
         yield ProgressBar(total=100, show_eta=False, show_percentage=True, id="bar")
         yield Static(id="progress-text")
         yield Static(id="progress-alert")
+        yield Static(id="progress-results")
 
     def on_mount(self) -> None:
         self.border_title = "Progress"
@@ -36,6 +37,17 @@ class ProgressPanel(Vertical):
         text.append("elapsed   ", style="dim").append(f"{clock(elapsed)}\n")
         text.append("ETA       ", style="dim").append(clock(eta) if eta is not None else "-")
         self.query_one("#progress-text", Static).update(text)
+
+    def show_results(
+        self, loss: float | None, train_acc: float | None, test_acc: float | None
+    ) -> None:
+        text = Text()
+        if loss is not None:
+            text.append("loss      ", style="dim").append(f"{loss:.4f}\n")
+        if train_acc is not None:
+            text.append("accuracy  ", style="dim").append(f"train {train_acc:.4f}\n")
+            text.append("          ", style="dim").append(f"test  {test_acc:.4f}")
+        self.query_one("#progress-results", Static).update(text)
 
     def alert(self, message: str | Text = "") -> None:
         self.query_one("#progress-alert", Static).update(message)

@@ -16,7 +16,7 @@ STATE_STYLES = {
     "diverged": "bold $text-error",
     "failed": "bold $text-error",
 }
-STATE_MARKS = {"running": "▶", "paused": "⏸", "finished": "✔", "diverged": "✖", "failed": "✖"}
+STATE_MARKS = {"running": "▶", "paused": "‖", "finished": "✔", "diverged": "✖", "failed": "✖"}
 
 
 class StatusLine(Static):

@@ -1,0 +1,344 @@
+"""The computational graph drawn as the book draws it: boxes left to right, arrows between them,
+each arrow with its forward value above and its gradient below ("?" until known).
+
+Drawing only: a character canvas, one hand-made layout per graph (apple, apple and orange, the
+network), and a ``Look`` that says what each label reads and how it is styled at step k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from bp_tui.nn.trace import Trace, fmt
+
+GIVEN_KINDS = ("input", "param", "label")  # values that are given, not computed: shown from the start
+UNKNOWN = "?"
+
+# Arrowheads and corners: (direction in, direction out) -> character.
+HEADS = {(1, 0): "▶", (-1, 0): "◀", (0, 1): "▼", (0, -1): "▲"}
+CORNERS = {
+    ((1, 0), (0, 1)): "┐",
+    ((1, 0), (0, -1)): "┘",
+    ((0, 1), (1, 0)): "└",
+    ((0, -1), (1, 0)): "┌",
+    ((0, 1), (-1, 0)): "┘",
+    ((0, -1), (-1, 0)): "┐",
+    ((-1, 0), (0, 1)): "┌",
+    ((-1, 0), (0, -1)): "└",
+}
+LIGHT = "┌┐└┘─│"
+HEAVY = "┏┓┗┛━┃"
+
+Seg = tuple[str, Style | None]
+
+
+class Canvas:
+    """A sparse grid of styled characters that grows as things are drawn on it."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], Seg] = {}
+
+    def put(self, x: int, y: int, text: str, style: Style | None = None) -> None:
+        for i, ch in enumerate(text):
+            if x + i >= 0 and y >= 0:
+                self.cells[(x + i, y)] = (ch, style)
+
+    def center(self, x0: int, x1: int, y: int, text: str, style: Style | None = None) -> None:
+        """text centred on columns x0..x1 (spilling evenly on both sides when it is longer)."""
+        self.put(x0 + (x1 - x0 + 1 - len(text)) // 2, y, text, style)
+
+    def right(self, x_end: int, y: int, text: str, style: Style | None = None) -> None:
+        self.put(x_end - len(text) + 1, y, text, style)
+
+    def path(self, points: list[tuple[int, int]], style: Style | None, head: bool = True) -> None:
+        """Axis-aligned segments through points, with corners, ending in an arrowhead."""
+        dirs = []
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+            d = (int(np.sign(x1 - x0)), int(np.sign(y1 - y0)))
+            dirs.append(d)
+            ch = "─" if d[1] == 0 else "│"
+            x, y = x0, y0
+            while (x, y) != (x1, y1):
+                self.put(x, y, ch, style)
+                x, y = x + d[0], y + d[1]
+        for (x, y), d_in, d_out in zip(points[1:-1], dirs, dirs[1:], strict=False):
+            self.put(x, y, CORNERS.get((d_in, d_out), "┼"), style)
+        x, y = points[-1]
+        self.put(x, y, HEADS[dirs[-1]] if head else ("─" if dirs[-1][1] == 0 else "│"), style)
+
+    def box(self, x: int, y: int, w: int, h: int, label: str, style, label_style, heavy=False):
+        tl, tr, bl, br, hz, vt = HEAVY if heavy else LIGHT
+        self.put(x, y, tl + hz * (w - 2) + tr, style)
+        for row in range(y + 1, y + h - 1):
+            self.put(x, row, vt + " " * (w - 2) + vt, style)
+        self.put(x, y + h - 1, bl + hz * (w - 2) + br, style)
+        self.center(x + 1, x + w - 2, y + h // 2, label, label_style)
+
+    def text(self) -> Text:
+        if not self.cells:
+            return Text()
+        width = max(x for x, _ in self.cells) + 1
+        height = max(y for _, y in self.cells) + 1
+        out = Text(no_wrap=True, overflow="crop", end="")
+        for y in range(height):
+            row = [self.cells.get((x, y), (" ", None)) for x in range(width)]
+            while row and row[-1] == (" ", None):
+                row.pop()
+            for ch, style in row:
+                out.append(ch, style)
+            if y < height - 1:
+                out.append("\n")
+        return out
+
+
+# --- what the labels say at step k ------------------------------------------------------------
+
+
+@dataclass
+class Look:
+    """The labels and styles of a trace at step k (k = -1: before the first step)."""
+
+    trace: Trace
+    k: int
+    palette: dict[str, Style]
+
+    def __post_init__(self) -> None:
+        self.state = self.trace.state_at(self.k)
+        before = self.trace.state_at(self.k - 1) if self.k >= 0 else self.state
+        self.fresh_values = {
+            e for e, (v, _) in self.state.items() if v is not None and before[e][0] is None
+        } - {e for e, edge in self.trace.edges.items() if edge.kind in GIVEN_KINDS}
+        self.fresh_grads = {
+            e for e, (_, g) in self.state.items() if g is not None and before[e][1] is None
+        }
+        self.current = self.trace.steps[self.k].node if self.k >= 0 else None
+
+    def style(self, *names: str) -> Style:
+        return Style.combine(self.palette.get(n, Style()) for n in names)
+
+    def value(self, edge: str) -> Any:
+        e = self.trace.edges[edge]
+        return e.value if e.kind in GIVEN_KINDS else self.state[edge][0]
+
+    def grad(self, edge: str) -> Any:
+        return self.state[edge][1]
+
+    def value_seg(self, edge: str, text: str | None = None) -> Seg:
+        v = self.value(edge)
+        if v is None:
+            return UNKNOWN, self.style("unknown")
+        fresh = ("fresh",) if edge in self.fresh_values else ()
+        return (fmt(v) if text is None else text), self.style("value", *fresh)
+
+    def grad_seg(self, edge: str, text: str | None = None) -> Seg:
+        if not self.trace.edges[edge].differentiable:
+            return "", None
+        g = self.grad(edge)
+        if g is None:
+            return UNKNOWN, self.style("unknown")
+        fresh = ("fresh",) if edge in self.fresh_grads else ()
+        return (fmt(g) if text is None else text), self.style("grad", *fresh)
+
+    def line(self, edge: str) -> Style:
+        if edge in self.fresh_grads:
+            return self.style("grad")
+        if edge in self.fresh_values:
+            return self.style("value")
+        return self.style("line")
+
+    def box_styles(self, node: str) -> tuple[Style, Style, bool]:
+        if node == self.current:
+            return self.style("current"), self.style("current", "op"), True
+        return self.style("box"), self.style("op"), False
+
+
+# --- the book's apple graphs ------------------------------------------------------------------
+
+BOX_W = 7  # "│  ×  │"
+BOX_H = 7  # inputs enter on rows 1 and 5, the output leaves on row 3
+OPS = {"x": "×", "+": "+"}
+
+
+def _scalar_gap(look: Look) -> int:
+    """Arrow length: room for the longest label that can appear, and never shorter than 8."""
+    texts = [fmt(e.value) for e in look.trace.edges.values() if e.value is not None]
+    texts += [fmt(e.grad) for e in look.trace.edges.values() if e.grad is not None]
+    return max(8, max(map(len, texts)) + 3)
+
+
+def _labels(c: Canvas, look: Look, edge: str, x0: int, x1: int, y: int) -> None:
+    c.center(x0, x1, y - 1, *look.value_seg(edge))
+    c.center(x0, x1, y + 1, *look.grad_seg(edge))
+
+
+def _input(c: Canvas, look: Look, edge: str, y: int, name_w: int, path: list) -> None:
+    """An input: its name at the left, its arrow from column name_w, labels on the first stretch."""
+    c.put(0, y, edge, look.style("name"))
+    c.path([(name_w, y), *path], look.line(edge))
+    _labels(c, look, edge, name_w, min(path[0][0], name_w + _scalar_gap(look)) - 1, y)
+
+
+def _scalar_box(c: Canvas, look: Look, node: str, x: int, y: int) -> None:
+    style, label_style, heavy = look.box_styles(node)
+    c.box(x, y, BOX_W, BOX_H, OPS[look.trace.node(node).op], style, label_style, heavy)
+
+
+def _output(c: Canvas, look: Look, edge: str, x: int, y: int, gap: int) -> None:
+    c.path([(x, y), (x + gap - 1, y)], look.line(edge))
+    _labels(c, look, edge, x, x + gap - 1, y)
+    c.put(x + gap + 1, y, edge, look.style("name"))
+
+
+def draw_apple(look: Look) -> Canvas:
+    """apple, apple_num -> (×) -> apple_price; apple_price, tax -> (×) -> price."""
+    c, g = Canvas(), _scalar_gap(look)
+    n = max(len(e) for e in ("apple", "apple_num", "tax")) + 1
+    x1 = n + g
+    x2 = x1 + BOX_W + g
+    _input(c, look, "apple", 1, n, [(x1 - 1, 1)])
+    _input(c, look, "apple_num", 5, n, [(x1 - 1, 5)])
+    _scalar_box(c, look, "mul_apple", x1, 0)
+    c.path([(x1 + BOX_W, 3), (x2 - 1, 3)], look.line("apple_price"))
+    _labels(c, look, "apple_price", x1 + BOX_W, x2 - 1, 3)
+    _input(c, look, "tax", 9, n, [(x2 - 3, 9), (x2 - 3, 7), (x2 - 1, 7)])
+    _scalar_box(c, look, "mul_tax", x2, 2)
+    _output(c, look, "price", x2 + BOX_W, 5, g)
+    return c
+
+
+def draw_apple_orange(look: Look) -> Canvas:
+    """Two × rows (apple, orange) merging into +, then × tax: the book's figure 5-17."""
+    c, g = Canvas(), _scalar_gap(look)
+    n = max(len(e) for e in ("apple", "apple_num", "orange", "orange_num", "tax")) + 1
+    x1 = n + g
+    bend = x1 + BOX_W + g  # where the two prices turn towards the + box
+    x2 = bend + 3
+    x3 = x2 + BOX_W + g
+    for top, (item, count, node) in zip(
+        (0, 7), (("apple", "apple_num", "mul_apple"), ("orange", "orange_num", "mul_orange")),
+        strict=True,
+    ):
+        _input(c, look, item, top + 1, n, [(x1 - 1, top + 1)])
+        _input(c, look, count, top + 5, n, [(x1 - 1, top + 5)])
+        _scalar_box(c, look, node, x1, top)
+    # apple_price leaves mul_apple on row 3 and enters + on row 5; orange_price 10 -> 9.
+    for edge, y_out, y_in in (("apple_price", 3, 5), ("orange_price", 10, 9)):
+        c.path([(x1 + BOX_W, y_out), (bend, y_out), (bend, y_in), (x2 - 1, y_in)], look.line(edge))
+        _labels(c, look, edge, x1 + BOX_W, bend - 1, y_out)
+    _scalar_box(c, look, "add_apple_orange", x2, 4)
+    c.path([(x2 + BOX_W, 7), (x3 - 1, 7)], look.line("all_price"))
+    _labels(c, look, "all_price", x2 + BOX_W, x3 - 1, 7)
+    _input(c, look, "tax", 15, n, [(x3 - 3, 15), (x3 - 3, 11), (x3 - 1, 11)])
+    _scalar_box(c, look, "mul_tax", x3, 6)
+    _output(c, look, "price", x3 + BOX_W, 9, g)
+    return c
+
+
+# --- the network --------------------------------------------------------------------------------
+
+NET_ROW = 4  # the row of the main chain x -> Affine1 -> ... -> loss
+BOX_NAMES = {"Relu1": "ReLU1", "SoftmaxWithLoss": "Softmax-with-Loss"}
+
+
+def shape_text(v: Any) -> str:
+    return str(tuple(np.shape(v)))
+
+
+def mean_text(v: Any) -> str:
+    return f"μ {float(np.mean(v)):.2g}"
+
+
+def norm_text(g: Any) -> str:
+    return f"‖d‖ {float(np.linalg.norm(g)):.2g}"
+
+
+def _tensor_labels(look: Look, edge: str) -> tuple[list[Seg], list[Seg]]:
+    """Above: the shape and the mean of the value; below: the norm of the gradient."""
+    e = look.trace.edges[edge]
+    if np.ndim(e.value) == 0:  # the loss
+        return [look.value_seg(edge)], [look.grad_seg(edge)]
+    v, g = look.value(edge), look.grad(edge)
+    shape = (shape_text(e.value), look.style("value" if v is not None else "unknown"))
+    mean = look.value_seg(edge, mean_text(v) if v is not None else None)
+    grad = look.grad_seg(edge, norm_text(g) if g is not None else None)
+    return [shape, mean], [grad]
+
+
+def _net_h_edge(c: Canvas, look: Look, edge: str, x0: int, x1: int) -> None:
+    above, below = _tensor_labels(look, edge)
+    c.path([(x0, NET_ROW), (x1, NET_ROW)], look.line(edge))
+    for i, (text, style) in enumerate(reversed(above)):
+        c.center(x0, x1, NET_ROW - 1 - i, text, style)
+    for i, (text, style) in enumerate(below):
+        c.center(x0, x1, NET_ROW + 1 + i, text, style)
+
+
+def _net_v_edge(c: Canvas, look: Look, edge: str, x: int, from_above: bool) -> None:
+    """A parameter (or t) feeding a box from above or below; value left, gradient right."""
+    e = look.trace.edges[edge]
+    if from_above:
+        name_y, stat_y, points = 0, 1, [(x, 1), (x, NET_ROW - 2)]
+    else:
+        name_y, stat_y, points = NET_ROW + 4, NET_ROW + 3, [(x, NET_ROW + 3), (x, NET_ROW + 2)]
+    c.path(points, look.line(edge))
+    c.center(x, x, name_y, f"{edge} {shape_text(e.value)}", look.style("name"))
+    if e.kind == "label":
+        labels = " ".join(str(int(v)) for v in np.ravel(e.value)[:4]) + " …"
+        c.right(x - 2, stat_y, labels, look.style("value"))
+        return
+    g = look.grad(edge)
+    c.right(x - 2, stat_y, mean_text(e.value), look.style("value"))
+    c.put(x + 2, stat_y, *look.grad_seg(edge, norm_text(g) if g is not None else None))
+
+
+def _net_gap(look: Look, edge: str) -> int:
+    e = look.trace.edges[edge]
+    if np.ndim(e.value) == 0:
+        return max(7, len(fmt(e.value)) + 3)
+    texts = [shape_text(e.value), mean_text(e.value)]
+    if e.grad is not None:
+        texts.append(norm_text(e.grad))
+    return max(map(len, texts)) + 3
+
+
+def draw_network(look: Look) -> Canvas:
+    """x -> Affine1 -> ReLU1|Sigmoid1 -> Affine2 -> Softmax-with-Loss -> loss, params above/below."""
+    c = Canvas()
+    tr = look.trace
+    c.put(0, NET_ROW, "x", look.style("name"))
+    x = 2
+    for node in tr.nodes:
+        main_in = node.inputs[0]
+        gap = _net_gap(look, main_in)
+        _net_h_edge(c, look, main_in, x, x + gap - 1)
+        x += gap
+        label = BOX_NAMES.get(node.name, node.name)
+        w = len(label) + 4
+        style, label_style, heavy = look.box_styles(node.name)
+        c.box(x, NET_ROW - 1, w, 3, label, style, label_style, heavy)
+        mid = x + w // 2
+        for edge in node.inputs[1:]:
+            kind = tr.edges[edge].kind
+            _net_v_edge(c, look, edge, mid, from_above=kind == "param" and edge.startswith("W"))
+        x += w
+    (out,) = tr.nodes[-1].outputs
+    gap = _net_gap(look, out)
+    _net_h_edge(c, look, out, x, x + gap - 1)
+    c.put(x + gap + 1, NET_ROW, out, look.style("name"))
+    return c
+
+
+def draw(trace: Trace, k: int, palette: dict[str, Style]) -> Text:
+    """The picture of trace after step k."""
+    look = Look(trace, k, palette)
+    names = [n.name for n in trace.nodes]
+    if names == ["mul_apple", "mul_tax"]:
+        return draw_apple(look).text()
+    if "add_apple_orange" in names:
+        return draw_apple_orange(look).text()
+    return draw_network(look).text()
