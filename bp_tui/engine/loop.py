@@ -11,9 +11,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from bp_tui.engine import checkpoint
+from bp_tui.engine import blas, checkpoint
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.events import RunState
@@ -35,13 +34,18 @@ class Engine:
         dataset: str = "",
         progress_interval: float = 0.1,
         exit_when_done: bool = False,
+        blas_threads: int | None = None,
     ) -> None:
+        """blas_threads: BLAS threads while running; None lets blas.choose_threads decide at
+        start (1 on two cores). The dashboard passes 1: its engine shares the cores with the UI.
+        """
         self.trainer = trainer
         self.emit = emit
         self.commands = commands if commands is not None else queue.Queue()
         self.dataset = dataset
         self.progress_interval = progress_interval
         self.exit_when_done = exit_when_done
+        self.blas_threads = blas_threads
         self.state = RunState.READY
         self.pending: dict = {}
         self.steps_left = 0
@@ -54,9 +58,10 @@ class Engine:
 
     def run(self, start: bool = True) -> dict:
         """Run until Stop (or the run's end with exit_when_done); returns the summary."""
-        # One BLAS thread: this net's matrices are small, and a second thread only adds
-        # synchronisation (stack.md: 4-7x faster products here) and fights the UI for the cores.
-        with threadpool_limits(limits=1, user_api="blas"):
+        # This net's products are small: a second BLAS thread can cost more than it gives.
+        if self.blas_threads is None:
+            self.blas_threads = blas.choose_threads(self.trainer)
+        with blas.limited(self.blas_threads):
             return self._run(start)
 
     def _run(self, start: bool) -> dict:
