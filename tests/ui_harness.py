@@ -63,7 +63,7 @@ def recorded_run(hp: HyperParams, commands, data=None) -> list:
     events: queue.Queue = queue.Queue()
     commands_q: queue.Queue = queue.Queue()
     engine = Engine(Trainer(hp, data), events.put, commands_q, dataset=data.name,
-                    progress_interval=10.0)  # fmt: skip
+                    progress_interval=10.0, blas_threads=1)  # fmt: skip
     thread = threading.Thread(target=engine.run, kwargs={"start": False})
     thread.start()
     seen: list = []
@@ -94,4 +94,5 @@ def recorded_run(hp: HyperParams, commands, data=None) -> list:
 def app_with(events, hp: HyperParams | None = None, **options) -> tuple[BpTuiApp, FakeLink]:
     link = FakeLink(events)
     app = BpTuiApp(lambda: link, hp or HyperParams(), start=False, **options)
+    app.animation_level = "none"  # the progress bar would otherwise be caught mid-animation
     return app, link

@@ -38,7 +38,7 @@ def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool
 
         data = load_dataset(dataset, data_dir)
         engine = Engine(Trainer(hp, data), events.put, commands, dataset=dataset,
-                        progress_interval=0.1)  # fmt: skip
+                        progress_interval=0.1, blas_threads=1)  # fmt: skip
         engine.run(start=start)
     except BpTuiError as error:
         events.put(ev.Failed(str(error)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 
 def clock(seconds: float) -> str:
@@ -16,7 +16,7 @@ def clock(seconds: float) -> str:
 
 class ProgressPanel(Vertical):
     def compose(self) -> ComposeResult:
-        yield ProgressBar(total=100, show_eta=False, show_percentage=True, id="bar")
+        yield Static(id="bar")
         yield Static(id="progress-text")
         yield Static(id="progress-alert")
         yield Static(id="progress-results")
@@ -25,10 +25,12 @@ class ProgressPanel(Vertical):
         self.border_title = "Progress"
         self.show_counts(0, 0, 0.0, 0.0, 0.0, 0.0)
 
+    last: tuple | None = None
+
     def show_counts(self, iteration: int, total: int, epoch: float, total_epochs: float,
                     speed: float, elapsed: float) -> None:  # fmt: skip
-        bar = self.query_one("#bar", ProgressBar)
-        bar.update(total=max(total, 1), progress=iteration)
+        self.last = (iteration, total, epoch, total_epochs, speed, elapsed)
+        self.query_one("#bar", Static).update(self.bar(iteration / max(total, 1)))
         eta = (total - iteration) / speed if speed > 0 else None
         text = Text()
         text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
@@ -48,6 +50,21 @@ class ProgressPanel(Vertical):
             text.append("accuracy  ", style="dim").append(f"train {train_acc:.4f}\n")
             text.append("          ", style="dim").append(f"test  {test_acc:.4f}")
         self.query_one("#progress-results", Static).update(text)
+
+    def bar(self, fraction: float) -> Text:
+        """A plain text bar: drawn the same every time, unlike an animated one."""
+        fraction = min(max(fraction, 0.0), 1.0)
+        width = max(self.content_size.width - 6, 4)
+        done = round(fraction * width)
+        return Text.assemble(
+            ("━" * done, f"bold {self.app.theme_variables.get('primary', 'blue')}"),
+            ("━" * (width - done), "dim"),
+            f" {fraction:4.0%}",
+        )
+
+    def on_resize(self) -> None:
+        if self.last is not None:
+            self.show_counts(*self.last)
 
     def alert(self, message: str | Text = "") -> None:
         self.query_one("#progress-alert", Static).update(message)

@@ -1,0 +1,150 @@
+"""The dashboard driven by keys, with a real engine in a thread (started paused: see stack.md)."""
+
+import asyncio
+import html
+import re
+
+import pytest
+
+from bp_tui.engine import HyperParams
+from bp_tui.engine import events as ev
+from bp_tui.engine.remote import ThreadLink
+from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.charts import LossChart
+from bp_tui.ui.widgets.hyper_panel import HyperPanel
+from bp_tui.ui.widgets.progress_panel import ProgressPanel
+from tests.helpers import tiny_data
+
+HP = HyperParams(iters=60, batch_size=50)
+
+
+def make_app(hp=HP, **options):
+    links = []
+
+    def factory():
+        links.append(ThreadLink(hp, tiny_data(), start=False, progress_interval=0.02,
+                                blas_threads=1))  # fmt: skip
+        return links[-1]
+
+    app = BpTuiApp(factory, hp, start=False, **options)
+    app.animation_level = "none"
+    return app, links
+
+
+async def until(pilot, condition, timeout=5.0):
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "timed out waiting for the dashboard"
+        await pilot.pause(0.02)
+        waited += 0.02
+
+
+def text_of(widget) -> str:
+    """What a widget shows on screen, as plain text lines (read from the app's screenshot)."""
+    svg = widget.app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, text in re.findall(r'<text [^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        rows.setdefault(float(y), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    region = widget.region
+    cell_w, cell_h = 12.2, 24.4  # Textual's SVG cell size
+    lines = []
+    for y in sorted(rows):
+        row = int(round((y - 20) / cell_h))
+        if region.y <= row < region.bottom:
+            spans = sorted(rows[y])
+            lines.append("".join(t for x, t in spans
+                                 if region.x <= int(round(x / cell_w)) < region.right))  # fmt: skip
+    return "\n".join(lines)
+
+
+async def test_step_change_values_reset_and_quit():
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "ready")
+        engine = links[0].engine
+
+        await pilot.press("n")
+        await until(pilot, lambda: app.iteration == 1)
+        assert engine.trainer.iteration == 1
+        assert "iteration 1 / 60" in text_of(app.query_one(ProgressPanel))
+
+        await pilot.press("plus")
+        await until(pilot, lambda: app.hp.lr == pytest.approx(0.2))
+        assert engine.trainer.optimizer.lr == pytest.approx(0.2)
+        assert app.query_one(LossChart).marks == [1]  # the change is marked on the loss chart
+
+        await pilot.press("h")
+        await until(pilot, lambda: app.pending.get("hidden") == 60)
+        assert engine.trainer.net.shape == (784, 50, 10)  # waits for the reset
+        assert "→ 60" in text_of(app.query_one(HyperPanel))
+
+        await pilot.press("r")
+        await until(pilot, lambda: engine.trainer.net.shape == (784, 60, 10) and not app.pending)
+        assert engine.trainer.iteration == 0
+
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    links[0].thread.join(timeout=1)
+    assert not links[0].thread.is_alive()
+
+
+async def test_run_pause_and_finish():
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "ready")
+        await pilot.press("space")
+        await until(pilot, lambda: app.state in ("running", "finished"))
+        await until(pilot, lambda: app.state == "finished", timeout=20)
+        assert app.summary["iterations"] == 60
+        assert links[0].engine.trainer.evaluations  # accuracy at each epoch's end and the end
+
+
+async def test_gradient_check_at_start_and_exact_mode_on_x():
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(pilot, lambda: "book mode" in text_of(panel), timeout=10)
+        await pilot.press("x")
+        await until(pilot, lambda: "exact mode" in text_of(panel), timeout=10)
+        assert "passed" in text_of(panel)
+
+
+async def test_edit_form_applies_good_values_and_refuses_bad_ones():
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "ready")
+        await pilot.press("e")
+        await pilot.pause(0.05)
+        form = app.screen
+        form.query_one("#in-batch_size").value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.05)
+        assert app.screen is form  # refused: the form stays open
+        assert "1" in str(form.query_one("#err-batch_size").render())
+        form.query_one("#in-batch_size").value = "25"
+        form.query_one("#in-lr").value = "0.05"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.hp.batch_size == 25)
+        assert links[0].engine.trainer.hp.lr == 0.05
+
+
+async def test_exit_when_done_returns_the_summary():
+    app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "ready")
+        await pilot.press("space")
+        await until(pilot, lambda: not app.is_running, timeout=20)
+    assert app.return_value["iterations"] == 20
+    assert set(app.return_value) >= {"train_acc", "test_acc", "iters_per_second", "diverged"}
+
+
+async def test_help_screen_lists_every_key():
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.05)
+        shown = text_of(app.screen.query_one("#help-box"))
+        for key in ("space", "Run/Pause", "lr ×2", "batch ×2", "Book/exact", "Quit"):
+            assert key in shown
+        await pilot.press("escape")
+        await asyncio.sleep(0)
