@@ -7,7 +7,6 @@ import re
 import pytest
 
 from bp_tui.engine import HyperParams
-from bp_tui.engine import events as ev
 from bp_tui.engine.remote import ThreadLink
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets.charts import LossChart
