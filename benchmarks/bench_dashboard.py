@@ -1,0 +1,154 @@
+"""Dashboard speed, measured in one run (never a timed test):
+
+1. training speed inside the running dashboard (charts redrawing) against the headless engine on
+   the same recipe, both with the dashboard's engine setting (its own process, one BLAS thread);
+2. how long a key press takes to show on screen while training runs at full speed;
+3. how long `bp-tui` takes to put its first frame on a terminal.
+
+    python benchmarks/bench_dashboard.py [--iters 10000] [--rounds 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import multiprocessing.resource_tracker
+import os
+import pty
+import select
+import statistics
+import struct
+import sys
+import termios
+import time
+
+from bp_tui.data import load_dataset
+from bp_tui.engine import HyperParams
+from bp_tui.engine.remote import ProcessLink
+from bp_tui.ui.app import BpTuiApp
+
+
+def headless_speed(hp: HyperParams) -> float:
+    """Iterations per second of training steps, engine alone, in a separate process like the
+    dashboard's (so both pay the same start-up and run with one BLAS thread)."""
+    link = ProcessLink(hp, "sample", start=True)
+    link.start()
+    summary = None
+    while summary is None:
+        event = link.next_event(timeout=60)
+        summary = getattr(event, "summary", None)
+    link.stop()
+    return summary["iters_per_second"]
+
+
+def dashboard_run(hp: HyperParams) -> dict:
+    """A full run inside the dashboard (headless terminal, 120x40), charts redrawing at 10 Hz."""
+    app = BpTuiApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True,
+                   exit_when_done=True)  # fmt: skip
+    started = time.perf_counter()
+    summary = app.run(headless=True, size=(120, 40))
+    return {**summary, "wall_seconds": time.perf_counter() - started}
+
+
+def key_latencies(hp: HyperParams, presses: int = 20) -> list[float]:
+    """Seconds from a key press to the header showing its effect, while training runs.
+
+    '+' doubles the learning rate: the key goes to the engine process and comes back as an
+    event before the header changes, the longest path a key takes.
+    """
+    latencies: list[float] = []
+
+    async def drive(pilot) -> None:
+        app = pilot.app
+        while app.state != "running":
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)  # training at full speed
+        for _ in range(presses):
+            before = app.hp.lr
+            header = app.query_one("#status")
+            start = time.perf_counter()
+            app.simulate_key("plus" if before < 1 else "minus")
+            while app.hp.lr == before or f"lr {app.hp.lr:g}" not in str(header.render()):
+                await asyncio.sleep(0.0005)
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+        app.exit()
+
+    app = BpTuiApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True)
+    app.run(headless=True, size=(120, 40), auto_pilot=drive)
+    return latencies
+
+
+def first_frame_seconds() -> float:
+    """Seconds from starting `bp-tui --paused` in a 120x40 terminal to its header on screen."""
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(
+            sys.executable, [sys.executable, "-m", "bp_tui", "--paused", "--dataset", "sample"]
+        )
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    seen = b""
+    elapsed = None
+    while time.perf_counter() - start < 20:
+        ready, _, _ = select.select([fd], [], [], 0.01)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+            if b"ready" in seen or b"paused" in seen:
+                elapsed = time.perf_counter() - start
+                break
+    os.write(fd, b"q")
+    time.sleep(1.0)
+    os.kill(pid, 9) if os.waitpid(pid, os.WNOHANG) == (0, 0) else None
+    return elapsed if elapsed is not None else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iters", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    multiprocessing.resource_tracker.ensure_running()
+    load_dataset("sample")
+    hp = HyperParams(iters=args.iters)
+
+    headless, inside, walls = [], [], []
+    for _ in range(args.rounds):  # alternated, so a burst of load elsewhere hits both
+        headless.append(headless_speed(hp))
+        run = dashboard_run(hp)
+        inside.append(run["iters_per_second"])
+        walls.append(run["wall_seconds"])
+    latencies = key_latencies(HyperParams(iters=10_000_000))
+    frames = [first_frame_seconds() for _ in range(3)]
+    result = {
+        "iters": args.iters,
+        "headless_iters_per_second": statistics.median(headless),
+        "dashboard_iters_per_second": statistics.median(inside),
+        "dashboard_over_headless": statistics.median(inside) / statistics.median(headless),
+        "dashboard_wall_seconds": statistics.median(walls),
+        "key_latency_ms_median": 1000 * statistics.median(latencies),
+        "key_latency_ms_max": 1000 * max(latencies),
+        "first_frame_seconds_median": statistics.median(frames),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"training, {args.iters:,} iterations of the book's recipe on the sample "
+          f"(median of {args.rounds}):")  # fmt: skip
+    print(f"  headless engine      {result['headless_iters_per_second']:8,.0f} it/s")
+    print(f"  inside the dashboard {result['dashboard_iters_per_second']:8,.0f} it/s  "
+          f"({result['dashboard_over_headless']:.0%} of headless)")  # fmt: skip
+    print(f"key press to screen while training: median {result['key_latency_ms_median']:.1f} ms, "
+          f"max {result['key_latency_ms_max']:.1f} ms over {len(latencies)} presses")  # fmt: skip
+    print(f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
+          f"(median of {len(frames)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
