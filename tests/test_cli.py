@@ -386,3 +386,11 @@ def test_python_m_bp_tui_rejects_a_bad_value_with_status_2():
     assert done.stderr.splitlines() == [
         "bp-tui: error: --batch-size must be a whole number from 1 to 1,000,000 (got 0)"
     ]
+
+
+def test_the_books_recipe_on_the_sample_reaches_094(capsys):
+    """Issue 2's bar: the defaults (10,000 iterations) on the shipped sample, test acc >= 0.94."""
+    code, summary, _ = run_json(capsys, "train", "--dataset", "sample")
+    assert code == 0
+    assert summary["iterations"] == 10_000 and summary["epochs"] == 100.0
+    assert summary["test_acc"] >= 0.94

@@ -147,3 +147,20 @@ async def test_help_screen_lists_every_key():
             assert key in shown
         await pilot.press("escape")
         await asyncio.sleep(0)
+
+
+def test_exit_when_done_json_from_the_command_line():
+    """The real entry point: the dashboard runs, quits at the end and prints the summary."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bp_tui", "--dataset", "sample", "--iters", "100",
+         "--exit-when-done", "--json"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-500:]
+    summary = json.loads(done.stdout)
+    assert summary["iterations"] == 100 and summary["dataset"] == "sample"
+    assert summary["diverged"] is False and summary["test_acc"] > 0.5
