@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import sysconfig
 import zipfile
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import platformdirs
@@ -20,6 +17,7 @@ import bp_tui
 from bp_tui.data.idx import check_images, check_labels, check_pair
 from bp_tui.data.sources import DOWNLOADABLE, IDX_FILES, check_name
 from bp_tui.errors import DataError
+from bp_tui.files import atomic_write
 
 DECODED = "arrays.npz"
 SAMPLE_FILE = "mnist-sample.npz"
@@ -48,29 +46,6 @@ def find_idx(folder: Path, file: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def temp_file(path: Path, suffix: str = ".tmp") -> tuple[BinaryIO, Path]:
-    """A new, uniquely named file beside ``path`` (created with the umask, unlike mkstemp)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}")
-        try:
-            return tmp.open("xb"), tmp
-        except FileExistsError:
-            continue
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temp file in the same folder, then rename: readers never see half a file."""
-    f, tmp = temp_file(path)
-    try:
-        with f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def check_arrays(arrays: Arrays, name: str | Path) -> None:

@@ -14,12 +14,10 @@ from typing import BinaryIO
 
 from bp_tui.data.cache import (
     DECODED,
-    atomic_write,
     check_arrays,
     dataset_folder,
     find_idx,
     read_arrays,
-    temp_file,
     write_arrays,
 )
 from bp_tui.data.idx import GZIP_MAGIC, gunzip_if_needed, parse_idx, read_idx
@@ -33,6 +31,7 @@ from bp_tui.data.sources import (
     check_name,
 )
 from bp_tui.errors import DataError
+from bp_tui.files import atomic_write, temp_file
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 1 << 16

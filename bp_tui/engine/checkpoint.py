@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -14,6 +12,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.trainer import Evaluation, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
+from bp_tui.files import atomic_write as write_atomically
 from bp_tui.nn.net import PARAM_NAMES
 from bp_tui.paths import checkpoints_dir
 
@@ -22,21 +21,6 @@ FORMAT = "bp-tui-checkpoint-1"
 
 class CheckpointError(BpTuiError):
     pass
-
-
-def write_atomically(path: Path, write) -> None:
-    """write(file) into a temporary file beside path, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_path() -> Path:
