@@ -7,14 +7,14 @@ from textual.widgets import Static
 
 from bp_tui.engine.config import HyperParams
 
-STATE_STYLES = {
-    "starting": "dim",
-    "ready": "bold $text-primary",
-    "running": "bold $text-success",
-    "paused": "bold $text-warning",
-    "finished": "bold $text-accent",
-    "diverged": "bold $text-error",
-    "failed": "bold $text-error",
+# The theme colour each state is shown in.
+STATE_COLOURS = {
+    "ready": "primary",
+    "running": "success",
+    "paused": "warning",
+    "finished": "accent",
+    "diverged": "error",
+    "failed": "error",
 }
 STATE_MARKS = {"running": "▶", "paused": "‖", "finished": "✔", "diverged": "✖", "failed": "✖"}
 
@@ -52,9 +52,7 @@ class StatusLine(Static):
         return "ReLU" if self.hp.activation == "relu" else "Sigmoid"
 
     def _state_style(self) -> str:
-        # Rich styles cannot read Textual's $variables: resolve them from the theme.
-        style = STATE_STYLES.get(self.state, "")
-        variables = self.app.theme_variables if self.is_mounted else {}
-        for name, value in variables.items():
-            style = style.replace(f"${name}", value)
-        return style if "$" not in style else "bold"
+        colour = STATE_COLOURS.get(self.state)
+        if colour is None or not self.is_mounted:
+            return "dim"
+        return f"bold {self.app.theme_variables.get(colour, 'default')}"
