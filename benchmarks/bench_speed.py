@@ -225,7 +225,7 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
     return t
 
 
-QUIET_CORES = 0.1  # a round is quiet when other processes used less than this
+QUIET_CORES = 0.1  # a run is quiet when other processes used less than this
 
 
 def cpu_busy_seconds() -> float | None:
@@ -267,32 +267,34 @@ def bench_training(data, iters: int, rounds: int, warmup: int, log) -> dict:
     if threads != 1:
         contenders["engine_1_thread"] = lambda: engine_train(data, iters, 1)
     runs: dict[str, list[float]] = {name: [] for name in contenders}
-    quiet: list[int] = []  # rounds in which no other process used a tenth of a core
-    busiest = 0.0
+    others: dict[str, list[float]] = {name: [] for name in contenders}  # cores, during each run
     np.random.seed(0)
     book_train(x_book, t_book, warmup)  # first calls: allocator, BLAS thread start-up
     engine_train(data, warmup, threads)
     for r in range(rounds):
-        text, round_busy = [], 0.0
+        text = []
         for name, run in contenders.items():
             seconds, loss, busy = timed(run)
             runs[name].append(iters / seconds)
-            round_busy = max(round_busy, busy or 0.0)
-            text.append(f"{name} {iters / seconds:,.0f} (loss {loss:.3f})")
-        busiest = max(busiest, round_busy)
-        if round_busy < QUIET_CORES:
-            quiet.append(r)
-        log(f"round {r + 1}/{rounds}, it/s: {', '.join(text)}; others used {round_busy:.2f} cores")
+            others[name].append(busy or 0.0)
+            text.append(f"{name} {iters / seconds:,.0f} (loss {loss:.3f}, others {busy or 0:.2f})")
+        log(f"round {r + 1}/{rounds}, it/s: {', '.join(text)}")
+    busiest = max(max(v) for v in others.values())
     if busiest >= QUIET_CORES:
         log(
-            f"note: other processes used up to {busiest:.1f} cores; {len(quiet)} of {rounds} "
-            "rounds were quiet. Load slows the book's two BLAS threads far more than one thread."
+            f"note: other processes used up to {busiest:.1f} cores during a run. Load slows the "
+            "book's two BLAS threads far more than one thread: see the quiet runs."
         )
 
-    def summary(rounds_used: list[int]) -> dict:
-        med = {name: statistics.median([v[r] for r in rounds_used]) for name, v in runs.items()}
+    def summary(quiet_only: bool) -> dict | None:
+        med = {}
+        for name, rates in runs.items():
+            pairs = zip(rates, others[name], strict=True)
+            kept = [rate for rate, busy in pairs if busy < QUIET_CORES or not quiet_only]
+            if not kept:
+                return None
+            med[name] = statistics.median(kept)
         return {
-            "rounds": len(rounds_used),
             "book_iters_per_second": med["book"],
             "engine_iters_per_second": med["engine"],
             "ratio": med["engine"] / med["book"],
@@ -302,11 +304,12 @@ def bench_training(data, iters: int, rounds: int, warmup: int, log) -> dict:
 
     return {
         "iters_per_round": iters,
+        "rounds": rounds,
         "engine_blas_threads": threads,
-        **summary(list(range(rounds))),
-        "quiet": summary(quiet) if quiet else None,
-        "other_processes_max_cores": busiest,
+        **summary(quiet_only=False),
+        "quiet": summary(quiet_only=True),
         "runs": runs,
+        "other_processes_cores": others,
     }
 
 
@@ -439,15 +442,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t, g = training, gradcheck
         print()
-        for label, summary in (("all rounds", t), ("quiet rounds", t["quiet"])):
+        for label, summary in (("all runs", t), ("quiet runs only", t["quiet"])):
             if summary is None:
-                print("quiet rounds: none (other processes were busy in every round)")
+                print(f"{label}: none for some contender (other processes were busy)")
                 continue
             print(
-                f"{label} ({summary['rounds']}): book {summary['book_iters_per_second']:,.0f} "
-                f"it/s, engine {summary['engine_iters_per_second']:,.0f} it/s "
-                f"({t['engine_blas_threads']} BLAS thread(s)): x{summary['ratio']:.2f}; "
-                f"book at 1 BLAS thread {summary['book_1_thread_iters_per_second']:,.0f} it/s"
+                f"{label}: book {summary['book_iters_per_second']:,.0f} it/s, engine "
+                f"{summary['engine_iters_per_second']:,.0f} it/s ({t['engine_blas_threads']} BLAS "
+                f"thread(s)): x{summary['ratio']:.2f}; book at 1 BLAS thread "
+                f"{summary['book_1_thread_iters_per_second']:,.0f} it/s"
             )
         extrapolated = " (extrapolated)" if g["book_extrapolated_from_elements"] else ""
         print(
