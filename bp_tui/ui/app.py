@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from bp_tui.engine import events as ev
@@ -28,6 +28,7 @@ from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from bp_tui.ui.widgets.help_screen import HelpScreen
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
+from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import StatusLine
 
@@ -82,10 +83,7 @@ class BpTuiApp(App):
                     yield HyperPanel(id="hyper")
                     yield GradCheckPanel(id="gradcheck")
             with TabPane("Inspector", id="inspector"):
-                yield Static(
-                    "The computational graph inspector: forward and backward, node by node.",
-                    id="inspector-placeholder",
-                )
+                yield Inspector(id="inspector-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -233,6 +231,13 @@ class BpTuiApp(App):
         e: ev.Loaded = message.event
         self.query_one(LossChart).start_new_run()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
+
+    def on_inspection_ready(self, message: msg.InspectionReady) -> None:
+        self.query_one(Inspector).show_inspection(message.event)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
+        self.query_one(Inspector).tab_changed(event.pane.id == "inspector")
 
     def on_engine_notice(self, message: msg.EngineNotice) -> None:
         self.notify(message.event.message, severity="warning", timeout=6)

@@ -16,7 +16,8 @@ from rich.text import Text
 
 from bp_tui.nn.trace import Trace, fmt
 
-GIVEN_KINDS = ("input", "param", "label")  # values that are given, not computed: shown from the start
+# Edges whose values are given, not computed: their values show from the start.
+GIVEN_KINDS = ("input", "param", "label")
 UNKNOWN = "?"
 
 # Arrowheads and corners: (direction in, direction out) -> character.
@@ -42,6 +43,7 @@ class Canvas:
 
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], Seg] = {}
+        self.focus: tuple[int, int] | None = None  # columns of the highlighted box
 
     def put(self, x: int, y: int, text: str, style: Style | None = None) -> None:
         for i, ch in enumerate(text):
@@ -73,6 +75,8 @@ class Canvas:
 
     def box(self, x: int, y: int, w: int, h: int, label: str, style, label_style, heavy=False):
         tl, tr, bl, br, hz, vt = HEAVY if heavy else LIGHT
+        if heavy:
+            self.focus = (x, x + w - 1)
         self.put(x, y, tl + hz * (w - 2) + tr, style)
         for row in range(y + 1, y + h - 1):
             self.put(x, row, vt + " " * (w - 2) + vt, style)
@@ -220,7 +224,8 @@ def draw_apple_orange(look: Look) -> Canvas:
     x2 = bend + 3
     x3 = x2 + BOX_W + g
     for top, (item, count, node) in zip(
-        (0, 7), (("apple", "apple_num", "mul_apple"), ("orange", "orange_num", "mul_orange")),
+        (0, 7),
+        (("apple", "apple_num", "mul_apple"), ("orange", "orange_num", "mul_orange")),
         strict=True,
     ):
         _input(c, look, item, top + 1, n, [(x1 - 1, top + 1)])
@@ -233,7 +238,7 @@ def draw_apple_orange(look: Look) -> Canvas:
     _scalar_box(c, look, "add_apple_orange", x2, 4)
     c.path([(x2 + BOX_W, 7), (x3 - 1, 7)], look.line("all_price"))
     _labels(c, look, "all_price", x2 + BOX_W, x3 - 1, 7)
-    _input(c, look, "tax", 15, n, [(x3 - 3, 15), (x3 - 3, 11), (x3 - 1, 11)])
+    _input(c, look, "tax", 16, n, [(x3 - 3, 16), (x3 - 3, 11), (x3 - 1, 11)])
     _scalar_box(c, look, "mul_tax", x3, 6)
     _output(c, look, "price", x3 + BOX_W, 9, g)
     return c
@@ -303,7 +308,7 @@ def _net_gap(look: Look, edge: str) -> int:
     texts = [shape_text(e.value), mean_text(e.value)]
     if e.grad is not None:
         texts.append(norm_text(e.grad))
-    return max(map(len, texts)) + 3
+    return max(map(len, texts)) + 2
 
 
 def draw_network(look: Look) -> Canvas:
@@ -333,12 +338,14 @@ def draw_network(look: Look) -> Canvas:
     return c
 
 
-def draw(trace: Trace, k: int, palette: dict[str, Style]) -> Text:
-    """The picture of trace after step k."""
+def draw(trace: Trace, k: int, palette: dict[str, Style]) -> tuple[Text, tuple[int, int] | None]:
+    """The picture of trace after step k, and the columns of the current node's box."""
     look = Look(trace, k, palette)
     names = [n.name for n in trace.nodes]
     if names == ["mul_apple", "mul_tax"]:
-        return draw_apple(look).text()
-    if "add_apple_orange" in names:
-        return draw_apple_orange(look).text()
-    return draw_network(look).text()
+        canvas = draw_apple(look)
+    elif "add_apple_orange" in names:
+        canvas = draw_apple_orange(look)
+    else:
+        canvas = draw_network(look)
+    return canvas.text(), canvas.focus

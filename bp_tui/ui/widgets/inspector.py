@@ -1,0 +1,385 @@
+"""The computational graph inspector tab: forward node by node, then backward node by node.
+
+Graphs 1 and 2 are the book's apple examples (inputs editable with e); graph 3 is the network on
+a real mini-batch with the engine's current parameters (asked for with the Inspect command, which
+answers with an Inspection event). The widget takes focus when its tab is shown, so its keys
+(n, e, arrows...) win over the app's while it is on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import RenderableType
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalScroll, VerticalScroll
+from textual.geometry import Size
+from textual.widget import Widget
+
+from bp_tui.engine import events as ev
+from bp_tui.errors import BpTuiError
+from bp_tui.nn.functions import LOG_EPSILON
+from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
+from bp_tui.ui.widgets.graph_view import draw
+from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail
+from bp_tui.ui.widgets.inspector_edit import InputEditForm
+
+GRAPH_NAMES = {1: "Apple", 2: "Apple and orange", 3: "Network"}
+BUILDERS = {1: apple_trace, 2: apple_orange_trace}
+DEFAULT_INPUTS = {
+    1: {"apple": 100.0, "apple_num": 2.0, "tax": 1.1},
+    2: {"apple": 100.0, "apple_num": 2.0, "orange": 150.0, "orange_num": 3.0, "tax": 1.1},
+}
+PALETTE = ("value", "grad", "unknown", "fresh", "current", "box", "op", "line", "name", "muted",
+           "ok", "bad")  # fmt: skip
+FADED = ("unknown", "line", "muted")  # used alone, never combined with another colour
+LEGENDS = {
+    "scalar": "above an arrow: the value going forward · below: the gradient coming back · "
+    "?: not computed yet",
+    "network": "above an arrow: shape, mean μ · below: ‖d‖ (the gradient's norm) · "
+    "W, b, t: value left, gradient right · ?: not yet",
+}
+NARROW = 110  # below this width the two detail panes stack
+
+
+class Part(Widget):
+    """A piece of the inspector that draws itself, at render time, from the inspector's state
+    (so a theme change recolours it). Layout asks several times per frame: drawn once."""
+
+    def __init__(self, build: Callable[[dict], RenderableType], owner: Inspector, **kw) -> None:
+        super().__init__(**kw)
+        self.build = build
+        self.owner = owner
+        self._drawn: tuple[tuple, RenderableType] | None = None
+
+    def render(self) -> RenderableType:
+        key = (self.owner.version, self.app.theme)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = key, self.build(self.owner.palette())
+        return self._drawn[1]
+
+
+class GraphPart(Part):
+    """The graph keeps its full width (never wrapped) so that its box can scroll sideways."""
+
+    def _lines(self) -> list[Text]:
+        picture = self.render()
+        return picture.split() if isinstance(picture, Text) else [Text("")]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max(line.cell_len for line in self._lines())
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines())
+
+
+class GraphScroll(HorizontalScroll, can_focus=False):
+    """Scrolls a graph wider than the terminal sideways (mouse or shift+wheel)."""
+
+
+class Inspector(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    Inspector {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    Inspector > .inspector--value { color: $text-primary; }
+    Inspector > .inspector--grad { color: $text-error; }
+    Inspector > .inspector--unknown { color: $text-muted; }
+    Inspector > .inspector--fresh { text-style: bold reverse; }
+    Inspector > .inspector--current { color: $text-accent; text-style: bold; }
+    Inspector > .inspector--box { color: $foreground; }
+    Inspector > .inspector--op { text-style: bold; }
+    Inspector > .inspector--line { color: $foreground 60%; }
+    Inspector > .inspector--name { text-style: bold; }
+    Inspector > .inspector--muted { color: $text-muted; }
+    Inspector > .inspector--ok { color: $text-success; }
+    Inspector > .inspector--bad { color: $text-error; text-style: bold; }
+    #insp-head {
+        height: auto;
+    }
+    #insp-graph {
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        scrollbar-size-horizontal: 1;
+    }
+    #insp-graph-view {
+        width: auto;
+        height: auto;
+        text-wrap: nowrap;
+        text-overflow: clip;
+    }
+    #insp-legend {
+        height: auto;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    #insp-details {
+        height: auto;
+    }
+    #insp-node, #insp-side {
+        width: 1fr;
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+    }
+    Inspector.-network #insp-node {
+        width: 5fr;
+    }
+    Inspector.-network #insp-side {
+        width: 4fr;
+    }
+    Inspector.-stacked #insp-details {
+        layout: vertical;
+    }
+    Inspector.-stacked #insp-node, Inspector.-stacked #insp-side {
+        width: 100%;
+    }
+    """
+    COMPONENT_CLASSES = {f"inspector--{name}" for name in PALETTE}
+    BINDINGS = [
+        Binding("right,n", "step(1)", "Next step", key_display="→/n"),
+        Binding("left,p", "step(-1)", "Prev step", key_display="←/p"),
+        Binding("home", "jump(0)", "First step", show=False),
+        Binding("end", "jump(-1)", "Last step", show=False),
+        Binding("1", "graph(1)", "Graph 1/2/3", key_display="1-3"),
+        Binding("2", "graph(2)", "Graph 2", show=False),
+        Binding("3", "graph(3)", "Graph 3 (fresh batch)", show=False),
+        Binding("e", "edit_inputs", "Edit input"),
+    ]
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.graph = 1
+        self.inputs = {g: dict(v) for g, v in DEFAULT_INPUTS.items()}
+        self.traces: dict[int, Trace | None] = {g: BUILDERS[g](**self.inputs[g]) for g in (1, 2)}
+        self.traces[3] = None
+        self.positions = {1: 0, 2: 0, 3: 0}
+        self.inspection: ev.Inspection | None = None
+        self.waiting = False
+        self.problem = ""
+        self.focus_columns: tuple[int, int] | None = None
+        self.version = 0  # bumped by every change the parts must redraw for
+
+    # ---- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Part(self._head, self, id="insp-head")
+        with GraphScroll(id="insp-graph"):
+            yield GraphPart(self._graph, self, id="insp-graph-view")
+        yield Part(self._legend, self, id="insp-legend")
+        with Horizontal(id="insp-details"):
+            yield Part(self._node, self, id="insp-node")
+            yield Part(self._side, self, id="insp-side")
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self._stack()
+
+    def _stack(self) -> None:
+        """The detail panes side by side when they fit, one above the other when not."""
+        self.set_class(self.size.width < NARROW, "-stacked")
+        self.set_class(self.graph == 3, "-network")
+
+    def palette(self) -> dict[str, Style]:
+        # Faded colours (alpha) only come out right blended with the background: full styles.
+        styles = {
+            n: self.get_component_rich_style(f"inspector--{n}", partial=n not in FADED)
+            for n in PALETTE
+        }
+        return {**styles, "bold": Style(bold=True), "italic": Style(italic=True)}
+
+    # ---- state ----------------------------------------------------------------------------------
+
+    @property
+    def trace(self) -> Trace | None:
+        return self.traces[self.graph]
+
+    @property
+    def k(self) -> int:
+        return self.positions[self.graph]
+
+    def redraw(self) -> None:
+        self.version += 1
+        trace = self.trace
+        graph = self.query_one("#insp-graph")
+        graph.border_title = trace.title if trace else GRAPH_NAMES[3]
+        graph.border_subtitle = self._graph_subtitle()
+        node, side = self.query_one("#insp-node"), self.query_one("#insp-side")
+        node.display = side.display = trace is not None
+        if trace is not None:
+            step = trace.steps[self.k]
+            node.border_title = f"step {self.k + 1} of {len(trace.steps)} · {step.phase}"
+            side.border_title = "every edge so far" if self.graph < 3 else "gradients of this batch"
+        self._stack()
+        for part in self.query(Part):
+            part.refresh(layout=True)
+        self.call_after_refresh(self._follow)
+
+    def _follow(self) -> None:
+        """Scroll a graph wider than the screen so that the current node's box is in view."""
+        if self.focus_columns is None:
+            return
+        box = self.query_one(GraphScroll)
+        x0, x1 = self.focus_columns
+        width = box.scrollable_content_region.width
+        right = x1 + 14  # the box and, for the last one, its output edge and name
+        if right > box.scroll_x + width:
+            box.scroll_to(x=right - width, animate=False)
+        elif x0 - 2 < box.scroll_x:
+            box.scroll_to(x=max(0, x0 - 2), animate=False)
+
+    def _graph_subtitle(self) -> str:
+        if self.graph < 3:
+            return "e: edit the inputs"
+        if self.inspection is None:
+            return ""
+        i = self.inspection
+        return f"iteration {i.iteration:,} · batch of {len(i.x)} · 3: fresh batch"
+
+    # ---- drawing --------------------------------------------------------------------------------
+
+    def _head(self, palette: dict) -> RenderableType:
+        line = Text()
+        for g, name in GRAPH_NAMES.items():
+            style = palette["current"] + Style(reverse=True) if g == self.graph else Style()
+            line.append(f" {g} {name} ", style)
+            line.append("  ")
+        trace = self.trace
+        if trace is None:
+            return line
+        strip = Text("\n")
+        n_fwd = trace.n_forward
+        for phase, steps in (
+            ("forward ", range(n_fwd)),
+            ("  backward ", range(n_fwd, len(trace.steps))),
+        ):
+            strip.append(phase, palette["muted"])
+            for i in steps:
+                if i == self.k:
+                    style = palette["current"] + Style(reverse=True)
+                else:
+                    style = Style() if i < self.k else palette["muted"]
+                strip.append(f" {i + 1} ", style)
+        step = trace.steps[self.k]
+        arrow = "→" if step.phase == "forward" else "←"
+        strip.append(f"   {arrow} {step.node}", palette["current"])
+        return line + strip
+
+    def _graph(self, palette: dict) -> RenderableType:
+        if self.trace is not None:
+            picture, self.focus_columns = draw(self.trace, self.k, palette)
+            return picture
+        if self.problem:
+            return Text(self.problem, palette["bad"])
+        if self.waiting:
+            return Text(
+                "Asking the engine for a mini-batch and the network's current parameters…",
+                palette["muted"],
+            )
+        return Text("Press 3 to inspect the live network on a real mini-batch.", palette["muted"])
+
+    def _legend(self, palette: dict) -> RenderableType:
+        if self.trace is None:
+            return Text("")
+        return Text(LEGENDS["scalar" if self.graph < 3 else "network"])
+
+    def _node(self, palette: dict) -> RenderableType:
+        return node_detail(self.trace, self.k, palette) if self.trace else Text("")
+
+    def _side(self, palette: dict) -> RenderableType:
+        if self.trace is None:
+            return Text("")
+        if self.graph < 3:
+            return edges_table(self.trace, self.k, palette)
+        report = self.inspection.report if self.inspection else None
+        return network_summary(self.trace, self.k, report, palette)
+
+    # ---- the live network ---------------------------------------------------------------------
+
+    def tab_changed(self, active: bool) -> None:
+        """Called by the app when a tab is shown: focus here on ours, let go on the others."""
+        if active:
+            self.focus()
+            if self.graph == 3:
+                self.request_network()
+        elif self.has_focus:
+            self.screen.set_focus(None)
+
+    def request_network(self) -> None:
+        """Pause training and ask the engine for its parameters and a batch (Inspection)."""
+        if getattr(self.app, "state", "") == "running":
+            self.notify("training paused while inspecting", timeout=3)
+        self.app.send(ev.Pause())
+        self.app.send(ev.Inspect(exact=bool(getattr(self.app, "exact", False))))
+        self.waiting = True
+        self.redraw()
+
+    def show_inspection(self, inspection: ev.Inspection) -> None:
+        """Trace the network on the engine's batch; the cursor stays where it was."""
+        self.inspection, self.waiting, self.problem = inspection, False, ""
+        report = inspection.report
+        epsilon = 0.0 if report is not None and report.exact else LOG_EPSILON
+        try:
+            self.traces[3] = network_trace(
+                inspection.params, inspection.x, inspection.t, inspection.activation,
+                epsilon=epsilon,
+            )  # fmt: skip
+        except BpTuiError as error:
+            self.traces[3], self.problem = None, str(error)
+        if self.traces[3] is not None:
+            self.positions[3] = min(self.positions[3], len(self.traces[3].steps) - 1)
+        self.redraw()
+
+    # ---- keys -----------------------------------------------------------------------------------
+
+    def step_to(self, k: int) -> None:
+        if self.trace is None:
+            return
+        last = len(self.trace.steps) - 1
+        self.positions[self.graph] = max(0, min(last, last if k == -1 else k))
+        self.redraw()
+
+    def action_step(self, delta: int) -> None:
+        if self.trace is not None:
+            self.step_to(min(len(self.trace.steps) - 1, max(0, self.k + delta)))
+
+    def action_jump(self, k: int) -> None:
+        self.step_to(k)
+
+    def action_graph(self, graph: int) -> None:
+        self.graph = graph
+        if graph == 3:
+            self.request_network()
+        else:
+            self.redraw()
+
+    def action_edit_inputs(self) -> None:
+        if self.graph == 3:
+            self.notify(
+                "graph 3's inputs come from the live network: train, then press 3 for a fresh batch",
+                timeout=4,
+            )
+            return
+
+        graph = self.graph
+
+        def apply(values: dict | None) -> None:
+            if values:
+                self.inputs[graph] = values
+                self.traces[graph] = BUILDERS[graph](**values)
+                self.redraw()
+
+        self.app.push_screen(InputEditForm(f"Inputs of graph {graph}", self.inputs[graph]), apply)

@@ -1,0 +1,235 @@
+"""The inspector's text: the current node in detail, and a summary beside it.
+
+Pure functions of (trace, step, palette) returning Rich renderables; numbers come from the trace
+(and, for the network, from the engine's gradient check of the same batch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+
+from bp_tui.nn.trace import Trace, TraceStep, fmt, tensor_stats
+from bp_tui.ui.widgets.graph_view import GIVEN_KINDS, UNKNOWN
+
+OP_NAMES = {
+    "x": "multiply (×)",
+    "+": "add (+)",
+    "Affine": "Affine: x · W + b",
+    "ReLU": "ReLU: max(0, x)",
+    "Sigmoid": "Sigmoid: 1 / (1 + exp(-x))",
+    "Softmax-with-Loss": "Softmax-with-Loss: cross entropy of softmax",
+}
+# What the backward pass of each tensor node will do, shown while going forward.
+BACKWARD_PREVIEW = {
+    "Affine": "dW = xᵀ · dout,  db = Σ dout over the batch,  dx = dout · Wᵀ",
+    "ReLU": "dout passes where the input was > 0 and is blocked (0) elsewhere",
+    "Sigmoid": "dout · y · (1 − y): the local slope is at most 0.25",
+    "Softmax-with-Loss": "(y − t) / N: the softmax output minus the one-hot labels",
+}
+
+
+def _st(palette: dict[str, Style], *names: str) -> Style:
+    return Style.combine(palette.get(n, Style()) for n in names)
+
+
+def _num(v: float) -> str:
+    return f"{v:.2g}"
+
+
+def tensor_block(name: str, v: Any, palette: dict, kind: str = "value") -> list[Text]:
+    """The shape, a line of statistics, then the top-left corner of the values."""
+    s = tensor_stats(v)
+    corner = "   its top-left corner below" if np.ndim(v) >= 2 else ""
+    head = Text.assemble(
+        (f"{name} ", _st(palette, kind, "bold")),
+        (str(tuple(s["shape"])), _st(palette, "bold")),
+        (corner, _st(palette, "muted", "italic")),
+    )
+    stats = Text("  ")
+    for key in ("mean", "std", "min", "max"):
+        stats.append(f" {key} ", _st(palette, "muted"))
+        stats.append(UNKNOWN if s[key] is None else _num(s[key]), _st(palette, kind))
+        stats.append(" ")
+    sample = np.atleast_2d(s["sample"])
+    more_cols = np.ndim(v) >= 1 and np.shape(v)[-1] > sample.shape[-1]
+    rows = [
+        Text("  " + "".join(f" {x:>9.3g}" for x in row) + (" …" if more_cols else ""))
+        for row in sample
+    ]
+    for row in rows:
+        row.stylize(_st(palette, "muted"))
+    return [head, stats, *rows]
+
+
+def _value_lines(names, values: dict, palette: dict, kind: str) -> list[Text]:
+    """name = scalar on one line each, or a tensor block."""
+    out: list[Text] = []
+    for name in names:
+        v = values[name]
+        label = f"d {name}" if kind == "grad" else name
+        if np.ndim(v) == 0:
+            out.append(
+                Text.assemble((f"{label} = ", _st(palette, "bold")), (fmt(v), _st(palette, kind)))
+            )
+        else:
+            out.extend(tensor_block(label, v, palette, kind))
+    return out
+
+
+def _section(title: str, palette: dict) -> Text:
+    return Text(title, _st(palette, "muted", "italic"))
+
+
+def _forward_preview(trace: Trace, step: TraceStep, palette: dict) -> list[Text]:
+    node = trace.node(step.node)
+    (out,) = node.outputs
+    if node.op == "x":
+        a, b = node.inputs
+        parts = [
+            f"∂{out}/∂{a} = {b} = {fmt(step.inputs[b])}",
+            f"∂{out}/∂{b} = {a} = {fmt(step.inputs[a])}",
+        ]
+        return [Text(part, _st(palette, "grad")) for part in parts]
+    if node.op == "+":
+        return [Text(f"∂{out}/∂{e} = 1", _st(palette, "grad")) for e in node.inputs]
+    return [Text(BACKWARD_PREVIEW.get(node.op, ""), _st(palette, "grad"))]
+
+
+def node_detail(trace: Trace, k: int, palette: dict) -> RenderableType:
+    """Operation and rule with the live numbers first, then the values (forward) or the
+    gradients (backward) of the node's edges."""
+    step = trace.steps[k]
+    node = trace.node(step.node)
+    lines: list[Text] = [
+        Text.assemble(
+            (node.name, _st(palette, "current", "bold")),
+            ("   ", Style()),
+            (OP_NAMES.get(node.op, node.op), _st(palette, "muted")),
+        )
+    ]
+    if step.phase == "forward":
+        lines += [Text(rule, _st(palette, "value", "bold")) for rule in step.rule.splitlines()]
+        lines.append(_section("inputs", palette))
+        lines += _value_lines(node.inputs, step.inputs, palette, "value")
+        lines.append(_section("output", palette))
+        lines += _value_lines(node.outputs, step.outputs, palette, "value")
+        lines.append(_section("on the way back", palette))
+        lines += _forward_preview(trace, step, palette)
+        return Group(*lines)
+    lines.append(_section("rule: the gradient from above (dout) × the local slope", palette))
+    lines += [Text(rule, _st(palette, "grad", "bold")) for rule in step.rule.splitlines()]
+    lines.append(_section("gradient from above (dout)", palette))
+    lines += _value_lines(list(step.grad_in), step.grad_in, palette, "grad")
+    if any(np.ndim(g) > 0 for g in step.grads_out.values()):
+        lines.append(_section("gradients passed back", palette))
+        lines += _value_lines(list(step.grads_out), step.grads_out, palette, "grad")
+    return Group(*lines)
+
+
+def edges_table(trace: Trace, k: int, palette: dict) -> RenderableType:
+    """Graphs 1 and 2: every edge with its value and gradient so far ("?" when not yet known)."""
+    state = trace.state_at(k)
+    step = trace.steps[k]
+    touched = set(step.outputs) if step.phase == "forward" else set(step.grads_out)
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
+    table.add_column("edge", style=_st(palette, "bold"))
+    table.add_column("value", justify="right")
+    table.add_column("gradient", justify="right")
+    table.add_column("", style=_st(palette, "muted"))
+    for name, edge in trace.edges.items():
+        value = edge.value if edge.kind in GIVEN_KINDS else state[name][0]
+        grad = state[name][1]
+        mark = "◀ this step" if name in touched else "◀ dout" if name in step.grad_in else ""
+        given = "given" if edge.kind in GIVEN_KINDS else ""
+        table.add_row(
+            Text(name, _st(palette, "current") if name in touched else Style()),
+            Text(UNKNOWN, _st(palette, "unknown"))
+            if value is None
+            else Text(fmt(value), _st(palette, "value")),
+            Text(UNKNOWN, _st(palette, "unknown"))
+            if grad is None
+            else Text(fmt(grad), _st(palette, "grad")),
+            mark or given,
+        )
+    (out,) = [n for n, e in trace.edges.items() if e.kind == "output"]
+    note = Text(
+        f"a gradient: how much {out} moves per +1 on that edge",
+        _st(palette, "muted", "italic"),
+    )
+    return Group(table, note)
+
+
+def network_summary(trace: Trace, k: int, report: Any, palette: dict) -> RenderableType:
+    """Graph 3: each parameter's backprop gradient beside the gradient check of the same batch
+    (the book's mean |Δ|, the relative error, the verdict), and the norm of the gradient each
+    layer passes back. Backprop numbers stay "?" until the backward pass reaches them."""
+    state = trace.state_at(k)
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
+    for name in ("", "‖backprop‖", "mean|Δ|", "rel err", ""):
+        table.add_column(name, justify="right", header_style=_st(palette, "muted"))
+    kinked = []
+    for name, edge in trace.edges.items():
+        if edge.kind != "param":
+            continue
+        g = state[name][1]
+        backprop = (
+            Text(UNKNOWN, _st(palette, "unknown"))
+            if g is None
+            else Text(f"{np.linalg.norm(g):.4g}", _st(palette, "grad"))
+        )
+        check = report.params.get(name) if report is not None else None
+        if check is None:
+            table.add_row(Text(name, _st(palette, "bold")), backprop, "", "", "")
+            continue
+        if check.kinked:
+            kinked.append(f"{name} {check.kinked:,}")
+        table.add_row(
+            Text(name, _st(palette, "bold")),
+            backprop,
+            f"{check.mean_abs_diff:.1e}",
+            f"{check.rel_error:.1e}",
+            Text("✔", _st(palette, "ok")) if check.passed else Text("✖", _st(palette, "bad")),
+        )
+    head = Text("backprop vs. numerical gradients", _st(palette, "muted"))
+    if report is not None:
+        head.append(f" ({report.mode} mode)", _st(palette, "muted"))
+    parts: list[RenderableType] = [head, table]
+    if kinked:
+        parts.append(
+            Text(
+                f"at ReLU's kink (not in rel err): {', '.join(kinked)}",
+                _st(palette, "muted", "italic"),
+            )
+        )
+    parts += [Text(""), Text("‖d‖ passed back by each layer", _st(palette, "muted"))]
+    parts.append(_layer_norms(trace, k, palette))
+    return Group(*parts)
+
+
+def _layer_norms(trace: Trace, k: int, palette: dict) -> RenderableType:
+    norms = {
+        s.node: {e: float(np.linalg.norm(g)) for e, g in s.grads_out.items()}
+        for s in trace.steps[: k + 1]
+        if s.phase == "backward"
+    }
+    layers = Table(box=None, padding=(0, 1), show_edge=False, show_header=False)
+    layers.add_column(style=_st(palette, "bold"))
+    layers.add_column()
+    for node in reversed(trace.nodes):
+        cells = Text()
+        for e in (e for e in node.inputs if trace.edges[e].differentiable):
+            v = norms.get(node.name, {}).get(e)
+            cells.append(f"{e} ", _st(palette, "muted"))
+            cells.append(
+                UNKNOWN if v is None else f"{v:.2g}",
+                _st(palette, "unknown" if v is None else "grad"),
+            )
+            cells.append(" ")
+        layers.add_row(node.name, cells)
+    return layers

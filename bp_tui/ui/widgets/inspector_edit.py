@@ -1,0 +1,115 @@
+"""The inspector's edit form (e on graphs 1 and 2): type new inputs; a bad value is refused
+beside its own field and changes nothing."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from bp_tui.errors import ConfigError
+from bp_tui.nn.trace import fmt, with_input
+
+LABELS = {
+    "apple": "apple price",
+    "apple_num": "apples",
+    "orange": "orange price",
+    "orange_num": "oranges",
+    "tax": "tax rate",
+}
+
+
+class InputEditForm(ModalScreen[dict | None]):
+    """Dismisses with the graph's new inputs (all of them), or None when cancelled."""
+
+    DEFAULT_CSS = """
+    InputEditForm {
+        align: center middle;
+    }
+    #inputs-box {
+        width: 80;
+        max-width: 98%;
+        height: auto;
+        max-height: 98%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    #inputs-grid {
+        grid-size: 3;
+        grid-columns: 14 14 1fr;
+        grid-rows: 3;
+        height: auto;
+    }
+    .inputs-label {
+        padding: 1 0 0 0;
+        color: $text-muted;
+    }
+    .inputs-error {
+        padding: 1 0 0 1;
+        color: $text-error;
+    }
+    #inputs-hint {
+        color: $text-muted;
+        padding: 0 0 1 0;
+    }
+    #inputs-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    #inputs-buttons Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "apply", "Apply")]
+
+    def __init__(self, title: str, inputs: dict[str, float]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.inputs = dict(inputs)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="inputs-box"):
+            with Grid(id="inputs-grid"):
+                for name, value in self.inputs.items():
+                    yield Label(LABELS.get(name, name), classes="inputs-label")
+                    yield Input(fmt(value), id=f"in-{name}")
+                    yield Label("", id=f"err-{name}", classes="inputs-error")
+            yield Static(
+                "The trace recomputes forward and backward with these numbers.", id="inputs-hint"
+            )
+            with Horizontal(id="inputs-buttons"):
+                yield Button("Apply", variant="primary", id="apply")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#inputs-box")
+        box.border_title = self.title_text
+        box.border_subtitle = "enter/ctrl+s apply · esc cancel"
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self.action_apply()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_apply() if event.button.id == "apply" else self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_apply(self) -> None:
+        values, errors = dict(self.inputs), {}
+        for name in self.inputs:
+            text = self.query_one(f"#in-{name}", Input).value
+            try:
+                values = with_input(values, name, text)
+            except ConfigError as error:
+                errors[name] = str(error).removeprefix(f"{name}: ")
+        for name in self.inputs:
+            self.query_one(f"#err-{name}", Label).update(errors.get(name, ""))
+        if errors:
+            self.query_one(f"#in-{next(iter(errors))}", Input).focus()
+            return
+        self.dismiss(values)

@@ -1,0 +1,265 @@
+"""The graph inspector tab: keys, steps, the edit form and the live network (fake engine link)."""
+
+from __future__ import annotations
+
+import functools
+import queue
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+from textual.css.query import NoMatches
+from textual.widgets import Input, Label
+
+from bp_tui.data import load_dataset
+from bp_tui.engine import HyperParams, RunState, Trainer
+from bp_tui.engine import events as ev
+from bp_tui.nn.gradcheck import gradient_check
+from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.widgets.inspector_edit import InputEditForm
+
+SHAPE = (784, 50, 10)
+
+
+@pytest.fixture(autouse=True)
+def charts_quiet_at_exit(monkeypatch):
+    """The dashboard redraws its charts every 0.1 s from an app timer, which can fire while the
+    app is tearing its widgets down (NoMatches). The charts are not under test here."""
+    redraw = BpTuiApp.redraw_charts
+
+    def tolerant(self) -> None:
+        try:
+            redraw(self)
+        except NoMatches:
+            pass
+
+    monkeypatch.setattr(BpTuiApp, "redraw_charts", tolerant)
+
+
+@functools.cache
+def inspection() -> ev.Inspection:
+    """What the engine answers to Inspect for a fresh default net: the first 100 sample images,
+    float64 parameters and the gradient check of that same batch (its clock zeroed)."""
+    data = load_dataset("sample")
+    trainer = Trainer(HyperParams(), data)
+    params = {k: v.astype(np.float64) for k, v in trainer.net.params.items()}
+    x, t = trainer.x_train[:100].copy(), trainer.t_train[:100].copy()
+    report = gradient_check(params, x, t, activation="relu", iteration=0)
+    report.seconds = 0.0
+    return ev.Inspection(0, "relu", params, x, t, report)
+
+
+class FakeLink:
+    """Records the app's commands; answers Inspect with a fixed Inspection, like the engine."""
+
+    def __init__(self, answer_inspect: bool = True) -> None:
+        self.commands: list = []
+        self.events: queue.Queue = queue.Queue()
+        self.answer_inspect = answer_inspect
+        hp = HyperParams()
+        self.events.put(ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp))
+        self.events.put(ev.StateChanged(RunState.PAUSED, hp))
+
+    def start(self) -> None:
+        pass
+
+    def send(self, command) -> None:
+        self.commands.append(command)
+        if isinstance(command, ev.Inspect) and self.answer_inspect:
+            self.events.put(inspection())
+
+    def next_event(self, timeout: float):
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def stop(self, timeout: float = 1.0) -> None:
+        pass
+
+
+def make_app(**link_options) -> tuple[BpTuiApp, FakeLink]:
+    link = FakeLink(**link_options)
+    return BpTuiApp(lambda: link, HyperParams(), start=False), link
+
+
+class Host(App):
+    """The inspector alone, focused as on its tab, in an app that records commands: quicker to
+    start than the dashboard, for the tests that need no charts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commands: list = []
+
+    def compose(self) -> ComposeResult:
+        yield Inspector()
+
+    def on_mount(self) -> None:
+        self.query_one(Inspector).tab_changed(True)
+
+    def send(self, command) -> None:
+        self.commands.append(command)
+
+
+async def settle(pilot, until=lambda: True, tries: int = 100) -> None:
+    """Let the engine thread's messages through until `until()` holds."""
+    for _ in range(tries):
+        await pilot.pause(0.02)
+        if until():
+            return
+    raise AssertionError("the app did not settle")
+
+
+async def open_inspector(pilot) -> Inspector:
+    app = pilot.app
+    await settle(pilot, lambda: app.state == "paused")
+    await pilot.press("t")
+    await pilot.pause()
+    return app.query_one(Inspector)
+
+
+async def open_network(pilot) -> Inspector:
+    inspector = await open_inspector(pilot)
+    await pilot.press("3")
+    await settle(pilot, lambda: inspector.trace is not None)
+    return inspector
+
+
+def graph_text(inspector: Inspector) -> str:
+    return inspector.query_one("#insp-graph-view").render().plain
+
+
+# ---- keys ----------------------------------------------------------------------------------------
+
+
+async def test_the_tab_takes_the_keys_and_gives_them_back():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_inspector(pilot)
+        assert app.focused is inspector
+        await pilot.press("n", "e")  # the inspector's n and e, not the app's
+        assert inspector.k == 1 and isinstance(app.screen, InputEditForm)
+        await pilot.press("escape", "t")
+        await pilot.pause()
+        assert not any(isinstance(c, ev.Step) for c in link.commands)
+        assert app.focused is not inspector
+        await pilot.press("n")  # the app's n again: one training step
+        assert inspector.k == 1
+        assert ev.Step(1) in link.commands
+
+
+async def test_steps_with_arrows_n_p_home_end_and_switches_graphs():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        inspector = pilot.app.query_one(Inspector)
+        assert (inspector.graph, inspector.k) == (1, 0)
+        await pilot.press("right", "n")
+        assert inspector.k == 2
+        await pilot.press("left")
+        assert inspector.k == 1
+        await pilot.press("p", "p", "p")  # stops at the first step
+        assert inspector.k == 0
+        await pilot.press("end")
+        assert inspector.k == 3
+        await pilot.press("right")  # stops at the last step
+        assert inspector.k == 3
+        await pilot.press("2")
+        assert (inspector.graph, inspector.k, len(inspector.trace.steps)) == (2, 0, 8)
+        await pilot.press("right", "1")  # each graph keeps its own cursor
+        assert (inspector.graph, inspector.k) == (1, 3)
+        await pilot.press("home", "2")
+        assert inspector.k == 1
+        await pilot.press("1")
+        assert inspector.k == 0
+
+
+async def test_values_and_gradients_appear_step_by_step_never_as_zero():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        inspector = pilot.app.query_one(Inspector)
+        await pilot.press("2")
+        first = graph_text(inspector)
+        assert "200" in first and "450" not in first and "715" not in first
+        assert "?" in first and " 0 " not in first
+        await pilot.press(*["right"] * 3)  # end of forward: 715, no gradient yet
+        forward = graph_text(inspector)
+        assert "715" in forward and "2.2" not in forward and "1.1" in forward  # the tax
+        assert "650" in forward and forward.count("650") == 1  # a value, not yet dTax
+        await pilot.press("end")
+        end = graph_text(inspector)
+        for number in ("715", "2.2", "110", "3.3", "165"):
+            assert number in end
+        assert end.count("650") == 2 and "?" not in end
+
+
+async def test_edit_recomputes_the_trace():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        app, inspector = pilot.app, pilot.app.query_one(Inspector)
+        await pilot.press("2", "end", "e")
+        assert isinstance(app.screen, InputEditForm)
+        field = app.screen.query_one("#in-apple_num", Input)
+        field.value = "4"
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, InputEditForm)
+        assert inspector.inputs[2]["apple_num"] == 4
+        assert inspector.trace.edges["price"].value == pytest.approx((400 + 450) * 1.1)
+        assert inspector.trace.edges["apple"].grad == pytest.approx(4 * 1.1)
+        assert inspector.k == 7  # the cursor stays where it was
+        assert "935" in graph_text(inspector)
+
+
+async def test_edit_refuses_a_bad_value_beside_its_field():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        app, inspector = pilot.app, pilot.app.query_one(Inspector)
+        await pilot.press("2", "e")
+        form = app.screen
+        field = form.query_one("#in-orange_num", Input)
+        field.value = "2.5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert str(form.query_one("#err-orange_num", Label).render()) == (
+            "a count must be a whole number (got 2.5)"
+        )
+        assert str(form.query_one("#err-apple", Label).render()) == ""
+        assert form.focused is field
+        await pilot.press("escape")
+        await pilot.pause()
+        assert inspector.trace.edges["price"].value == pytest.approx(715)
+
+
+# ---- the live network ----------------------------------------------------------------------------
+
+
+async def test_graph_3_pauses_training_and_traces_the_engines_batch():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_network(pilot)
+        sent = [type(c) for c in link.commands]
+        assert sent.index(ev.Pause) < sent.index(ev.Inspect)
+        trace = inspector.trace
+        assert trace.title == "TwoLayerNet 784-50-10 (ReLU), batch of 100"
+        assert len(trace.steps) == 8
+        report = inspection().report
+        for name, grad in trace.param_grads().items():  # the gradients the check compared
+            np.testing.assert_allclose(grad, report.backprop[name], rtol=1e-6, atol=1e-12)
+        assert "?" in graph_text(inspector)
+        await pilot.press("end")
+        text = graph_text(inspector)
+        assert "(100, 784)" in text and "‖d‖" in text and "?" not in text
+        await pilot.press("t", "t")  # back on the tab: a fresh batch
+        await pilot.pause()
+        assert sum(isinstance(c, ev.Inspect) for c in link.commands) == 2
+
+
+async def test_graph_3_waits_for_the_engine_and_refuses_edits():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        app, inspector = pilot.app, pilot.app.query_one(Inspector)
+        await pilot.press("3")
+        assert [type(c) for c in app.commands] == [ev.Pause, ev.Inspect]
+        assert inspector.trace is None and inspector.waiting
+        assert "Asking the engine" in graph_text(inspector)
+        await pilot.press("right", "e")
+        await pilot.pause()
+        assert not isinstance(app.screen, InputEditForm)

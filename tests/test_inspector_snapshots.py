@@ -1,0 +1,96 @@
+"""Pictures of the graph inspector: the book's apple-and-orange graph step by step, the network
+on a real mini-batch going forward and backward, and the edit form refusing a bad value."""
+
+from textual.widgets import Input
+
+from tests.test_inspector import (  # noqa: F401  (charts_quiet_at_exit: an autouse fixture)
+    charts_quiet_at_exit,
+    make_app,
+    open_inspector,
+    open_network,
+)
+
+SIZE = (120, 40)
+
+
+def on_graph_2(*keys: str):
+    """run_before: the inspector tab, graph 2, then the given keys."""
+
+    async def run(pilot) -> None:
+        await open_inspector(pilot)
+        await pilot.press("2", *keys)
+        await pilot.pause()
+
+    return run
+
+
+def on_graph_3(*keys: str):
+    """run_before: the inspector tab, graph 3 traced on the engine's batch, then the keys."""
+
+    async def run(pilot) -> None:
+        await open_network(pilot)
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return run
+
+
+def test_graph2_first_step(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2())
+
+
+def test_graph2_midway_through_forward(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("right"))
+
+
+def test_graph2_end_of_forward(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("right", "right", "right"))
+
+
+def test_graph2_midway_through_backward(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("end", "left", "left"))
+
+
+def test_graph2_end(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("end"))
+
+
+def test_graph3_forward_step(snap_compare):
+    """Affine1 forward: a1 = x . W1 + b1 with the shapes; every gradient still "?"."""
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3())
+
+
+def test_graph3_backward_step(snap_compare):
+    """Affine1 backward: dW1 = x^T . dout, (784, 100) . (100, 50) -> (784, 50), and the gradient
+    check of the same batch beside the backprop gradients."""
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3("end"))
+
+
+def test_graph3_at_80x24_follows_the_current_node(snap_compare):
+    """Wider than the terminal: the graph scrolls so that Softmax-with-Loss is in view."""
+    app, _ = make_app()
+    keys = ("right", "right", "right")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=on_graph_3(*keys))
+
+
+def test_edit_form_refuses_a_bad_value(snap_compare):
+    app, _ = make_app()
+
+    async def type_a_fraction_of_an_orange(pilot) -> None:
+        await on_graph_2()(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        field = pilot.app.screen.query_one("#in-orange_num", Input)
+        field.value = ""
+        field.focus()
+        await pilot.press("2", "full_stop", "5", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=type_a_fraction_of_an_orange)
