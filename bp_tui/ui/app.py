@@ -66,7 +66,6 @@ class BpTuiApp(App):
         self.exact = False
         self.summary: dict | None = None
         self.iteration = 0
-        self.last_progress: ev.Progress | None = None
         self.last_accuracy: tuple[float | None, float | None] = (None, None)
 
     # ---- layout ---------------------------------------------------------------------------------
@@ -144,7 +143,6 @@ class BpTuiApp(App):
 
     def on_training_progress(self, message: msg.TrainingProgress) -> None:
         p: ev.Progress = message.event
-        self.last_progress = p
         self.iteration = p.iteration
         self.query_one(LossChart).add_losses(p.losses)
         self.show_results()
@@ -247,8 +245,9 @@ class BpTuiApp(App):
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
 
     def redraw_charts(self) -> None:
-        self.query_one(LossChart).redraw()
-        self.query_one(AccuracyChart).redraw()
+        # query, not query_one: the timer can fire once more while the app shuts down.
+        for chart in (*self.query(LossChart), *self.query(AccuracyChart)):
+            chart.redraw()
 
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
