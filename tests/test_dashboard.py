@@ -68,12 +68,12 @@ async def test_step_change_values_reset_and_quit():
         assert "iteration 1 / 60" in text_of(app.query_one(ProgressPanel))
 
         await pilot.press("plus")
-        await until(pilot, lambda: app.hp.lr == pytest.approx(0.2))
+        assert app.hp.lr == pytest.approx(0.2)  # shown at once, before the engine answers
+        await until(pilot, lambda: app.query_one(LossChart).marks == [1])  # marked on the chart
         assert engine.trainer.optimizer.lr == pytest.approx(0.2)
-        assert app.query_one(LossChart).marks == [1]  # the change is marked on the loss chart
 
         await pilot.press("h")
-        await until(pilot, lambda: app.pending.get("hidden") == 60)
+        await until(pilot, lambda: engine.pending.get("hidden") == 60)
         assert engine.trainer.net.shape == (784, 50, 10)  # waits for the reset
         assert "→ 60" in text_of(app.query_one(HyperPanel))
 
@@ -164,3 +164,13 @@ def test_exit_when_done_json_from_the_command_line():
     summary = json.loads(done.stdout)
     assert summary["iterations"] == 100 and summary["dataset"] == "sample"
     assert summary["diverged"] is False and summary["test_acc"] > 0.5
+
+
+async def test_a_refused_change_puts_the_old_value_back():
+    app, links = make_app(HyperParams(iters=60, batch_size=50, lr=0.1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "ready")
+        app.change(lr=0.2, hidden=0)  # one bad value refuses the whole change
+        assert app.hp.lr == 0.2  # shown at once...
+        await until(pilot, lambda: app.hp.lr == 0.1)  # ...and put back when the engine refuses
+        assert links[0].engine.trainer.hp.lr == 0.1 and not app.pending

@@ -17,7 +17,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
-from bp_tui.errors import BpTuiError
+from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.nn.gradcheck import gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
@@ -213,7 +213,12 @@ class Engine:
         changes = dict(command.changes)
         current = self.trainer.hp
         # Validate the whole record first: a bad value changes nothing.
-        current.replace(**{**self.pending, **changes})
+        try:
+            current.replace(**{**self.pending, **changes})
+        except ConfigError:
+            # The UI may already show the refused value: tell it what still holds.
+            self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
+            raise
         live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
         waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
         self.pending.update(waiting)

@@ -17,8 +17,9 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.remote import EngineExited, EngineLink
+from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui import messages as msg
@@ -252,7 +253,18 @@ class BpTuiApp(App):
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
     def action_toggle_run(self) -> None:
-        self.send(ev.Pause() if self.state == "running" else ev.Run())
+        if self.state == "running":
+            self.send(ev.Pause())
+            self.show_state("paused")  # shown at once; the engine's StateChanged confirms it
+        elif self.state in ("ready", "paused"):
+            self.send(ev.Run())
+            self.show_state("running")
+        else:
+            self.send(ev.Run())  # finished or diverged: the engine says why it cannot run
+
+    def show_state(self, state: str) -> None:
+        self.state = state
+        self.query_one(StatusLine).show(state=state)
 
     def action_step(self) -> None:
         self.send(ev.Step(1))
@@ -264,6 +276,16 @@ class BpTuiApp(App):
 
     def change(self, **changes) -> None:
         self.send(ev.SetParams(changes))
+        # Show the request at once, even while the engine is busy evaluating; its ParamsChanged
+        # confirms the values, or puts the old ones back if it refused them.
+        try:
+            self.hp = self.hp.replace(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+        except ConfigError:
+            return
+        waiting = {**self.pending, **{k: v for k, v in changes.items() if k not in LIVE_FIELDS}}
+        self.pending = {k: v for k, v in waiting.items() if getattr(self.hp, k) != v}
+        self.query_one(HyperPanel).show(self.hp, self.pending)
+        self.query_one(StatusLine).show(hp=self.hp)
 
     def _next_value(self, field: str):
         return self.pending.get(field, getattr(self.hp, field))
