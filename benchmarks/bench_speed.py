@@ -1,11 +1,13 @@
 """Speed of bp_tui's engine against a faithful copy of the book's chapter-5 code, in one process.
 
-    python benchmarks/bench_speed.py [--dataset sample] [--iters 2000] [--rounds 3] [--quick] [--json]
+    python benchmarks/bench_speed.py [--dataset sample] [--iters 1000] [--rounds 3] [--quick] [--json]
 
 1. Training: the book's train_neuralnet.py loop (float64 TwoLayerNet, one-hot labels, gradient then
    loss again, numpy's default BLAS threads) and bp_tui's Trainer.step() under the engine's BLAS
    setting, alternated for --rounds rounds of --iters iterations each on the same data. Medians of
-   iterations per second, and their ratio. The per-epoch accuracy checks of both are left out.
+   iterations per second and their ratio, over all runs and over quiet runs (other processes used
+   under 0.1 core: load slows the book's two BLAS threads far more than the engine's one). The
+   book at one BLAS thread is timed as context. Both loops leave out the per-epoch accuracy.
 2. The gradient check on the first 3 training images of a 784-50-10 net: the book's per-element
    numerical_gradient loop (gradient_check.py: numerical, backprop, mean differences) against
    bp_tui.nn.gradient_check on the same float64 parameters.
@@ -35,7 +37,8 @@ from bp_tui.nn import gradient_check
 # ---- the book's code --------------------------------------------------------------------------
 # Copied from oreilly-japan/deep-learning-from-scratch (MIT licence): common/functions.py,
 # common/layers.py, common/gradient.py, ch05/two_layer_net.py and ch05/train_neuralnet.py.
-# Only comments and layout differ; the arithmetic is the book's.
+# Only comments and layout differ (and the unused accuracy() is left out); the arithmetic is the
+# book's.
 
 
 def softmax(x):
@@ -399,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dataset", default="sample", help="sample (default), mnist, fashion-mnist"
     )
-    parser.add_argument("--iters", type=int, default=2000, help="iterations per round (2000)")
+    parser.add_argument("--iters", type=int, default=1000, help="iterations per run (1000)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
     parser.add_argument("--warmup", type=int, default=100, help="untimed iterations first (100)")
     parser.add_argument(
