@@ -10,9 +10,9 @@ LOG_EPSILON = 1e-7
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis; subtracting the max keeps exp from overflowing."""
-    shifted = x - x.max(axis=-1, keepdims=True)
+    shifted = x - np.max(x, axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    exp /= exp.sum(axis=-1, keepdims=True)  # in place: exp is a temporary of our own
+    exp /= np.sum(exp, axis=-1, keepdims=True)  # in place: exp is a temporary of our own
     return exp
 
 
