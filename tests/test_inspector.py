@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, TabPane
 
 from bp_tui.data import load_dataset
 from bp_tui.engine import HyperParams, RunState, Trainer
@@ -248,7 +248,8 @@ async def test_graph_3_pauses_training_and_traces_the_engines_batch():
         await pilot.press("end")
         text = graph_text(inspector)
         assert "(100, 784)" in text and "‖d‖" in text and "?" not in text
-        await pilot.press("t", "t")  # back on the tab: a fresh batch
+        # Round every tab and back on this one: a fresh batch.
+        await pilot.press(*["t"] * len(app.query(TabPane)))
         await pilot.pause()
         assert sum(isinstance(c, ev.Inspect) for c in link.commands) == 2
 

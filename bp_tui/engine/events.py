@@ -119,6 +119,35 @@ class Inspection:
 
 
 @dataclass
+class ImageSet:
+    """The test images and labels, sent once at the start: the Digits tab draws them."""
+
+    dataset: str
+    images: np.ndarray  # uint8 (N, 784): a quarter of float32's size through the pipe
+    labels: np.ndarray  # (N,) true labels
+
+
+@dataclass
+class Insight:
+    """The net's answers on the test set and what it has learned (bp_tui.nn.analysis.summarize).
+
+    Sent at the start, after a reset or load, and after each evaluation.
+    """
+
+    iteration: int
+    epoch: float
+    activation: str
+    predictions: np.ndarray  # (N,) predicted label of each test image
+    confidences: np.ndarray  # float32 (N,) softmax probability of that label
+    confusion: np.ndarray  # (10, 10) counts, rows true, columns predicted
+    w1: np.ndarray  # float32 (784, H) copy of the first layer's weights
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # W1 b1 W2 b2 -> (counts, edges)
+    grad_histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # the last step's; empty before
+    fire_rate: np.ndarray | None  # (H,) share of test images each ReLU fires on; None: sigmoid
+    dead_fraction: float | None  # share of ReLUs firing on none; None: sigmoid
+
+
+@dataclass
 class Saved:
     path: str
 

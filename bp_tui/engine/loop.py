@@ -18,6 +18,7 @@ from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
+from bp_tui.nn import analysis
 from bp_tui.nn.gradcheck import gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
@@ -67,6 +68,9 @@ class Engine:
     def _run(self, start: bool) -> dict:
         t = self.trainer
         self.emit(ev.EngineReady(self.dataset, t.train_size, len(t.x_test), t.net.shape, t.hp))
+        # Once: the UI draws the very images the engine tests on, wherever they were loaded from.
+        self.emit(ev.ImageSet(self.dataset, analysis.as_bytes(t.x_test), t.t_test.copy()))
+        self._report_insight()
         self._set_state(RunState.RUNNING if start else RunState.READY)
         try:
             while self._handle_commands():
@@ -114,6 +118,7 @@ class Engine:
                 self._report_progress()
                 e = trainer.evaluate()
                 self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+                self._report_insight()
             if trainer.done:
                 self._finish()
                 return
@@ -154,6 +159,11 @@ class Engine:
                 elapsed=self._elapsed(now),
             )
         )
+
+    def _report_insight(self) -> None:
+        """The net's answers and weights for the Digits and Learned tabs (one test pass)."""
+        t = self.trainer
+        self.emit(ev.Insight(t.iteration, t.epoch, **analysis.summarize(t.net, t.x_test, t.t_test)))
 
     def _elapsed(self, now: float) -> float:
         since = self._running_since
@@ -207,6 +217,7 @@ class Engine:
         self._unsent_from = 0
         self._running_seconds, self._running_since = 0.0, None
         self.emit(ev.RunReset(hp, self.trainer.net.shape))
+        self._report_insight()
         self._set_state(RunState.READY)
 
     def _on_setparams(self, command: ev.SetParams) -> None:
@@ -279,6 +290,7 @@ class Engine:
         self._report_progress()
         for e in self.trainer.evaluations:
             self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+        self._report_insight()
         self._set_state(RunState.FINISHED if self.trainer.done else RunState.PAUSED)
 
 

@@ -25,11 +25,13 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui import messages as msg
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from bp_tui.ui.widgets.help_screen import HelpScreen
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import StatusLine
 
@@ -84,6 +86,10 @@ class BpTuiApp(App):
                     yield GradCheckPanel(id="gradcheck")
             with TabPane("Inspector", id="inspector"):
                 yield Inspector(id="inspector-view")
+            with TabPane("Digits", id="digits"):
+                yield DigitsView(id="digits-view")
+            with TabPane("Learned", id="learned"):
+                yield LearnedView(id="learned-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -237,6 +243,13 @@ class BpTuiApp(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
         self.query_one(Inspector).tab_changed(event.pane.id == "inspector")
+
+    def on_images_ready(self, message: msg.ImagesReady) -> None:
+        self.query_one(DigitsView).set_images(message.event)
+
+    def on_insight_ready(self, message: msg.InsightReady) -> None:
+        self.query_one(DigitsView).show(message.event)
+        self.query_one(LearnedView).show(message.event)
 
     def on_engine_notice(self, message: msg.EngineNotice) -> None:
         self.notify(message.event.message, severity="warning", timeout=6)

@@ -71,6 +71,14 @@ class InspectionReady(EngineMessage):
     pass
 
 
+class ImagesReady(EngineMessage):
+    pass
+
+
+class InsightReady(EngineMessage):
+    pass
+
+
 _BY_EVENT = {
     ev.EngineReady: EngineReady,
     ev.Progress: TrainingProgress,
@@ -86,6 +94,8 @@ _BY_EVENT = {
     ev.Loaded: CheckpointLoaded,
     ev.Notice: EngineNotice,
     ev.Inspection: InspectionReady,
+    ev.ImageSet: ImagesReady,
+    ev.Insight: InsightReady,
 }
 
 

@@ -1,0 +1,119 @@
+"""What a trained net answers and what it learned: predictions, confusion, histograms, dead units.
+
+numpy only, no state: the engine calls `summarize` after each evaluation and sends the result on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bp_tui.nn.functions import softmax
+
+CHUNK = 10_000  # rows per forward pass: bounds the hidden layer's memory on a big test set
+HISTOGRAM_BINS = 32
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+Histogram = tuple[np.ndarray, np.ndarray]  # (counts, edges), as np.histogram gives them
+
+
+def predict_all(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted label of each row and its softmax probability (the net's confidence)."""
+    labels = np.zeros(len(x), dtype=np.intp)
+    confidences = np.zeros(len(x), dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging net gives inf and NaN
+        for start in range(0, len(x), CHUNK):
+            rows = slice(start, start + CHUNK)
+            labels[rows], confidences[rows] = _answers(net.predict(x[rows]))
+    return labels, confidences
+
+
+def _answers(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    probabilities = softmax(scores)
+    labels = probabilities.argmax(axis=1)
+    return labels, probabilities[np.arange(len(labels)), labels]
+
+
+def confusion_matrix(true: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    """counts[i, j]: images of class i predicted as j (rows true, columns predicted)."""
+    true = np.asarray(true, dtype=np.intp)
+    predicted = np.asarray(predicted, dtype=np.intp)
+    flat = np.bincount(true * classes + predicted, minlength=classes * classes)
+    return flat.reshape(classes, classes)
+
+
+def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> Histogram:
+    """Counts and edges of the finite values (an exploding run's inf and NaN are left out)."""
+    values = np.asarray(values).ravel()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1)
+    # float64: float32 edges of a narrow range can come out unevenly spaced.
+    return np.histogram(finite.astype(np.float64), bins=bins)
+
+
+def unit_activity(net, x: np.ndarray) -> np.ndarray | None:
+    """Share of the rows of x on which each hidden ReLU fires (output > 0); None for Sigmoid,
+    whose output is never exactly 0."""
+    if net.activation != "relu":
+        return None
+    w1, b1 = net.params["W1"], net.params["b1"]
+    fired = np.zeros(w1.shape[1], dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(x), CHUNK):
+            # ReLU's output is above 0 exactly where Affine1's is.
+            fired += np.count_nonzero(x[start : start + CHUNK] @ w1 + b1 > 0, axis=0)
+    return fired / max(len(x), 1)
+
+
+def dead_units(net, x: np.ndarray) -> float | None:
+    """Share of hidden units that fire on no row of x (dead ReLUs); None for Sigmoid."""
+    activity = unit_activity(net, x)
+    return None if activity is None else float(np.mean(activity == 0))
+
+
+def mistake_order(true: np.ndarray, predicted: np.ndarray, confidences: np.ndarray) -> np.ndarray:
+    """Indices of the wrongly predicted rows, the most confident mistake first."""
+    wrong = np.flatnonzero(np.asarray(true) != np.asarray(predicted))
+    # Stable: equal confidences keep the test set's order, so a picture is reproducible.
+    return wrong[np.argsort(-np.asarray(confidences)[wrong], kind="stable")]
+
+
+def as_bytes(x: np.ndarray) -> np.ndarray:
+    """Pixels in [0, 1] as uint8: a quarter of float32's size, and exact for MNIST's bytes."""
+    return np.rint(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def summarize(net, x: np.ndarray, t: np.ndarray) -> dict:
+    """Everything the Digits and Learned tabs show, from the net and the test set, in one pass.
+
+    Gradients are the last mini-batch's, left on the Affine layers by backward; before the
+    first step (or after a load) there are none and grad_histograms is empty.
+    """
+    n, (_, hidden_size, classes) = len(x), net.shape
+    labels = np.zeros(n, dtype=np.uint8 if classes <= 256 else np.intp)
+    confidences = np.zeros(n, dtype=np.float32)
+    fired = np.zeros(hidden_size, dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, n, CHUNK):
+            rows = slice(start, start + CHUNK)
+            # net.predict's pass, layer by layer, to count the ReLUs on the way (the first
+            # layer is most of the cost: a second pass for them would nearly double it).
+            out = x[rows]
+            for name, layer in net.layers.items():
+                out = layer.forward(out)
+                if name == "Affine1":
+                    fired += np.count_nonzero(out > 0, axis=0)
+            labels[rows], confidences[rows] = _answers(out)
+    relu = net.activation == "relu"
+    first, second = net.layers["Affine1"], net.layers["Affine2"]
+    grads = {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
+    return {
+        "activation": net.activation,
+        "predictions": labels,
+        "confidences": confidences,
+        "confusion": confusion_matrix(t, labels, classes),
+        "w1": np.array(net.params["W1"], dtype=np.float32),  # a copy: training goes on
+        "histograms": {name: histogram(net.params[name]) for name in PARAM_NAMES},
+        "grad_histograms": {name: histogram(g) for name, g in grads.items() if g is not None},
+        "fire_rate": (fired / max(n, 1)).astype(np.float32) if relu else None,
+        "dead_fraction": float(np.mean(fired == 0)) if relu else None,
+    }
