@@ -52,33 +52,45 @@ def dashboard_run(hp: HyperParams) -> dict:
     return {**summary, "wall_seconds": time.perf_counter() - started}
 
 
-def key_latencies(hp: HyperParams, presses: int = 20) -> list[float]:
-    """Seconds from a key press to the header showing its effect, while training runs.
+def key_latencies(hp: HyperParams, presses: int = 20) -> tuple[list[float], list[float]]:
+    """Seconds from a key press to (a) the header showing its effect and (b) the engine's
+    confirmation arriving back on screen, while training runs at full speed.
 
     '+' doubles the learning rate: the key goes to the engine process and comes back as an
-    event before the header changes, the longest path a key takes.
+    event, the longest path a key takes.
     """
-    latencies: list[float] = []
+    shown: list[float] = []
+    confirmed: list[float] = []
+    confirmations: list[float] = []
+
+    class TimedApp(BpTuiApp):
+        def on_params_changed(self, message) -> None:
+            super().on_params_changed(message)
+            confirmations.append(time.perf_counter())
+
+    app = TimedApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True)
 
     async def drive(pilot) -> None:
-        app = pilot.app
         while app.state != "running":
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.5)  # training at full speed
         for _ in range(presses):
             before = app.hp.lr
             header = app.query_one("#status")
+            count = len(confirmations)
             start = time.perf_counter()
             app.simulate_key("plus" if before < 1 else "minus")
             while app.hp.lr == before or f"lr {app.hp.lr:g}" not in str(header.render()):
                 await asyncio.sleep(0.0005)
-            latencies.append(time.perf_counter() - start)
+            shown.append(time.perf_counter() - start)
+            while len(confirmations) == count:
+                await asyncio.sleep(0.0005)
+            confirmed.append(confirmations[-1] - start)
             await asyncio.sleep(0.05)
         app.exit()
 
-    app = BpTuiApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True)
     app.run(headless=True, size=(120, 40), auto_pilot=drive)
-    return latencies
+    return shown, confirmed
 
 
 def first_frame_seconds() -> float:
@@ -124,7 +136,7 @@ def main() -> None:
         run = dashboard_run(hp)
         inside.append(run["iters_per_second"])
         walls.append(run["wall_seconds"])
-    latencies = key_latencies(HyperParams(iters=10_000_000))
+    latencies, confirmed = key_latencies(HyperParams(iters=10_000_000))
     frames = [first_frame_seconds() for _ in range(3)]
     result = {
         "iters": args.iters,
@@ -134,6 +146,8 @@ def main() -> None:
         "dashboard_wall_seconds": statistics.median(walls),
         "key_latency_ms_median": 1000 * statistics.median(latencies),
         "key_latency_ms_max": 1000 * max(latencies),
+        "engine_confirmation_ms_median": 1000 * statistics.median(confirmed),
+        "engine_confirmation_ms_max": 1000 * max(confirmed),
         "first_frame_seconds_median": statistics.median(frames),
     }
     if args.json:
@@ -146,6 +160,9 @@ def main() -> None:
           f"({result['dashboard_over_headless']:.0%} of headless)")  # fmt: skip
     print(f"key press to screen while training: median {result['key_latency_ms_median']:.1f} ms, "
           f"max {result['key_latency_ms_max']:.1f} ms over {len(latencies)} presses")  # fmt: skip
+    print(f"  the engine's confirmation back on screen: median "
+          f"{result['engine_confirmation_ms_median']:.1f} ms, "
+          f"max {result['engine_confirmation_ms_max']:.1f} ms")  # fmt: skip
     print(f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
           f"(median of {len(frames)})")  # fmt: skip
 
