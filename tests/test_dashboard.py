@@ -174,3 +174,28 @@ async def test_a_refused_change_puts_the_old_value_back():
         assert app.hp.lr == 0.2  # shown at once...
         await until(pilot, lambda: app.hp.lr == 0.1)  # ...and put back when the engine refuses
         assert links[0].engine.trainer.hp.lr == 0.1 and not app.pending
+
+
+async def test_quitting_while_training_stops_the_engine_process():
+    """The real set-up: the engine in its own process, training at full speed, then q."""
+    import multiprocessing.resource_tracker
+    import time
+
+    from bp_tui.engine.remote import ProcessLink
+
+    # As bp-tui does before App.run: Textual's stderr breaks the tracker's own start (stack.md).
+    multiprocessing.resource_tracker.ensure_running()
+    links = []
+
+    def factory():
+        links.append(ProcessLink(HyperParams(iters=10_000_000), "sample", start=False))
+        return links[-1]
+
+    app = BpTuiApp(factory, HyperParams(iters=10_000_000), start=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state == "running" and app.iteration > 0, timeout=20)
+        started = time.perf_counter()
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, timeout=5)
+        assert time.perf_counter() - started < 1.0
+    assert not links[0].process.is_alive()
