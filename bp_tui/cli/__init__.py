@@ -17,7 +17,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bp_tui.cli import data_commands
+    from bp_tui.cli import data_commands, runs_commands
     from bp_tui.cli.options import add_shared_options
 
     parser = OneLineParser(
@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_shared_options(parser)
     parser.add_argument("--paused", action="store_true", help="open the dashboard without starting")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when the run finishes")
+    parser.add_argument(
+        "--resume", metavar="ID", help="go on with a recorded run from its checkpoint (bp-tui runs)"
+    )
     parser.add_argument(
         "--json", action="store_true", help="with --exit-when-done: print the summary"
     )
@@ -41,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="print one JSON summary on stdout",
     )
+    train.add_argument("--resume", metavar="ID", default=argparse.SUPPRESS,
+                       help="go on with a recorded run from its checkpoint (bp-tui runs)")  # fmt: skip
 
     check = sub.add_parser(
         "gradcheck", help="backprop against numerical gradients (the book's check)"
@@ -54,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     data_commands.register(sub)
+    runs_commands.register(sub)
     return parser
 
 
@@ -69,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bp_tui.cli.gradcheck import run_gradcheck
 
             return run_gradcheck(args)
-        if args.command == "data":
+        if args.command in ("data", "runs"):
             return args.func(args)
         from bp_tui.ui import run_dashboard
 

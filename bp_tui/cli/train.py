@@ -11,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bp_tui.cli.common import load_data
 from bp_tui.cli.options import hyperparams_from
 from bp_tui.engine import events as ev
-from bp_tui.engine.loop import new_engine
+from bp_tui.engine.loop import Engine
+from bp_tui.engine.recorder import Recorder, recording
+from bp_tui.engine.trainer import Trainer
 
 
 def format_evaluation(e: ev.Evaluated, loss: float | None) -> str:
@@ -23,8 +25,21 @@ def format_evaluation(e: ev.Evaluated, loss: float | None) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    hp = hyperparams_from(args)
-    data = load_data(args)
+    resume = None
+    if getattr(args, "resume", None):
+        from bp_tui.cli.runs_commands import plan_resume
+
+        resume = plan_resume(args, for_train=True)
+        args.dataset = resume.dataset  # the run's own data set (plan_resume refused another)
+        hp, data = resume.hp, load_data(args)
+    else:
+        hp, data = hyperparams_from(args), load_data(args)
+    trainer = Trainer(hp, data)
+    # Every run is recorded in the run store (bp-tui runs); a resumed one goes on in its folder.
+    recorder = Recorder(trainer, data.name)
+    if resume is not None:
+        resume.restore(trainer)
+        recorder.resume_now(resume.run_id, resume.changes)
     # With --json, stdout holds the JSON object alone; everything for people goes to stderr.
     # soft_wrap: a line is one line even when piped (rich would wrap it at 80 columns).
     console = Console(stderr=args.json, soft_wrap=True)
@@ -57,14 +72,21 @@ def run_train(args: argparse.Namespace) -> int:
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
             elif isinstance(event, ev.Failed):
                 failure.append(event.message)
+            elif isinstance(event, ev.Notice):  # the run store could not write
+                errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
 
-        engine = new_engine(hp, data, emit, exit_when_done=True, progress_interval=0.1)
+        engine = Engine(trainer, recording(emit, recorder), dataset=data.name,
+                        exit_when_done=True, progress_interval=0.1)  # fmt: skip
         try:
             summary = engine.run()
         except KeyboardInterrupt:
             summary = engine.trainer.summary(data.name)
             errors.print(f"interrupted at iteration {summary['iterations']:,}", highlight=False)
             return 130
+        finally:
+            notice = recorder.close()
+            if notice is not None:
+                errors.print(f"bp-tui: {notice.message}", highlight=False, markup=False)
 
     if failure:
         errors.print(

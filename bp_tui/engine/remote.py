@@ -16,6 +16,7 @@ from typing import Protocol
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.loop import Engine
+from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
 
@@ -31,13 +32,21 @@ class EngineExited:
     """Sent after the engine loop returns, so the UI's event reader can stop."""
 
 
-def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool) -> None:
-    """Load the data, then run the engine loop until Stop; every outcome is an event."""
+def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool,
+          resume: tuple[str, str] | None = None) -> None:  # fmt: skip
+    """Load the data, then run the engine loop until Stop; every outcome is an event.
+
+    Every run is recorded in the run store; resume=(run id, checkpoint path) goes on with that
+    run when the engine loads that checkpoint (ProcessLink queues the Load first).
+    """
+    recorder = None
     try:
         from bp_tui.data import load_dataset
 
         data = load_dataset(dataset, data_dir)
-        engine = Engine(Trainer(hp, data), events.put, commands, dataset=dataset,
+        trainer = Trainer(hp, data)
+        recorder = Recorder(trainer, dataset, resume=resume)
+        engine = Engine(trainer, recording(events.put, recorder), commands, dataset=dataset,
                         progress_interval=0.1, blas_threads=1)  # fmt: skip
         engine.run(start=start)
     except BpTuiError as error:
@@ -45,6 +54,9 @@ def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool
     except Exception as error:  # noqa: BLE001 - the UI must hear of it, never hang
         events.put(ev.Failed(f"{type(error).__name__}: {error}"))
     finally:
+        notice = recorder.close() if recorder is not None else None
+        if notice is not None:
+            events.put(notice)
         events.put(EngineExited())
 
 
@@ -65,15 +77,23 @@ class _QueueLink:
 class ProcessLink(_QueueLink):
     """The engine in a spawned process (spawn is the safe start method next to threads)."""
 
-    def __init__(self, hp: HyperParams, dataset: str, data_dir=None, start: bool = True) -> None:
+    def __init__(self, hp: HyperParams, dataset: str, data_dir=None, start: bool = True,
+                 resume: tuple[str, str, dict] | None = None) -> None:  # fmt: skip
+        """resume=(run id, checkpoint path, live changes): load it before any other command."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
+        if resume is not None:
+            _, path, changes = resume
+            self.send(ev.Load(path))
+            if changes:
+                self.send(ev.SetParams(changes))
         self.process = ctx.Process(
             target=serve,
-            args=(hp, dataset, data_dir, self.commands, self.events, start),
+            args=(hp, dataset, data_dir, self.commands, self.events, start,
+                  resume[:2] if resume else None),
             name="bp-tui-engine",
             daemon=True,
-        )
+        )  # fmt: skip
 
     def start(self) -> None:
         self.process.start()

@@ -17,15 +17,23 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.errors import DataError
     from bp_tui.ui.app import BpTuiApp
 
-    hp = hyperparams_from(args)
     data_dir = getattr(args, "data_dir", None)
-    name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
+    resume = None
+    if getattr(args, "resume", None):
+        from bp_tui.cli.runs_commands import plan_resume
+
+        plan = plan_resume(args)
+        hp, name, note = plan.hp, plan.dataset, ""
+        resume = (plan.run_id, str(plan.checkpoint), plan.changes)
+    else:
+        hp = hyperparams_from(args)
+        name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
     # Textual replaces stderr; the resource tracker must start before it does (stack.md).
     multiprocessing.resource_tracker.ensure_running()
     app = BpTuiApp(
-        lambda: ProcessLink(hp, name, data_dir, start=False),
+        lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume),
         hp,
         start=not args.paused,
         exit_when_done=args.exit_when_done,

@@ -33,6 +33,7 @@ from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
+from bp_tui.ui.widgets.runs_screen import Comparison, RunsScreen
 from bp_tui.ui.widgets.status import StatusLine
 
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
@@ -70,6 +71,7 @@ class BpTuiApp(App):
         self.summary: dict | None = None
         self.iteration = 0
         self.last_accuracy: tuple[float | None, float | None] = (None, None)
+        self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -343,6 +345,18 @@ class BpTuiApp(App):
 
     def action_load(self) -> None:
         self.send(ev.Load())
+
+    def action_compare_runs(self) -> None:
+        self.push_screen(RunsScreen(self.hp, self.compared), self.show_comparisons)
+
+    def show_comparisons(self, chosen: list[Comparison] | None) -> None:
+        if chosen is None:
+            return
+        self.compared = [c.run_id for c in chosen]
+        self.query_one(LossChart).set_comparisons([(c.label, c.loss_x, c.loss) for c in chosen])
+        self.query_one(AccuracyChart).set_comparisons(
+            [(c.label, c.acc_x, c.test_acc) for c in chosen]
+        )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

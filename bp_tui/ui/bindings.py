@@ -24,6 +24,7 @@ APP_BINDINGS = [
     Binding("x", "toggle_exact", "Book/exact", show=False),
     Binding("s", "save", "Save", show=False),
     Binding("l", "load", "Load latest", show=False),
+    Binding("c", "compare_runs", "Compare with earlier runs", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),

@@ -5,12 +5,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from rich.markup import escape
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from bp_tui.ui.series import BinnedSeries
 
 DIM = (110, 110, 110)
+# Earlier runs chosen for comparison (c): dim like DIM, but each its own hue for the legend, and
+# none near the live lines' blue, orange and green.
+COMPARE_COLORS = (
+    (155, 115, 175),
+    (175, 110, 130),
+    (160, 150, 105),
+    (120, 130, 170),
+    (140, 120, 100),
+)
 
 
 def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
@@ -19,6 +29,10 @@ def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
 
 def hex_of(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def compare_color(index: int) -> tuple[int, int, int]:
+    return COMPARE_COLORS[index % len(COMPARE_COLORS)]
 
 
 def iteration_ticks(last: int, count: int = 5) -> list[int]:
@@ -36,7 +50,13 @@ class LossChart(PlotextPlot):
         super().__init__(**kwargs)
         self.series = BinnedSeries()
         self.previous: tuple[list, np.ndarray] | None = None
+        self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, smoothed loss)
         self.marks: list[int] = []
+        self.dirty = True
+
+    def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
+        """Earlier runs' smoothed losses, drawn dimmed under this run's and named in the legend."""
+        self.comparisons = list(runs)
         self.dirty = True
 
     def add_losses(self, losses: np.ndarray) -> None:
@@ -68,6 +88,10 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         plt.xlabel("iteration")
         last = self.series.count
+        for index, (_, cx, cy) in enumerate(self.comparisons):
+            if len(cx):
+                plt.plot(list(cx), list(cy), marker="braille", color=compare_color(index))
+                last = max(last, cx[-1])
         if self.previous is not None:
             plt.plot(*self.previous, marker="braille", color=DIM)
             last = max(last, self.previous[0][-1] if self.previous[0] else 0)
@@ -85,6 +109,8 @@ class LossChart(PlotextPlot):
         legend = f"[{hex_of(raw)}]━ mini-batch[/]  [{hex_of(smooth)}]━ smoothed[/]"
         if self.previous is not None:
             legend += f"  [{hex_of(DIM)}]━ previous run[/]"
+        for index, (label, _, _) in enumerate(self.comparisons):
+            legend += f"  [{hex_of(compare_color(index))}]━ {escape(label)}[/]"
         if self.marks:
             legend += f"  [{hex_of(mark)}]│ change[/]"
         self.border_subtitle = legend
@@ -97,6 +123,12 @@ class AccuracyChart(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.points: list[tuple[int, float, float]] = []
+        self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, test accuracy)
+        self.dirty = True
+
+    def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
+        """Earlier runs' test accuracy, dimmed; the legend gives each one's last value."""
+        self.comparisons = list(runs)
         self.dirty = True
 
     def add(self, iteration: int, train_acc: float, test_acc: float) -> None:
@@ -116,17 +148,30 @@ class AccuracyChart(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel("iteration")
+        last = 0
+        for index, (_, cx, cy) in enumerate(self.comparisons):
+            if len(cx):
+                plt.plot(list(cx), list(cy), marker="braille", color=compare_color(index))
+                last = max(last, cx[-1])
         if self.points:
             # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
             shown = self.points[-200:]
             x = [p[0] for p in shown]
             plt.plot(x, [p[1] for p in shown], marker="braille", color=train)
             plt.plot(x, [p[2] for p in shown], marker="braille", color=test)
-            ticks = iteration_ticks(x[-1])
-            plt.xticks(ticks)
-            plt.xlim(0, max(ticks[-1], x[-1]) + 1)
+            last = max(last, x[-1])
             _, train_acc, test_acc = self.points[-1]
-            self.border_subtitle = f"[{hex_of(train)}]━ train {train_acc:.4f}[/]  [{hex_of(test)}]━ test {test_acc:.4f}[/]"
+            legend = f"[{hex_of(train)}]━ train {train_acc:.4f}[/]  [{hex_of(test)}]━ test {test_acc:.4f}[/]"
         else:
-            self.border_subtitle = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
+            legend = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
+        if last:
+            ticks = iteration_ticks(last)
+            plt.xticks(ticks)
+            plt.xlim(0, max(ticks[-1], last) + 1)
+        # Only the last test accuracy of each earlier run, in its colour: the loss legend names
+        # them, and this narrower border has room for little more.
+        for index, (_, _, cy) in enumerate(self.comparisons):
+            if len(cy):
+                legend += f" [{hex_of(compare_color(index))}]{cy[-1]:.3f}[/]"
+        self.border_subtitle = legend
         self.refresh()

@@ -1,0 +1,246 @@
+"""`bp-tui runs [list] | show ID | export ID --csv FILE | rm ID...`, and what `--resume ID` needs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bp_tui.engine import checkpoint
+from bp_tui.engine.config import LIVE_FIELDS, OPTION_NAMES, HyperParams
+from bp_tui.engine.runs import RunError, RunInfo, RunStore, csv_text
+from bp_tui.engine.runs import brief as hp_brief
+from bp_tui.engine.trainer import Trainer
+from bp_tui.errors import ConfigError
+
+SHOWN_EVALUATIONS = 10  # `runs show` prints the last ones; export --csv has them all
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the `runs` subcommand and its actions; each action sets ``func(args) -> int``."""
+    runs = subparsers.add_parser(
+        "runs",
+        help="list, show, export or remove recorded runs",
+        description="Every run (dashboard or bp-tui train) is recorded; these read the records.",
+    )
+    add_json(runs)
+    runs.set_defaults(func=run_list)
+    actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
+
+    listing = actions.add_parser("list", help="one line per run (the default)")
+    add_json(listing)
+    listing.set_defaults(func=run_list)
+
+    show = actions.add_parser("show", help="one run: hyperparameters, result, evaluations")
+    show.add_argument("id", metavar="ID", help="a run id, a unique start of one, or latest")
+    add_json(show)
+    show.set_defaults(func=run_show)
+
+    export = actions.add_parser("export", help="a run's metrics as CSV")
+    export.add_argument("id", metavar="ID", help="a run id, a unique start of one, or latest")
+    export.add_argument("--csv", required=True, metavar="FILE", help="the CSV file (- for stdout)")
+    export.set_defaults(func=run_export)
+
+    remove = actions.add_parser("rm", help="delete runs and their checkpoints")
+    remove.add_argument("ids", metavar="ID", nargs="+", help="run ids (or unique starts of them)")
+    remove.set_defaults(func=run_remove)
+    return runs
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: never overwrite a --json given earlier on the line.
+    parser.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead"
+    )
+
+
+# ---- formatting ---------------------------------------------------------------------------------
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def accuracy_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def info_json(run: RunInfo) -> dict:
+    return {"id": run.id, "started": run.started.isoformat(), "dataset": run.dataset,
+            "hp": run.hp.to_dict(), "status": run.status, "iterations": run.iterations,
+            "test_acc": run.test_acc, "train_seconds": run.duration,
+            "checkpoint": str(run.checkpoint) if run.checkpoint else None}  # fmt: skip
+
+
+# ---- actions ------------------------------------------------------------------------------------
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = RunStore()
+    runs = store.list()
+    if getattr(args, "json", False):
+        print(json.dumps([info_json(r) for r in runs]))
+        return 0
+    console = Console()
+    if not runs:
+        console.print(f"no runs yet in {store.root}", soft_wrap=True, highlight=False)
+        return 0
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column, justify in (("id", "left"), ("started", "left"), ("data set", "left"),
+                            ("hyperparameters", "left"), ("iters", "right"),
+                            ("test acc", "right"), ("duration", "right"), ("status", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for run in runs:
+        table.add_row(run.id, f"{run.started:%m-%d %H:%M}", run.dataset, hp_brief(run.hp),
+                      f"{run.iterations:,}", accuracy_text(run.test_acc),
+                      duration_text(run.duration), run.status)  # fmt: skip
+    width = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if not console.is_terminal:  # piped: one line per run, however wide
+        console.width = max(console.width, width)
+    elif width > console.width:
+        # A narrow terminal would cut ids short, and an id must stay whole to be typed: two lines
+        # a run instead (the id holds the start time too).
+        for run in runs:
+            console.print(f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
+                          f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
+                          f"{run.status}", highlight=False, markup=False)  # fmt: skip
+            console.print(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}",
+                          style="dim", highlight=False, markup=False)  # fmt: skip
+        return 0
+    console.print(table, highlight=False)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    run = RunStore().load(args.id)
+    if getattr(args, "json", False):
+        value = info_json(run)
+        value.update(summary=run.summary, changes=run.changes, resumed_from=run.resumed_from,
+                     evaluations=[dataclasses.asdict(e) for e in run.evaluations])  # fmt: skip
+        print(json.dumps(value))
+        return 0
+    console = Console(soft_wrap=True, highlight=False)
+    lines = [
+        ("run", f"{run.id}  ({run.status})"),
+        ("started", f"{run.started:%Y-%m-%d %H:%M:%S}"),
+        ("data set", run.dataset),
+        ("hyperparameters", run.hp.describe()),
+    ]
+    result = f"{run.iterations:,} iterations, test accuracy {accuracy_text(run.test_acc)}"
+    summary = run.summary or {}
+    if summary.get("train_acc") is not None:
+        result += f", train accuracy {summary['train_acc']:.4f}"
+    if summary.get("final_loss") is not None:
+        result += f", last loss {summary['final_loss']:.4f}"
+    lines.append(("result", f"{result}; {duration_text(run.duration)} of training"))
+    if summary.get("message"):
+        lines.append(("why", summary["message"]))
+    for change in run.changes:
+        text = ", ".join(f"{k} {v}" for k, v in change.get("changes", {}).items())
+        lines.append(("change", f"from iteration {change['iteration'] + 1:,}: {text}"))
+    if run.resumed_from:
+        lines.append(("loaded from", run.resumed_from))
+    lines.append(("folder", str(run.folder)))
+    lines.append(("checkpoint", str(run.checkpoint) if run.checkpoint else "none"))
+    width = max(len(label) for label, _ in lines)
+    for label, text in lines:
+        console.print(f"{label:<{width}}  {text}", markup=False)
+    if run.evaluations:
+        table = Table(box=None, pad_edge=False, show_edge=False, title_justify="left")
+        for column in ("epoch", "iteration", "train acc", "test acc"):
+            table.add_column(column, justify="right")
+        shown = run.evaluations[-SHOWN_EVALUATIONS:]
+        for e in shown:
+            table.add_row(f"{e.epoch:.2f}", f"{e.iteration:,}", f"{e.train_acc:.4f}",
+                          f"{e.test_acc:.4f}")  # fmt: skip
+        earlier = len(run.evaluations) - len(shown)
+        console.print()
+        console.print(table)
+        if earlier:
+            console.print(f"({earlier} earlier evaluations: bp-tui runs export {run.id} --csv -)")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    store = RunStore()
+    if args.csv == "-":
+        sys.stdout.write(csv_text(store.load(args.id)))
+        return 0
+    run_id = store.resolve(args.id)
+    path = store.export_csv(run_id, args.csv)
+    print(f"exported run {run_id} to {path}", file=sys.stderr)
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    store = RunStore()
+    ids = [store.resolve(ref) for ref in args.ids]  # every id is checked before any is removed
+    for run_id in dict.fromkeys(ids):
+        store.remove(run_id)
+        print(f"removed run {run_id}")
+    return 0
+
+
+# ---- --resume -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Resume:
+    """A run to go on with: its checkpoint, and the live values the command line changes."""
+
+    run_id: str
+    checkpoint: Path
+    dataset: str
+    hp: HyperParams  # the checkpoint's, with the changes
+    changes: dict
+    iteration: int
+    loaded: dict
+
+    def restore(self, trainer: Trainer) -> None:
+        checkpoint.restore(trainer, self.loaded)
+        if self.changes:
+            trainer.apply_live(self.changes)
+
+
+def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
+    """Check `--resume ID` against the other options; one-line BpTuiError on any conflict."""
+    store = RunStore()
+    run = store.load(args.resume)
+    if run.checkpoint is None:
+        raise RunError(f"run {run.id} has no checkpoint to resume from ({run.status})")
+    loaded = checkpoint.load(run.checkpoint)
+    saved: HyperParams = loaded["hp"]
+    dataset = loaded["meta"].get("dataset") or run.dataset
+    asked = getattr(args, "dataset", None)
+    if asked and asked != dataset:
+        raise ConfigError(f"run {run.id} was trained on {dataset}: leave out --dataset {asked}")
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(HyperParams)
+             if hasattr(args, f.name)}  # fmt: skip
+    for name, value in given.items():
+        if name not in LIVE_FIELDS and getattr(saved, name) != value:
+            raise ConfigError(
+                f"{OPTION_NAMES[name]} cannot change when resuming run {run.id} (it has "
+                f"{getattr(saved, name)}): start a new run instead"
+            )
+    changes = {k: v for k, v in given.items() if k in LIVE_FIELDS and getattr(saved, k) != v}
+    hp = saved.replace(**changes)
+    iteration = int(loaded["meta"]["iteration"])
+    if for_train and iteration >= hp.iters:
+        raise RunError(
+            f"run {run.id} has done its {hp.iters:,} iterations: add --iters N with N above "
+            f"{iteration:,} to go on"
+        )
+    return Resume(run.id, run.checkpoint, dataset, hp, changes, iteration, loaded)

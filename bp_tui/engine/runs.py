@@ -1,0 +1,431 @@
+"""The run store: one folder per training run, written as it goes, readable even when cut off.
+
+    runs/<id>/hyperparams.json   the run's data set, start time and hyperparameters (atomic)
+    runs/<id>/metrics.jsonl      one JSON object a line: loss (mean of LOSS_EVERY iterations),
+                                 evaluations and live changes, appended as training goes
+    runs/<id>/checkpoint.npz     the latest checkpoint (checkpoint.save), replaced atomically
+    runs/<id>/summary.json       the run's end: written last, so it exists only for a closed run
+
+Ids start with the start time (20261127-231500-ab12), so sorting them sorts the runs by time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from bp_tui import paths
+from bp_tui.engine import events as ev
+from bp_tui.engine.checkpoint import write_atomically
+from bp_tui.engine.config import HyperParams
+from bp_tui.engine.trainer import Evaluation
+from bp_tui.errors import BpTuiError, ConfigError
+
+FORMAT = "bp-tui-run-1"
+HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT = (
+    "hyperparams.json", "metrics.jsonl", "summary.json", "checkpoint.npz",
+)  # fmt: skip
+LOSS_EVERY = 10  # one loss line per this many iterations: the mean of their mini-batch losses
+SYNC_SECONDS = 2.0  # metrics reach the disk at least this often, so a kill loses only seconds
+ID_PATTERN = re.compile(r"\d{8}-\d{6}-[0-9a-z]+")
+
+
+class RunError(BpTuiError):
+    pass
+
+
+def default_root() -> Path:
+    return paths.home() / "runs"
+
+
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def brief(hp: HyperParams) -> str:
+    """The recipe in a table cell: 50 relu std, sgd 0.1, b100, seed 0."""
+    return (
+        f"{hp.hidden} {hp.activation} {hp.init}, {hp.optimizer} {hp.lr:g}, b{hp.batch_size}, "
+        f"seed {hp.seed}"
+    )
+
+
+def _dump_json(path: Path, value: dict) -> None:
+    data = (json.dumps(value, indent=2) + "\n").encode()
+    write_atomically(path, lambda handle: handle.write(data))
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunInfo:
+    """One line of `bp-tui runs`: what a run was and how it ended."""
+
+    id: str
+    folder: Path
+    started: datetime
+    dataset: str
+    hp: HyperParams
+    status: str  # finished, diverged, failed, stopped, or unfinished (still running, or killed)
+    iterations: int
+    test_acc: float | None
+    duration: float | None  # seconds of training (pauses and evaluations left out)
+    resumed_from: str | None = None
+
+    @property
+    def checkpoint(self) -> Path | None:
+        path = self.folder / CHECKPOINT
+        return path if path.exists() else None
+
+
+@dataclass
+class RunRecord(RunInfo):
+    """A whole run: its info plus every metric line."""
+
+    loss_iterations: list[int] = field(default_factory=list)
+    losses: list[float | None] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)
+    summary: dict | None = None
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Every readable line; a line cut off by a crash or a kill is skipped, not an error."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    lines = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and _well_formed(value):
+            lines.append(value)
+    return lines
+
+
+def _well_formed(line: dict) -> bool:
+    def number(key: str) -> bool:
+        return isinstance(line.get(key), (int, float))
+
+    kind = line.get("type")
+    return isinstance(line.get("iteration"), int) and (
+        (kind == "loss" and (line.get("loss") is None or number("loss")))
+        or (kind == "eval" and number("train_acc") and number("test_acc"))
+        or (kind == "change" and isinstance(line.get("changes"), dict))
+    )
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def read_run(folder: Path, details: bool = True) -> RunRecord:
+    """The run in folder; RunError when its hyperparameters cannot be read.
+
+    details=False skips the metrics of an ended run (its summary has what a listing shows).
+    """
+    head = _read_json(folder / HYPERPARAMS)
+    try:
+        if head is None or head.get("format") != FORMAT:
+            raise ValueError(f"no readable {HYPERPARAMS}")
+        hp = HyperParams.from_dict(head["hp"])
+        started = datetime.fromisoformat(head["started"])
+        dataset = str(head["dataset"])
+    except (ValueError, KeyError, TypeError, ConfigError) as error:
+        raise RunError(f"run {folder.name} is damaged ({error})") from None
+    summary = _read_json(folder / SUMMARY)
+    lines = read_metrics(folder / METRICS) if details or summary is None else []
+    losses = [m for m in lines if m.get("type") == "loss"]
+    evaluations = [
+        Evaluation(m["iteration"], m.get("epoch", 0.0), m["train_acc"], m["test_acc"])
+        for m in lines
+        if m.get("type") == "eval"
+    ]
+    last_eval = next((m for m in reversed(lines) if m.get("type") == "eval"), None)
+    if summary is not None:
+        status = summary.get("status", "finished")
+        iterations, test_acc = summary.get("iterations", 0), summary.get("test_acc")
+        duration = summary.get("train_seconds")
+    else:
+        status = "unfinished"
+        iterations = max((m["iteration"] for m in lines), default=0)
+        test_acc = last_eval["test_acc"] if last_eval else None
+        duration = last_eval.get("seconds") if last_eval else None
+    return RunRecord(
+        id=folder.name, folder=folder, started=started, dataset=dataset, hp=hp, status=status,
+        iterations=int(iterations), test_acc=test_acc, duration=duration,
+        resumed_from=head.get("resumed_from"),
+        loss_iterations=[m["iteration"] for m in losses], losses=[m.get("loss") for m in losses],
+        evaluations=evaluations, changes=[m for m in lines if m.get("type") == "change"],
+        summary=summary,
+    )  # fmt: skip
+
+
+def csv_text(record: RunRecord) -> str:
+    """One row per iteration that has a loss or an evaluation (the other cells left empty)."""
+    rows: dict[int, dict] = {}
+    for iteration, loss in zip(record.loss_iterations, record.losses, strict=True):
+        rows.setdefault(iteration, {})["loss"] = loss
+    for e in record.evaluations:
+        rows.setdefault(e.iteration, {}).update(
+            epoch=e.epoch, train_acc=e.train_acc, test_acc=e.test_acc
+        )
+    out = io.StringIO()
+    columns = ("iteration", "epoch", "loss", "train_acc", "test_acc")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for iteration in sorted(rows):
+        row = rows[iteration]
+        writer.writerow([iteration] + ["" if row.get(c) is None else row[c] for c in columns[1:]])
+    return out.getvalue()
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+
+class RunWriter:
+    """Appends one run's metrics from engine events; `close` writes its summary.
+
+    Lines reach the OS at each progress report (10 a second) and the disk (fsync) at most every
+    SYNC_SECONDS and at the end, so a kill or a crash loses at most the last seconds; a torn last
+    line is skipped on reading.
+    """
+
+    def __init__(self, folder: Path, dataset: str, hp: HyperParams, *, loss_upto: int = 0,
+                 last_eval: int = 0) -> None:  # fmt: skip
+        self.folder, self.id, self.dataset, self.hp = folder, folder.name, dataset, hp
+        self._file = open(folder / METRICS, "a", encoding="utf-8")  # noqa: SIM115 - lives with the run
+        self._buffer: list[float] = []
+        self._loss_upto = loss_upto  # the last iteration whose loss is written or buffered
+        self._last_eval = last_eval  # the last evaluation written (a checkpoint load replays them)
+        self._last_sync = time.monotonic()
+        self.iteration, self.epoch, self.train_seconds = 0, 0.0, 0.0
+        self.last_loss: float | None = None
+        self.last_evaluation: ev.Evaluated | None = None
+        self.summary: dict | None = None  # set once the run has ended and said so
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.folder / CHECKPOINT
+
+    def _write(self, line: dict, goes_on: bool = True) -> None:
+        if goes_on and self.summary is not None:
+            # The run goes on after its end (more iterations): it is no longer finished.
+            self.summary = None
+            (self.folder / SUMMARY).unlink(missing_ok=True)
+        self._file.write(json.dumps(line) + "\n")
+
+    def sync(self, force: bool = True) -> None:
+        """Flush to the OS (enough to survive a kill); fsync if forced or SYNC_SECONDS have passed
+        (to survive a crash), so that frequent evaluations cost no disk round trip each."""
+        self._file.flush()
+        if force or time.monotonic() - self._last_sync >= SYNC_SECONDS:
+            os.fsync(self._file.fileno())
+            self._last_sync = time.monotonic()
+
+    def on_event(self, event: object) -> None:
+        """Record what the event says about the run; other events are ignored."""
+        if isinstance(event, ev.Progress):
+            self._add_losses(event)
+            self.sync(force=False)
+        elif isinstance(event, ev.Evaluated):
+            self.last_evaluation = event
+            if event.iteration > self._last_eval:
+                self._last_eval = event.iteration
+                self._write({"type": "eval", "iteration": event.iteration,
+                             "epoch": round(event.epoch, 6), "train_acc": event.train_acc,
+                             "test_acc": event.test_acc,
+                             "seconds": round(self.train_seconds, 4)})  # fmt: skip
+                self.sync(force=False)
+        elif isinstance(event, ev.ParamsChanged):
+            self.hp = event.hp
+            if event.changes:
+                # A change alone does not reopen an ended run; only more training does.
+                self._write({"type": "change", "iteration": event.iteration,
+                             "changes": event.changes}, goes_on=False)  # fmt: skip
+        elif isinstance(event, ev.Finished):
+            self.close("diverged" if event.summary.get("diverged") else "finished", event.summary)
+        elif isinstance(event, ev.Diverged):
+            self.close("diverged", {"message": event.message})
+        elif isinstance(event, ev.Failed):
+            self.close("failed", {"message": event.message})
+
+    def _add_losses(self, event: ev.Progress) -> None:
+        self.iteration, self.epoch, self.train_seconds = (
+            event.iteration, event.epoch, event.train_seconds,
+        )  # fmt: skip
+        losses = np.asarray(event.losses, dtype=np.float64)
+        first = event.iteration - len(losses) + 1  # the iteration of losses[0]
+        losses = losses[max(0, self._loss_upto + 1 - first) :]  # a load replays earlier ones
+        finite = losses[np.isfinite(losses)]
+        if len(finite):
+            self.last_loss = float(finite[-1])
+        done = 0
+        while done < len(losses):
+            # Lines fall on multiples of LOSS_EVERY, also after a short block (a run's end).
+            block = losses[done : done + LOSS_EVERY - self._loss_upto % LOSS_EVERY].tolist()
+            self._buffer.extend(block)
+            self._loss_upto += len(block)
+            done += len(block)
+            if self._loss_upto % LOSS_EVERY == 0:
+                self._flush_losses()
+
+    def _flush_losses(self) -> None:
+        if self._buffer:
+            line = {"type": "loss", "iteration": self._loss_upto,
+                    "loss": _finite(sum(self._buffer) / len(self._buffer))}  # fmt: skip
+            if len(self._buffer) != LOSS_EVERY:
+                line["count"] = len(self._buffer)
+            self._buffer = []
+            self._write(line)
+
+    def close(self, status: str = "stopped", extra: dict | None = None) -> None:
+        """Write the summary (status: finished, diverged, failed or stopped) and sync."""
+        self._flush_losses()
+        last = self.last_evaluation
+        summary = {
+            "status": status,
+            "dataset": self.dataset,
+            "iterations": self.iteration,
+            "epochs": round(self.epoch, 4),
+            "final_loss": self.last_loss,
+            "train_acc": last.train_acc if last else None,
+            "test_acc": last.test_acc if last else None,
+            "train_seconds": round(self.train_seconds, 4),
+            "ended": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "hp": self.hp.to_dict(),
+            **(extra or {}),
+        }
+        summary["status"] = status
+        self.sync()
+        _dump_json(self.folder / SUMMARY, summary)
+        self.summary = summary
+
+    def release(self) -> None:
+        """Close the metrics file (after close(), or to leave the run unfinished)."""
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+
+
+# ---- the store ----------------------------------------------------------------------------------
+
+
+class RunStore:
+    """The runs folder: create, list, load, export and remove runs."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+
+    def new_id(self, now: datetime) -> str:
+        while True:
+            run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+            if not (self.root / run_id).exists():
+                return run_id
+
+    def create(self, hp: HyperParams, dataset: str, *, run_id: str | None = None,
+               started: datetime | None = None, resumed_from: str | None = None) -> RunWriter:  # fmt: skip
+        """A new run folder with its hyperparameters; returns the writer of its metrics."""
+        started = started or datetime.now().astimezone()
+        run_id = run_id or self.new_id(started)
+        # Milliseconds: runs started within one second still sort in order.
+        head = {"format": FORMAT, "id": run_id, "started": started.isoformat(timespec="milliseconds"),
+                "dataset": dataset, "hp": hp.to_dict()}  # fmt: skip
+        if resumed_from:
+            head["resumed_from"] = resumed_from
+        # Built under a hidden name, then renamed: a run folder always has its hyperparameters.
+        building = self.root / f".{run_id}.new"
+        building.mkdir(parents=True)
+        _dump_json(building / HYPERPARAMS, head)
+        folder = self.root / run_id
+        os.rename(building, folder)
+        return RunWriter(folder, dataset, hp)
+
+    def reopen(self, run_id: str, iteration: int) -> RunWriter:
+        """Go on writing a run from its checkpoint at `iteration`: later lines are dropped
+        (training repeats those iterations) and the run is unfinished again."""
+        record = self.load(run_id)
+        kept = [m for m in read_metrics(record.folder / METRICS) if m["iteration"] <= iteration]
+        text = "".join(json.dumps(m) + "\n" for m in kept).encode()
+        losses = [m["iteration"] for m in kept if m.get("type") == "loss"]
+        evals = [m["iteration"] for m in kept if m.get("type") == "eval"]
+        try:
+            write_atomically(record.folder / METRICS, lambda handle: handle.write(text))
+            (record.folder / SUMMARY).unlink(missing_ok=True)
+            return RunWriter(record.folder, record.dataset, record.hp,
+                             loss_upto=max(losses, default=0), last_eval=max(evals, default=0))  # fmt: skip
+        except OSError as error:
+            raise RunError(f"could not reopen run {record.id}: {error}") from None
+
+    def ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and not p.name.startswith("."))  # fmt: skip
+
+    def resolve(self, ref: str) -> str:
+        """A run id from an id, a unique start of one, or `latest`; RunError otherwise."""
+        ids = self.ids()
+        if ref in ids:
+            return ref
+        if ref == "latest" and ids:
+            runs = self.list()
+            return runs[-1].id if runs else ids[-1]
+        found = [i for i in ids if ref and i.startswith(ref)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise RunError(f"{ref!r} names {len(found)} runs ({found[0]}, {found[1]}...): "
+                           "give more of the id")  # fmt: skip
+        raise RunError(f"no run {ref!r} in {self.root}: `bp-tui runs` lists them")
+
+    def list(self) -> list[RunInfo]:
+        """Every readable run, oldest first (a folder without hyperparameters is left out)."""
+        runs = []
+        for run_id in self.ids():
+            try:
+                runs.append(read_run(self.root / run_id, details=False))
+            except RunError:
+                continue
+        return sorted(runs, key=lambda r: (r.started, r.id))
+
+    def load(self, ref: str) -> RunRecord:
+        return read_run(self.root / self.resolve(ref))
+
+    def export_csv(self, ref: str, path: str | Path) -> Path:
+        """The run's metrics as CSV, written atomically."""
+        data = csv_text(self.load(ref)).encode()
+        target = Path(path)
+        if target.is_dir():
+            raise RunError(f"{target} is a folder: give a file name such as run.csv")
+        try:
+            write_atomically(target, lambda handle: handle.write(data))
+        except OSError as error:
+            raise RunError(f"could not write {target}: {error.strerror or error}") from None
+        return target
+
+    def remove(self, ref: str) -> str:
+        run_id = self.resolve(ref)
+        shutil.rmtree(self.root / run_id)
+        return run_id

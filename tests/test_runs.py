@@ -1,0 +1,434 @@
+"""The run store: writing a run from engine events, reading it back (even cut off), the `runs`
+commands, recording from `bp-tui train` and the dashboard's engine, and `--resume`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from bp_tui import paths
+from bp_tui.cli import main
+from bp_tui.engine import HyperParams, checkpoint
+from bp_tui.engine import events as ev
+from bp_tui.engine.recorder import Recorder, recording
+from bp_tui.engine.remote import EngineExited, serve
+from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
+from bp_tui.ui.widgets.runs_screen import label_for, smoothed_losses
+
+T0 = datetime(2026, 11, 27, 23, 15, tzinfo=timezone.utc)
+HP = HyperParams(iters=25)
+
+
+def progress(iteration: int, losses) -> ev.Progress:
+    return ev.Progress(iteration=iteration, total=HP.iters, epoch=iteration / 10,
+                       total_epochs=2.5, losses=np.asarray(losses, dtype=float),
+                       iters_per_second=100.0, train_seconds=iteration / 100, elapsed=1.0)  # fmt: skip
+
+
+def write_run(store: RunStore, run_id="20261127-231500-ab12", started=T0, finish=True):
+    """A 25-iteration run: losses 1..25, evaluations at 10 and 20 (and 25 when finished)."""
+    writer = store.create(HP, "sample", run_id=run_id, started=started)
+    writer.on_event(progress(7, range(1, 8)))
+    writer.on_event(progress(10, range(8, 11)))
+    writer.on_event(ev.Evaluated(10, 1.0, 0.5, 0.45))
+    writer.on_event(progress(20, range(11, 21)))
+    writer.on_event(ev.Evaluated(20, 2.0, 0.7, 0.65))
+    if finish:
+        writer.on_event(progress(25, range(21, 26)))
+        writer.on_event(ev.Evaluated(25, 2.5, 0.8, 0.75))
+        writer.on_event(ev.Finished({"iterations": 25, "test_acc": 0.75, "diverged": False}))
+    writer.release()
+    return writer
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---- the store ----------------------------------------------------------------------------------
+
+
+def test_a_run_is_written_as_it_goes_and_read_back():
+    store = RunStore()
+    assert store.root == paths.home() / "runs"
+    write_run(store)
+    run = store.load("20261127-231500-ab12")
+    assert (run.started, run.dataset, run.hp, run.status) == (T0, "sample", HP, "finished")
+    # One line per LOSS_EVERY iterations, the mean of their losses; the short last block says so.
+    assert run.loss_iterations == [10, 20, 25]
+    assert run.losses == [5.5, 15.5, 23.0]
+    assert [(e.iteration, e.test_acc) for e in run.evaluations] == [
+        (10, 0.45),
+        (20, 0.65),
+        (25, 0.75),
+    ]
+    assert (run.iterations, run.test_acc, run.duration) == (25, 0.75, 0.25)
+    assert run.summary["final_loss"] == 25.0
+    files = sorted(p.name for p in run.folder.iterdir())
+    assert files == ["hyperparams.json", "metrics.jsonl", "summary.json"]
+    head = json.loads((run.folder / "hyperparams.json").read_text())
+    assert head["hp"] == HP.to_dict() and head["started"] == "2026-11-27T23:15:00.000+00:00"
+    lines = read_metrics(run.folder / "metrics.jsonl")
+    assert lines[-2] == {"type": "eval", "iteration": 25, "epoch": 2.5, "train_acc": 0.8,
+                         "test_acc": 0.75, "seconds": 0.25}  # fmt: skip
+    assert [m.get("count") for m in lines if m["type"] == "loss"] == [None, None, 5]
+    assert LOSS_EVERY == 10
+
+
+def test_runs_are_listed_oldest_first_with_what_the_table_shows():
+    store = RunStore()
+    assert store.list() == []
+    write_run(store, "20261127-232000-cd34", T0 + timedelta(minutes=5), finish=False)
+    write_run(store, "20261127-231500-ab12", T0)
+    (store.root / ".20261127-233000-0000.new").mkdir()  # a run being created: not listed
+    (store.root / "20261127-234000-dead").mkdir()  # no hyperparameters: left out
+    runs = store.list()
+    assert [r.id for r in runs] == ["20261127-231500-ab12", "20261127-232000-cd34"]
+    assert [(r.status, r.iterations, r.test_acc) for r in runs] == [
+        ("finished", 25, 0.75),
+        ("unfinished", 20, 0.65),
+    ]
+
+
+def test_a_run_cut_off_mid_line_is_still_readable():
+    store = RunStore()
+    writer = write_run(store, finish=False)
+    with open(writer.folder / "metrics.jsonl", "a") as handle:
+        handle.write('{"type": "loss", "iteration": 30, "lo')  # a kill in the middle of a line
+    run = store.load(writer.id)
+    assert run.status == "unfinished" and run.summary is None
+    assert run.loss_iterations == [10, 20]
+    assert (run.iterations, run.test_acc, run.duration) == (20, 0.65, 0.2)
+    assert store.list()[0].test_acc == 0.65
+
+
+def test_csv_export_has_a_row_per_iteration_and_is_atomic(tmp_path):
+    store = RunStore()
+    write_run(store)
+    target = store.export_csv("20261127", tmp_path / "out" / "run.csv")  # a unique start of the id
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert [r["iteration"] for r in rows] == ["10", "20", "25"]
+    assert rows[0] == {"iteration": "10", "epoch": "1.0", "loss": "5.5", "train_acc": "0.5",
+                       "test_acc": "0.45"}  # fmt: skip
+    assert not [p for p in target.parent.iterdir() if p.name != "run.csv"]  # no temporary left
+    with pytest.raises(RunError, match="is a folder"):
+        store.export_csv("20261127", tmp_path)
+
+
+def test_unknown_and_ambiguous_ids_are_one_line_errors():
+    store = RunStore()
+    write_run(store, "20261127-231500-ab12")
+    write_run(store, "20261127-232000-cd34", T0 + timedelta(minutes=5))
+    with pytest.raises(RunError, match="no run 'nope'"):
+        store.load("nope")
+    with pytest.raises(RunError, match="names 2 runs"):
+        store.resolve("2026")
+    with pytest.raises(RunError):
+        store.remove("../..")  # only names in the runs folder are ever resolved
+    assert store.resolve("latest") == "20261127-232000-cd34"
+    assert store.remove("20261127-2315") == "20261127-231500-ab12"
+    assert store.ids() == ["20261127-232000-cd34"]
+
+
+def test_a_damaged_run_says_so():
+    store = RunStore()
+    writer = write_run(store)
+    (writer.folder / "hyperparams.json").write_text("{")
+    with pytest.raises(RunError, match="is damaged"):
+        store.load(writer.id)
+
+
+# ---- the commands -------------------------------------------------------------------------------
+
+
+def test_runs_list_show_export_and_rm(capsys, tmp_path):
+    store = RunStore()
+    code, out, _ = run(capsys, "runs")
+    assert code == 0 and "no runs yet" in out
+    write_run(store)
+    write_run(store, "20261127-232000-cd34", T0 + timedelta(minutes=5), finish=False)
+
+    code, out, _ = run(capsys, "runs")
+    assert code == 0
+    header, first, second = out.splitlines()
+    for column in ("id", "started", "data set", "hyperparameters", "test acc", "duration"):
+        assert column in header
+    assert first.split() == ["20261127-231500-ab12", "11-27", "23:15", "sample", "50", "relu",
+                             "std,", "sgd", "0.1,", "b100,", "seed", "0", "25", "0.7500", "0.2",
+                             "s", "finished"]  # fmt: skip
+    assert "unfinished" in second
+
+    code, out, _ = run(capsys, "runs", "--json")
+    assert [r["id"] for r in json.loads(out)] == ["20261127-231500-ab12", "20261127-232000-cd34"]
+
+    code, out, _ = run(capsys, "runs", "show", "20261127-2315")
+    assert code == 0
+    assert "20261127-231500-ab12  (finished)" in out and "test accuracy 0.7500" in out
+    assert "2.50         25     0.8000    0.7500" in out
+
+    target = tmp_path / "run.csv"
+    code, _, err = run(capsys, "runs", "export", "20261127-2315", "--csv", str(target))
+    assert code == 0 and str(target) in err
+    assert target.read_text().splitlines()[0] == "iteration,epoch,loss,train_acc,test_acc"
+    code, out, _ = run(capsys, "runs", "export", "latest", "--csv", "-")
+    assert out.splitlines()[-1] == "20,2.0,15.5,0.7,0.65"
+
+    code, out, _ = run(capsys, "runs", "rm", "20261127-2315")
+    assert code == 0 and out == "removed run 20261127-231500-ab12\n"
+    assert store.ids() == ["20261127-232000-cd34"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("runs", "show", "nope"), ("runs", "export", "nope", "--csv", "x.csv"),
+     ("runs", "rm", "20261127-232000-cd34", "nope"), ("train", "--resume", "nope")],
+)  # fmt: skip
+def test_an_unknown_id_is_one_line_exit_2_and_changes_nothing(capsys, argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = RunStore()
+    write_run(store, "20261127-232000-cd34")
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err == f"bp-tui: error: no run 'nope' in {store.root}: `bp-tui runs` lists them\n"
+    assert store.ids() == ["20261127-232000-cd34"] and list(tmp_path.iterdir()) == []
+
+
+# ---- recording ----------------------------------------------------------------------------------
+
+
+def test_train_records_a_run_with_its_metrics_and_checkpoint(capsys):
+    code, out, err = run(capsys, "train", "--iters", "200", "--dataset", "sample", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    [info] = RunStore().list()
+    record = RunStore().load(info.id)
+    assert (record.status, record.dataset, record.hp.iters) == ("finished", "sample", 200)
+    assert record.loss_iterations == list(range(10, 201, 10))
+    assert [e.iteration for e in record.evaluations] == [100, 200]
+    assert record.test_acc == summary["test_acc"]
+    assert record.summary["final_loss"] == pytest.approx(summary["final_loss"])
+    loaded = checkpoint.load(record.checkpoint)
+    assert loaded["meta"]["iteration"] == 200 and loaded["meta"]["dataset"] == "sample"
+
+
+def test_resume_goes_on_from_the_checkpoint_as_if_never_stopped(capsys):
+    code, out, _ = run(capsys, "train", "--iters", "300", "--dataset", "sample", "--json")
+    straight = json.loads(out)
+    code, _, _ = run(capsys, "train", "--iters", "150", "--dataset", "sample")
+    short = RunStore().list()[-1].id
+    assert checkpoint.load(RunStore().load(short).checkpoint)["meta"]["iteration"] == 150
+
+    code, out, err = run(capsys, "train", "--resume", short, "--iters", "300", "--json")
+    assert code == 0, err
+    resumed = json.loads(out)
+    # The same mini-batches from the restored random stream: the same net at the end.
+    assert resumed["test_acc"] == straight["test_acc"]
+    assert resumed["final_loss"] == pytest.approx(straight["final_loss"])
+    record = RunStore().load(short)
+    assert len(RunStore().list()) == 2  # the same folder, not a new run
+    assert record.status == "finished" and record.iterations == 300
+    assert [e.iteration for e in record.evaluations] == [100, 150, 200, 300]
+    assert record.loss_iterations == [*range(10, 151, 10), *range(160, 301, 10)]
+    assert record.changes == [{"type": "change", "iteration": 150, "changes": {"iters": 300}}]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ((), "has done its 150 iterations: add --iters N with N above 150 to go on"),
+        (("--iters", "300", "--hidden", "20"), "--hidden cannot change when resuming run"),
+        (("--iters", "300", "--dataset", "mnist"), "was trained on sample: leave out --dataset"),
+    ],
+)
+def test_resume_refuses_what_it_cannot_do_in_one_line(capsys, options, message):
+    run(capsys, "train", "--iters", "150", "--dataset", "sample")
+    before = sorted(p.name for p in RunStore().list()[0].folder.iterdir())
+    code, out, err = run(capsys, "train", "--resume", "latest", *options)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+    assert sorted(p.name for p in RunStore().list()[0].folder.iterdir()) == before
+
+
+def serve_until(stages, resume=None) -> list:
+    """The dashboard's engine process body, in a thread: each stage is a command and the event
+    to wait for before the next (a queued command cuts short the steps before it); then Stop."""
+    commands, events = queue.Queue(), queue.Queue()
+    hp = HyperParams(iters=1000)
+    thread = threading.Thread(target=serve, args=(hp, "sample", None, commands, events, False,
+                                                  resume))  # fmt: skip
+    thread.start()
+    seen: list = []
+    for command, until in stages:
+        if command is not None:
+            commands.put(command)
+        while not seen or not until(seen[-1]):
+            seen.append(events.get(timeout=30))
+    commands.put(ev.Stop())
+    while not isinstance(seen[-1], EngineExited):
+        seen.append(events.get(timeout=30))
+    thread.join(timeout=30)
+    return seen
+
+
+def reached(iteration):
+    return lambda e: isinstance(e, ev.Progress) and e.iteration >= iteration
+
+
+def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
+    store = RunStore()
+    # Opened and shut without training: no run.
+    serve_until([(None, lambda e: isinstance(e, ev.StateChanged))])
+    assert store.ids() == []
+    serve_until([(ev.Step(120), reached(120)), (ev.Reset(), lambda e: isinstance(e, ev.RunReset)),
+                 (ev.Step(30), reached(30))])  # fmt: skip
+    first, second = store.list()
+    assert (first.status, first.iterations, second.status, second.iterations) == (
+        "stopped",
+        120,
+        "stopped",
+        30,
+    )
+    assert first.checkpoint is not None  # saved when the steps paused
+
+    path = str(first.checkpoint)
+    # As ProcessLink queues them for `bp-tui --resume ID`: the Load first, then the changes.
+    loaded = (ev.Load(path), lambda e: isinstance(e, ev.Loaded))
+    changed = (ev.SetParams({"lr": 0.05}), lambda e: isinstance(e, ev.ParamsChanged))
+    seen = serve_until([loaded, changed, (ev.Step(40), reached(160))], resume=(first.id, path))
+    assert not any(isinstance(e, ev.Notice) for e in seen)
+    assert len(store.list()) == 2
+    record = store.load(first.id)
+    assert record.iterations == 160 and record.loss_iterations[-5:] == [120, 130, 140, 150, 160]
+    assert [e.iteration for e in record.evaluations] == [100]
+    assert record.changes == [{"type": "change", "iteration": 120, "changes": {"lr": 0.05}}]
+    assert checkpoint.load(record.checkpoint)["meta"]["iteration"] == 160
+
+
+def test_a_store_that_cannot_be_written_is_one_notice_and_training_goes_on(tmp_path):
+    from bp_tui.data import load_dataset
+    from bp_tui.engine.loop import Engine
+    from bp_tui.engine.trainer import Trainer
+
+    blocked = tmp_path / "runs"
+    blocked.write_text("a file where the runs folder should be")
+    trainer = Trainer(HyperParams(iters=50), load_dataset("sample"))
+    seen: list = []
+    recorder = Recorder(trainer, "sample", RunStore(blocked))
+    engine = Engine(trainer, recording(seen.append, recorder), dataset="sample",
+                    exit_when_done=True)  # fmt: skip
+    summary = engine.run()
+    assert summary["iterations"] == 50
+    notices = [e for e in seen if isinstance(e, ev.Notice)]
+    assert len(notices) == 1 and "not being recorded" in notices[0].message
+    assert recorder.close() is None
+
+
+KILLED_TRAIN = textwrap.dedent(
+    """
+    import bp_tui.engine.recorder as recorder
+    from bp_tui.cli import main
+    recorder.CHECKPOINT_SECONDS = 0.2  # so that a checkpoint exists before the kill
+    main(["train", "--dataset", "sample", "--iters", "1000000", "--eval-every", "50"])
+    """
+)
+
+
+def test_a_killed_run_keeps_all_but_its_last_moments_and_can_be_resumed(capsys):
+    process = subprocess.Popen([sys.executable, "-c", KILLED_TRAIN], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=dict(os.environ))  # fmt: skip
+    store = RunStore()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = store.list()
+            if runs and runs[0].iterations >= 400 and runs[0].checkpoint:
+                break
+            time.sleep(0.05)
+        shown = store.list()[0].iterations
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    [run_] = store.list()
+    assert run_.status == "unfinished" and run_.iterations >= shown >= 400
+    at = checkpoint.load(run_.checkpoint)["meta"]["iteration"]
+    assert at >= 50
+
+    code, out, err = run(capsys, "train", "--resume", run_.id, "--iters", str(at + 100), "--json")
+    assert code == 0, err
+    record = store.load(run_.id)
+    assert record.status == "finished" and record.iterations == at + 100
+    # The lines after the checkpoint were trained again, not kept twice.
+    assert record.loss_iterations == sorted(set(record.loss_iterations))
+    assert record.loss_iterations[-1] == at + 100
+
+
+# ---- comparison helpers -------------------------------------------------------------------------
+
+
+def test_comparison_labels_name_what_differs_and_curves_are_thinned():
+    store = RunStore()
+    writer = store.create(HyperParams(lr=0.3, activation="sigmoid", seed=4), "sample",
+                          run_id="20261127-231500-ab12", started=T0)  # fmt: skip
+    for start in range(0, 10_000, 100):
+        writer.on_event(progress(start + 100, np.full(100, 2.0 - start / 10_000)))
+    writer.release()
+    run_ = store.load(writer.id)
+    assert label_for(run_, HyperParams()) == "23:15 lr 0.3 sigmoid"
+    assert label_for(run_, run_.hp) == "23:15"
+    x, y = smoothed_losses(run_)
+    assert len(x) <= 400 and x[0] == 10 and x[-1] == 10_000
+    assert y == sorted(y, reverse=True) and y[-1] == pytest.approx(1.01, abs=0.01)
+
+
+async def test_the_compare_key_with_no_runs_says_so_and_changes_nothing():
+    from bp_tui.ui.widgets.charts import LossChart
+    from bp_tui.ui.widgets.runs_screen import RunsScreen
+    from tests.ui_harness import app_with
+
+    app, _ = app_with([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, RunsScreen)
+        assert "No runs yet" in str(app.screen.query_one("#runs-empty").render())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, RunsScreen)
+        assert app.compared == [] and app.query_one(LossChart).comparisons == []
+
+
+async def test_x_clears_the_comparison():
+    from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+    from tests.ui_harness import app_with
+
+    write_run(RunStore())
+    app, _ = app_with([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "space", "enter")
+        await pilot.pause()
+        assert app.compared == ["20261127-231500-ab12"]
+        [(label, x, _)] = app.query_one(LossChart).comparisons
+        assert label == "23:15" and x == [10, 20, 25]
+        assert app.query_one(AccuracyChart).comparisons[0][2] == [0.45, 0.65, 0.75]
+        await pilot.press("c", "x", "enter")
+        await pilot.pause()
+        assert app.compared == [] and app.query_one(LossChart).comparisons == []
