@@ -52,6 +52,9 @@ def dashboard_run(hp: HyperParams) -> dict:
     return {**summary, "wall_seconds": time.perf_counter() - started}
 
 
+quit_seconds: list[float] = []  # from q while training to the app and its engine gone
+
+
 def key_latencies(hp: HyperParams, presses: int = 20) -> tuple[list[float], list[float]]:
     """Seconds from a key press to (a) the header showing its effect and (b) the engine's
     confirmation arriving back on screen, while training runs at full speed.
@@ -87,9 +90,12 @@ def key_latencies(hp: HyperParams, presses: int = 20) -> tuple[list[float], list
                 await asyncio.sleep(0.0005)
             confirmed.append(confirmations[-1] - start)
             await asyncio.sleep(0.05)
-        app.exit()
+        quit_started.append(time.perf_counter())
+        await app.action_quit()
 
+    quit_started: list[float] = []
     app.run(headless=True, size=(120, 40), auto_pilot=drive)
+    quit_seconds.append(time.perf_counter() - quit_started[0])
     return shown, confirmed
 
 
@@ -149,6 +155,7 @@ def main() -> None:
         "engine_confirmation_ms_median": 1000 * statistics.median(confirmed),
         "engine_confirmation_ms_max": 1000 * max(confirmed),
         "first_frame_seconds_median": statistics.median(frames),
+        "quit_while_training_seconds": quit_seconds[0],
     }
     if args.json:
         print(json.dumps(result))
@@ -163,6 +170,8 @@ def main() -> None:
     print(f"  the engine's confirmation back on screen: median "
           f"{result['engine_confirmation_ms_median']:.1f} ms, "
           f"max {result['engine_confirmation_ms_max']:.1f} ms")  # fmt: skip
+    print(f"quit while training (q to app and engine process gone): "
+          f"{result['quit_while_training_seconds']:.2f} s")  # fmt: skip
     print(f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
           f"(median of {len(frames)})")  # fmt: skip
 
