@@ -118,13 +118,13 @@ def test_summarize_before_any_step_has_no_gradients_and_survives_nan():
     assert s["histograms"]["W2"][0].sum() == 0 and s["confusion"].sum() == len(DATA.x_test)
 
 
-def run_engine(hp, commands=()):
+def run_engine(hp, commands=(), **options):
     events = []
     q = queue.Queue()
     for command in commands:
         q.put(command)
     engine = Engine(Trainer(hp, DATA), events.append, q, dataset=DATA.name, exit_when_done=True,
-                    progress_interval=0)  # fmt: skip
+                    progress_interval=0, **options)  # fmt: skip
     engine.run()
     return events
 
@@ -153,3 +153,9 @@ def test_a_reset_sends_a_fresh_insight():
     after_reset = kinds.index(ev.RunReset) + 1
     assert kinds[after_reset] is ev.Insight
     assert events[after_reset].iteration == 0
+
+
+def test_insights_off_sends_neither_images_nor_insights():
+    events = run_engine(HyperParams(iters=13, lr=0.5), insights=False)
+    assert not [e for e in events if isinstance(e, (ev.ImageSet, ev.Insight))]
+    assert len([e for e in events if isinstance(e, ev.Evaluated)]) == 3

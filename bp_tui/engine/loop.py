@@ -36,9 +36,12 @@ class Engine:
         progress_interval: float = 0.1,
         exit_when_done: bool = False,
         blas_threads: int | None = None,
+        insights: bool = True,
     ) -> None:
         """blas_threads: BLAS threads while running; None lets blas.choose_threads decide at
         start (1 on two cores). The dashboard passes 1: its engine shares the cores with the UI.
+        insights: send ImageSet and Insight (a test pass per evaluation, for the Digits and
+        Learned tabs); a run without a dashboard can save that time.
         """
         self.trainer = trainer
         self.emit = emit
@@ -47,6 +50,7 @@ class Engine:
         self.progress_interval = progress_interval
         self.exit_when_done = exit_when_done
         self.blas_threads = blas_threads
+        self.insights = insights
         self.state = RunState.READY
         self.pending: dict = {}
         self.steps_left = 0
@@ -68,8 +72,9 @@ class Engine:
     def _run(self, start: bool) -> dict:
         t = self.trainer
         self.emit(ev.EngineReady(self.dataset, t.train_size, len(t.x_test), t.net.shape, t.hp))
-        # Once: the UI draws the very images the engine tests on, wherever they were loaded from.
-        self.emit(ev.ImageSet(self.dataset, analysis.as_bytes(t.x_test), t.t_test.copy()))
+        if self.insights:
+            # Once: the UI draws the very images the engine tests on, wherever they came from.
+            self.emit(ev.ImageSet(self.dataset, analysis.as_bytes(t.x_test), t.t_test.copy()))
         self._report_insight()
         self._set_state(RunState.RUNNING if start else RunState.READY)
         try:
@@ -162,6 +167,8 @@ class Engine:
 
     def _report_insight(self) -> None:
         """The net's answers and weights for the Digits and Learned tabs (one test pass)."""
+        if not self.insights:
+            return
         t = self.trainer
         self.emit(ev.Insight(t.iteration, t.epoch, **analysis.summarize(t.net, t.x_test, t.t_test)))
 
