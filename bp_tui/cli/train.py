@@ -75,8 +75,9 @@ def run_train(args: argparse.Namespace) -> int:
             elif isinstance(event, ev.Notice):  # the run store could not write
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
 
+        # No insights: nothing here draws digits or histograms, and they cost a test pass an epoch.
         engine = Engine(trainer, recording(emit, recorder), dataset=data.name,
-                        exit_when_done=True, progress_interval=0.1)  # fmt: skip
+                        exit_when_done=True, progress_interval=0.1, insights=False)  # fmt: skip
         try:
             summary = engine.run()
         except KeyboardInterrupt:
