@@ -1,0 +1,76 @@
+"""Make the README's screenshots from the app itself (Textual exports SVG).
+
+    python scripts/screenshots.py [--out assets]
+
+A seeded run on the shipped sample, stepped by the script, so the pictures are the same each
+time (but for the speed and time figures, which are those of the machine it ran on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bp_tui.data import load_dataset
+from bp_tui.engine import HyperParams
+from bp_tui.engine import events as ev
+from bp_tui.engine.remote import ThreadLink
+from bp_tui.ui.app import BpTuiApp
+
+ITERATIONS = 1500
+SIZE = (120, 40)
+
+
+async def until(condition, timeout: float = 60.0) -> None:
+    waited = 0.0
+    while not condition():
+        if waited > timeout:
+            raise TimeoutError("the app did not get there in time")
+        await asyncio.sleep(0.05)
+        waited += 0.05
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets"))
+    out = Path(parser.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    hp = HyperParams(iters=10_000)
+    data = load_dataset("sample")
+    app = BpTuiApp(lambda: ThreadLink(hp, data, start=False, blas_threads=1), hp, start=False)
+    app.animation_level = "none"
+
+    def save(name: str) -> None:
+        path = out / f"screenshot-{name}.svg"
+        path.write_text(app.export_screenshot(title=f"bp-tui: {name}"))
+        print(f"wrote {path}")
+
+    async def shoot(pilot) -> None:
+        await until(lambda: app.state == "ready")
+        app.send(ev.Step(ITERATIONS))
+        await until(lambda: app.iteration >= ITERATIONS)
+        await pilot.pause(0.5)
+        save("train")
+        await pilot.press("t")  # the inspector, on the apple-and-orange graph, midway back
+        await pilot.press("2", "end", "left", "left")
+        await pilot.pause(0.3)
+        save("inspector")
+        await pilot.press("3")  # the live network, its last backward step
+        await pilot.pause(5.0)  # the gradient check of a batch of 100 runs in the engine
+        await pilot.press("end")
+        await pilot.pause(0.3)
+        save("network")
+        await pilot.press("t")
+        await pilot.pause(0.5)
+        save("digits")
+        await pilot.press("t")
+        await pilot.pause(0.5)
+        save("learned")
+        await app.action_quit()
+
+    app.run(headless=True, size=SIZE, auto_pilot=shoot)
+
+
+if __name__ == "__main__":
+    main()
