@@ -11,6 +11,11 @@ from textual.widgets import Static
 
 from bp_tui.ui.bindings import APP_BINDINGS
 
+TAB_KEYS = (
+    "Tabs (t): Inspector: →/n and ←/p step through the graph, Home/End, 1-3 choose the graph, "
+    "e edits an input. Digits: arrows browse, m shows the mistakes only. Learned: ←/→ choose a "
+    "hidden unit, d the next dead one."
+)
 NOTES = (
     "Changes to the learning rate, batch size and optimizer take effect at the next iteration and "
     "are marked on the loss chart. Hidden size, activation and initialisation wait for the next "
@@ -31,6 +36,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box"):
             yield Static(table)
             yield Static(NOTES, id="help-notes")
+            yield Static(TAB_KEYS, id="help-tabs")
             yield Static("escape or ? to close", id="help-close")
 
     def on_mount(self) -> None:
