@@ -4,8 +4,7 @@ import pytest
 
 from bp_tui.engine import HyperParams
 from bp_tui.engine import events as ev
-from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from tests.ui_harness import app_with, recorded_run
+from tests.ui_harness import app_with, recorded_run, settled
 
 HP = HyperParams(iters=1000)
 
@@ -13,21 +12,6 @@ HP = HyperParams(iters=1000)
 @pytest.fixture(scope="module")
 def short_run():
     return recorded_run(HP, [ev.CheckGradient(), ev.Step(300)])
-
-
-def settled(app, iteration: int):
-    """run_before: wait until the app has shown `iteration` and a gradient check, charts drawn."""
-
-    async def wait(pilot) -> None:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.iteration >= iteration and app.query_one(
-                GradCheckPanel
-            ).border_subtitle.startswith("iteration"):
-                break
-        await pilot.pause(0.25)  # at least two chart redraws
-
-    return wait
 
 
 def test_main_screen_after_a_short_run(snap_compare, short_run):

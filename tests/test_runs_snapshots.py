@@ -12,8 +12,7 @@ from bp_tui.engine import HyperParams
 from bp_tui.engine import events as ev
 from bp_tui.engine.runs import RunStore
 from bp_tui.ui.widgets.charts import LossChart
-from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from tests.ui_harness import app_with, recorded_run
+from tests.ui_harness import app_with, recorded_run, settled
 
 HP = HyperParams(iters=1000)
 START = datetime(2026, 11, 27, 23, 15, tzinfo=timezone(timedelta(hours=1)))
@@ -46,19 +45,6 @@ def store(earlier_events):
             writer.on_event(event)
         writer.release()
     return store
-
-
-def settled(app, iteration: int):
-    async def wait(pilot) -> None:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.iteration >= iteration and app.query_one(
-                GradCheckPanel
-            ).border_subtitle.startswith("iteration"):
-                break
-        await pilot.pause(0.25)  # at least two chart redraws
-
-    return wait
 
 
 def test_the_list_of_earlier_runs(snap_compare, store, current_run):

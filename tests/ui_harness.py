@@ -12,6 +12,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.remote import EngineExited
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 
 FIXED_SPEED = 3000.0  # it/s shown in snapshots, so that no clock reaches a picture
 
@@ -96,3 +97,17 @@ def app_with(events, hp: HyperParams | None = None, **options) -> tuple[BpTuiApp
     app = BpTuiApp(lambda: link, hp or HyperParams(), start=False, **options)
     app.animation_level = "none"  # the progress bar would otherwise be caught mid-animation
     return app, link
+
+
+def settled(app, iteration: int):
+    """run_before: wait until the app has shown `iteration` and a gradient check, charts drawn."""
+
+    async def wait(pilot) -> None:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            panel = app.query_one(GradCheckPanel)
+            if app.iteration >= iteration and panel.border_subtitle.startswith("iteration"):
+                break
+        await pilot.pause(0.25)  # at least two chart redraws
+
+    return wait

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from bp_tui.engine.config import OPTION_NAMES, HyperParams
@@ -13,6 +11,7 @@ from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
 from bp_tui.nn.optimizers import OPTIMIZERS
+from bp_tui.ui.widgets.form_screen import FormScreen
 
 TEXT_FIELDS = (
     ("lr", "learning rate", float),
@@ -41,10 +40,8 @@ def parse_field(field: str, kind: type, text: str):
         raise ConfigError(f"expects {what} (got {text!r})") from None
 
 
-class EditForm(ModalScreen[dict | None]):
+class EditForm(FormScreen):
     """Dismisses with the changed values, or None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "apply", "Apply")]
 
     def __init__(self, hp: HyperParams, pending: dict) -> None:
         super().__init__()
@@ -76,15 +73,6 @@ class EditForm(ModalScreen[dict | None]):
                 field.cursor_blink = False
         self.query_one("#edit-box").border_title = "Edit hyperparameters"
         self.query_one("#edit-box").border_subtitle = "enter/ctrl+s apply · esc cancel"
-
-    def on_input_submitted(self, _: Input.Submitted) -> None:
-        self.action_apply()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_apply() if event.button.id == "apply" else self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_apply(self) -> None:
         values, errors = {}, {}

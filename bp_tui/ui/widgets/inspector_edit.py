@@ -4,13 +4,12 @@ beside its own field and changes nothing."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from bp_tui.errors import ConfigError
 from bp_tui.nn.trace import fmt, with_input
+from bp_tui.ui.widgets.form_screen import FormScreen
 
 LABELS = {
     "apple": "apple price",
@@ -21,7 +20,7 @@ LABELS = {
 }
 
 
-class InputEditForm(ModalScreen[dict | None]):
+class InputEditForm(FormScreen):
     """Dismisses with the graph's new inputs (all of them), or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -64,8 +63,6 @@ class InputEditForm(ModalScreen[dict | None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "apply", "Apply")]
-
     def __init__(self, title: str, inputs: dict[str, float]) -> None:
         super().__init__()
         self.title_text = title
@@ -89,15 +86,6 @@ class InputEditForm(ModalScreen[dict | None]):
         box = self.query_one("#inputs-box")
         box.border_title = self.title_text
         box.border_subtitle = "enter/ctrl+s apply · esc cancel"
-
-    def on_input_submitted(self, _: Input.Submitted) -> None:
-        self.action_apply()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_apply() if event.button.id == "apply" else self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_apply(self) -> None:
         values, errors = dict(self.inputs), {}
