@@ -34,3 +34,16 @@ def tiny_data(
 
     (xa, ta), (xb, tb) = make(n_train), make(n_test)
     return TinyData(name, xa, ta, xb, tb)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of `bp-tui ARGV`, in-process (argparse errors exit)."""
+    from bp_tui.cli import main
+
+    capsys.readouterr()  # drop anything printed before
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from bp_tui.cli import main
+from tests.helpers import run_cli as run
 
 SUMMARY_KEYS = {
     "dataset",
@@ -37,17 +37,6 @@ IDX_NAMES = (
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 )
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of `bp-tui ARGV`, in-process (argparse errors exit)."""
-    capsys.readouterr()  # drop anything printed before
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_json(capsys, *argv: str) -> tuple[int, dict, str]:

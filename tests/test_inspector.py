@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import queue
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from bp_tui.nn.gradcheck import gradient_check
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
+from tests import ui_harness
 
 SHAPE = (784, 50, 10)
 
@@ -50,33 +50,19 @@ def inspection() -> ev.Inspection:
     return ev.Inspection(0, "relu", params, x, t, report)
 
 
-class FakeLink:
-    """Records the app's commands; answers Inspect with a fixed Inspection, like the engine."""
+class FakeLink(ui_harness.FakeLink):
+    """Starts paused on the sample; answers Inspect with a fixed Inspection, like the engine."""
 
     def __init__(self, answer_inspect: bool = True) -> None:
-        self.commands: list = []
-        self.events: queue.Queue = queue.Queue()
-        self.answer_inspect = answer_inspect
         hp = HyperParams()
-        self.events.put(ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp))
-        self.events.put(ev.StateChanged(RunState.PAUSED, hp))
-
-    def start(self) -> None:
-        pass
+        super().__init__([ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp),
+                          ev.StateChanged(RunState.PAUSED, hp)])  # fmt: skip
+        self.answer_inspect = answer_inspect
 
     def send(self, command) -> None:
-        self.commands.append(command)
+        super().send(command)
         if isinstance(command, ev.Inspect) and self.answer_inspect:
             self.events.put(inspection())
-
-    def next_event(self, timeout: float):
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def stop(self, timeout: float = 1.0) -> None:
-        pass
 
 
 def make_app(**link_options) -> tuple[BpTuiApp, FakeLink]:

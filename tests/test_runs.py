@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 
 from bp_tui import paths
-from bp_tui.cli import main
 from bp_tui.engine import HyperParams, checkpoint
 from bp_tui.engine import events as ev
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.remote import EngineExited, serve
 from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
 from bp_tui.ui.widgets.runs_screen import label_for, smoothed_losses
+from tests.helpers import run_cli as run
 
 T0 = datetime(2026, 11, 27, 23, 15, tzinfo=timezone.utc)
 HP = HyperParams(iters=25)
@@ -52,16 +52,6 @@ def write_run(store: RunStore, run_id="20261127-231500-ab12", started=T0, finish
         writer.on_event(ev.Finished({"iterations": 25, "test_acc": 0.75, "diverged": False}))
     writer.release()
     return writer
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ---- the store ----------------------------------------------------------------------------------
