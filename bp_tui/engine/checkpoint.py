@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 import zipfile
 from pathlib import Path
@@ -10,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.trainer import Evaluation, Trainer
+from bp_tui.engine.trainer import LOSS_TAIL, OUTPUT_SIZE, Evaluation, LossHistory, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.files import atomic_write as write_atomically
 from bp_tui.nn.net import PARAM_NAMES
+from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.paths import checkpoints_dir
 
 FORMAT = "bp-tui-checkpoint-1"
@@ -55,7 +57,9 @@ def save(trainer: Trainer, dataset: str, path: str | Path | None = None) -> Path
     }
     arrays = {f"param/{k}": trainer.net.params[k] for k in PARAM_NAMES}
     arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state().items()})
-    arrays["losses"] = np.asarray(trainer.losses, dtype=np.float64)
+    # The last LOSS_TAIL losses only (those of iterations iteration - len + 1 .. iteration): a
+    # checkpoint stays small however long the run; the run's metrics.jsonl has them all.
+    arrays["losses"] = trainer.losses.recent(LOSS_TAIL)
     arrays["evaluations"] = np.array(
         [[e.iteration, e.epoch, e.train_acc, e.test_acc] for e in trainer.evaluations],
         dtype=np.float64,
@@ -66,44 +70,188 @@ def save(trainer: Trainer, dataset: str, path: str | Path | None = None) -> Path
 
 
 def load(path: str | Path) -> dict:
-    """Read and check a checkpoint; raises CheckpointError with one line on any problem."""
+    """Read and check every part of a checkpoint; CheckpointError, one line, on any problem.
+
+    What it returns can be restored without a further check (restore also puts the trainer back
+    as it was should anything still go wrong).
+    """
     path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a file, so not a bp-tui checkpoint")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("meta")))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"unknown format {meta.get('format')!r}")
+    except Exception as error:  # noqa: BLE001 - numpy and zipfile fail in many ways on a bad file
+        if path.stat().st_size == 0:
+            reason = "the file is empty"
+        elif not zipfile.is_zipfile(path):
+            reason = "not an .npz file"
+        else:
+            reason = (str(error) or type(error).__name__).splitlines()[0][:120]
+        raise CheckpointError(f"{path} is not a readable bp-tui checkpoint ({reason})") from None
+    try:
+        return _checked(arrays, path)
+    except _Damaged as error:
+        raise CheckpointError(f"{path} is a damaged bp-tui checkpoint: {error}") from None
+
+
+class _Damaged(Exception):
+    """What is wrong in a checkpoint that numpy could read."""
+
+
+def _require(condition: bool, why: str) -> None:
+    if not condition:
+        raise _Damaged(why)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
+    _require("meta" in arrays, "it has no meta record")
+    meta_array = arrays.pop("meta")
+    _require(meta_array.shape == () and meta_array.dtype.kind == "U", "its meta record is not text")
+    try:
+        meta = json.loads(str(meta_array))
+    except ValueError:
+        raise _Damaged("its meta record is not JSON") from None
+    _require(isinstance(meta, dict), "its meta record is not a JSON object")
+    _require(meta.get("format") == FORMAT, f"unknown format {str(meta.get('format'))[:40]!r}")
+    for key in ("dataset", "hp", "iteration", "samples_seen", "train_seconds", "marks", "rng"):
+        _require(key in meta, f"its meta record has no {key!r}")
+    _require(isinstance(meta["dataset"], str), "its data set name is not text")
+    _require(isinstance(meta["hp"], dict), "its hyperparameters are not a JSON object")
+    try:
         hp = HyperParams.from_dict(meta["hp"])
-        params = {k: arrays.pop(f"param/{k}") for k in PARAM_NAMES}
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint {path} does not exist") from None
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, ConfigError) as error:
-        raise CheckpointError(f"{path} is not a readable bp-tui checkpoint ({error})") from None
-    d, h = params["W1"].shape
-    expected = {"W1": (d, h), "b1": (h,), "W2": (h, 10), "b2": (10,)}
-    if h != hp.hidden or any(params[k].shape != s for k, s in expected.items()):
-        raise CheckpointError(f"{path} has parameters that do not fit its own hyperparameters")
-    optimizer = {k[4:]: v for k, v in arrays.items() if k.startswith("opt/")}
+    except ConfigError as error:
+        raise _Damaged(f"its hyperparameters are refused ({error})") from None
+    except (TypeError, ValueError) as error:
+        raise _Damaged(f"its hyperparameters are refused ({error})") from None
+    iteration = meta["iteration"]
+    _require(_whole(iteration), "its iteration is not a whole number")
+    _require(_whole(meta["samples_seen"]), "its sample count is not a whole number")
+    seconds = meta["train_seconds"]
+    _require(
+        isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        and math.isfinite(seconds) and seconds >= 0,
+        "its training time is not a number of seconds",
+    )  # fmt: skip
+    marks = meta["marks"]
+    _require(
+        isinstance(marks, list)
+        and all(isinstance(m, list) and len(m) == 2 and _whole(m[0]) and isinstance(m[1], str)
+                for m in marks),
+        "its change marks are not (iteration, text) pairs",
+    )  # fmt: skip
+    _check_rng(meta["rng"])
+
+    params = {}
+    for key in PARAM_NAMES:
+        _require(f"param/{key}" in arrays, f"it has no {key}")
+        value = arrays.pop(f"param/{key}")
+        _require(value.dtype.kind in "fiu", f"its {key} is not numbers ({value.dtype})")
+        params[key] = value
+    w1 = params["W1"]
+    _require(w1.ndim == 2, f"its W1 has shape {w1.shape}, not (inputs, hidden)")
+    d, h = w1.shape
+    expected = {"W1": (d, h), "b1": (h,), "W2": (h, OUTPUT_SIZE), "b2": (OUTPUT_SIZE,)}
+    for key, shape in expected.items():
+        _require(
+            params[key].shape == shape, f"its {key} has shape {params[key].shape}, not {shape}"
+        )
+    _require(h == hp.hidden, f"its W1 has {h} hidden units but its hyperparameters say {hp.hidden}")
+    _require(d > 0, "its W1 has no inputs")
+
+    optimizer = {k[4:]: arrays.pop(k) for k in list(arrays) if k.startswith("opt/")}
+    _check_optimizer(hp.optimizer, optimizer, expected)
+
+    _require("losses" in arrays, "it has no loss history")
+    losses = arrays.pop("losses")
+    _require(
+        losses.ndim == 1 and losses.dtype.kind in "fiu", "its loss history is not a list of numbers"
+    )
+    _require(len(losses) <= iteration, f"it has {len(losses)} losses for {iteration} iterations")
+    _require("evaluations" in arrays, "it has no evaluation history")
+    evaluations = arrays.pop("evaluations")
+    _require(
+        evaluations.ndim == 2 and evaluations.shape[1] == 4 and evaluations.dtype.kind in "fiu",
+        "its evaluation history is not rows of (iteration, epoch, train_acc, test_acc)",
+    )
+    _require(bool(np.isfinite(evaluations).all()), "its evaluation history has non-numbers")
     return {"meta": meta, "hp": hp, "params": params, "optimizer": optimizer,
-            "losses": arrays["losses"], "evaluations": arrays["evaluations"], "path": path}  # fmt: skip
+            "losses": losses.astype(np.float64), "evaluations": evaluations, "path": path}  # fmt: skip
+
+
+def _check_rng(state: object) -> None:
+    inner = state.get("state") if isinstance(state, dict) else None
+    _require(
+        isinstance(state, dict) and state.get("bit_generator") == "PCG64"
+        and isinstance(inner, dict) and all(_whole(inner.get(k)) for k in ("state", "inc")),
+        "its random state is not a PCG64 state",
+    )  # fmt: skip
+    try:
+        np.random.PCG64().state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
+        raise _Damaged(f"its random state is refused ({error})") from None
+
+
+def _check_optimizer(name: str, state: dict[str, np.ndarray], shapes: dict) -> None:
+    """The slots the named optimiser keeps, all or none, each shaped like its parameter."""
+    slots = OPTIMIZERS[name].__dict__.get("slots", ())
+    allowed = {f"{slot}/{key}" for slot in slots for key in PARAM_NAMES}
+    has_iter = name == "adam"
+    unknown = sorted(set(state) - allowed - ({"iter"} if has_iter else set()))
+    _require(not unknown, f"its {name} state has unexpected slots ({', '.join(unknown)[:60]})")
+    for slot in slots:
+        present = [k for k in PARAM_NAMES if f"{slot}/{k}" in state]
+        _require(len(present) in (0, len(PARAM_NAMES)), f"its {name} state misses part of {slot}")
+        for key in present:
+            value = state[f"{slot}/{key}"]
+            _require(
+                value.dtype.kind == "f" and value.shape == shapes[key],
+                f"its {name} slot {slot}/{key} is not {shapes[key]} numbers",
+            )
+    if has_iter:
+        value = state.get("iter")
+        _require(
+            value is not None
+            and value.shape == ()
+            and value.dtype.kind in "iu"
+            and int(value) >= 0,
+            "its adam step count is missing or not a whole number",
+        )
 
 
 def restore(trainer: Trainer, checkpoint: dict) -> None:
-    """Put a loaded checkpoint into trainer, so that training goes on where it stopped."""
+    """Put a loaded checkpoint into trainer, so that training goes on where it stopped.
+
+    All or nothing: should anything fail, the trainer keeps the run it had."""
     meta = checkpoint["meta"]
     if checkpoint["params"]["W1"].shape[0] != trainer.x_train.shape[1]:
         raise CheckpointError("the checkpoint's input size does not match this data set")
-    trainer.reset(checkpoint["hp"])
-    for key in PARAM_NAMES:
-        trainer.net.params[key][...] = checkpoint["params"][key]
-    trainer.optimizer.load_state(checkpoint["optimizer"])
-    trainer.rng.bit_generator.state = meta["rng"]
-    trainer.iteration = int(meta["iteration"])
-    trainer.samples_seen = int(meta["samples_seen"])
-    trainer.train_seconds = float(meta["train_seconds"])
-    trainer.marks = [tuple(m) for m in meta["marks"]]
-    trainer.losses = checkpoint["losses"].tolist()
-    trainer.evaluations = [
-        Evaluation(int(i), float(e), float(a), float(b)) for i, e, a, b in checkpoint["evaluations"]
-    ]
+    before = dict(vars(trainer))  # reset() rebinds every attribute it changes: a shallow copy holds
+    try:
+        trainer.reset(checkpoint["hp"])
+        for key in PARAM_NAMES:
+            trainer.net.params[key][...] = checkpoint["params"][key]
+        trainer.optimizer.load_state(checkpoint["optimizer"])
+        trainer.rng.bit_generator.state = meta["rng"]
+        trainer.iteration = int(meta["iteration"])
+        trainer.samples_seen = int(meta["samples_seen"])
+        trainer.train_seconds = float(meta["train_seconds"])
+        trainer.marks = [(int(i), str(text)) for i, text in meta["marks"]]
+        losses = checkpoint["losses"]
+        trainer.losses = LossHistory(losses.tolist(), start=trainer.iteration - len(losses))
+        trainer.evaluations = [
+            Evaluation(int(i), float(e), float(a), float(b))
+            for i, e, a, b in checkpoint["evaluations"]
+        ]
+    except Exception as error:
+        vars(trainer).clear()
+        vars(trainer).update(before)
+        if isinstance(error, BpTuiError):
+            raise
+        raise CheckpointError(f"could not restore {checkpoint.get('path')}: {error}") from None

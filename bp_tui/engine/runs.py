@@ -276,6 +276,11 @@ class RunWriter:
         )  # fmt: skip
         losses = np.asarray(event.losses, dtype=np.float64)
         first = event.iteration - len(losses) + 1  # the iteration of losses[0]
+        if first > self._loss_upto + 1:
+            # Losses start later than the last one written (a load replays only the last ones a
+            # checkpoint keeps): the lines go on from there.
+            self._flush_losses()
+            self._loss_upto = first - 1
         losses = losses[max(0, self._loss_upto + 1 - first) :]  # a load replays earlier ones
         finite = losses[np.isfinite(losses)]
         if len(finite):
