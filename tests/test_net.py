@@ -116,3 +116,42 @@ def test_relu_corner_is_named_and_left_out_of_the_verdict():
     assert "corner" in report.explanation
     worst = np.abs(report.backprop["b1"] - report.numerical["b1"]).argmax()
     assert worst == 5  # the kinked element is where the difference really is
+
+
+def test_nn_modules_import_each_other_without_cycles():
+    import ast
+    import pathlib
+
+    import bp_tui.nn
+
+    folder = pathlib.Path(bp_tui.nn.__file__).parent
+    imports = {}
+    for path in folder.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text())
+        imports[path.stem] = {
+            node.module.rsplit(".", 1)[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bp_tui.nn.")
+        }
+
+    def reaches(start, goal, seen=()):
+        return any(
+            m == goal or (m not in seen and reaches(m, goal, (*seen, m))) for m in imports[start]
+        )
+
+    assert not [m for m in imports if reaches(m, m)]
+    assert "gradcheck" not in imports["net"]
+
+
+def test_numerical_gradient_needs_only_params_and_leaves_them_alone():
+    from bp_tui.nn.numerical import numerical_gradient
+
+    net = TwoLayerNet(784, 8, 10, rng=np.random.default_rng(5))
+    x, t = digits_like(3)
+    before = {k: v.copy() for k, v in net.params.items()}
+    grads = numerical_gradient(net.params, x, t, activation="relu", epsilon=net.epsilon)
+    for key, value in net.numerical_gradient(x, t).items():
+        np.testing.assert_array_equal(grads[key], value)
+        np.testing.assert_array_equal(net.params[key], before[key])

@@ -1,8 +1,7 @@
-"""Gradient checking: backprop against central differences, computed many perturbations at a time.
+"""Gradient checking: backprop against central differences, as the book's gradient_check.py.
 
-The book's loop perturbs one weight per Python iteration (2 forward passes each, 79,520 in all for
-784-50-10). Here one weight's perturbation only moves one column of a pre-activation, so a whole
-chunk of perturbed copies of the batch goes through the rest of the net as one stacked array.
+The numerical side is bp_tui.nn.numerical (many perturbations at a time); this module compares it
+with TwoLayerNet's backprop, names the elements a central difference cannot judge, and reports.
 """
 
 from __future__ import annotations
@@ -12,15 +11,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bp_tui.nn.functions import LOG_EPSILON, cross_entropy_error, softmax
+from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.net import PARAM_NAMES, TwoLayerNet
+from bp_tui.nn.numerical import H, numerical_gradient
 
-H = 1e-4
 # Thresholds on the relative error ||backprop - numerical|| / (||backprop|| + ||numerical||).
 # Book mode: the 1e-7 inside the log is not in SoftmaxWithLoss.backward, so the two differ by ~1e-7
 # per sample; exact mode leaves only float64 rounding and the O(h^2) truncation of the difference.
 THRESHOLDS = {"book": 1e-5, "exact": 1e-7}
-_CHUNK_ELEMENTS = 2_000_000
 
 EXPLANATIONS = {
     "book": (
@@ -32,66 +30,6 @@ EXPLANATIONS = {
         "float64 rounding, as the book printed"
     ),
 }
-
-
-def _losses(net: TwoLayerNet, out: np.ndarray, t: np.ndarray, epsilon: float) -> np.ndarray:
-    return cross_entropy_error(softmax(out), t, epsilon)
-
-
-def _central(loss_plus: np.ndarray, loss_minus: np.ndarray, h: float) -> np.ndarray:
-    return (loss_plus - loss_minus) / (2 * h)
-
-
-def numerical_gradient_net(
-    net: TwoLayerNet, x: np.ndarray, t: np.ndarray, h: float = H, epsilon: float | None = None
-) -> dict[str, np.ndarray]:
-    """Every parameter's central-difference gradient, equal to the book's per-element loop."""
-    eps = net.lastLayer.epsilon if epsilon is None else epsilon
-    p = {k: v.astype(np.float64) for k, v in net.params.items()}
-    x2 = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    n, hidden = x2.shape[0], p["W1"].shape[1]
-    act = type(net.layers[list(net.layers)[1]])()
-    a1 = x2 @ p["W1"] + p["b1"]
-    z1 = act.forward(a1)
-    out = z1 @ p["W2"] + p["b2"]
-
-    def hidden_losses(cols: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-        # deltas: (K, N) change of pre-activation column cols[k] for each perturbed copy k.
-        stack = np.broadcast_to(a1, (len(cols), n, hidden)).copy()
-        stack[np.arange(len(cols)), :, cols] += deltas
-        return _losses(net, act.forward(stack) @ p["W2"] + p["b2"], t, eps)
-
-    def output_losses(cols: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-        stack = np.broadcast_to(out, (len(cols), *out.shape)).copy()
-        stack[np.arange(len(cols)), :, cols] += deltas
-        return _losses(net, stack, t, eps)
-
-    def grad_of(shape, source: np.ndarray | None, losses) -> np.ndarray:
-        # Element k of the parameter is (row, col) = divmod(k, shape[-1]); a bias has no row and a
-        # source of ones.
-        size = int(np.prod(shape))
-        cols_all = np.arange(size) % shape[-1]
-        rows_all = np.arange(size) // shape[-1]
-        grad = np.empty(size)
-        chunk = max(1, _CHUNK_ELEMENTS // (n * max(hidden, out.shape[1])))
-        for start in range(0, size, chunk):
-            cols = cols_all[start : start + chunk]
-            scale = (
-                np.ones((len(cols), n))
-                if source is None
-                else source[:, rows_all[start : start + chunk]].T
-            )
-            grad[start : start + chunk] = _central(
-                losses(cols, h * scale), losses(cols, -h * scale), h
-            )
-        return grad.reshape(shape)
-
-    return {
-        "W1": grad_of(p["W1"].shape, x2, hidden_losses),
-        "b1": grad_of(p["b1"].shape, None, hidden_losses),
-        "W2": grad_of(p["W2"].shape, z1, output_losses),
-        "b2": grad_of(p["b2"].shape, None, output_losses),
-    }
 
 
 @dataclass
@@ -179,17 +117,12 @@ def gradient_check(
 ) -> GradCheckReport:
     """Backprop vs. numerical gradient for a copy of params (float64), in book or exact mode."""
     start = time.perf_counter()
+    epsilon = 0.0 if exact else LOG_EPSILON
     d, hidden = params["W1"].shape
-    net = TwoLayerNet(
-        d,
-        hidden,
-        params["W2"].shape[1],
-        activation=activation,
-        epsilon=0.0 if exact else LOG_EPSILON,
-    )
+    net = TwoLayerNet(d, hidden, params["W2"].shape[1], activation=activation, epsilon=epsilon)
     for key in PARAM_NAMES:
         net.params[key][...] = params[key]
-    numerical = net.numerical_gradient(x, t)
+    numerical = numerical_gradient(net.params, x, t, activation=activation, epsilon=epsilon)
     backprop = {k: np.array(v) for k, v in net.gradient(x, t).items()}
     mode = "exact" if exact else "book"
     threshold = THRESHOLDS[mode]

@@ -9,6 +9,7 @@ import numpy as np
 from bp_tui.nn.functions import LOG_EPSILON, as_labels
 from bp_tui.nn.init import init_scale
 from bp_tui.nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from bp_tui.nn.numerical import numerical_gradient
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -41,10 +42,7 @@ class TwoLayerNet:
             "b2": np.zeros(output_size),
         }
         self.params = {k: v.astype(dtype) for k, v in self.params.items()}
-        self.build_layers(epsilon)
-
-    def build_layers(self, epsilon: float = LOG_EPSILON) -> None:
-        """(Re)wire the layers to the current param arrays."""
+        self.epsilon = epsilon
         act_name = f"{self.activation.capitalize()}1"
         self.layers: OrderedDict = OrderedDict()
         self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
@@ -77,9 +75,9 @@ class TwoLayerNet:
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Central differences (h = 1e-4), vectorised: same numbers as the book's loop, far faster."""
-        from bp_tui.nn.gradcheck import numerical_gradient_net
-
-        return numerical_gradient_net(self, x, t)
+        return numerical_gradient(
+            self.params, x, t, activation=self.activation, epsilon=self.epsilon
+        )
 
     def loss_and_gradient(
         self, x: np.ndarray, t: np.ndarray
