@@ -121,8 +121,8 @@ def resolve_dataset(name: str | None, data_dir: str | Path | None = None) -> tup
 
 
 def one_hot(labels: np.ndarray) -> np.ndarray:
-    """Digit labels (N,) -> (N, 10) one-hot rows, as the book's loader gives them."""
-    out = np.zeros((len(labels), 10), dtype=np.float32)
+    """Digit labels (N,) -> (N, 10) one-hot rows, float64 as the book's loader gives them."""
+    out = np.zeros((len(labels), 10))  # the book's np.zeros((T.size, 10)): float64
     out[np.arange(len(labels)), labels] = 1.0
     return out
 

@@ -62,15 +62,16 @@ class Sigmoid:
 class Affine:
     """out = x . W + b, for input of any rank (flattened to (N, -1) like the book's common layers)."""
 
-    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+    def __init__(self, W: np.ndarray, b: np.ndarray, *, needs_dx: bool = True) -> None:
         self.W = W
         self.b = b
         self.x: np.ndarray | None = None
         self.original_x_shape: tuple[int, ...] | None = None
         self.dW: np.ndarray | None = None
         self.db: np.ndarray | None = None
-        # The first layer's dx feeds nothing; skipping it saves a (N, 784) product per step.
-        self.needs_dx = True
+        # needs_dx=False: backward returns None instead of dx. Only for a first layer whose dx
+        # nothing reads (the engine's training step), where it saves a (N, 784) product per step.
+        self.needs_dx = needs_dx
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.original_x_shape = x.shape
@@ -86,7 +87,11 @@ class Affine:
 
 
 class SoftmaxWithLoss:
-    """Softmax then cross-entropy; t may be one-hot rows or integer labels."""
+    """Softmax then cross-entropy; t may be integer labels or rows of targets (one-hot or not).
+
+    As in the book, the loss scores rows of targets by their argmax, and backward gives
+    (y - t) / batch_size for them.
+    """
 
     def __init__(self, epsilon: float = LOG_EPSILON) -> None:
         self.epsilon = epsilon
@@ -103,7 +108,11 @@ class SoftmaxWithLoss:
     def backward(self, dout=1) -> np.ndarray:
         y = self.y if self.y.ndim == 2 else self.y.reshape(1, -1)
         batch_size = y.shape[0]
+        t = np.asarray(self.t)
+        if t.size == y.size:
+            # One-hot or any other rows of targets: the book's (y - t) / batch_size.
+            return (y - t.reshape(y.shape)) / batch_size * dout
         dx = y.copy()
-        dx[np.arange(batch_size), as_labels(self.t).reshape(-1)] -= 1
+        dx[np.arange(batch_size), as_labels(t).reshape(-1)] -= 1
         dx *= dout / batch_size  # in place: dx is our own copy
         return dx

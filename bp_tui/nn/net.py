@@ -29,7 +29,14 @@ class TwoLayerNet:
         rng: np.random.Generator | None = None,
         dtype: type = np.float64,
         epsilon: float = LOG_EPSILON,
+        input_grad: bool = True,
     ) -> None:
+        """The book's constructor; the keywords are bp-tui's.
+
+        input_grad=False makes backward skip Affine1's dx, which nothing reads during training
+        (a (N, 784) product per step): the engine's Trainer asks for it. Left True, every layer's
+        backward returns its dx as in the book.
+        """
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: use relu or sigmoid")
         # Without an rng, draw from np.random like the book, so np.random.seed() still works.
@@ -45,10 +52,9 @@ class TwoLayerNet:
         self.epsilon = epsilon
         act_name = f"{self.activation.capitalize()}1"
         self.layers: OrderedDict = OrderedDict()
-        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"], needs_dx=input_grad)
         self.layers[act_name] = ACTIVATIONS[self.activation]()
         self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
-        self.layers["Affine1"].needs_dx = False
         self.lastLayer = SoftmaxWithLoss(epsilon)
 
     @property
