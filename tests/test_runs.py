@@ -74,7 +74,7 @@ def test_a_run_is_written_as_it_goes_and_read_back():
     assert (run.iterations, run.test_acc, run.duration) == (25, 0.75, 0.25)
     assert run.summary["final_loss"] == 25.0
     files = sorted(p.name for p in run.folder.iterdir())
-    assert files == ["hyperparams.json", "metrics.jsonl", "summary.json"]
+    assert files == ["hyperparams.json", "lock", "metrics.jsonl", "summary.json"]
     head = json.loads((run.folder / "hyperparams.json").read_text())
     assert head["hp"] == HP.to_dict() and head["started"] == "2026-11-27T23:15:00.000+00:00"
     lines = read_metrics(run.folder / "metrics.jsonl")

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bp_tui.engine import checkpoint
 from bp_tui.engine.config import LIVE_FIELDS, OPTION_NAMES, HyperParams
-from bp_tui.engine.runs import RunError, RunInfo, RunStore, csv_text
+from bp_tui.engine.runs import DamagedRun, RunError, RunInfo, RunStore, csv_text, printable
 from bp_tui.engine.runs import brief as hp_brief
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
@@ -88,25 +89,36 @@ def info_json(run: RunInfo) -> dict:
 # ---- actions ------------------------------------------------------------------------------------
 
 
+def damaged_json(run: DamagedRun) -> dict:
+    return {"id": run.id, "status": "damaged", "error": run.reason}
+
+
 def run_list(args: argparse.Namespace) -> int:
     store = RunStore()
-    runs = store.list()
+    runs, damaged = store.scan()
     if getattr(args, "json", False):
-        print(json.dumps([info_json(r) for r in runs]))
+        print(json.dumps([info_json(r) for r in runs] + [damaged_json(d) for d in damaged]))
         return 0
     console = Console()
-    if not runs:
-        console.print(f"no runs yet in {store.root}", soft_wrap=True, highlight=False)
+    if not runs and not damaged:
+        console.print(
+            f"no runs yet in {printable(store.root)}", soft_wrap=True, highlight=False, markup=False
+        )
         return 0
     table = Table(box=None, pad_edge=False, show_edge=False)
     for column, justify in (("id", "left"), ("started", "left"), ("data set", "left"),
                             ("hyperparameters", "left"), ("iters", "right"),
                             ("test acc", "right"), ("duration", "right"), ("status", "left")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    # Text cells: what a record says is shown as text, never read as markup or escape codes.
     for run in runs:
-        table.add_row(run.id, f"{run.started:%m-%d %H:%M}", run.dataset, hp_brief(run.hp),
-                      f"{run.iterations:,}", accuracy_text(run.test_acc),
-                      duration_text(run.duration), run.status)  # fmt: skip
+        table.add_row(*(Text(printable(cell)) for cell in (
+            run.id, f"{run.started:%m-%d %H:%M}", run.dataset, hp_brief(run.hp),
+            f"{run.iterations:,}", accuracy_text(run.test_acc), duration_text(run.duration),
+            run.status)))  # fmt: skip
+    for bad in damaged:
+        table.add_row(*(Text(printable(cell)) for cell in (
+            bad.id, "-", "-", "-", "-", "-", "-", f"damaged: {bad.reason}")))  # fmt: skip
     width = console.measure(table, options=console.options.update_width(10_000)).maximum
     if not console.is_terminal:  # piped: one line per run, however wide
         console.width = max(console.width, width)
@@ -114,11 +126,14 @@ def run_list(args: argparse.Namespace) -> int:
         # A narrow terminal would cut ids short, and an id must stay whole to be typed: two lines
         # a run instead (the id holds the start time too).
         for run in runs:
-            console.print(f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
+            console.print(printable(f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
                           f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
-                          f"{run.status}", highlight=False, markup=False)  # fmt: skip
-            console.print(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}",
+                          f"{run.status}"), highlight=False, markup=False)  # fmt: skip
+            console.print(printable(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}"),
                           style="dim", highlight=False, markup=False)  # fmt: skip
+        for bad in damaged:
+            console.print(printable(f"{bad.id}  damaged: {bad.reason}"), highlight=False,
+                          markup=False)  # fmt: skip
         return 0
     console.print(table, highlight=False)
     return 0
@@ -133,7 +148,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(json.dumps(value))
         return 0
     console = Console(soft_wrap=True, highlight=False)
-    lines = [
+    lines: list[tuple[str, str]] = [
         ("run", f"{run.id}  ({run.status})"),
         ("started", f"{run.started:%Y-%m-%d %H:%M:%S}"),
         ("data set", run.dataset),
@@ -157,7 +172,7 @@ def run_show(args: argparse.Namespace) -> int:
     lines.append(("checkpoint", str(run.checkpoint) if run.checkpoint else "none"))
     width = max(len(label) for label, _ in lines)
     for label, text in lines:
-        console.print(f"{label:<{width}}  {text}", markup=False)
+        console.print(printable(f"{label:<{width}}  {text}"), markup=False)
     if run.evaluations:
         table = Table(box=None, pad_edge=False, show_edge=False, title_justify="left")
         for column in ("epoch", "iteration", "train acc", "test acc"):
@@ -188,6 +203,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     store = RunStore()
     ids = [store.resolve(ref) for ref in args.ids]  # every id is checked before any is removed
+    for run_id in ids:
+        store.check_free(run_id)  # and none is being trained (remove checks again, locked)
     for run_id in dict.fromkeys(ids):
         store.remove(run_id)
         print(f"removed run {run_id}")
@@ -219,6 +236,7 @@ def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
     """Check `--resume ID` against the other options; one-line BpTuiError on any conflict."""
     store = RunStore()
     run = store.load(args.resume)
+    store.check_free(run.id)  # a second resume of a run in training is refused here, early
     if run.checkpoint is None:
         raise RunError(f"run {run.id} has no checkpoint to resume from ({run.status})")
     loaded = checkpoint.load(run.checkpoint)

@@ -5,6 +5,7 @@
                                  evaluations and live changes, appended as training goes
     runs/<id>/checkpoint.npz     the latest checkpoint (checkpoint.save), replaced atomically
     runs/<id>/summary.json       the run's end: written last, so it exists only for a closed run
+    runs/<id>/lock               flock'ed by the process writing the run (its pid inside)
 
 Ids start with the start time (20261127-231500-ab12), so sorting them sorts the runs by time.
 """
@@ -19,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui import paths
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, and no run lock
+    fcntl = None  # type: ignore[assignment]
 from bp_tui.engine import events as ev
 from bp_tui.engine.checkpoint import write_atomically
 from bp_tui.engine.config import HyperParams
@@ -34,8 +41,8 @@ from bp_tui.engine.trainer import Evaluation
 from bp_tui.errors import BpTuiError, ConfigError
 
 FORMAT = "bp-tui-run-1"
-HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT = (
-    "hyperparams.json", "metrics.jsonl", "summary.json", "checkpoint.npz",
+HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT, LOCK = (
+    "hyperparams.json", "metrics.jsonl", "summary.json", "checkpoint.npz", "lock",
 )  # fmt: skip
 LOSS_EVERY = 10  # one loss line per this many iterations: the mean of their mini-batch losses
 SYNC_SECONDS = 2.0  # metrics reach the disk at least this often, so a kill loses only seconds
@@ -44,6 +51,16 @@ ID_PATTERN = re.compile(r"\d{8}-\d{6}-[0-9a-z]+")
 
 class RunError(BpTuiError):
     pass
+
+
+class DamagedRunError(RunError):
+    def __init__(self, run_id: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"run {printable(run_id)} is damaged ({reason})")
+
+
+class RunBusyError(RunError):
+    """The run is being written by another process (it holds the run's lock)."""
 
 
 def default_root() -> Path:
@@ -102,14 +119,54 @@ class RunRecord(RunInfo):
     summary: dict | None = None
 
 
-def read_metrics(path: Path) -> list[dict]:
-    """Every readable line; a line cut off by a crash or a kill is skipped, not an error."""
+@dataclass
+class DamagedRun:
+    """A run folder that cannot be read, listed so that it can be seen and removed."""
+
+    id: str
+    folder: Path
+    reason: str
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """Text from a run record, safe for a terminal: control characters (an escape sequence, a
+    bell, a carriage return) are shown as \\x.. instead of acting."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def _read_text(path: Path) -> str | None:
+    """A regular file's text; None when it is missing. Never follows a symbolic link and never
+    waits on a FIFO or a device: those are ValueError, like text that is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
+        return None
+    except OSError as error:
+        if path.is_symlink():
+            raise ValueError(f"{path.name} is a symbolic link") from None
+        raise ValueError(f"{path.name} cannot be read ({error.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        data = handle.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not UTF-8 text") from None
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Every readable line; a line cut off by a crash or a kill is skipped, not an error (so is a
+    line with a wrongly typed field)."""
+    try:
+        text = _read_text(path)
+    except ValueError:
         return []
     lines = []
-    for line in text.splitlines():
+    for line in (text or "").splitlines():
         try:
             value = json.loads(line)
         except ValueError:
@@ -119,41 +176,98 @@ def read_metrics(path: Path) -> list[dict]:
     return lines
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _well_formed(line: dict) -> bool:
-    def number(key: str) -> bool:
-        return isinstance(line.get(key), (int, float))
+    def number(key: str, optional: bool = False) -> bool:
+        return _number(line.get(key)) or (optional and line.get(key) is None)
 
     kind = line.get("type")
-    return isinstance(line.get("iteration"), int) and (
-        (kind == "loss" and (line.get("loss") is None or number("loss")))
-        or (kind == "eval" and number("train_acc") and number("test_acc"))
-        or (kind == "change" and isinstance(line.get("changes"), dict))
+    return (
+        _count(line.get("iteration"))
+        and number("epoch", optional=True)
+        and number("seconds", optional=True)
+        and (
+            (kind == "loss" and number("loss", optional=True))
+            or (kind == "eval" and number("train_acc") and number("test_acc"))
+            or (kind == "change" and isinstance(line.get("changes"), dict))
+        )
     )
 
 
 def _read_json(path: Path) -> dict | None:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    """A JSON object; None when the file is missing, ValueError when it is anything else."""
+    text = _read_text(path)
+    if text is None:
         return None
-    return value if isinstance(value, dict) else None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError(f"{path.name} is not JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return value
+
+
+STATUSES = ("finished", "diverged", "failed", "stopped")
+# What a summary may hold, and what each must be (a field left out is fine).
+SUMMARY_FIELDS = {
+    "status": lambda v: v in STATUSES,
+    "dataset": lambda v: isinstance(v, str),
+    "iterations": _count,
+    "epochs": _number,
+    "final_loss": lambda v: v is None or _number(v),
+    "train_acc": lambda v: v is None or _number(v),
+    "test_acc": lambda v: v is None or _number(v),
+    "train_seconds": lambda v: v is None or (_number(v) and v >= 0),
+    "message": lambda v: isinstance(v, str),
+    "ended": lambda v: isinstance(v, str),
+    "diverged": lambda v: isinstance(v, bool),
+}
+
+
+def _check_summary(summary: dict) -> None:
+    for key, valid in SUMMARY_FIELDS.items():
+        if key in summary and not valid(summary[key]):
+            raise ValueError(f"{SUMMARY} has {key} {printable(repr(summary[key]))[:40]}")
 
 
 def read_run(folder: Path, details: bool = True) -> RunRecord:
-    """The run in folder; RunError when its hyperparameters cannot be read.
+    """The run in folder; RunError, one line, when any of its records is damaged.
 
     details=False skips the metrics of an ended run (its summary has what a listing shows).
     """
-    head = _read_json(folder / HYPERPARAMS)
     try:
+        if folder.is_symlink():
+            raise ValueError("its folder is a symbolic link")
+        head = _read_json(folder / HYPERPARAMS)
         if head is None or head.get("format") != FORMAT:
             raise ValueError(f"no readable {HYPERPARAMS}")
+        if not isinstance(head.get("hp"), dict):
+            raise ValueError(f"{HYPERPARAMS} has no hyperparameters")
         hp = HyperParams.from_dict(head["hp"])
+        if not isinstance(head.get("started"), str):
+            raise ValueError(f"{HYPERPARAMS} has no start time")
         started = datetime.fromisoformat(head["started"])
-        dataset = str(head["dataset"])
-    except (ValueError, KeyError, TypeError, ConfigError) as error:
-        raise RunError(f"run {folder.name} is damaged ({error})") from None
-    summary = _read_json(folder / SUMMARY)
+        if started.tzinfo is None:
+            raise ValueError(f"its start time {printable(head['started'])[:40]} has no time zone")
+        dataset = head.get("dataset")
+        if not isinstance(dataset, str):
+            raise ValueError(f"{HYPERPARAMS} has no data set name")
+        resumed_from = head.get("resumed_from")
+        if resumed_from is not None and not isinstance(resumed_from, str):
+            raise ValueError(f"{HYPERPARAMS} has a resumed_from that is not a path")
+        summary = _read_json(folder / SUMMARY)
+        if summary is not None:
+            _check_summary(summary)
+    except (ValueError, TypeError, ConfigError) as error:
+        raise DamagedRunError(folder.name, printable(error)) from None
     lines = read_metrics(folder / METRICS) if details or summary is None else []
     losses = [m for m in lines if m.get("type") == "loss"]
     evaluations = [
@@ -174,7 +288,7 @@ def read_run(folder: Path, details: bool = True) -> RunRecord:
     return RunRecord(
         id=folder.name, folder=folder, started=started, dataset=dataset, hp=hp, status=status,
         iterations=int(iterations), test_acc=test_acc, duration=duration,
-        resumed_from=head.get("resumed_from"),
+        resumed_from=resumed_from,
         loss_iterations=[m["iteration"] for m in losses], losses=[m.get("loss") for m in losses],
         evaluations=evaluations, changes=[m for m in lines if m.get("type") == "change"],
         summary=summary,
@@ -200,6 +314,51 @@ def csv_text(record: RunRecord) -> str:
     return out.getvalue()
 
 
+# ---- the lock -----------------------------------------------------------------------------------
+
+
+class RunLock:
+    """An exclusive flock on runs/<id>/lock, held by the one process that writes the run.
+
+    The kernel drops it when that process ends, however it ends, so a killed run's lock is free
+    again at once; the file itself stays and names the last holder's pid.
+    """
+
+    def __init__(self, folder: Path, fd: int) -> None:
+        self.folder, self._fd = folder, fd
+
+    @classmethod
+    def acquire(cls, folder: Path, run_id: str | None = None) -> RunLock:
+        """RunBusyError when another process holds it (RunError when it cannot be made)."""
+        run_id = run_id or folder.name
+        try:
+            fd = os.open(
+                folder / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+            )
+        except OSError as error:
+            raise RunError(
+                f"cannot lock run {printable(run_id)}: {error.strerror or error}"
+            ) from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f"process {holder}" if holder.isdigit() else "another process"
+            raise RunBusyError(
+                f"run {printable(run_id)} is in use: {who} is training it; stop that first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        return cls(folder, fd)
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)  # closing drops the flock
+
+
 # ---- writing ------------------------------------------------------------------------------------
 
 
@@ -212,9 +371,14 @@ class RunWriter:
     """
 
     def __init__(self, folder: Path, dataset: str, hp: HyperParams, *, loss_upto: int = 0,
-                 last_eval: int = 0) -> None:  # fmt: skip
+                 last_eval: int = 0, lock: RunLock | None = None) -> None:  # fmt: skip
         self.folder, self.id, self.dataset, self.hp = folder, folder.name, dataset, hp
-        self._file = open(folder / METRICS, "a", encoding="utf-8")  # noqa: SIM115 - lives with the run
+        self.lock = lock or RunLock.acquire(folder)
+        try:
+            self._file = open(folder / METRICS, "a", encoding="utf-8")  # noqa: SIM115 - lives with the run
+        except BaseException:
+            self.lock.release()
+            raise
         self._buffer: list[float] = []
         self._loss_upto = loss_upto  # the last iteration whose loss is written or buffered
         self._last_eval = last_eval  # the last evaluation written (a checkpoint load replays them)
@@ -327,11 +491,15 @@ class RunWriter:
         self.summary = summary
 
     def release(self) -> None:
-        """Close the metrics file (after close(), or to leave the run unfinished)."""
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        """Close the metrics file (after close(), or to leave the run unfinished) and let go of
+        the run's lock."""
+        try:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+        finally:
+            self.lock.release()
 
 
 # ---- the store ----------------------------------------------------------------------------------
@@ -362,15 +530,21 @@ class RunStore:
         # Built under a hidden name, then renamed: a run folder always has its hyperparameters.
         building = self.root / f".{run_id}.new"
         building.mkdir(parents=True)
-        _dump_json(building / HYPERPARAMS, head)
-        folder = self.root / run_id
-        os.rename(building, folder)
-        return RunWriter(folder, dataset, hp)
+        lock = RunLock.acquire(building, run_id)  # held from the start: no one else can reopen it
+        try:
+            _dump_json(building / HYPERPARAMS, head)
+            folder = self.root / run_id
+            os.rename(building, folder)
+            return RunWriter(folder, dataset, hp, lock=lock)
+        except BaseException:
+            lock.release()
+            raise
 
     def reopen(self, run_id: str, iteration: int) -> RunWriter:
         """Go on writing a run from its checkpoint at `iteration`: later lines are dropped
         (training repeats those iterations) and the run is unfinished again."""
         record = self.load(run_id)
+        lock = RunLock.acquire(record.folder, record.id)  # refused while another writes it
         kept = [m for m in read_metrics(record.folder / METRICS) if m["iteration"] <= iteration]
         text = "".join(json.dumps(m) + "\n" for m in kept).encode()
         losses = [m["iteration"] for m in kept if m.get("type") == "loss"]
@@ -378,16 +552,21 @@ class RunStore:
         try:
             write_atomically(record.folder / METRICS, lambda handle: handle.write(text))
             (record.folder / SUMMARY).unlink(missing_ok=True)
-            return RunWriter(record.folder, record.dataset, record.hp,
+            return RunWriter(record.folder, record.dataset, record.hp, lock=lock,
                              loss_upto=max(losses, default=0), last_eval=max(evals, default=0))  # fmt: skip
         except OSError as error:
+            lock.release()
             raise RunError(f"could not reopen run {record.id}: {error}") from None
+        except BaseException:
+            lock.release()
+            raise
 
     def ids(self) -> list[str]:
+        """Every run folder's name, readable or not (a symbolic link is listed, as damaged)."""
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if p.is_dir() and not p.name.startswith("."))  # fmt: skip
+                      if (p.is_dir() or p.is_symlink()) and not p.name.startswith("."))  # fmt: skip
 
     def resolve(self, ref: str) -> str:
         """A run id from an id, a unique start of one, or `latest`; RunError otherwise."""
@@ -406,31 +585,64 @@ class RunStore:
         raise RunError(f"no run {ref!r} in {self.root}: `bp-tui runs` lists them")
 
     def list(self) -> list[RunInfo]:
-        """Every readable run, oldest first (a folder without hyperparameters is left out)."""
-        runs = []
+        """Every readable run, oldest first (see scan for the damaged ones too)."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[list[RunInfo], list[DamagedRun]]:
+        """The readable runs, oldest first, and the damaged ones, by id."""
+        runs, damaged = [], []
         for run_id in self.ids():
             try:
                 runs.append(read_run(self.root / run_id, details=False))
-            except RunError:
-                continue
-        return sorted(runs, key=lambda r: (r.started, r.id))
+            except DamagedRunError as error:
+                damaged.append(DamagedRun(run_id, self.root / run_id, error.reason))
+        return sorted(runs, key=lambda r: (r.started, r.id)), damaged
 
     def load(self, ref: str) -> RunRecord:
         return read_run(self.root / self.resolve(ref))
 
     def export_csv(self, ref: str, path: str | Path) -> Path:
-        """The run's metrics as CSV, written atomically."""
-        data = csv_text(self.load(ref)).encode()
+        """The run's metrics as CSV, written atomically to a new path or over a regular file
+        (never through a symbolic link, nor over a device, a FIFO or a folder)."""
         target = Path(path)
-        if target.is_dir():
-            raise RunError(f"{target} is a folder: give a file name such as run.csv")
+        if target.is_symlink():
+            raise RunError(f"{printable(target)} is a symbolic link: give the path of a file")
+        if target.exists() and not target.is_file():
+            kind = "a folder" if target.is_dir() else "not a regular file"
+            raise RunError(f"{printable(target)} is {kind}: give a file name such as run.csv")
+        data = csv_text(self.load(ref)).encode()
         try:
             write_atomically(target, lambda handle: handle.write(data))
         except OSError as error:
-            raise RunError(f"could not write {target}: {error.strerror or error}") from None
+            raise RunError(
+                f"could not write {printable(target)}: {error.strerror or error}"
+            ) from None
         return target
 
+    def check_free(self, run_id: str) -> None:
+        """RunBusyError when a process is writing the run now."""
+        folder = self.root / run_id
+        if folder.is_dir() and not folder.is_symlink():
+            RunLock.acquire(folder, run_id).release()
+
     def remove(self, ref: str) -> str:
+        """Delete a run (a damaged one too); RunBusyError while a process is writing it."""
         run_id = self.resolve(ref)
-        shutil.rmtree(self.root / run_id)
+        folder = self.root / run_id
+        try:
+            if folder.is_symlink():
+                folder.unlink()  # the link only, never what it points at
+                return run_id
+            lock = RunLock.acquire(folder, run_id)  # held while deleting: no writer can start
+            try:
+                # Renamed first, so that a half-deleted folder is never listed as a run.
+                doomed = self.root / f".{run_id}.removing"
+                os.rename(folder, doomed)
+                shutil.rmtree(doomed)
+            finally:
+                lock.release()
+        except OSError as error:
+            raise RunError(
+                f"could not remove run {printable(run_id)}: {error.strerror or error}"
+            ) from None
         return run_id
