@@ -17,6 +17,42 @@ from tests.helpers import tiny_data
 DATA = tiny_data()
 
 
+# The separate, plainer computations summarize() is checked against (the engine uses only it).
+
+
+def predict_all(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted label of each row and its softmax probability (the net's confidence)."""
+    labels = np.zeros(len(x), dtype=np.intp)
+    confidences = np.zeros(len(x), dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging net gives inf and NaN
+        for start in range(0, len(x), analysis.CHUNK):
+            rows = slice(start, start + analysis.CHUNK)
+            probabilities = softmax(net.predict(x[rows]))
+            labels[rows] = probabilities.argmax(axis=1)
+            confidences[rows] = probabilities[np.arange(len(probabilities)), labels[rows]]
+    return labels, confidences
+
+
+def unit_activity(net, x: np.ndarray) -> np.ndarray | None:
+    """Share of the rows of x on which each hidden ReLU fires (output > 0); None for Sigmoid,
+    whose output is never exactly 0."""
+    if net.activation != "relu":
+        return None
+    w1, b1 = net.params["W1"], net.params["b1"]
+    fired = np.zeros(w1.shape[1], dtype=np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(x), analysis.CHUNK):
+            # ReLU's output is above 0 exactly where Affine1's is.
+            fired += np.count_nonzero(x[start : start + analysis.CHUNK] @ w1 + b1 > 0, axis=0)
+    return fired / max(len(x), 1)
+
+
+def dead_units(net, x: np.ndarray) -> float | None:
+    """Share of hidden units that fire on no row of x (dead ReLUs); None for Sigmoid."""
+    activity = unit_activity(net, x)
+    return None if activity is None else float(np.mean(activity == 0))
+
+
 def small_net(activation="relu", hidden=6, seed=0):
     rng = np.random.default_rng(seed)
     return TwoLayerNet(784, hidden, 10, 0.1, activation=activation, rng=rng, dtype=np.float32)
@@ -26,7 +62,7 @@ def test_predict_all_gives_the_argmax_and_its_softmax_probability(monkeypatch):
     net = small_net()
     x = DATA.x_test[:50]
     monkeypatch.setattr(analysis, "CHUNK", 7)  # several chunks, the last one short
-    labels, confidences = analysis.predict_all(net, x)
+    labels, confidences = predict_all(net, x)
     probabilities = softmax(net.predict(x).astype(np.float64))
     assert labels.tolist() == probabilities.argmax(axis=1).tolist()
     np.testing.assert_allclose(confidences, probabilities.max(axis=1), rtol=1e-5)
@@ -63,15 +99,15 @@ def test_dead_units_are_those_that_fire_on_no_image():
     # Unit 2 always fires: pixels >= 0 times positive weights, plus a positive bias.
     net.params["W1"][:, 2] = 0.01
     net.params["b1"][2] = 1.0
-    activity = analysis.unit_activity(net, x)
+    activity = unit_activity(net, x)
     assert activity[1] == 0.0 and activity[2] == 1.0
-    assert analysis.dead_units(net, x) == np.mean(activity == 0) >= 0.25
+    assert dead_units(net, x) == np.mean(activity == 0) >= 0.25
 
 
 def test_sigmoid_has_no_dead_units():
     net = small_net("sigmoid")
-    assert analysis.unit_activity(net, DATA.x_test) is None
-    assert analysis.dead_units(net, DATA.x_test) is None
+    assert unit_activity(net, DATA.x_test) is None
+    assert dead_units(net, DATA.x_test) is None
     summary = analysis.summarize(net, DATA.x_test, DATA.t_test)
     assert summary["fire_rate"] is None and summary["dead_fraction"] is None
 
@@ -95,13 +131,13 @@ def test_summarize_matches_the_separate_functions():
         trainer.step()
     net, x, t = trainer.net, trainer.x_test, trainer.t_test
     s = analysis.summarize(net, x, t)
-    labels, confidences = analysis.predict_all(net, x)
+    labels, confidences = predict_all(net, x)
     assert s["predictions"].tolist() == labels.tolist()
     np.testing.assert_array_equal(s["confidences"], confidences)
     assert s["confusion"].sum() == len(x)
     assert np.trace(s["confusion"]) / len(x) == pytest.approx(net.accuracy(x, t))
-    np.testing.assert_allclose(s["fire_rate"], analysis.unit_activity(net, x), rtol=1e-6)
-    assert s["dead_fraction"] == analysis.dead_units(net, x)
+    np.testing.assert_allclose(s["fire_rate"], unit_activity(net, x), rtol=1e-6)
+    assert s["dead_fraction"] == dead_units(net, x)
     assert set(s["histograms"]) == set(s["grad_histograms"]) == {"W1", "b1", "W2", "b2"}
     assert s["histograms"]["W1"][0].sum() == 784 * 8
     assert s["grad_histograms"]["b2"][0].sum() == 10

@@ -15,17 +15,6 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 Histogram = tuple[np.ndarray, np.ndarray]  # (counts, edges), as np.histogram gives them
 
 
-def predict_all(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The predicted label of each row and its softmax probability (the net's confidence)."""
-    labels = np.zeros(len(x), dtype=np.intp)
-    confidences = np.zeros(len(x), dtype=np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging net gives inf and NaN
-        for start in range(0, len(x), CHUNK):
-            rows = slice(start, start + CHUNK)
-            labels[rows], confidences[rows] = _answers(net.predict(x[rows]))
-    return labels, confidences
-
-
 def _answers(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     probabilities = softmax(scores)
     labels = probabilities.argmax(axis=1)
@@ -48,26 +37,6 @@ def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> Histogram:
         return np.zeros(bins, dtype=np.int64), np.linspace(-1.0, 1.0, bins + 1)
     # float64: float32 edges of a narrow range can come out unevenly spaced.
     return np.histogram(finite.astype(np.float64), bins=bins)
-
-
-def unit_activity(net, x: np.ndarray) -> np.ndarray | None:
-    """Share of the rows of x on which each hidden ReLU fires (output > 0); None for Sigmoid,
-    whose output is never exactly 0."""
-    if net.activation != "relu":
-        return None
-    w1, b1 = net.params["W1"], net.params["b1"]
-    fired = np.zeros(w1.shape[1], dtype=np.int64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, len(x), CHUNK):
-            # ReLU's output is above 0 exactly where Affine1's is.
-            fired += np.count_nonzero(x[start : start + CHUNK] @ w1 + b1 > 0, axis=0)
-    return fired / max(len(x), 1)
-
-
-def dead_units(net, x: np.ndarray) -> float | None:
-    """Share of hidden units that fire on no row of x (dead ReLUs); None for Sigmoid."""
-    activity = unit_activity(net, x)
-    return None if activity is None else float(np.mean(activity == 0))
 
 
 def mistake_order(true: np.ndarray, predicted: np.ndarray, confidences: np.ndarray) -> np.ndarray:

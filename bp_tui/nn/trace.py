@@ -22,9 +22,6 @@ from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.net import PARAM_NAMES
 
-# Edge kinds: graph inputs ("input", "param", "label"), inner edges ("hidden") and the "output".
-EDGE_KINDS = ("input", "param", "label", "hidden", "output")
-
 
 @dataclass
 class Edge:
@@ -35,7 +32,7 @@ class Edge:
     grad: Any = None
     source: str | None = None  # the node computing it; None for a graph input
     target: str | None = None  # the node reading it; None for the graph's output
-    kind: str = "hidden"
+    kind: str = "hidden"  # graph inputs "input", "param", "label"; inner "hidden"; the "output"
 
     @property
     def differentiable(self) -> bool:
