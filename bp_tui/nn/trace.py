@@ -328,7 +328,7 @@ def network_trace(
 ) -> Trace:
     """x -> Affine1 -> Relu1|Sigmoid1 -> Affine2 -> SoftmaxWithLoss <- t, on copies of params.
 
-    t may be labels or one-hot rows. Affine1 also passes a gradient to x (TwoLayerNet skips it).
+    t may be labels or one-hot rows. Affine1 also passes a gradient to x, as TwoLayerNet does.
     """
     if activation not in ("relu", "sigmoid"):
         raise ConfigError(f"unknown activation {activation!r}: use relu or sigmoid")
