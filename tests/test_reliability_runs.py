@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from bp_tui.engine import HyperParams
+from bp_tui.engine import HyperParams, runs
 from bp_tui.engine import events as ev
 from bp_tui.engine.runs import HYPERPARAMS, LOCK, METRICS, SUMMARY, RunBusyError, RunStore
 from tests.helpers import run_cli as run
@@ -315,3 +315,34 @@ def test_waiting_for_nothing_is_quick():
     start = time.monotonic()
     runs, damaged = store.scan()
     assert runs == [] and [d.id for d in damaged] == [GOOD] and time.monotonic() - start < 5
+
+
+# ---- bounded history ----------------------------------------------------------------------------
+
+
+def test_a_new_run_from_a_long_runs_checkpoint_writes_its_losses_at_their_iterations():
+    # A load replays only the losses a checkpoint keeps (the last LOSS_TAIL): the new run's
+    # lines start there, on multiples of LOSS_EVERY, not at iteration 10.
+    store = RunStore()
+    writer = store.create(HP, "sample", run_id=GOOD, started=T0)
+    for iteration, losses in ((70_005, np.arange(7, dtype=float)), (70_020, np.ones(15))):
+        writer.on_event(
+            ev.Progress(
+                iteration=iteration,
+                total=10**8,
+                epoch=1.0,
+                total_epochs=2.0,
+                losses=losses,
+                iters_per_second=1.0,
+                train_seconds=1.0,
+                elapsed=1.0,
+            )  # fmt: skip
+        )
+    writer.close()
+    writer.release()
+    record = store.load(GOOD)
+    assert record.loss_iterations == [70_000, 70_010, 70_020]
+    # 69,999 and 70,000 (a short block, so counted), then 70,001-70,010, then 70,011-70,020.
+    assert record.losses == [0.5, (2 + 3 + 4 + 5 + 6 + 5) / 10, 1.0]
+    counts = [m.get("count") for m in runs.read_metrics(record.folder / METRICS)]
+    assert counts == [2, None, None, None]
