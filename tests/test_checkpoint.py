@@ -301,3 +301,14 @@ def test_loss_history_indexes_the_whole_run():
     # Equal to a list of the whole run when the losses still kept agree.
     assert history == list(range(1, 11)) and history == [0, 0, 0, 0, 5, 6, 7, 8, 9, 10]
     assert history != list(range(2, 12)) and history != list(range(1, 10))
+
+
+def test_the_latest_checkpoint_skips_what_is_not_a_file():
+    folder = checkpoint.checkpoints_dir()
+    folder.mkdir(parents=True)
+    with pytest.raises(checkpoint.CheckpointError, match="no checkpoint in"):
+        checkpoint.latest_path()
+    good = good_checkpoint(folder / "checkpoint-20260101-000000.npz")
+    (folder / "checkpoint-20260101-000001.npz").symlink_to(folder / "gone.npz")  # dangling
+    (folder / "checkpoint-20260101-000002.npz").mkdir()
+    assert checkpoint.latest_path() == good

@@ -36,7 +36,14 @@ def default_path() -> Path:
 
 
 def latest_path() -> Path:
-    found = sorted(checkpoints_dir().glob("checkpoint-*.npz"), key=lambda p: p.stat().st_mtime)
+    found = []
+    for path in checkpoints_dir().glob("checkpoint-*.npz"):
+        try:
+            if path.is_file():
+                found.append((path.stat().st_mtime, path))
+        except OSError:  # gone meanwhile, or unreadable: not a candidate
+            continue
+    found = [path for _, path in sorted(found)]
     if not found:
         raise CheckpointError(f"no checkpoint in {checkpoints_dir()}: save one first (s)")
     return found[-1]
