@@ -185,6 +185,18 @@ def test_text_from_a_record_never_reaches_the_terminal_as_escape_codes(capsys):
     assert "[bold]red[/bold]" in out
 
 
+def test_a_run_folder_named_with_escape_codes_is_listed_and_removed_safely(capsys):
+    store = RunStore()
+    write_run(store, GOOD)
+    evil = "20261127-231500-\x1b[2J"
+    (store.root / GOOD).rename(store.root / evil)
+    write_run(store, GOOD)
+    for argv in (("runs",), ("runs", "show", "20261127"), ("runs", "rm", "20261127-231500-\x1b")):
+        code, out, err = run(capsys, *argv)
+        assert "\x1b" not in out + err and "\\x1b[2J" in out + err, (argv, out, err)
+    assert store.ids() == [GOOD]
+
+
 # ---- two writers --------------------------------------------------------------------------------
 
 LONG_TRAIN = textwrap.dedent(

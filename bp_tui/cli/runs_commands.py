@@ -196,7 +196,7 @@ def run_export(args: argparse.Namespace) -> int:
         return 0
     run_id = store.resolve(args.id)
     path = store.export_csv(run_id, args.csv)
-    print(f"exported run {run_id} to {path}", file=sys.stderr)
+    print(printable(f"exported run {run_id} to {path}"), file=sys.stderr)
     return 0
 
 
@@ -207,7 +207,7 @@ def run_remove(args: argparse.Namespace) -> int:
         store.check_free(run_id)  # and none is being trained (remove checks again, locked)
     for run_id in dict.fromkeys(ids):
         store.remove(run_id)
-        print(f"removed run {run_id}")
+        print(printable(f"removed run {run_id}"))
     return 0
 
 

@@ -580,7 +580,7 @@ class RunStore:
         if len(found) == 1:
             return found[0]
         if found:
-            raise RunError(f"{ref!r} names {len(found)} runs ({found[0]}, {found[1]}...): "
+            raise RunError(f"{ref!r} names {len(found)} runs ({printable(found[0])}, {printable(found[1])}...): "
                            "give more of the id")  # fmt: skip
         raise RunError(f"no run {ref!r} in {self.root}: `bp-tui runs` lists them")
 
