@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,3 +49,25 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
         code = exit_.code
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# Generous: a test waits for a condition, never for a time, and a loaded machine may be slow.
+WAIT_SECONDS = 60.0
+
+
+def wait_until(condition: Callable[[], object], timeout: float = WAIT_SECONDS) -> None:
+    """Return once `condition()` is true; fail the test if it is not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, (
+            f"timed out after {timeout:.0f} s waiting for a condition"
+        )
+        time.sleep(0.01)
+
+
+async def until(pilot, condition: Callable[[], object], timeout: float = WAIT_SECONDS) -> None:
+    """wait_until for a running app: lets the app work between the checks."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for the app"
+        await pilot.pause(0.02)

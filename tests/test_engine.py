@@ -10,20 +10,28 @@ from bp_tui.engine import HyperParams, RunState, Trainer, checkpoint
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.errors import ConfigError
-from tests.helpers import tiny_data
+from tests.helpers import WAIT_SECONDS, tiny_data, wait_until
 
 DATA = tiny_data()
 
 
 def run_engine(hp, commands=(), start=True, data=DATA):
-    """Run an engine to completion in this thread; returns its events."""
+    """Run an engine until its run ends (exit_when_done) or a Stop; returns it and its events."""
     events = []
     q = queue.Queue()
     for c in commands:
         q.put(c)
     engine = Engine(Trainer(hp, data), events.append, q, dataset=data.name, exit_when_done=True,
                     progress_interval=0)  # fmt: skip
-    engine.run(start=start)
+    worker = threading.Thread(target=engine.run, kwargs={"start": start})
+    worker.start()
+    worker.join(timeout=WAIT_SECONDS)
+    if worker.is_alive():
+        q.put(ev.Stop())
+        worker.join()
+        pytest.fail(
+            f"the engine neither finished nor stopped (iteration {engine.trainer.iteration})"
+        )
     return engine, events
 
 
@@ -88,7 +96,7 @@ def test_bad_hyperparameters_name_the_option(changes, option):
         HyperParams().replace(**changes)
 
 
-def test_commands_from_another_thread_pause_step_and_change_values():
+def test_commands_from_another_thread_pause_step_and_change_values(one_step_bursts):
     hp = HyperParams(iters=100_000)
     events, q = [], queue.Queue()
     engine = Engine(Trainer(hp, DATA), events.append, q, dataset="sample", progress_interval=0)
@@ -98,6 +106,7 @@ def test_commands_from_another_thread_pause_step_and_change_values():
     q.put(ev.SetParams({"lr": 0.05, "hidden": 20}))
     q.put(ev.Step(2))
     q.put(ev.SetParams({"batch_size": 0}))  # refused: changes nothing
+    wait_until(lambda: any("--batch-size" in n.message for n in of(events, ev.Notice)))
     q.put(ev.Stop())
     worker.join(timeout=10)
     assert not worker.is_alive()
@@ -107,6 +116,40 @@ def test_commands_from_another_thread_pause_step_and_change_values():
     assert engine.trainer.marks == [(3, "lr 0.05")]
     assert any("--batch-size" in n.message for n in of(events, ev.Notice))
     assert engine.trainer.hp.batch_size == 100
+
+
+@pytest.fixture
+def one_step_bursts(monkeypatch):
+    """Every burst ends after one step, as on a loaded machine: the engine polls between steps."""
+    monkeypatch.setattr("bp_tui.engine.loop.COMMAND_POLL_SECONDS", 0.0)
+
+
+def test_steps_finish_before_the_commands_sent_after_them(one_step_bursts):
+    engine, events = run_engine(
+        HyperParams(iters=9),
+        [ev.Step(4), ev.SetParams({"lr": 0.05}), ev.Step(3), ev.Save(), ev.Step(2)],
+        start=False,
+    )
+    assert engine.trainer.iteration == 9 and engine.state is RunState.FINISHED
+    assert engine.trainer.marks == [(4, "lr 0.05")]
+    (saved,) = of(events, ev.Saved)
+    assert checkpoint.load(saved.path)["meta"]["iteration"] == 7
+
+
+def test_pause_and_stop_cut_steps_short(one_step_bursts):
+    engine, events = run_engine(
+        HyperParams(iters=10),
+        [ev.Step(500), ev.SetParams({"lr": 0.05}), ev.Pause(), ev.Step(2), ev.Run()],
+        start=False,
+    )
+    # The pause ends the 500 steps before the first; the 2 steps after it are all taken.
+    assert engine.trainer.hp.lr == 0.05 and engine.trainer.marks == []  # no mark at iteration 0
+    states = [(e.state, i) for i, e in enumerate(events) if isinstance(e, ev.StateChanged)]
+    started = max(i for state, i in states if state is RunState.RUNNING)
+    assert [p.iteration for p in of(events[:started], ev.Progress)][-1] == 2
+    assert engine.state is RunState.FINISHED
+    stopped, _ = run_engine(HyperParams(iters=10), [ev.Step(500), ev.Stop()], start=False)
+    assert stopped.trainer.iteration == 0
 
 
 def test_reset_applies_pending_values():
@@ -164,7 +207,7 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_engine_save_and_load_latest():
-    _, events = run_engine(HyperParams(iters=6), [ev.Step(4), ev.Save(), ev.Step(1), ev.Load(), ev.Stop()],
+    _, events = run_engine(HyperParams(iters=6), [ev.Step(4), ev.Save(), ev.Step(1), ev.Load(), ev.Run()],
                            start=False)  # fmt: skip
     (loaded,) = of(events, ev.Loaded)
     assert loaded.iteration == 4
@@ -172,7 +215,7 @@ def test_engine_save_and_load_latest():
 
 
 def test_gradient_check_command_reports_the_iteration():
-    _, events = run_engine(HyperParams(iters=3), [ev.Step(2), ev.CheckGradient(exact=True), ev.Stop()],
+    _, events = run_engine(HyperParams(iters=3), [ev.Step(2), ev.CheckGradient(exact=True), ev.Run()],
                            start=False)  # fmt: skip
     (checked,) = of(events, ev.GradChecked)
     assert checked.report.iteration == 2 and checked.report.exact and checked.report.passed
@@ -198,10 +241,7 @@ def test_steps_stop_at_divergence():
     worker = threading.Thread(target=engine.run, kwargs={"start": False})
     worker.start()
     q.put(ev.Step(500))
-    for _ in range(200):
-        if engine.state is RunState.DIVERGED:
-            break
-        threading.Event().wait(0.01)
+    wait_until(lambda: engine.state is RunState.DIVERGED)
     q.put(ev.Step(5))  # refused: a diverged run takes no more steps
     q.put(ev.Stop())
     worker.join(timeout=10)

@@ -2,12 +2,15 @@
 
 Commands arrive on a queue (queue.Queue from a thread, multiprocessing.Queue from another
 process) and are read between iterations, so every change takes effect at an iteration boundary.
+Commands take effect in the order they were sent: a Step(n) takes all its n steps before a
+command sent after it, unless a Pause or Stop sent after it cuts it short.
 """
 
 from __future__ import annotations
 
 import queue
 import time
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -54,6 +57,7 @@ class Engine:
         self.state = RunState.READY
         self.pending: dict = {}
         self.steps_left = 0
+        self._backlog: deque = deque()  # commands read while a Step was under way
         self._unsent_from = 0  # index of the first loss not yet reported
         self._last_progress = 0.0
         self._running_seconds = 0.0  # wall time spent running (pauses do not count)
@@ -90,21 +94,40 @@ class Engine:
 
     def _handle_commands(self) -> bool:
         """Apply queued commands; wait for one when there is nothing to train. False on Stop."""
-        idle = self.state is not RunState.RUNNING and not self.steps_left
         while True:
-            try:
-                command = self.commands.get(timeout=0.25) if idle else self.commands.get_nowait()
-            except queue.Empty:
-                if idle:
-                    continue
+            if self.steps_left and not self._step_interrupted():
+                return True  # the steps come before the commands sent after them
+            idle = self.state is not RunState.RUNNING and not self.steps_left
+            command = self._next_command(wait=idle)
+            if command is None:
                 return True
             if isinstance(command, ev.Stop):
                 self._report_progress()
                 return False
             self._apply(command)
-            if self.steps_left:
-                return True  # take the steps before the commands queued after them
-            idle = self.state is not RunState.RUNNING
+
+    def _next_command(self, wait: bool):
+        """The oldest unapplied command; None when there is none and `wait` is False."""
+        if self._backlog:
+            return self._backlog.popleft()
+        while True:
+            try:
+                return self.commands.get(timeout=0.25) if wait else self.commands.get_nowait()
+            except queue.Empty:
+                if not wait:
+                    return None
+
+    def _step_interrupted(self) -> bool:
+        """Read what has arrived; a Pause or Stop among it ends the steps under way."""
+        while True:
+            try:
+                self._backlog.append(self.commands.get_nowait())
+            except queue.Empty:
+                break
+        if any(isinstance(c, (ev.Pause, ev.Stop)) for c in self._backlog):
+            self.steps_left = 0
+            return True
+        return False
 
     def _burst(self) -> None:
         """Train until the next command poll, a single step's end, the run's end or divergence."""
