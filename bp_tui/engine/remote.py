@@ -9,7 +9,9 @@ queues, so the UI cannot tell them apart.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
 import queue
+import signal
 import threading
 from typing import Protocol
 
@@ -33,12 +35,25 @@ class EngineExited:
 
 
 def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool,
-          resume: tuple[str, str] | None = None) -> None:  # fmt: skip
+          resume: tuple[str, str] | None = None, lifeline=None) -> None:  # fmt: skip
     """Load the data, then run the engine loop until Stop; every outcome is an event.
 
     Every run is recorded in the run store; resume=(run id, checkpoint path) goes on with that
     run when the engine loads that checkpoint (ProcessLink queues the Load first).
+
+    lifeline: the reading end of a pipe whose writing end only the UI process holds. It reads
+    end-of-file when the UI is gone however it went (kill -9, a crash), and the engine then
+    stops as if told to: the run is recorded, never orphaned. SIGTERM, SIGHUP and SIGINT (a
+    closed terminal signals the whole process group) stop it the same way.
     """
+    parent = _Parent(commands, events)
+    if lifeline is not None:
+        threading.Thread(target=parent.watch, args=(lifeline,), name="bp-tui-lifeline",
+                         daemon=True).start()  # fmt: skip
+    in_main = threading.current_thread() is threading.main_thread()  # tests serve in a thread
+    previous = (
+        {sig: signal.signal(sig, parent.on_signal) for sig in STOP_SIGNALS} if in_main else {}
+    )
     recorder = None
     try:
         from bp_tui.data import load_dataset
@@ -58,6 +73,46 @@ def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool
         if notice is not None:
             events.put(notice)
         events.put(EngineExited())
+        # The run is recorded: from here a signal ends the process at once.
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        parent.flush_events()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+FLUSH_SECONDS = 5.0  # the UI reads events until EngineExited; a gone UI reads nothing
+
+
+class _Parent:
+    """The engine process's view of the UI process: whether it is there, and how to stop."""
+
+    def __init__(self, commands, events) -> None:
+        self.commands, self.events = commands, events
+        self.gone = threading.Event()
+
+    def watch(self, lifeline) -> None:
+        """Block until the UI's end of the lifeline closes (the UI never writes to it)."""
+        try:
+            while True:
+                lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        self.gone.set()
+        self.commands.put(ev.Stop())
+
+    def on_signal(self, signum, frame) -> None:
+        # Runs in the main thread between bytecodes; only the lifeline thread also puts commands.
+        self.commands.put(ev.Stop())
+
+    def flush_events(self) -> None:
+        """Let the last events reach a UI that reads them, without waiting on one that does not:
+        a Queue joins its feeder thread at exit, which blocks for ever on a full pipe."""
+        if not isinstance(self.events, multiprocessing.queues.Queue):
+            return  # a thread's queue.Queue: nothing to flush
+        self.events.close()
+        flusher = threading.Thread(target=self.events.join_thread, daemon=True)
+        flusher.start()
+        flusher.join(0.0 if self.gone.is_set() else FLUSH_SECONDS)
 
 
 class _QueueLink:
@@ -82,6 +137,8 @@ class ProcessLink(_QueueLink):
         """resume=(run id, checkpoint path, live changes): load it before any other command."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
+        # The engine reads end-of-file on its end when this process is gone, however it went.
+        self._lifeline_end, self._lifeline = ctx.Pipe(duplex=False)
         if resume is not None:
             _, path, changes = resume
             self.send(ev.Load(path))
@@ -90,21 +147,27 @@ class ProcessLink(_QueueLink):
         self.process = ctx.Process(
             target=serve,
             args=(hp, dataset, data_dir, self.commands, self.events, start,
-                  resume[:2] if resume else None),
+                  resume[:2] if resume else None, self._lifeline_end),
             name="bp-tui-engine",
             daemon=True,
         )  # fmt: skip
 
     def start(self) -> None:
         self.process.start()
+        self._lifeline_end.close()  # the engine has its own copy; only the writing end stays here
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
 
     def stop(self, timeout: float = 1.0) -> None:
         if self.process.is_alive():
             self.send(ev.Stop())
             self.process.join(timeout)
         if self.process.is_alive():
-            self.process.terminate()
+            self.process.terminate()  # a Stop too, until the run is recorded; then the end
             self.process.join(timeout)
+        self._lifeline.close()
         for q in (self.commands, self.events):
             q.cancel_join_thread()
             q.close()

@@ -1,0 +1,124 @@
+"""Issue 10: the dashboard's engine process never outlives its UI, and signals stop runs cleanly.
+
+Real processes throughout: a parent started as the dashboard starts its engine, killed with -9;
+`bp-tui train` and the dashboard stopped with SIGTERM / SIGHUP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bp_tui.engine.runs import RunStore, read_metrics
+from tests.helpers import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alive(pid: int) -> bool:
+    """Whether pid runs (a zombie left to an init that does not reap counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def trained(min_losses: int = 3):
+    """A condition: the one recorded run has written at least min_losses loss lines."""
+
+    def check() -> bool:
+        runs = RunStore().list()
+        if not runs:
+            return False
+        metrics = runs[0].folder / "metrics.jsonl"
+        return metrics.exists() and len(read_metrics(metrics)) >= min_losses
+
+    return check
+
+
+def only_run():
+    runs = RunStore().list()
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def resumes(run_id: str, iteration: int) -> None:
+    """`bp-tui train --resume ID` goes on from the checkpoint, to a finished run."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bp_tui", "train", "--resume", run_id, "--iters", str(iteration + 20)],
+        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert only_run().status == "finished"
+
+
+PARENT = textwrap.dedent(
+    """
+    import sys
+    from bp_tui.engine.config import HyperParams
+    from bp_tui.engine import events as ev
+    from bp_tui.engine.remote import ProcessLink
+
+    if __name__ == "__main__":
+        # As the dashboard does: the engine in a spawned process, then the gradient check, Run.
+        link = ProcessLink(HyperParams(iters=10_000_000), "sample", start=False)
+        link.start()
+        link.send(ev.Run())
+        print(link.pid, flush=True)
+        while True:
+            link.next_event(1.0)
+    """
+)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_an_engine_whose_ui_dies_stops_and_records_its_run(tmp_path, how):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, text=True)  # fmt: skip
+    engine = int(parent.stdout.readline())
+    try:
+        wait_until(trained())
+        parent.send_signal(how)  # SIGTERM: the parent has no handler, it dies at once too
+        parent.wait(timeout=60)
+        wait_until(lambda: not alive(engine))
+    finally:
+        parent.kill()
+        parent.wait()
+        if alive(engine):  # the test failed: leave no orphan behind
+            os.kill(engine, signal.SIGKILL)
+    run = only_run()
+    assert run.status == "stopped" and run.checkpoint is not None
+    summary = json.loads((run.folder / "summary.json").read_text())
+    assert summary["iterations"] == run.iterations > 0
+    resumes(run.id, run.iterations)
