@@ -1,4 +1,18 @@
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
+
+# pytest leaves nothing in the working tree: no bytecode beside the sources (pyproject turns off
+# the cache folder) and the snapshot failure report in the temporary folder.
+sys.dont_write_bytecode = True
+
+
+def pytest_configure(config):
+    if config.getoption("--snapshot-report", None) == "snapshot_report.html":
+        report = Path(tempfile.gettempdir()) / "bp-tui-snapshot-report.html"
+        config.option.snapshot_report = str(report)
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,11 @@ from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import ThreadLink
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets.charts import LossChart
+from bp_tui.ui.widgets.edit_form import EditForm
+from bp_tui.ui.widgets.help_screen import HelpScreen
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
-from tests.helpers import tiny_data
+from tests.helpers import tiny_data, until, wait_until
 
 HP = HyperParams(iters=60, batch_size=50)
 
@@ -28,14 +30,6 @@ def make_app(hp=HP, **options):
     app = BpTuiApp(factory, hp, start=False, **options)
     app.animation_level = "none"
     return app, links
-
-
-async def until(pilot, condition, timeout=5.0):
-    waited = 0.0
-    while not condition():
-        assert waited < timeout, "timed out waiting for the dashboard"
-        await pilot.pause(0.02)
-        waited += 0.02
 
 
 def text_of(widget) -> str:
@@ -83,8 +77,7 @@ async def test_step_change_values_reset_and_quit():
 
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
-    links[0].thread.join(timeout=1)
-    assert not links[0].thread.is_alive()
+    wait_until(lambda: not links[0].thread.is_alive())
 
 
 async def test_run_pause_and_finish():
@@ -93,7 +86,7 @@ async def test_run_pause_and_finish():
         await until(pilot, lambda: app.state == "ready")
         await pilot.press("space")
         await until(pilot, lambda: app.state in ("running", "finished"))
-        await until(pilot, lambda: app.state == "finished", timeout=20)
+        await until(pilot, lambda: app.state == "finished")
         assert app.summary["iterations"] == 60
         assert links[0].engine.trainer.evaluations  # accuracy at each epoch's end and the end
 
@@ -102,9 +95,9 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one("#gradcheck")
-        await until(pilot, lambda: "book mode" in text_of(panel), timeout=10)
+        await until(pilot, lambda: "book mode" in text_of(panel))
         await pilot.press("x")
-        await until(pilot, lambda: "exact mode" in text_of(panel), timeout=10)
+        await until(pilot, lambda: "exact mode" in text_of(panel))
         assert "passed" in text_of(panel)
 
 
@@ -113,13 +106,13 @@ async def test_edit_form_applies_good_values_and_refuses_bad_ones():
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.state == "ready")
         await pilot.press("e")
-        await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, EditForm))
         form = app.screen
         form.query_one("#in-batch_size").value = "0"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.05)
+        error = form.query_one("#err-batch_size")
+        await until(pilot, lambda: "1" in str(error.render()))
         assert app.screen is form  # refused: the form stays open
-        assert "1" in str(form.query_one("#err-batch_size").render())
         form.query_one("#in-batch_size").value = "25"
         form.query_one("#in-lr").value = "0.05"
         await pilot.press("ctrl+s")
@@ -132,7 +125,7 @@ async def test_exit_when_done_returns_the_summary():
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.state == "ready")
         await pilot.press("space")
-        await until(pilot, lambda: not app.is_running, timeout=20)
+        await until(pilot, lambda: not app.is_running)
     assert app.return_value["iterations"] == 20
     assert set(app.return_value) >= {"train_acc", "test_acc", "iters_per_second", "diverged"}
 
@@ -141,7 +134,7 @@ async def test_help_screen_lists_every_key():
     app, _ = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause(0.05)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         shown = text_of(app.screen.query_one("#help-box"))
         for key in ("space", "Run/Pause", "lr ×2", "batch ×2", "Book/exact", "Quit"):
             assert key in shown
@@ -192,8 +185,8 @@ async def test_quitting_while_training_stops_the_engine_process():
 
     app = BpTuiApp(factory, HyperParams(iters=10_000_000), start=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "running" and app.iteration > 0, timeout=20)
+        await until(pilot, lambda: app.state == "running" and app.iteration > 0)
         await pilot.press("q")
-        await until(pilot, lambda: not app.is_running, timeout=10)
+        await until(pilot, lambda: not app.is_running)
     # How fast it quits is measured by benchmarks/bench_dashboard.py, not timed here.
-    assert not links[0].process.is_alive()
+    wait_until(lambda: not links[0].process.is_alive())

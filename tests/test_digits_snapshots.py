@@ -1,22 +1,23 @@
-"""Snapshots of the Digits and Learned tabs, fed with a recorded run (ImageSet and Insight events
-of a real engine on the shipped sample, 3 epochs)."""
+"""Snapshots of the Digits and Learned tabs, fed with a recorded run (the ImageSet and Insight
+events of a real engine on the shipped sample, 3 epochs; tests/recordings.py)."""
 
 import pytest
 from textual.widgets import TabbedContent
 
-from bp_tui.engine import HyperParams
 from bp_tui.engine import events as ev
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.learned import LearnedView
-from tests.ui_harness import app_with, recorded_run
+from tests import recordings
+from tests.helpers import until
+from tests.ui_harness import app_with
 
-HP = HyperParams(iters=1000)
+HP = recordings.RECORDINGS["short_run"].hp
 ITERATIONS = 300  # three epochs of the sample: an Insight at 0, 100, 200 and 300
 
 
 @pytest.fixture(scope="module")
 def short_run():
-    events = recorded_run(HP, [ev.Step(ITERATIONS)])
+    events = recordings.load("short_run")
     assert [e.iteration for e in events if isinstance(e, ev.Insight)] == [0, 100, 200, 300]
     return events
 
@@ -26,16 +27,14 @@ def on_tab(app, tab: str, *keys: str, seen: dict | None = None):
     the tests check after the picture (the app is gone by then)."""
 
     async def run(pilot) -> None:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            insight = app.query_one(LearnedView).insight
-            if insight is not None and insight.iteration >= ITERATIONS:
-                break
+        learned, digits = app.query_one(LearnedView), app.query_one(DigitsView)
+        await until(pilot, lambda: learned.insight is not None
+                    and learned.insight.iteration >= ITERATIONS
+                    and digits.insight is learned.insight)  # fmt: skip
         app.query_one(TabbedContent).active = tab
-        await pilot.pause(0.1)
+        await until(pilot, lambda: app.focused in (learned, digits))
         for key in keys:
             await pilot.press(key)
-        await pilot.pause(0.1)
         if seen is not None:
             seen.update(focused=app.focused, digits=app.query_one(DigitsView),
                         learned=app.query_one(LearnedView))  # fmt: skip

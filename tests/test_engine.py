@@ -108,7 +108,7 @@ def test_commands_from_another_thread_pause_step_and_change_values(one_step_burs
     q.put(ev.SetParams({"batch_size": 0}))  # refused: changes nothing
     wait_until(lambda: any("--batch-size" in n.message for n in of(events, ev.Notice)))
     q.put(ev.Stop())
-    worker.join(timeout=10)
+    worker.join(timeout=WAIT_SECONDS)
     assert not worker.is_alive()
     assert engine.trainer.iteration == 5
     assert engine.trainer.hp.lr == 0.05 and engine.trainer.optimizer.lr == 0.05
@@ -244,6 +244,6 @@ def test_steps_stop_at_divergence():
     wait_until(lambda: engine.state is RunState.DIVERGED)
     q.put(ev.Step(5))  # refused: a diverged run takes no more steps
     q.put(ev.Stop())
-    worker.join(timeout=10)
+    worker.join(timeout=WAIT_SECONDS)
     (diverged,) = of(events, ev.Diverged)
     assert engine.trainer.iteration == diverged.iteration

@@ -10,14 +10,13 @@ from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.widgets import Input, Label, TabPane
 
-from bp_tui.data import load_dataset
-from bp_tui.engine import HyperParams, RunState, Trainer
+from bp_tui.engine import HyperParams, RunState
 from bp_tui.engine import events as ev
-from bp_tui.nn.gradcheck import gradient_check
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
-from tests import ui_harness
+from tests import recordings, ui_harness
+from tests.helpers import until
 
 SHAPE = (784, 50, 10)
 
@@ -39,15 +38,10 @@ def charts_quiet_at_exit(monkeypatch):
 
 @functools.cache
 def inspection() -> ev.Inspection:
-    """What the engine answers to Inspect for a fresh default net: the first 100 sample images,
-    float64 parameters and the gradient check of that same batch (its clock zeroed)."""
-    data = load_dataset("sample")
-    trainer = Trainer(HyperParams(), data)
-    params = {k: v.astype(np.float64) for k, v in trainer.net.params.items()}
-    x, t = trainer.x_train[:100].copy(), trainer.t_train[:100].copy()
-    report = gradient_check(params, x, t, activation="relu", iteration=0)
-    report.seconds = 0.0
-    return ev.Inspection(0, "relu", params, x, t, report)
+    """What the engine answered to Inspect for a fresh default net: the first 100 sample images,
+    float64 parameters and the gradient check of that same batch (recorded: tests/recordings.py)."""
+    (answer,) = [e for e in recordings.load("inspection") if isinstance(e, ev.Inspection)]
+    return answer
 
 
 class FakeLink(ui_harness.FakeLink):
@@ -88,21 +82,19 @@ class Host(App):
         self.commands.append(command)
 
 
-async def settle(pilot, until=lambda: True, tries: int = 100) -> None:
-    """Let the engine thread's messages through until `until()` holds."""
-    for _ in range(tries):
-        await pilot.pause(0.02)
-        if until():
-            return
-    raise AssertionError("the app did not settle")
+async def settle(pilot, condition=lambda: True) -> None:
+    """Let the app's messages through until `condition()` holds."""
+    await pilot.pause()
+    await until(pilot, condition)
 
 
 async def open_inspector(pilot) -> Inspector:
     app = pilot.app
     await settle(pilot, lambda: app.state == "paused")
     await pilot.press("t")
-    await pilot.pause()
-    return app.query_one(Inspector)
+    inspector = app.query_one(Inspector)
+    await until(pilot, lambda: app.focused is inspector)
+    return inspector
 
 
 async def open_network(pilot) -> Inspector:

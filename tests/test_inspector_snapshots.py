@@ -3,6 +3,8 @@ on a real mini-batch going forward and backward, and the edit form refusing a ba
 
 from textual.widgets import Input
 
+from bp_tui.ui.widgets.inspector_edit import InputEditForm
+from tests.helpers import until
 from tests.test_inspector import (  # noqa: F401  (charts_quiet_at_exit: an autouse fixture)
     charts_quiet_at_exit,
     make_app,
@@ -86,7 +88,7 @@ def test_edit_form_refuses_a_bad_value(snap_compare):
     async def type_a_fraction_of_an_orange(pilot) -> None:
         await on_graph_2()(pilot)
         await pilot.press("e")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(pilot.app.screen, InputEditForm))
         field = pilot.app.screen.query_one("#in-orange_num", Input)
         field.value = ""
         field.focus()

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -27,6 +26,7 @@ from bp_tui.engine.remote import EngineExited, serve
 from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
 from bp_tui.ui.widgets.runs_screen import label_for, smoothed_losses
 from tests.helpers import run_cli as run
+from tests.helpers import until, wait_until
 
 T0 = datetime(2026, 11, 27, 23, 15, tzinfo=timezone.utc)
 HP = HyperParams(iters=25)
@@ -259,17 +259,17 @@ def test_resume_refuses_what_it_cannot_do_in_one_line(capsys, options, message):
 
 def serve_until(stages, resume=None) -> list:
     """The dashboard's engine process body, in a thread: each stage is a command and the event
-    to wait for before the next (a queued command cuts short the steps before it); then Stop."""
+    to wait for before the next; then Stop."""
     commands, events = queue.Queue(), queue.Queue()
     hp = HyperParams(iters=1000)
     thread = threading.Thread(target=serve, args=(hp, "sample", None, commands, events, False,
                                                   resume))  # fmt: skip
     thread.start()
     seen: list = []
-    for command, until in stages:
+    for command, done in stages:
         if command is not None:
             commands.put(command)
-        while not seen or not until(seen[-1]):
+        while not seen or not done(seen[-1]):
             seen.append(events.get(timeout=30))
     commands.put(ev.Stop())
     while not isinstance(seen[-1], EngineExited):
@@ -346,12 +346,12 @@ def test_a_killed_run_keeps_all_but_its_last_moments_and_can_be_resumed(capsys):
                                stderr=subprocess.DEVNULL, env=dict(os.environ))  # fmt: skip
     store = RunStore()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def checkpointed() -> bool:
             runs = store.list()
-            if runs and runs[0].iterations >= 400 and runs[0].checkpoint:
-                break
-            time.sleep(0.05)
+            return bool(runs) and runs[0].iterations >= 400 and runs[0].checkpoint is not None
+
+        wait_until(checkpointed)
         shown = store.list()[0].iterations
         process.send_signal(signal.SIGKILL)
     finally:
@@ -397,12 +397,10 @@ async def test_the_compare_key_with_no_runs_says_so_and_changes_nothing():
     app, _ = app_with([])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, RunsScreen)
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         assert "No runs yet" in str(app.screen.query_one("#runs-empty").render())
         await pilot.press("enter")
-        await pilot.pause()
-        assert not isinstance(app.screen, RunsScreen)
+        await until(pilot, lambda: not isinstance(app.screen, RunsScreen))
         assert app.compared == [] and app.query_one(LossChart).comparisons == []
 
 
@@ -414,11 +412,10 @@ async def test_x_clears_the_comparison():
     app, _ = app_with([])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c", "space", "enter")
-        await pilot.pause()
-        assert app.compared == ["20261127-231500-ab12"]
+        await until(pilot, lambda: app.compared == ["20261127-231500-ab12"])
         [(label, x, _)] = app.query_one(LossChart).comparisons
         assert label == "23:15" and x == [10, 20, 25]
         assert app.query_one(AccuracyChart).comparisons[0][2] == [0.45, 0.65, 0.75]
         await pilot.press("c", "x", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.compared == [])
         assert app.compared == [] and app.query_one(LossChart).comparisons == []

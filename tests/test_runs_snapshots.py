@@ -8,36 +8,38 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bp_tui.engine import HyperParams
-from bp_tui.engine import events as ev
 from bp_tui.engine.runs import RunStore
 from bp_tui.ui.widgets.charts import LossChart
-from tests.ui_harness import app_with, recorded_run, settled
+from bp_tui.ui.widgets.runs_screen import RunsScreen
+from tests import recordings
+from tests.helpers import until
+from tests.ui_harness import app_with, settled
 
-HP = HyperParams(iters=1000)
+HP = recordings.RECORDINGS["short_run"].hp
 START = datetime(2026, 11, 27, 23, 15, tzinfo=timezone(timedelta(hours=1)))
-EARLIER = (  # id, minutes after START, hyperparameters, iterations done (fewer: cut off)
-    ("20261127-231500-ab12", 0, HyperParams(iters=600, lr=0.05), 600),
-    ("20261127-232000-cd34", 5, HyperParams(iters=600, lr=0.3), 600),
-    ("20261127-232500-ef56", 10, HyperParams(iters=600, activation="sigmoid"), 250),
+EARLIER = (  # id, minutes after START, recording (the last one cut off at 250 of 600)
+    ("20261127-231500-ab12", 0, "lr_0.05"),
+    ("20261127-232000-cd34", 5, "lr_0.3"),
+    ("20261127-232500-ef56", 10, "sigmoid_cut_off"),
 )
 
 
 @pytest.fixture(scope="module")
 def earlier_events():
-    return {run_id: recorded_run(hp, [ev.Step(done)]) for run_id, _, hp, done in EARLIER}
+    return {run_id: recordings.load(name) for run_id, _, name in EARLIER}
 
 
 @pytest.fixture(scope="module")
 def current_run():
-    return recorded_run(HP, [ev.CheckGradient(), ev.Step(300)])
+    return recordings.load("short_run")
 
 
 @pytest.fixture
 def store(earlier_events):
     """The three earlier runs in this test's BP_TUI_HOME; the last one cut off (no summary)."""
     store = RunStore()
-    for run_id, minutes, hp, _ in EARLIER:
+    for run_id, minutes, name in EARLIER:
+        hp = recordings.RECORDINGS[name].hp
         writer = store.create(
             hp, "sample", run_id=run_id, started=START + timedelta(minutes=minutes)
         )
@@ -53,9 +55,8 @@ def test_the_list_of_earlier_runs(snap_compare, store, current_run):
     async def open_list(pilot):
         await settled(app, 300)(pilot)
         await pilot.press("c")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         await pilot.press("space", "down", "down", "space", "up")  # tick the newest and oldest
-        await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_list)
 
@@ -66,13 +67,10 @@ def test_two_earlier_runs_dimmed_under_the_current_one(snap_compare, store, curr
     async def compare(pilot):
         await settled(app, 300)(pilot)
         await pilot.press("c")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen))
         await pilot.press("down", "space", "down", "space", "enter")  # lr 0.3 and lr 0.05
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if len(app.query_one(LossChart).comparisons) == 2:
-                break
-        await pilot.pause(0.25)
+        chart = app.query_one(LossChart)
+        await until(pilot, lambda: len(chart.comparisons) == 2 and not chart.dirty)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=compare)
     assert app.compared == ["20261127-232000-cd34", "20261127-231500-ab12"]

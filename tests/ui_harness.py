@@ -1,20 +1,16 @@
-"""Drive the dashboard in tests: a fake engine link fed with recorded, deterministic events."""
+"""Drive the dashboard in tests: a fake engine link that plays back recorded events
+(tests/recordings.py) and keeps the commands the app sends."""
 
 from __future__ import annotations
 
-import dataclasses
 import queue
-import threading
 
-from bp_tui.data import load_dataset
-from bp_tui.engine import HyperParams, Trainer
-from bp_tui.engine import events as ev
-from bp_tui.engine.loop import Engine
+from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import EngineExited
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-
-FIXED_SPEED = 3000.0  # it/s shown in snapshots, so that no clock reaches a picture
+from tests.helpers import until
 
 
 class FakeLink:
@@ -44,54 +40,6 @@ class FakeLink:
         self.events.put(EngineExited())
 
 
-def frozen(event):
-    """The event with its clock readings replaced by fixed ones."""
-    if isinstance(event, ev.Progress):
-        seconds = event.iteration / FIXED_SPEED
-        return dataclasses.replace(event, iters_per_second=FIXED_SPEED, train_seconds=seconds,
-                                   elapsed=seconds)  # fmt: skip
-    if isinstance(event, ev.GradChecked):
-        event.report.seconds = 0.1
-    return event
-
-
-def recorded_run(hp: HyperParams, commands, data=None) -> list:
-    """Every event of a real engine run on the shipped sample, frozen for pictures.
-
-    Each command is sent once the previous one has shown its effect.
-    """
-    data = data or load_dataset("sample")
-    events: queue.Queue = queue.Queue()
-    commands_q: queue.Queue = queue.Queue()
-    engine = Engine(Trainer(hp, data), events.put, commands_q, dataset=data.name,
-                    progress_interval=10.0, blas_threads=1)  # fmt: skip
-    thread = threading.Thread(target=engine.run, kwargs={"start": False})
-    thread.start()
-    seen: list = []
-
-    def wait_for(done) -> None:
-        while True:
-            event = events.get(timeout=30)
-            seen.append(event)
-            if done(event):
-                return
-
-    for command in commands:
-        iteration = engine.trainer.iteration
-        commands_q.put(command)
-        if isinstance(command, ev.Step):
-            target = iteration + command.count
-            wait_for(lambda e, t=target: isinstance(e, ev.Diverged)
-                     or (isinstance(e, ev.Progress) and e.iteration >= t))  # fmt: skip
-        elif isinstance(command, ev.CheckGradient):
-            wait_for(lambda e: isinstance(e, ev.GradChecked))
-    commands_q.put(ev.Stop())
-    thread.join(timeout=30)
-    while not events.empty():
-        seen.append(events.get())
-    return [frozen(e) for e in seen]
-
-
 def app_with(events, hp: HyperParams | None = None, **options) -> tuple[BpTuiApp, FakeLink]:
     link = FakeLink(events)
     app = BpTuiApp(lambda: link, hp or HyperParams(), start=False, **options)
@@ -100,14 +48,14 @@ def app_with(events, hp: HyperParams | None = None, **options) -> tuple[BpTuiApp
 
 
 def settled(app, iteration: int):
-    """run_before: wait until the app has shown `iteration` and a gradient check, charts drawn."""
+    """run_before: wait until the app has shown `iteration` and a gradient check, and the charts
+    have drawn all they were given."""
 
     async def wait(pilot) -> None:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            panel = app.query_one(GradCheckPanel)
-            if app.iteration >= iteration and panel.border_subtitle.startswith("iteration"):
-                break
-        await pilot.pause(0.25)  # at least two chart redraws
+        panel = app.query_one(GradCheckPanel)
+        await until(pilot, lambda: app.iteration >= iteration
+                    and panel.border_subtitle.startswith("iteration")
+                    and not any(chart.dirty for chart in (*app.query(LossChart),
+                                                          *app.query(AccuracyChart))))  # fmt: skip
 
     return wait
