@@ -75,7 +75,7 @@ def key_latencies(hp: HyperParams, presses: int = 20) -> tuple[list[float], list
     app = TimedApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True)
 
     async def drive(pilot) -> None:
-        while app.state != "running":
+        while app.run_state != "running":
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.5)  # training at full speed
         for _ in range(presses):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bp_tui.data import load_dataset
 from bp_tui.engine import HyperParams
-from bp_tui.engine import events as ev
+from bp_tui.engine import commands as cmd
 from bp_tui.engine.remote import ThreadLink
 from bp_tui.ui.app import BpTuiApp
 
@@ -47,8 +47,8 @@ def main() -> None:
         print(f"wrote {path}")
 
     async def shoot(pilot) -> None:
-        await until(lambda: app.state == "ready")
-        app.send(ev.Step(ITERATIONS))
+        await until(lambda: app.run_state == "ready")
+        app.send(cmd.Step(ITERATIONS))
         await until(lambda: app.iteration >= ITERATIONS)
         await pilot.pause(0.5)
         save("train")

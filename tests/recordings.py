@@ -26,6 +26,7 @@ import numpy as np
 
 from bp_tui.data import load_dataset
 from bp_tui.engine import HyperParams, Trainer
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.nn import analysis
@@ -46,19 +47,19 @@ class Recording:
 
 NO_TABS = ("ImageSet", "Insight")  # what only the Digits and Learned tabs draw
 RECORDINGS = {
-    "short_run": Recording(HyperParams(iters=1000), (ev.CheckGradient(), ev.Step(300))),
+    "short_run": Recording(HyperParams(iters=1000), (cmd.CheckGradient(), cmd.Step(300))),
     "exact_check": Recording(
-        HyperParams(iters=1000), (ev.Step(200), ev.CheckGradient(exact=True)), NO_TABS
+        HyperParams(iters=1000), (cmd.Step(200), cmd.CheckGradient(exact=True)), NO_TABS
     ),
     "diverged": Recording(
-        HyperParams(iters=1000, lr=1e6), (ev.CheckGradient(), ev.Step(500)), NO_TABS
+        HyperParams(iters=1000, lr=1e6), (cmd.CheckGradient(), cmd.Step(500)), NO_TABS
     ),
-    "lr_0.05": Recording(HyperParams(iters=600, lr=0.05), (ev.Step(600),), NO_TABS),
-    "lr_0.3": Recording(HyperParams(iters=600, lr=0.3), (ev.Step(600),), NO_TABS),
+    "lr_0.05": Recording(HyperParams(iters=600, lr=0.05), (cmd.Step(600),), NO_TABS),
+    "lr_0.3": Recording(HyperParams(iters=600, lr=0.3), (cmd.Step(600),), NO_TABS),
     "sigmoid_cut_off": Recording(
-        HyperParams(iters=600, activation="sigmoid"), (ev.Step(250),), NO_TABS
+        HyperParams(iters=600, activation="sigmoid"), (cmd.Step(250),), NO_TABS
     ),
-    "inspection": Recording(HyperParams(), (ev.Inspect(),), NO_TABS),
+    "inspection": Recording(HyperParams(), (cmd.Inspect(),), NO_TABS),
 }
 
 
@@ -107,14 +108,14 @@ def _run(spec: Recording) -> list:
     for command in spec.commands:
         target = engine.trainer.iteration + getattr(command, "count", 0)
         commands.put(command)
-        if isinstance(command, ev.Step):
+        if isinstance(command, cmd.Step):
             wait_for(lambda e, t=target: isinstance(e, ev.Diverged)
                      or (isinstance(e, ev.Progress) and e.iteration >= t))  # fmt: skip
-        elif isinstance(command, ev.CheckGradient):
+        elif isinstance(command, cmd.CheckGradient):
             wait_for(lambda e: isinstance(e, ev.GradChecked))
-        elif isinstance(command, ev.Inspect):
+        elif isinstance(command, cmd.Inspect):
             wait_for(lambda e: isinstance(e, ev.Inspection))
-    commands.put(ev.Stop())
+    commands.put(cmd.Stop())
     thread.join(timeout=120)
     while not events.empty():
         seen.append(events.get())

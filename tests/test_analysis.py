@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bp_tui.engine import HyperParams, Trainer
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.nn import analysis
@@ -175,7 +176,7 @@ def test_the_engine_sends_the_images_once_and_an_insight_after_each_evaluation()
     # One for the untrained net at the start, then one right after each Evaluated.
     assert [i.iteration for i in insights] == [0, 6, 12, 13]
     for position, kind in enumerate(kinds):
-        if kind is ev.Evaluated:
+        if kind is ev.Evaluation:
             assert kinds[position + 1] is ev.Insight
     assert insights[0].grad_histograms == {} and insights[-1].grad_histograms
     last = insights[-1]
@@ -184,7 +185,7 @@ def test_the_engine_sends_the_images_once_and_an_insight_after_each_evaluation()
 
 
 def test_a_reset_sends_a_fresh_insight():
-    events = run_engine(HyperParams(iters=6, lr=0.5), [ev.Reset(), ev.Run()])
+    events = run_engine(HyperParams(iters=6, lr=0.5), [cmd.Reset(), cmd.Run()])
     kinds = [type(e) for e in events]
     after_reset = kinds.index(ev.RunReset) + 1
     assert kinds[after_reset] is ev.Insight
@@ -194,4 +195,4 @@ def test_a_reset_sends_a_fresh_insight():
 def test_insights_off_sends_neither_images_nor_insights():
     events = run_engine(HyperParams(iters=13, lr=0.5), insights=False)
     assert not [e for e in events if isinstance(e, (ev.ImageSet, ev.Insight))]
-    assert len([e for e in events if isinstance(e, ev.Evaluated)]) == 3
+    assert len([e for e in events if isinstance(e, ev.Evaluation)]) == 3

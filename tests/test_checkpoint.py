@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bp_tui.engine import HyperParams, checkpoint
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.runs import CHECKPOINT, RunStore
@@ -233,14 +234,14 @@ def test_l_with_a_damaged_checkpoint_is_a_notice_and_the_engine_goes_on(tmp_path
     thread = threading.Thread(target=engine.run, kwargs={"start": False})
     thread.start()
     try:
-        commands.put(ev.Step(5))
+        commands.put(cmd.Step(5))
         wait_until(lambda: trainer.iteration == 5)
-        commands.put(ev.Load(str(path)))
+        commands.put(cmd.Load(str(path)))
         wait_until(lambda: any(isinstance(e, ev.Notice) for e in seen))
-        commands.put(ev.Step(3))
+        commands.put(cmd.Step(3))
         wait_until(lambda: trainer.iteration == 8)
     finally:
-        commands.put(ev.Stop())
+        commands.put(cmd.Stop())
         thread.join(timeout=60)
     notices = [e.message for e in seen if isinstance(e, ev.Notice)]
     assert len(notices) == 1 and "checkpoint" in notices[0]

@@ -53,7 +53,7 @@ def text_of(widget) -> str:
 async def test_step_change_values_reset_and_quit():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "ready")
+        await until(pilot, lambda: app.run_state == "ready")
         engine = links[0].engine
 
         await pilot.press("n")
@@ -83,10 +83,10 @@ async def test_step_change_values_reset_and_quit():
 async def test_run_pause_and_finish():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "ready")
+        await until(pilot, lambda: app.run_state == "ready")
         await pilot.press("space")
-        await until(pilot, lambda: app.state in ("running", "finished"))
-        await until(pilot, lambda: app.state == "finished")
+        await until(pilot, lambda: app.run_state in ("running", "finished"))
+        await until(pilot, lambda: app.run_state == "finished")
         assert app.summary["iterations"] == 60
         assert links[0].engine.trainer.evaluations  # accuracy at each epoch's end and the end
 
@@ -104,7 +104,7 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
 async def test_edit_form_applies_good_values_and_refuses_bad_ones():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "ready")
+        await until(pilot, lambda: app.run_state == "ready")
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, EditForm))
         form = app.screen
@@ -123,7 +123,7 @@ async def test_edit_form_applies_good_values_and_refuses_bad_ones():
 async def test_exit_when_done_returns_the_summary():
     app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "ready")
+        await until(pilot, lambda: app.run_state == "ready")
         await pilot.press("space")
         await until(pilot, lambda: not app.is_running)
     assert app.return_value["iterations"] == 20
@@ -162,7 +162,7 @@ def test_exit_when_done_json_from_the_command_line():
 async def test_a_refused_change_puts_the_old_value_back():
     app, links = make_app(HyperParams(iters=60, batch_size=50, lr=0.1))
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "ready")
+        await until(pilot, lambda: app.run_state == "ready")
         app.change(lr=0.2, hidden=0)  # one bad value refuses the whole change
         assert app.hp.lr == 0.2  # shown at once...
         await until(pilot, lambda: app.hp.lr == 0.1)  # ...and put back when the engine refuses
@@ -185,7 +185,7 @@ async def test_quitting_while_training_stops_the_engine_process():
 
     app = BpTuiApp(factory, HyperParams(iters=10_000_000), start=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.state == "running" and app.iteration > 0)
+        await until(pilot, lambda: app.run_state == "running" and app.iteration > 0)
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
     # How fast it quits is measured by benchmarks/bench_dashboard.py, not timed here.

@@ -3,6 +3,7 @@ pictures on every CPU, and no clock reaches them."""
 
 import pytest
 
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.help_screen import HelpScreen
@@ -57,7 +58,7 @@ def test_edit_form_refuses_a_bad_value(snap_compare, short_run):
         await until(pilot, lambda: "positive" in str(app.screen.query_one("#err-lr").render()))
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=type_bad_value)
-    assert not any(isinstance(c, ev.SetParams) for c in link.commands)
+    assert not any(isinstance(c, cmd.SetParams) for c in link.commands)
 
 
 def test_diverged_run(snap_compare):
@@ -68,7 +69,7 @@ def test_diverged_run(snap_compare):
     async def wait(pilot):
         (diverged,) = [e for e in events if isinstance(e, ev.Diverged)]
         await settled(app, diverged.iteration)(pilot)
-        await until(pilot, lambda: app.state == "diverged")
+        await until(pilot, lambda: app.run_state == "diverged")
         app.clear_notifications()  # the toast repeats what the panel says
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=wait)

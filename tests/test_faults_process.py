@@ -86,13 +86,14 @@ PARENT = textwrap.dedent(
     import sys
     from bp_tui.engine.config import HyperParams
     from bp_tui.engine import events as ev
+    from bp_tui.engine import commands as cmd
     from bp_tui.engine.remote import ProcessLink
 
     if __name__ == "__main__":
         # As the dashboard does: the engine in a spawned process, then the gradient check, Run.
         link = ProcessLink(HyperParams(iters=10_000_000), "sample", start=False)
         link.start()
-        link.send(ev.Run())
+        link.send(cmd.Run())
         print(link.pid, flush=True)
         while True:
             link.next_event(1.0)
@@ -121,4 +122,96 @@ def test_an_engine_whose_ui_dies_stops_and_records_its_run(tmp_path, how):
     assert run.status == "stopped" and run.checkpoint is not None
     summary = json.loads((run.folder / "summary.json").read_text())
     assert summary["iterations"] == run.iterations > 0
+    resumes(run.id, run.iterations)
+
+
+def bp_tui(*argv: str, **options) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "bp_tui", *argv], cwd=ROOT, text=True,
+                            stdin=subprocess.DEVNULL, **options)  # fmt: skip
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_train_like_ctrl_c_and_the_run_resumes(how):
+    train = bp_tui("train", "--dataset", "sample", "--iters", "10000000",
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        wait_until(trained())  # within the first checkpoint interval: no checkpoint yet
+        train.send_signal(how)
+        out, err = train.communicate(timeout=60)
+    finally:
+        train.kill()
+    run = only_run()
+    assert train.returncode == 128 + how
+    assert err == (
+        f"bp-tui: stopped by {how.name} at iteration {run.iterations:,}: "
+        f"resume with 'bp-tui train --resume {run.id}'\n"
+    )
+    assert run.status == "stopped" and run.checkpoint is not None
+    resumes(run.id, run.iterations)
+
+
+class Terminal:
+    """The dashboard in a pseudo-terminal: what it draws is read (and dropped) as it comes."""
+
+    def __init__(self, *argv: str) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color"}
+        self.process = subprocess.Popen([sys.executable, "-m", "bp_tui", *argv], cwd=ROOT,
+                                        stdin=slave, stdout=slave, stderr=slave, env=env,
+                                        start_new_session=True)  # fmt: skip
+        os.close(slave)
+        self.master, self.output = master, bytearray()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # the terminal's last user has gone
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    def text(self) -> str:
+        return self.output.decode(errors="replace")
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.reader.join(timeout=10)
+        os.close(self.master)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP])
+def test_the_dashboard_stops_its_engine_on_a_signal(how):
+    ui = Terminal("--dataset", "sample", "--iters", "10000000")
+    engines: list[int] = []
+    try:
+        wait_until(trained())
+        engines = [p for p in children(ui.process.pid) if "spawn_main" in cmdline(p)]
+        assert len(engines) == 1
+        ui.process.send_signal(how)
+        assert ui.process.wait(timeout=60) == 128 + how
+        wait_until(lambda: not alive(engines[0]))
+        ui.reader.join(timeout=60)
+    finally:
+        ui.close()
+        for pid in engines:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    text = ui.text()
+    assert "Traceback" not in text
+    assert f"bp-tui: stopped by {how.name}" in text
+    assert "\x1b[?1049l" in text  # the terminal's normal screen is back
+    run = only_run()
+    assert run.status == "stopped" and run.checkpoint is not None
     resumes(run.id, run.iterations)

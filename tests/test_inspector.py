@@ -11,8 +11,10 @@ from textual.css.query import NoMatches
 from textual.widgets import Input, Label, TabPane
 
 from bp_tui.engine import HyperParams, RunState
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.messages import InspectionWanted
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
 from tests import recordings, ui_harness
@@ -55,7 +57,7 @@ class FakeLink(ui_harness.FakeLink):
 
     def send(self, command) -> None:
         super().send(command)
-        if isinstance(command, ev.Inspect) and self.answer_inspect:
+        if isinstance(command, cmd.Inspect) and self.answer_inspect:
             self.events.put(inspection())
 
 
@@ -65,12 +67,12 @@ def make_app(**link_options) -> tuple[BpTuiApp, FakeLink]:
 
 
 class Host(App):
-    """The inspector alone, focused as on its tab, in an app that records commands: quicker to
-    start than the dashboard, for the tests that need no charts."""
+    """The inspector alone, focused as on its tab, in an app that counts its requests for the
+    network: quicker to start than the dashboard, for the tests that need no charts."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.commands: list = []
+        self.wanted = 0
 
     def compose(self) -> ComposeResult:
         yield Inspector()
@@ -78,8 +80,8 @@ class Host(App):
     def on_mount(self) -> None:
         self.query_one(Inspector).tab_changed(True)
 
-    def send(self, command) -> None:
-        self.commands.append(command)
+    def on_inspection_wanted(self, _: InspectionWanted) -> None:
+        self.wanted += 1
 
 
 async def settle(pilot, condition=lambda: True) -> None:
@@ -90,7 +92,7 @@ async def settle(pilot, condition=lambda: True) -> None:
 
 async def open_inspector(pilot) -> Inspector:
     app = pilot.app
-    await settle(pilot, lambda: app.state == "paused")
+    await settle(pilot, lambda: app.run_state == "paused")
     await pilot.press("t")
     inspector = app.query_one(Inspector)
     await until(pilot, lambda: app.focused is inspector)
@@ -120,11 +122,11 @@ async def test_the_tab_takes_the_keys_and_gives_them_back():
         assert inspector.k == 1 and isinstance(app.screen, InputEditForm)
         await pilot.press("escape", "t")
         await pilot.pause()
-        assert not any(isinstance(c, ev.Step) for c in link.commands)
+        assert not any(isinstance(c, cmd.Step) for c in link.commands)
         assert app.focused is not inspector
         await pilot.press("n")  # the app's n again: one training step
         assert inspector.k == 1
-        assert ev.Step(1) in link.commands
+        assert cmd.Step(1) in link.commands
 
 
 async def test_steps_with_arrows_n_p_home_end_and_switches_graphs():
@@ -215,7 +217,7 @@ async def test_graph_3_pauses_training_and_traces_the_engines_batch():
     async with app.run_test(size=(120, 40)) as pilot:
         inspector = await open_network(pilot)
         sent = [type(c) for c in link.commands]
-        assert sent.index(ev.Pause) < sent.index(ev.Inspect)
+        assert sent.index(cmd.Pause) < sent.index(cmd.Inspect)
         trace = inspector.trace
         assert trace.title == "TwoLayerNet 784-50-10 (ReLU), batch of 100"
         assert len(trace.steps) == 8
@@ -229,14 +231,14 @@ async def test_graph_3_pauses_training_and_traces_the_engines_batch():
         # Round every tab and back on this one: a fresh batch.
         await pilot.press(*["t"] * len(app.query(TabPane)))
         await pilot.pause()
-        assert sum(isinstance(c, ev.Inspect) for c in link.commands) == 2
+        assert sum(isinstance(c, cmd.Inspect) for c in link.commands) == 2
 
 
 async def test_graph_3_waits_for_the_engine_and_refuses_edits():
     async with Host().run_test(size=(120, 40)) as pilot:
         app, inspector = pilot.app, pilot.app.query_one(Inspector)
         await pilot.press("3")
-        assert [type(c) for c in app.commands] == [ev.Pause, ev.Inspect]
+        assert app.wanted == 1
         assert inspector.trace is None and inspector.waiting
         assert "Asking the engine" in graph_text(inspector)
         await pilot.press("right", "e")

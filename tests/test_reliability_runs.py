@@ -40,7 +40,7 @@ def write_run(store: RunStore, run_id: str, started=T0, dataset="sample", change
             elapsed=1.0,
         )  # fmt: skip
     )
-    writer.on_event(ev.Evaluated(10, 1.0, 0.5, 0.45))
+    writer.on_event(ev.Evaluation(10, 1.0, 0.5, 0.45))
     if changes:
         writer.on_event(ev.ParamsChanged(10, HP, {}, changes))
     writer.on_event(ev.Finished({"iterations": 10, "test_acc": 0.45, "diverged": False}))
@@ -105,7 +105,7 @@ DAMAGE = {
     "hyperparameters not JSON": (damage_head_json, "hyperparams.json is not JSON"),
     "summary with Infinity": (damage_infinite_seconds, "summary.json has train_seconds inf"),
     "status a list": (damage_status, "summary.json has status"),
-    "learning rate a string": (damage_hp, "--lr must be a positive number"),
+    "learning rate a string": (damage_hp, "lr must be a positive number"),
     "summary a FIFO": (damage_fifo_summary, "summary.json is not a regular file"),
     "summary a symbolic link": (damage_symlinked_summary, "summary.json is a symbolic link"),
     "folder a symbolic link": (damage_symlinked_folder, "its folder is a symbolic link"),

@@ -20,6 +20,7 @@ import pytest
 
 from bp_tui import paths
 from bp_tui.engine import HyperParams, checkpoint
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.remote import EngineExited, serve
@@ -43,12 +44,12 @@ def write_run(store: RunStore, run_id="20261127-231500-ab12", started=T0, finish
     writer = store.create(HP, "sample", run_id=run_id, started=started)
     writer.on_event(progress(7, range(1, 8)))
     writer.on_event(progress(10, range(8, 11)))
-    writer.on_event(ev.Evaluated(10, 1.0, 0.5, 0.45))
+    writer.on_event(ev.Evaluation(10, 1.0, 0.5, 0.45))
     writer.on_event(progress(20, range(11, 21)))
-    writer.on_event(ev.Evaluated(20, 2.0, 0.7, 0.65))
+    writer.on_event(ev.Evaluation(20, 2.0, 0.7, 0.65))
     if finish:
         writer.on_event(progress(25, range(21, 26)))
-        writer.on_event(ev.Evaluated(25, 2.5, 0.8, 0.75))
+        writer.on_event(ev.Evaluation(25, 2.5, 0.8, 0.75))
         writer.on_event(ev.Finished({"iterations": 25, "test_acc": 0.75, "diverged": False}))
     writer.release()
     return writer
@@ -271,7 +272,7 @@ def serve_until(stages, resume=None) -> list:
             commands.put(command)
         while not seen or not done(seen[-1]):
             seen.append(events.get(timeout=30))
-    commands.put(ev.Stop())
+    commands.put(cmd.Stop())
     while not isinstance(seen[-1], EngineExited):
         seen.append(events.get(timeout=30))
     thread.join(timeout=30)
@@ -287,8 +288,8 @@ def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
     # Opened and shut without training: no run.
     serve_until([(None, lambda e: isinstance(e, ev.StateChanged))])
     assert store.ids() == []
-    serve_until([(ev.Step(120), reached(120)), (ev.Reset(), lambda e: isinstance(e, ev.RunReset)),
-                 (ev.Step(30), reached(30))])  # fmt: skip
+    serve_until([(cmd.Step(120), reached(120)), (cmd.Reset(), lambda e: isinstance(e, ev.RunReset)),
+                 (cmd.Step(30), reached(30))])  # fmt: skip
     first, second = store.list()
     assert (first.status, first.iterations, second.status, second.iterations) == (
         "stopped",
@@ -300,9 +301,9 @@ def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
 
     path = str(first.checkpoint)
     # As ProcessLink queues them for `bp-tui --resume ID`: the Load first, then the changes.
-    loaded = (ev.Load(path), lambda e: isinstance(e, ev.Loaded))
-    changed = (ev.SetParams({"lr": 0.05}), lambda e: isinstance(e, ev.ParamsChanged))
-    seen = serve_until([loaded, changed, (ev.Step(40), reached(160))], resume=(first.id, path))
+    loaded = (cmd.Load(path), lambda e: isinstance(e, ev.Loaded))
+    changed = (cmd.SetParams({"lr": 0.05}), lambda e: isinstance(e, ev.ParamsChanged))
+    seen = serve_until([loaded, changed, (cmd.Step(40), reached(160))], resume=(first.id, path))
     assert not any(isinstance(e, ev.Notice) for e in seen)
     assert len(store.list()) == 2
     record = store.load(first.id)

@@ -3,10 +3,86 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from bp_tui.errors import BpTuiError
+
+
+class OutputError(BpTuiError):
+    """Standard output cannot be written: closed, full, or its reader gone (`| head -1`)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl-C would be: a command stops as after Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def stop_signals(handler=_terminated, signals=STOP_SIGNALS) -> Iterator[None]:
+    """The signals (SIGTERM, SIGHUP) go to `handler` (default: raise Terminated) in the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class _GuardedStdout:
+    """sys.stdout whose failed write or flush is one OutputError (rich writes through it too)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def _guard(self, action, *args):
+        try:
+            return action(*args)
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                why = "its reader has gone"
+            else:
+                why = error.strerror or str(error)
+            raise OutputError(f"cannot write to standard output: {why}") from None
+
+    def write(self, text: str) -> int:
+        return self._guard(self._stream.write, text)
+
+    def flush(self) -> None:
+        return self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def silence_stdout(stream) -> None:
+    """After a failed write: what is left in the buffer goes to /dev/null at exit, so Python
+    says nothing more ("Exception ignored ... BrokenPipeError")."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (a test's capture): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -18,7 +94,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from bp_tui.cli import data_commands, runs_commands
-    from bp_tui.cli.options import add_shared_options
+    from bp_tui.cli.options import add_shared_options, whole_number
 
     parser = OneLineParser(
         prog="bp-tui",
@@ -57,15 +133,86 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the report as JSON"
     )
+    check.add_argument("--sample", type=whole_number, metavar="N",
+                       help="check N random elements of each larger parameter; 0 checks all "
+                            "(default: all up to 784-200-10, else 2,000)")  # fmt: skip
 
     data_commands.register(sub)
     runs_commands.register(sub)
     return parser
 
 
+HYPERPARAMETERS = ("iters", "batch_size", "lr", "hidden", "activation", "init", "optimizer",
+                   "seed", "eval_every")  # fmt: skip
+# What gradcheck uses: the untrained net's shape, its initial weights, and the data.
+UNUSED_BY = {
+    "gradcheck": ("iters", "batch_size", "lr", "optimizer", "eval_every"),
+    "data": HYPERPARAMETERS,
+    "runs": (*HYPERPARAMETERS, "dataset", "data_dir"),
+}
+WHY_UNUSED = {
+    "gradcheck": "it checks the untrained net",
+    "data": "it trains nothing",
+    "runs": "it only reads the run records",
+}
+
+
+def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option the chosen command would ignore is refused: one line naming it, status 2."""
+    from bp_tui.cli.options import flag
+
+    command = args.command
+    if command is None:
+        return
+    for name in ("paused", "exit_when_done"):
+        if getattr(args, name, False):
+            parser.error(f"{flag(name)} only applies to the dashboard (bp-tui without {command})")
+    if command != "train" and getattr(args, "resume", None):
+        parser.error(f"--resume goes with the dashboard or train, not {command}")
+    if command == "data" and getattr(args, "json", False):
+        parser.error("--json does nothing for data")
+    for name in UNUSED_BY.get(command, ()):
+        if hasattr(args, name):
+            parser.error(f"{flag(name)} does nothing for {command} ({WHY_UNUSED[command]})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """bp-tui; every fault is one line on stderr and a non-zero status, never a traceback."""
+    stdout = sys.stdout
+    if stdout is None:  # started with stdout closed (>&-): nothing could be shown
+        _say("bp-tui: error: standard output is closed")
+        return 2
+    sys.stdout = _GuardedStdout(stdout)
+    try:
+        with stop_signals():
+            try:
+                code = _main(argv)
+            finally:  # argparse's --help and errors exit: what they printed is flushed too
+                sys.stdout.flush()  # a full disk or a gone reader shows here, not at exit
+        return code
+    except OutputError as error:
+        silence_stdout(stdout)
+        _say(f"bp-tui: error: {error}")
+        return 2
+    except Terminated as stop:
+        _say(f"bp-tui: stopped by {signal.Signals(stop.signum).name}")
+        return 128 + stop.signum
+    finally:
+        sys.stdout = stdout
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if stderr can take it."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_flags(parser, args)
     try:
         if args.command == "train":
             from bp_tui.cli.train import run_train
@@ -80,8 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bp_tui.ui import run_dashboard
 
         return run_dashboard(args)
+    except OutputError:
+        raise
     except BpTuiError as error:
-        print(f"bp-tui: error: {error}", file=sys.stderr)
+        from bp_tui.cli.options import error_line
+
+        _say(f"bp-tui: error: {error_line(error)}")
         return 2
+    except Terminated:
+        raise
     except KeyboardInterrupt:
         return 130

@@ -5,11 +5,24 @@ from __future__ import annotations
 import argparse
 
 from bp_tui.engine.config import HyperParams
+from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
 from bp_tui.nn.optimizers import OPTIMIZERS
 
 DATASET_CHOICES = ("sample", "mnist", "fashion-mnist")
+
+
+def flag(field: str) -> str:
+    """The option that sets a hyperparameter: flag("batch_size") -> "--batch-size"."""
+    return "--" + field.replace("_", "-")
+
+
+def error_line(error: Exception) -> str:
+    """What the command line says of an error: a bad value is named by its flag."""
+    if isinstance(error, ConfigError) and error.field:
+        return f"{flag(error.field)} {error.problem}"
+    return str(error)
 
 
 def whole_number(text: str) -> int:

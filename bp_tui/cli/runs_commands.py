@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bp_tui.engine import checkpoint
-from bp_tui.engine.config import LIVE_FIELDS, OPTION_NAMES, HyperParams
+from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.runs import DamagedRun, RunError, RunInfo, RunStore, csv_text, printable
 from bp_tui.engine.runs import brief as hp_brief
 from bp_tui.engine.trainer import Trainer
@@ -250,8 +250,9 @@ def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
     for name, value in given.items():
         if name not in LIVE_FIELDS and getattr(saved, name) != value:
             raise ConfigError(
-                f"{OPTION_NAMES[name]} cannot change when resuming run {run.id} (it has "
-                f"{getattr(saved, name)}): start a new run instead"
+                f"cannot change when resuming run {run.id} (it has "
+                f"{getattr(saved, name)}): start a new run instead",
+                name,
             )
     changes = {k: v for k, v in given.items() if k in LIVE_FIELDS and getattr(saved, k) != v}
     hp = saved.replace(**changes)

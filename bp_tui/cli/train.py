@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
+import signal
+import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bp_tui.cli import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
 from bp_tui.cli.common import load_data
 from bp_tui.cli.options import hyperparams_from
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
 
 
-def format_evaluation(e: ev.Evaluated, loss: float | None) -> str:
+def format_evaluation(e: ev.Evaluation, loss: float | None) -> str:
     loss_text = f"{loss:.4f}" if loss is not None else "-"
     return (
         f"epoch {e.epoch:5.2f}  iter {e.iteration:>7,}  loss {loss_text}  "
         f"train_acc {e.train_acc:.4f}  test_acc {e.test_acc:.4f}"
     )
+
+
+class Stopped(Exception):
+    """The signal that stopped a run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -46,6 +59,21 @@ def run_train(args: argparse.Namespace) -> int:
     errors = Console(stderr=True, soft_wrap=True)
     last_loss: list[float | None] = [None]
     failure: list[str] = []  # the engine reports a crash as an event, not an exception
+    # SIGTERM, SIGHUP and Ctrl-C stop the run as the dashboard's Stop does, at an iteration's
+    # end: a final checkpoint and summary, resumable. A second Ctrl-C interrupts at once.
+    # SimpleQueue: its put is safe in a signal handler.
+    commands: queue.SimpleQueue = queue.SimpleQueue()
+    stopped: list[BaseException] = []  # why the run stopped before its end
+
+    def stop(reason: BaseException) -> None:
+        if not stopped:
+            stopped.append(reason)
+            commands.put(cmd.Stop())
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stopped and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop(Stopped(signum))
 
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -66,8 +94,11 @@ def run_train(args: argparse.Namespace) -> int:
                     last_loss[0] = float(event.losses[-1])
                 bar.update(task, completed=event.iteration, total=event.total,
                            speed=f"{event.iters_per_second:,.0f} it/s")  # fmt: skip
-            elif isinstance(event, ev.Evaluated):
-                console.print(format_evaluation(event, last_loss[0]), highlight=False)
+            elif isinstance(event, ev.Evaluation):
+                try:
+                    console.print(format_evaluation(event, last_loss[0]), highlight=False)
+                except OutputError as error:  # `| head -1`: stop, keeping what was trained
+                    stop(error)
             elif isinstance(event, ev.Diverged):
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
             elif isinstance(event, ev.Failed):
@@ -76,18 +107,35 @@ def run_train(args: argparse.Namespace) -> int:
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
 
         # No insights: nothing here draws digits or histograms, and they cost a test pass an epoch.
-        engine = Engine(trainer, recording(emit, recorder), dataset=data.name,
+        engine = Engine(trainer, recording(emit, recorder), commands, dataset=data.name,
                         exit_when_done=True, progress_interval=0.1, insights=False)  # fmt: skip
+        run_id = None
         try:
-            summary = engine.run()
+            with stop_signals(on_signal, (*STOP_SIGNALS, signal.SIGINT)):
+                summary = engine.run()
+                run_id = recorder.writer.id if recorder.writer is not None else None
         except KeyboardInterrupt:
             summary = engine.trainer.summary(data.name)
             errors.print(f"interrupted at iteration {summary['iterations']:,}", highlight=False)
             return 130
         finally:
-            notice = recorder.close()
+            # Signals wait until the run is recorded: a second SIGTERM cannot cut its summary.
+            with stop_signals(signal.SIG_IGN):
+                notice = recorder.close()
             if notice is not None:
                 errors.print(f"bp-tui: {notice.message}", highlight=False, markup=False)
+
+    if stopped:
+        how = stopped[0]
+        where = f"at iteration {summary['iterations']:,}"
+        resume = f": resume with 'bp-tui train --resume {run_id}'" if run_id else ""
+        if isinstance(how, OutputError):
+            silence_stdout(sys.stdout)
+            errors.print(f"bp-tui: error: {how}; stopped {where}{resume}", highlight=False,
+                         markup=False)  # fmt: skip
+            return 2
+        errors.print(f"bp-tui: stopped by {how} {where}{resume}", highlight=False, markup=False)
+        return 128 + how.signum
 
     if failure:
         errors.print(

@@ -5,7 +5,7 @@ Imports no UI: the dashboard and the command line both drive it through events a
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
-from bp_tui.engine.loop import Engine, new_engine
+from bp_tui.engine.loop import Engine
 from bp_tui.engine.trainer import DivergedError, Trainer
 
-__all__ = ["DivergedError", "Engine", "HyperParams", "RunState", "Trainer", "new_engine"]
+__all__ = ["DivergedError", "Engine", "HyperParams", "RunState", "Trainer"]

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.trainer import LOSS_TAIL, OUTPUT_SIZE, Evaluation, LossHistory, Trainer
+from bp_tui.engine.events import Evaluation
+from bp_tui.engine.trainer import LOSS_TAIL, OUTPUT_SIZE, LossHistory, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.files import atomic_write as write_atomically
 from bp_tui.nn.net import PARAM_NAMES
@@ -45,7 +46,9 @@ def latest_path() -> Path:
             continue
     found = [path for _, path in sorted(found)]
     if not found:
-        raise CheckpointError(f"no checkpoint in {checkpoints_dir()}: save one first (s)")
+        raise CheckpointError(
+            f"no checkpoint in {checkpoints_dir()}: save one first", action="save"
+        )
     return found[-1]
 
 

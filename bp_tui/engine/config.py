@@ -14,18 +14,6 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 # Values an optimiser reads each step can change mid-run; the rest shape the net and wait for reset.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "iters", "eval_every"})
 
-OPTION_NAMES = {
-    "iters": "--iters",
-    "batch_size": "--batch-size",
-    "lr": "--lr",
-    "hidden": "--hidden",
-    "activation": "--activation",
-    "init": "--init",
-    "optimizer": "--optimizer",
-    "seed": "--seed",
-    "eval_every": "--eval-every",
-}
-
 
 @dataclass(frozen=True)
 class HyperParams:
@@ -39,9 +27,7 @@ class HyperParams:
     init: str = "std"
     optimizer: str = "sgd"
     seed: int = 0
-    eval_every: int | None = (
-        None  # iterations between evaluations; None = one epoch, 0 = at the end
-    )
+    eval_every: int | None = None  # iterations between evaluations; None: an epoch; 0: at the end
 
     def __post_init__(self) -> None:
         self._check_int("iters", 1, 100_000_000)
@@ -57,7 +43,7 @@ class HyperParams:
             or not math.isfinite(lr)
             or lr <= 0
         ):
-            raise ConfigError(f"--lr must be a positive number such as 0.1 (got {lr!r})")
+            raise ConfigError(f"must be a positive number such as 0.1 (got {lr!r})", "lr")
         object.__setattr__(self, "lr", float(lr))
         self._check_choice("activation", ACTIVATIONS)
         self._check_choice("init", INIT_SCHEMES)
@@ -67,13 +53,13 @@ class HyperParams:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(
-                f"{OPTION_NAMES[name]} must be a whole number from {low:,} to {high:,} (got {value!r})"
+                f"must be a whole number from {low:,} to {high:,} (got {value!r})", name
             )
 
     def _check_choice(self, name: str, choices) -> None:
         if getattr(self, name) not in choices:
             raise ConfigError(
-                f"{OPTION_NAMES[name]} must be one of {', '.join(choices)} (got {getattr(self, name)!r})"
+                f"must be one of {', '.join(choices)} (got {getattr(self, name)!r})", name
             )
 
     def replace(self, **changes) -> HyperParams:

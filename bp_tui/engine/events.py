@@ -1,7 +1,5 @@
-"""What the engine reports (events) and what it accepts (commands).
-
-Plain picklable dataclasses, so the same loop can talk to a thread (queue.Queue) or to another
-process (multiprocessing.Queue).
+"""What the engine reports: plain picklable dataclasses, so the same loop can talk to a thread
+(queue.Queue) or to another process (multiprocessing.Queue). What it accepts is in commands.py.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from bp_tui.engine.config import HyperParams
 
 
 class RunState(str, Enum):
+    STARTING = "starting"  # the engine has not reported yet (the dashboard's first moments)
     READY = "ready"
     RUNNING = "running"
     PAUSED = "paused"
@@ -53,7 +52,9 @@ class Progress:
 
 
 @dataclass
-class Evaluated:
+class Evaluation:
+    """Accuracy on the whole train and test sets after `iteration` updates."""
+
     iteration: int
     epoch: float
     train_acc: float
@@ -160,60 +161,12 @@ class Loaded:
 
 @dataclass
 class Notice:
-    """A problem with a command that changed nothing (bad value, unreadable checkpoint...)."""
+    """A problem with a command that changed nothing (bad value, unreadable checkpoint...).
+
+    A bad value names its hyperparameter in `field` (the message says what is wrong with it);
+    `action` names what fixes it ("reset", "save"), for the dashboard to show that action's key.
+    """
 
     message: str
-
-
-# ---- commands -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    pass
-
-
-@dataclass
-class Pause:
-    pass
-
-
-@dataclass
-class Step:
-    count: int = 1
-
-
-@dataclass
-class Stop:
-    pass
-
-
-@dataclass
-class Reset:
-    pass
-
-
-@dataclass
-class SetParams:
-    changes: dict[str, Any]
-
-
-@dataclass
-class CheckGradient:
-    exact: bool = False
-
-
-@dataclass
-class Inspect:
-    batch_size: int = 100
-    exact: bool = False
-
-
-@dataclass
-class Save:
-    path: str | None = None
-
-
-@dataclass
-class Load:
-    path: str | None = None  # None = the latest checkpoint
+    field: str | None = None
+    action: str | None = None

@@ -16,8 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 from bp_tui.engine import blas, checkpoint
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.config import LIVE_FIELDS
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
@@ -62,6 +63,17 @@ class Engine:
         self._last_progress = 0.0
         self._running_seconds = 0.0  # wall time spent running (pauses do not count)
         self._running_since: float | None = None
+        self._handlers = {  # command type -> what it does
+            cmd.Run: self._run_command,
+            cmd.Pause: self._pause,
+            cmd.Step: self._step,
+            cmd.Reset: self._reset,
+            cmd.SetParams: self._set_params,
+            cmd.CheckGradient: self._check_gradient,
+            cmd.Inspect: self._inspect,
+            cmd.Save: self._save,
+            cmd.Load: self._load,
+        }
 
     # ---- the loop -------------------------------------------------------------------------------
 
@@ -101,7 +113,7 @@ class Engine:
             command = self._next_command(wait=idle)
             if command is None:
                 return True
-            if isinstance(command, ev.Stop):
+            if isinstance(command, cmd.Stop):
                 self._report_progress()
                 return False
             self._apply(command)
@@ -124,7 +136,7 @@ class Engine:
                 self._backlog.append(self.commands.get_nowait())
             except queue.Empty:
                 break
-        if any(isinstance(c, (ev.Pause, ev.Stop)) for c in self._backlog):
+        if any(isinstance(c, (cmd.Pause, cmd.Stop)) for c in self._backlog):
             self.steps_left = 0
             return True
         return False
@@ -145,7 +157,7 @@ class Engine:
             if trainer.evaluation_due():
                 self._report_progress()
                 e = trainer.evaluate()
-                self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+                self.emit(ev.Evaluation(e.iteration, e.epoch, e.train_acc, e.test_acc))
                 self._report_insight()
             if trainer.done:
                 self._finish()
@@ -209,37 +221,41 @@ class Engine:
     # ---- commands -------------------------------------------------------------------------------
 
     def _apply(self, command) -> None:
-        handler = getattr(self, f"_on_{type(command).__name__.lower()}", None)
+        handler = self._handlers.get(type(command))
         if handler is None:
             self.emit(ev.Notice(f"unknown command {type(command).__name__}"))
             return
         try:
             handler(command)
+        except ConfigError as error:
+            self.emit(ev.Notice(error.problem, field=error.field, action=error.action))
         except BpTuiError as error:
-            self.emit(ev.Notice(str(error)))
+            self.emit(ev.Notice(str(error), action=error.action))
 
-    def _on_run(self, _: ev.Run) -> None:
+    def _run_command(self, _: cmd.Run) -> None:
         if self.state is RunState.DIVERGED:
-            raise BpTuiError("the run diverged: lower the learning rate, then reset (r)")
+            raise BpTuiError(
+                "the run diverged: lower the learning rate, then reset", action="reset"
+            )
         if self.trainer.done:
-            raise BpTuiError("the run is finished: raise the iterations or reset (r)")
+            raise BpTuiError("the run is finished: raise the iterations or reset", action="reset")
         if self.state is not RunState.RUNNING:
             self._set_state(RunState.RUNNING)
 
-    def _on_pause(self, _: ev.Pause) -> None:
+    def _pause(self, _: cmd.Pause) -> None:
         self.steps_left = 0
         if self.state is RunState.RUNNING:
             self._report_progress()
             self._set_state(RunState.PAUSED)
 
-    def _on_step(self, command: ev.Step) -> None:
+    def _step(self, command: cmd.Step) -> None:
         if self.state in (RunState.DIVERGED, RunState.FINISHED):
-            return self._on_run(ev.Run())  # explains why no step is possible
+            return self._run_command(cmd.Run())  # explains why no step is possible
         if self.state is not RunState.PAUSED:
             self._set_state(RunState.PAUSED)
         self.steps_left = max(1, int(command.count))
 
-    def _on_reset(self, _: ev.Reset) -> None:
+    def _reset(self, _: cmd.Reset) -> None:
         hp = self.trainer.hp.replace(**self.pending)
         self.pending = {}
         self.steps_left = 0
@@ -250,7 +266,7 @@ class Engine:
         self._report_insight()
         self._set_state(RunState.READY)
 
-    def _on_setparams(self, command: ev.SetParams) -> None:
+    def _set_params(self, command: cmd.SetParams) -> None:
         changes = dict(command.changes)
         current = self.trainer.hp
         # Validate the whole record first: a bad value changes nothing.
@@ -272,7 +288,7 @@ class Engine:
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
 
-    def _on_checkgradient(self, command: ev.CheckGradient) -> None:
+    def _check_gradient(self, command: cmd.CheckGradient) -> None:
         t = self.trainer
         report = gradient_check(
             t.net.params,
@@ -284,7 +300,7 @@ class Engine:
         )
         self.emit(ev.GradChecked(report))
 
-    def _on_inspect(self, command: ev.Inspect) -> None:
+    def _inspect(self, command: cmd.Inspect) -> None:
         t = self.trainer
         x, labels = t.x_train[: command.batch_size], t.t_train[: command.batch_size]
         params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
@@ -296,14 +312,14 @@ class Engine:
             ev.Inspection(t.iteration, t.hp.activation, params, x.copy(), labels.copy(), report)
         )
 
-    def _on_save(self, command: ev.Save) -> None:
+    def _save(self, command: cmd.Save) -> None:
         try:
             path = checkpoint.save(self.trainer, self.dataset, command.path)
         except OSError as error:
             raise BpTuiError(f"could not save the checkpoint: {error}") from None
         self.emit(ev.Saved(str(path)))
 
-    def _on_load(self, command: ev.Load) -> None:
+    def _load(self, command: cmd.Load) -> None:
         path = command.path or checkpoint.latest_path()
         loaded = checkpoint.load(path)
         if loaded["meta"].get("dataset") not in ("", self.dataset):
@@ -319,10 +335,6 @@ class Engine:
         self.emit(ev.Loaded(str(path), self.trainer.iteration))
         self._report_progress()
         for e in self.trainer.evaluations:
-            self.emit(ev.Evaluated(e.iteration, e.epoch, e.train_acc, e.test_acc))
+            self.emit(ev.Evaluation(e.iteration, e.epoch, e.train_acc, e.test_acc))
         self._report_insight()
         self._set_state(RunState.FINISHED if self.trainer.done else RunState.PAUSED)
-
-
-def new_engine(hp: HyperParams, data, emit, **kwargs) -> Engine:
-    return Engine(Trainer(hp, data), emit, dataset=data.name, **kwargs)

@@ -89,7 +89,7 @@ class Recorder:
             self.save_checkpoint()
         elif isinstance(event, ev.Progress) and self.state is ev.RunState.PAUSED:
             self.save_checkpoint()  # the end of steps (n): a pause without a state change
-        elif isinstance(event, (ev.Progress, ev.Evaluated)):
+        elif isinstance(event, (ev.Progress, ev.Evaluation)):
             if time.monotonic() - self._last_checkpoint >= CHECKPOINT_SECONDS:
                 self.save_checkpoint()
 
@@ -133,7 +133,7 @@ class Recorder:
 def _starts_run(event: object) -> bool:
     """A run folder is made at the first sign of training, not for a dashboard opened and shut."""
     return (isinstance(event, ev.Progress) and len(event.losses) > 0) or isinstance(
-        event, ev.Evaluated
+        event, ev.Evaluation
     )
 
 

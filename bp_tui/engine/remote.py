@@ -15,6 +15,7 @@ import signal
 import threading
 from typing import Protocol
 
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.loop import Engine
@@ -98,11 +99,11 @@ class _Parent:
         except (EOFError, OSError):
             pass
         self.gone.set()
-        self.commands.put(ev.Stop())
+        self.commands.put(cmd.Stop())
 
     def on_signal(self, signum, frame) -> None:
         # Runs in the main thread between bytecodes; only the lifeline thread also puts commands.
-        self.commands.put(ev.Stop())
+        self.commands.put(cmd.Stop())
 
     def flush_events(self) -> None:
         """Let the last events reach a UI that reads them, without waiting on one that does not:
@@ -141,9 +142,9 @@ class ProcessLink(_QueueLink):
         self._lifeline_end, self._lifeline = ctx.Pipe(duplex=False)
         if resume is not None:
             _, path, changes = resume
-            self.send(ev.Load(path))
+            self.send(cmd.Load(path))
             if changes:
-                self.send(ev.SetParams(changes))
+                self.send(cmd.SetParams(changes))
         self.process = ctx.Process(
             target=serve,
             args=(hp, dataset, data_dir, self.commands, self.events, start,
@@ -162,7 +163,7 @@ class ProcessLink(_QueueLink):
 
     def stop(self, timeout: float = 1.0) -> None:
         if self.process.is_alive():
-            self.send(ev.Stop())
+            self.send(cmd.Stop())
             self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()  # a Stop too, until the run is recorded; then the end
@@ -193,5 +194,5 @@ class ThreadLink(_QueueLink):
 
     def stop(self, timeout: float = 1.0) -> None:
         if self.thread.is_alive():
-            self.send(ev.Stop())
+            self.send(cmd.Stop())
             self.thread.join(timeout)

@@ -37,7 +37,7 @@ except ImportError:  # Windows: no flock, and no run lock
 from bp_tui.engine import events as ev
 from bp_tui.engine.checkpoint import write_atomically
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.trainer import Evaluation
+from bp_tui.engine.events import Evaluation
 from bp_tui.errors import BpTuiError, ConfigError
 
 FORMAT = "bp-tui-run-1"
@@ -385,7 +385,7 @@ class RunWriter:
         self._last_sync = time.monotonic()
         self.iteration, self.epoch, self.train_seconds = 0, 0.0, 0.0
         self.last_loss: float | None = None
-        self.last_evaluation: ev.Evaluated | None = None
+        self.last_evaluation: ev.Evaluation | None = None
         self.summary: dict | None = None  # set once the run has ended and said so
 
     @property
@@ -412,7 +412,7 @@ class RunWriter:
         if isinstance(event, ev.Progress):
             self._add_losses(event)
             self.sync(force=False)
-        elif isinstance(event, ev.Evaluated):
+        elif isinstance(event, ev.Evaluation):
             self.last_evaluation = event
             if event.iteration > self._last_eval:
                 self._last_eval = event.iteration

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import time
 from array import array
-from dataclasses import dataclass
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
+from bp_tui.engine.events import Evaluation
 from bp_tui.nn.net import TwoLayerNet
 from bp_tui.nn.optimizers import make_optimizer
 
@@ -94,14 +94,6 @@ class LossHistory:
 
     def __repr__(self) -> str:
         return f"LossHistory({len(self)} losses, the last {len(self._values)} kept)"
-
-
-@dataclass
-class Evaluation:
-    iteration: int
-    epoch: float
-    train_acc: float
-    test_acc: float
 
 
 class Trainer:

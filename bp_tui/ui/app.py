@@ -13,17 +13,21 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.reactive import var
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.events import RunState
 from bp_tui.engine.remote import EngineExited, EngineLink
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
-from bp_tui.ui import messages as msg
-from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR
+from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, keys_for
+from bp_tui.ui.messages import EngineEvent, InspectionWanted
+from bp_tui.ui.names import notice_text
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
@@ -49,6 +53,15 @@ class BpTuiApp(App):
     BINDINGS = APP_BINDINGS
     TITLE = "bp-tui"
 
+    # The run as the engine last reported it (or as a key just asked for it); panels bind to these.
+    hp: var[HyperParams] = var(HyperParams)
+    pending: var[dict] = var(dict)  # values that wait for the next reset
+    run_state: var[RunState] = var(RunState.STARTING)
+    progress: var[ev.Progress | None] = var(None, always_update=True)
+    evaluation: var[ev.Evaluation | None] = var(None)
+    smoothed_loss: var[float | None] = var(None)
+    alert: var[str | Text] = var("")
+
     def __init__(
         self,
         link_factory: Callable[[], EngineLink],
@@ -61,30 +74,54 @@ class BpTuiApp(App):
         super().__init__()
         self.link_factory = link_factory
         self.link: EngineLink | None = None
-        self.hp = hp
-        self.pending: dict = {}
-        self.state = "starting"
+        self.set_reactive(BpTuiApp.hp, hp)
         self.start_running = start
         self.exit_when_done = exit_when_done
         self.note = note
         self.exact = False
         self.summary: dict | None = None
-        self.iteration = 0
-        self.last_accuracy: tuple[float | None, float | None] = (None, None)
         self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
+        self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
+            ev.EngineReady: self._engine_ready,
+            ev.Progress: self._progress,
+            ev.Evaluation: self._evaluation,
+            ev.StateChanged: self._state_changed,
+            ev.ParamsChanged: self._params_changed,
+            ev.RunReset: self._run_reset,
+            ev.Finished: self._finished,
+            ev.Diverged: self._diverged,
+            ev.Failed: self._failed,
+            ev.GradChecked: self._grad_checked,
+            ev.Saved: self._saved,
+            ev.Loaded: self._loaded,
+            ev.Notice: self._notice,
+            ev.Inspection: self._inspection,
+            ev.ImageSet: self._image_set,
+            ev.Insight: self._insight,
+        }
+
+    @property
+    def iteration(self) -> int:
+        return self.progress.iteration if self.progress is not None else 0
 
     # ---- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(id="status")
+        yield StatusLine(id="status").data_bind(BpTuiApp.hp, BpTuiApp.run_state)
         with TabbedContent(id="tabs"):
             with TabPane("Train", id="train"):
                 with Horizontal(id="charts"):
                     yield LossChart(id="loss")
                     yield AccuracyChart(id="accuracy")
                 with Horizontal(id="panels"):
-                    yield ProgressPanel(id="progress")
-                    yield HyperPanel(id="hyper")
+                    yield ProgressPanel(id="progress").data_bind(
+                        BpTuiApp.hp,
+                        BpTuiApp.progress,
+                        BpTuiApp.evaluation,
+                        BpTuiApp.smoothed_loss,
+                        BpTuiApp.alert,
+                    )
+                    yield HyperPanel(id="hyper").data_bind(BpTuiApp.hp, BpTuiApp.pending)
                     yield GradCheckPanel(id="gradcheck")
             with TabPane("Inspector", id="inspector"):
                 yield Inspector(id="inspector-view")
@@ -97,9 +134,6 @@ class BpTuiApp(App):
     def on_mount(self) -> None:
         self.query_one("#loss").border_title = "Loss"
         self.query_one("#accuracy").border_title = "Accuracy"
-        self.query_one(HyperPanel).show(self.hp, self.pending)
-        self.query_one(StatusLine).show(hp=self.hp)
-        self.query_one(ProgressPanel).show_counts(0, self.hp.iters, 0.0, 0.0, 0.0, 0.0)
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         if self.note:
             self.notify(self.note, timeout=6)
@@ -107,9 +141,9 @@ class BpTuiApp(App):
         self.link.start()
         self.pump_events()
         # The book's check on the untrained net first, then (unless --paused) training.
-        self.send(ev.CheckGradient(self.exact))
+        self.send(cmd.CheckGradient(self.exact))
         if self.start_running:
-            self.send(ev.Run())
+            self.send(cmd.Run())
 
     # ---- engine link ----------------------------------------------------------------------------
 
@@ -127,9 +161,7 @@ class BpTuiApp(App):
                 continue
             if isinstance(event, EngineExited):
                 return
-            message = msg.message_for(event)
-            if message is not None:
-                self.post_message(message)
+            self.post_message(EngineEvent(event))
 
     def stop_engine(self) -> None:
         if self.link is not None:
@@ -143,118 +175,114 @@ class BpTuiApp(App):
     def on_unmount(self) -> None:
         self.stop_engine()
 
-    # ---- engine messages -> widgets -------------------------------------------------------------
+    # ---- engine events -> state -----------------------------------------------------------------
 
-    def on_engine_ready(self, message: msg.EngineReady) -> None:
-        e: ev.EngineReady = message.event
-        size = f"{e.dataset} ({e.train_size:,} train / {e.test_size:,} test)"
-        self.query_one(StatusLine).show(dataset=size, shape=e.shape, hp=e.hp)
+    def on_engine_event(self, message: EngineEvent) -> None:
+        handler = self._event_handlers.get(type(message.event))
+        if handler is not None:
+            handler(message.event)
 
-    def on_training_progress(self, message: msg.TrainingProgress) -> None:
-        p: ev.Progress = message.event
-        self.iteration = p.iteration
-        self.query_one(LossChart).add_losses(p.losses)
-        self.show_results()
-        self.query_one(ProgressPanel).show_counts(
-            p.iteration, p.total, p.epoch, p.total_epochs, p.iters_per_second, p.elapsed
-        )
+    def _engine_ready(self, e: ev.EngineReady) -> None:
+        status = self.query_one(StatusLine)
+        status.dataset = f"{e.dataset} ({e.train_size:,} train / {e.test_size:,} test)"
+        status.shape = e.shape
+        self.hp = e.hp
 
-    def show_results(self) -> None:
-        smoothed = self.query_one(LossChart).series.smoothed
-        self.query_one(ProgressPanel).show_results(smoothed, *self.last_accuracy)
+    def _progress(self, p: ev.Progress) -> None:
+        chart = self.query_one(LossChart)
+        chart.add_losses(p.losses)
+        self.smoothed_loss = chart.series.smoothed
+        self.progress = p
 
-    def on_evaluation_done(self, message: msg.EvaluationDone) -> None:
-        e: ev.Evaluated = message.event
+    def _evaluation(self, e: ev.Evaluation) -> None:
         self.query_one(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
-        self.last_accuracy = (e.train_acc, e.test_acc)
-        self.show_results()
+        self.evaluation = e
         self.query_one(
             "#accuracy"
         ).border_subtitle = f"train {e.train_acc:.4f} · test {e.test_acc:.4f} · epoch {e.epoch:.2f}"
 
-    def on_run_state_changed(self, message: msg.RunStateChanged) -> None:
-        e: ev.StateChanged = message.event
-        self.state = e.state.value
+    def _state_changed(self, e: ev.StateChanged) -> None:
+        self.run_state = e.state
         self.hp, self.pending = e.hp, e.pending
-        self.query_one(StatusLine).show(state=self.state, hp=e.hp)
-        self.query_one(HyperPanel).show(self.hp, self.pending)
-        if e.state is not ev.RunState.DIVERGED:
-            self.query_one(ProgressPanel).alert("")
+        if e.state is not RunState.DIVERGED:
+            self.alert = ""
 
-    def on_params_changed(self, message: msg.ParamsChanged) -> None:
-        e: ev.ParamsChanged = message.event
+    def _params_changed(self, e: ev.ParamsChanged) -> None:
         self.hp, self.pending = e.hp, e.pending
-        self.query_one(HyperPanel).show(self.hp, self.pending)
-        self.query_one(StatusLine).show(hp=self.hp)
         if e.changes and e.iteration > 0:
             self.query_one(LossChart).mark(e.iteration)
-        changed = ", ".join(f"{k} {v}" for k, v in {**e.changes}.items())
+        changed = ", ".join(f"{k} {v}" for k, v in e.changes.items())
         if changed:
             self.notify(f"{changed} from iteration {e.iteration + 1:,}", timeout=3)
 
-    def on_run_reset(self, message: msg.RunReset) -> None:
-        e: ev.RunReset = message.event
+    def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
+        self.query_one(StatusLine).shape = e.shape
         self.query_one(LossChart).start_new_run()
         self.query_one(AccuracyChart).clear()
-        self.last_accuracy = (None, None)
-        self.show_results()
-        self.query_one(StatusLine).show(shape=e.shape, hp=e.hp)
-        self.query_one(HyperPanel).show(self.hp, self.pending)
-        self.query_one(ProgressPanel).show_counts(0, e.hp.iters, 0.0, 0.0, 0.0, 0.0)
+        self.progress, self.evaluation, self.smoothed_loss = None, None, None
 
-    def on_run_finished(self, message: msg.RunFinished) -> None:
-        self.summary = message.event.summary
+    def _finished(self, e: ev.Finished) -> None:
+        self.summary = e.summary
         if self.exit_when_done:
             self.stop_engine()
             self.exit(self.summary)
 
-    def on_run_diverged(self, message: msg.RunDiverged) -> None:
-        e: ev.Diverged = message.event
-        text = Text.assemble(
+    def _diverged(self, e: ev.Diverged) -> None:
+        self.alert = Text.assemble(
             ("Diverged", "bold red"),
             f" at iteration {e.iteration:,}, learning rate {e.lr:g}. ",
-            ("Lower the rate (-), then reset (r).", "italic"),
+            (
+                f"Lower the rate ({keys_for('lr_down')}), then reset ({keys_for('reset')}).",
+                "italic",
+            ),
         )
-        self.query_one(ProgressPanel).alert(text)
         self.notify(e.message, severity="error", timeout=8)
         if self.exit_when_done:
             self.stop_engine()
             self.exit(self.summary)
 
-    def on_run_failed(self, message: msg.RunFailed) -> None:
-        self.state = "failed"
-        self.query_one(StatusLine).show(state="failed")
-        self.query_one(ProgressPanel).alert(Text(message.event.message, style="bold red"))
-        self.notify(message.event.message, severity="error", timeout=10)
+    def _failed(self, e: ev.Failed) -> None:
+        self.run_state = RunState.FAILED
+        self.alert = Text(e.message, style="bold red")
+        self.notify(e.message, severity="error", timeout=10)
 
-    def on_gradient_checked(self, message: msg.GradientChecked) -> None:
-        self.query_one(GradCheckPanel).show(message.event.report)
+    def _grad_checked(self, e: ev.GradChecked) -> None:
+        panel = self.query_one(GradCheckPanel)
+        panel.report, panel.checking = e.report, ""
 
-    def on_checkpoint_saved(self, message: msg.CheckpointSaved) -> None:
-        self.notify(f"saved {message.event.path}", title="Checkpoint", timeout=6)
+    def _saved(self, e: ev.Saved) -> None:
+        self.notify(f"saved {e.path}", title="Checkpoint", timeout=6)
 
-    def on_checkpoint_loaded(self, message: msg.CheckpointLoaded) -> None:
-        e: ev.Loaded = message.event
+    def _loaded(self, e: ev.Loaded) -> None:
         self.query_one(LossChart).start_new_run()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
-    def on_inspection_ready(self, message: msg.InspectionReady) -> None:
-        self.query_one(Inspector).show_inspection(message.event)
+    def _notice(self, e: ev.Notice) -> None:
+        self.notify(notice_text(e), severity="warning", timeout=6)
+
+    def _inspection(self, e: ev.Inspection) -> None:
+        self.query_one(Inspector).show_inspection(e)
+
+    def _image_set(self, e: ev.ImageSet) -> None:
+        self.query_one(DigitsView).set_images(e)
+
+    def _insight(self, e: ev.Insight) -> None:
+        self.query_one(DigitsView).show(e)
+        self.query_one(LearnedView).show(e)
+
+    # ---- children's messages and the screen -----------------------------------------------------
+
+    def on_inspection_wanted(self, _: InspectionWanted) -> None:
+        """Graph 3 shows the engine's own parameters: training pauses while the inspector looks."""
+        if self.run_state is RunState.RUNNING:
+            self.notify("training paused while inspecting", timeout=3)
+        self.send(cmd.Pause())
+        self.send(cmd.Inspect(exact=self.exact))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
         self.query_one(Inspector).tab_changed(event.pane.id == "inspector")
-
-    def on_images_ready(self, message: msg.ImagesReady) -> None:
-        self.query_one(DigitsView).set_images(message.event)
-
-    def on_insight_ready(self, message: msg.InsightReady) -> None:
-        self.query_one(DigitsView).show(message.event)
-        self.query_one(LearnedView).show(message.event)
-
-    def on_engine_notice(self, message: msg.EngineNotice) -> None:
-        self.notify(message.event.message, severity="warning", timeout=6)
 
     def on_resize(self, event) -> None:
         # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
@@ -268,29 +296,25 @@ class BpTuiApp(App):
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
     def action_toggle_run(self) -> None:
-        if self.state == "running":
-            self.send(ev.Pause())
-            self.show_state("paused")  # shown at once; the engine's StateChanged confirms it
-        elif self.state in ("ready", "paused"):
-            self.send(ev.Run())
-            self.show_state("running")
+        # The new state shows at once; the engine's StateChanged confirms it.
+        if self.run_state is RunState.RUNNING:
+            self.send(cmd.Pause())
+            self.run_state = RunState.PAUSED
+        elif self.run_state in (RunState.READY, RunState.PAUSED):
+            self.send(cmd.Run())
+            self.run_state = RunState.RUNNING
         else:
-            self.send(ev.Run())  # finished or diverged: the engine says why it cannot run
-
-    def show_state(self, state: str) -> None:
-        self.state = state
-        self.query_one(StatusLine).show(state=state)
+            self.send(cmd.Run())  # finished or diverged: the engine says why it cannot run
 
     def action_step(self) -> None:
-        self.send(ev.Step(1))
+        self.send(cmd.Step(1))
 
     def action_reset(self) -> None:
-        self.send(ev.Reset())
-        self.query_one(GradCheckPanel).running(self.exact)
-        self.send(ev.CheckGradient(self.exact))
+        self.send(cmd.Reset())
+        self.action_gradcheck()
 
     def change(self, **changes) -> None:
-        self.send(ev.SetParams(changes))
+        self.send(cmd.SetParams(changes))
         # Show the request at once, even while the engine is busy evaluating; its ParamsChanged
         # confirms the values, or puts the old ones back if it refused them.
         try:
@@ -299,8 +323,6 @@ class BpTuiApp(App):
             return
         waiting = {**self.pending, **{k: v for k, v in changes.items() if k not in LIVE_FIELDS}}
         self.pending = {k: v for k, v in waiting.items() if getattr(self.hp, k) != v}
-        self.query_one(HyperPanel).show(self.hp, self.pending)
-        self.query_one(StatusLine).show(hp=self.hp)
 
     def _next_value(self, field: str):
         return self.pending.get(field, getattr(self.hp, field))
@@ -333,18 +355,18 @@ class BpTuiApp(App):
         self.change(init=cycle(INIT_SCHEMES, self._next_value("init")))
 
     def action_gradcheck(self) -> None:
-        self.query_one(GradCheckPanel).running(self.exact)
-        self.send(ev.CheckGradient(self.exact))
+        self.query_one(GradCheckPanel).checking = "exact" if self.exact else "book"
+        self.send(cmd.CheckGradient(self.exact))
 
     def action_toggle_exact(self) -> None:
         self.exact = not self.exact
         self.action_gradcheck()
 
     def action_save(self) -> None:
-        self.send(ev.Save())
+        self.send(cmd.Save())
 
     def action_load(self) -> None:
-        self.send(ev.Load())
+        self.send(cmd.Load())
 
     def action_compare_runs(self) -> None:
         self.push_screen(RunsScreen(self.hp, self.compared), self.show_comparisons)

@@ -29,3 +29,25 @@ APP_BINDINGS = [
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
 ]
+
+# The action that changes each hyperparameter: the panel and the notices show its keys.
+FIELD_ACTIONS = {
+    "lr": ("lr_up", "lr_down"),
+    "batch_size": ("batch_up", "batch_down"),
+    "hidden": ("hidden_up", "hidden_down"),
+    "activation": ("toggle_activation",),
+    "init": ("cycle_init",),
+    "optimizer": ("cycle_optimizer",),
+    "iters": ("edit",),
+    "seed": ("edit",),
+    "eval_every": ("edit",),
+}
+
+
+def keys_for(*actions: str) -> str:
+    """The keys of the given actions as the footer shows them: keys_for("lr_up", "lr_down") -> "+ -"."""
+    shown = []
+    for action in actions:
+        binding = next(b for b in APP_BINDINGS if b.action == action)
+        shown.append(binding.key_display or binding.key.split(",")[0])
+    return " ".join(shown)

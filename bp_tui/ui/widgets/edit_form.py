@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from bp_tui.engine.config import OPTION_NAMES, HyperParams
+from bp_tui.engine.config import HyperParams
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -89,8 +89,7 @@ class EditForm(FormScreen):
             try:
                 self.hp.replace(**values)  # the record's own validation, one field at a time
             except ConfigError as error:
-                field = next((f for f, o in OPTION_NAMES.items() if str(error).startswith(o)), "lr")
-                errors[field] = str(error).removeprefix(OPTION_NAMES.get(field, "")).strip()
+                errors[error.field or "lr"] = error.problem
         for field, *_ in TEXT_FIELDS + CHOICE_FIELDS:
             self.query_one(f"#err-{field}", Label).update(errors.get(field, ""))
         if errors:

@@ -4,51 +4,33 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from bp_tui.engine.config import HyperParams
+from bp_tui.ui.bindings import FIELD_ACTIONS, keys_for
+from bp_tui.ui.names import LABELS, format_value
 
-ROWS = (
-    # (field, label, keys)
-    ("lr", "learning rate", "+ -"),
-    ("batch_size", "batch size", "b B"),
-    ("hidden", "hidden units", "h H"),
-    ("activation", "activation", "a"),
-    ("init", "init", "i"),
-    ("optimizer", "optimizer", "o"),
-    ("iters", "iterations", "e"),
-    ("seed", "seed", "e"),
-)
-
-
-def show_value(field: str, value) -> str:
-    if field == "lr":
-        return f"{value:g}"
-    if field in ("iters", "batch_size", "hidden", "seed"):
-        return f"{value:,}"
-    if field == "init":
-        return {"std": "std 0.01", "he": "He", "xavier": "Xavier"}.get(value, value)
-    if field == "activation":
-        return {"relu": "ReLU", "sigmoid": "Sigmoid"}.get(value, value)
-    return {"sgd": "SGD", "adagrad": "AdaGrad", "adam": "Adam", "momentum": "Momentum"}.get(
-        value, str(value)
-    )
+SHOWN = ("lr", "batch_size", "hidden", "activation", "init", "optimizer", "iters", "seed")
 
 
 class HyperPanel(Static):
+    hp: reactive[HyperParams] = reactive(HyperParams)
+    pending: reactive[dict] = reactive(dict)
+
     def on_mount(self) -> None:
         self.border_title = "Hyperparameters"
-        self.border_subtitle = "e: edit"
+        self.border_subtitle = f"{keys_for('edit')}: edit"
 
-    def show(self, hp: HyperParams, pending: dict) -> None:
+    def render(self) -> Table:
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold", width=3, no_wrap=True)
         table.add_column(style="dim", no_wrap=True)
         table.add_column(no_wrap=True, overflow="ellipsis")
-        for field, label, keys in ROWS:
-            value = Text(show_value(field, getattr(hp, field)))
-            if field in pending:
-                value.append(f" → {show_value(field, pending[field])}", style="bold italic")
-                value.append(" (r)", style="dim italic")
-            table.add_row(keys, label, value)
-        self.update(table)
+        for field in SHOWN:
+            value = Text(format_value(field, getattr(self.hp, field)))
+            if field in self.pending:
+                value.append(f" → {format_value(field, self.pending[field])}", style="bold italic")
+                value.append(f" ({keys_for('reset')})", style="dim italic")
+            table.add_row(keys_for(*FIELD_ACTIONS[field]), LABELS[field], value)
+        return table

@@ -23,6 +23,7 @@ from bp_tui.engine import events as ev
 from bp_tui.errors import BpTuiError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
+from bp_tui.ui.messages import InspectionWanted
 from bp_tui.ui.widgets.graph_view import draw
 from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
@@ -319,11 +320,8 @@ class Inspector(VerticalScroll, can_focus=True):
             self.screen.set_focus(None)
 
     def request_network(self) -> None:
-        """Pause training and ask the engine for its parameters and a batch (Inspection)."""
-        if getattr(self.app, "state", "") == "running":
-            self.notify("training paused while inspecting", timeout=3)
-        self.app.send(ev.Pause())
-        self.app.send(ev.Inspect(exact=bool(getattr(self.app, "exact", False))))
+        """Ask for the engine's parameters and a batch; an Inspection event answers."""
+        self.post_message(InspectionWanted())
         self.waiting = True
         self.redraw()
 

@@ -1,0 +1,60 @@
+"""What the engine accepts: plain picklable dataclasses, read between iterations.
+
+They take effect in the order they were sent; a Pause or Stop ends a Step(n) under way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Run:
+    pass
+
+
+@dataclass
+class Pause:
+    pass
+
+
+@dataclass
+class Step:
+    count: int = 1
+
+
+@dataclass
+class Stop:
+    pass
+
+
+@dataclass
+class Reset:
+    pass
+
+
+@dataclass
+class SetParams:
+    changes: dict[str, Any]
+
+
+@dataclass
+class CheckGradient:
+    exact: bool = False
+
+
+@dataclass
+class Inspect:
+    batch_size: int = 100
+    exact: bool = False
+
+
+@dataclass
+class Save:
+    path: str | None = None
+
+
+@dataclass
+class Load:
+    path: str | None = None  # None = the latest checkpoint

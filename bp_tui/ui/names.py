@@ -1,0 +1,57 @@
+"""How the dashboard names hyperparameters and their values: one label and one format each."""
+
+from __future__ import annotations
+
+from bp_tui.engine.events import Notice
+from bp_tui.ui.bindings import keys_for
+
+LABELS = {
+    "lr": "learning rate",
+    "batch_size": "batch size",
+    "hidden": "hidden units",
+    "activation": "activation",
+    "init": "init",
+    "optimizer": "optimizer",
+    "iters": "iterations",
+    "seed": "seed",
+    "eval_every": "evaluate every",
+}
+DISPLAY_NAMES = {
+    "relu": "ReLU",
+    "sigmoid": "Sigmoid",
+    "std": "std 0.01",
+    "he": "He",
+    "xavier": "Xavier",
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "adagrad": "AdaGrad",
+    "adam": "Adam",
+}
+
+
+def display_name(choice: str) -> str:
+    """A choice as people write it: "relu" -> "ReLU"."""
+    return DISPLAY_NAMES.get(choice, str(choice))
+
+
+def format_value(field: str, value) -> str:
+    """A hyperparameter's value as the dashboard shows it."""
+    if value is None:
+        return "each epoch" if field == "eval_every" else "-"
+    if field == "lr":
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return display_name(value)
+
+
+def notice_text(notice: Notice) -> str:
+    """An engine Notice as the dashboard says it: the field by its label, the fix with its key."""
+    text = (
+        f"{LABELS.get(notice.field, notice.field)} {notice.message}"
+        if notice.field
+        else notice.message
+    )
+    if notice.action:
+        text += f" ({keys_for(notice.action)})"
+    return text
