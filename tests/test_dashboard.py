@@ -1,4 +1,7 @@
-"""The dashboard driven by keys, with a real engine in a thread (started paused: see stack.md)."""
+"""The dashboard driven by keys, with a real engine in a thread.
+
+The app starts paused: pilot.press waits for the app to be idle by comparing CPU time with wall
+time, and a training worker would make each key wait its full second."""
 
 import asyncio
 import html
@@ -175,7 +178,7 @@ async def test_quitting_while_training_stops_the_engine_process():
 
     from bp_tui.engine.remote import ProcessLink
 
-    # As bp-tui does before App.run: Textual's stderr breaks the tracker's own start (stack.md).
+    # As bp-tui does before App.run: under Textual's stderr the tracker could not start itself.
     multiprocessing.resource_tracker.ensure_running()
     links = []
 

@@ -224,7 +224,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return run_gradcheck(args)
         if args.command in ("data", "runs"):
             return args.func(args)
-        from bp_tui.ui import run_dashboard
+        from bp_tui.cli.dashboard import run_dashboard
 
         return run_dashboard(args)
     except OutputError:

@@ -1,7 +1,7 @@
 """The engine running beside a UI: in its own process (the dashboard) or a thread (tests).
 
 Why a process: the UI's Python work and the trainer share one GIL in a thread, which slowed
-training 1.9x with charts redrawn at 10 Hz (stack.md); a process with one BLAS thread leaves the
+training 1.9x with charts redrawn at 10 Hz (measured here on two cores); a process with one BLAS thread leaves the
 second core to the UI and lost almost nothing. Both links take commands and give events through
 queues, so the UI cannot tell them apart.
 """

@@ -1,0 +1,49 @@
+"""`bp-tui` with no subcommand: the dashboard, its engine in a process of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing.resource_tracker
+import sys
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from bp_tui.cli.options import hyperparams_from
+    from bp_tui.data import resolve_dataset
+    from bp_tui.data.cache import dataset_folder, is_cached
+    from bp_tui.data.datasets import missing_message
+    from bp_tui.engine.remote import ProcessLink
+    from bp_tui.errors import DataError
+    from bp_tui.ui.app import BpTuiApp
+
+    data_dir = getattr(args, "data_dir", None)
+    resume = None
+    if getattr(args, "resume", None):
+        from bp_tui.cli.runs_commands import plan_resume
+
+        plan = plan_resume(args)
+        hp, name, note = plan.hp, plan.dataset, ""
+        resume = (plan.run_id, str(plan.checkpoint), plan.changes)
+    else:
+        hp = hyperparams_from(args)
+        name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
+    if name != "sample" and not is_cached(name, data_dir):
+        raise DataError(missing_message(name, dataset_folder(name, data_dir)))
+    # Textual replaces stderr, and a multiprocessing start inside the running app then fails
+    # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
+    multiprocessing.resource_tracker.ensure_running()
+    app = BpTuiApp(
+        lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume),
+        hp,
+        start=not args.paused,
+        exit_when_done=args.exit_when_done,
+        note=note,
+    )
+    summary = app.run()
+    if args.json and summary is not None:
+        print(json.dumps(summary))
+    elif args.exit_when_done and summary is None:
+        print("bp-tui: the run did not finish", file=sys.stderr)
+        return 2
+    return 2 if summary and summary.get("diverged") else 0

@@ -1,0 +1,121 @@
+"""The import contract: the layers of bp_tui, checked on every run of the suite.
+
+    nn (the book's math)  <-  data  <-  engine  <-  ui (Textual)  <-  cli
+
+Each package imports only those to its left (nn imports nothing of bp_tui but the shared errors
+and files); nothing but ui and cli imports Textual; and no module imports, even lazily, one that
+imports it back.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent / "bp_tui"
+LAYERS = ("nn", "data", "engine", "ui", "cli")
+SHARED = {"bp_tui", "bp_tui.errors", "bp_tui.files", "bp_tui.paths", "bp_tui.__main__"}
+UI_LIBRARIES = ("textual", "textual_plotext", "plotext", "rich")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, at the top or inside a function."""
+    found: set[str] = set()
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from . import x
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            # `from bp_tui.engine import events` imports the module bp_tui.engine.events
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in ROOT.rglob("*.py")}
+    return {name: {m for m in imports_of(path) if m in modules or not m.startswith("bp_tui")}
+            for name, path in modules.items()}  # fmt: skip
+
+
+def layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def back_edges(edges: dict[str, set[str]]) -> list[str]:
+    wrong = []
+    for module, imported in sorted(edges.items()):
+        own = layer(module)
+        for target in sorted(imported):
+            if target.split(".")[0] in UI_LIBRARIES and own not in ("ui", "cli"):
+                wrong.append(f"{module} imports {target}: only ui and cli may use Textual")
+            other = layer(target)
+            if own and other and LAYERS.index(other) > LAYERS.index(own):
+                wrong.append(f"{module} imports {target}: {own} may not import {other}")
+            if own == "nn" and target.startswith("bp_tui") and not other and target not in SHARED:
+                wrong.append(f"{module} imports {target}: nn stands alone")
+    return wrong
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles between bp_tui's modules. A package's __init__ is left out: importing a
+    package's module through it (from bp_tui.engine import events) is not a cycle."""
+    packages = {p for p in edges if (ROOT.parent / p.replace(".", "/") / "__init__.py").exists()}
+    internal = {m: {t for t in ts if t in edges and t not in packages}
+                for m, ts in edges.items() if m not in packages}  # fmt: skip
+    found: list[list[str]] = []
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(internal[module]):
+            if state.get(target) == "open":
+                found.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = "done"
+
+    for module in sorted(internal):
+        if module not in state:
+            visit(module, [module])
+    return found
+
+
+def test_no_layer_imports_one_above_it():
+    assert back_edges(graph()) == []
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    assert cycles(graph()) == []
+
+
+@pytest.mark.parametrize(
+    "module, target",
+    [("bp_tui.engine.loop", "bp_tui.ui.app"), ("bp_tui.ui.app", "bp_tui.cli.options"),
+     ("bp_tui.nn.net", "textual.widget"), ("bp_tui.data.idx", "bp_tui.engine.trainer")],
+)  # fmt: skip
+def test_the_check_finds_a_back_edge(module, target):
+    edges = graph()
+    edges[module] = edges[module] | {target}
+    assert any(line.startswith(f"{module} imports {target}") for line in back_edges(edges))
+
+
+def test_the_check_finds_a_cycle():
+    edges = graph()
+    edges["bp_tui.nn.functions"] = edges["bp_tui.nn.functions"] | {"bp_tui.nn.layers"}
+    assert cycles(edges)
