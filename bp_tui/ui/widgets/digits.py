@@ -6,8 +6,6 @@ The view takes focus when its tab is shown, so its arrow keys win over the tab b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from rich.console import RenderableType
 from rich.style import Style
@@ -16,55 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
-from textual.geometry import Size
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.nn.analysis import mistake_order
+from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.halfblock import grayscale, side_by_side
 
 GAP = 2  # blank cells between two images
 CAPTION_ROWS = 1
 STYLES = ("right", "wrong", "muted", "cursor", "title")
-
-
-class Drawn(Widget):
-    """A piece of a view that draws itself from its owner's state at render time (so a resize
-    or a theme change redraws it), once per change."""
-
-    DEFAULT_CSS = """
-    Drawn {
-        text-wrap: nowrap;
-        text-overflow: clip;
-    }
-    """
-
-    def __init__(self, draw: Callable[[Widget], RenderableType], **kw) -> None:
-        super().__init__(**kw)
-        self.draw = draw
-        self._drawn: tuple[tuple, RenderableType] | None = None
-        self.version = 0
-
-    def changed(self) -> None:
-        self.version += 1
-        self.refresh(layout=True)
-
-    def render(self) -> RenderableType:
-        key = (self.version, self.size, self.app.theme)
-        if self._drawn is None or self._drawn[0] != key:
-            self._drawn = key, self.draw(self)
-        return self._drawn[1]
-
-    # Pictures never wrap: measured line by line (an auto-width parent asks with width 0).
-    def _lines(self) -> list[Text]:
-        drawn = self.render()
-        return drawn.split("\n", allow_blank=True) if isinstance(drawn, Text) else [Text("")]
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max((line.cell_len for line in self._lines()), default=0)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines())
 
 
 def theme_color(widget: Widget, name: str) -> Color:

@@ -16,14 +16,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, VerticalScroll
-from textual.geometry import Size
-from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.errors import BpTuiError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
 from bp_tui.ui.messages import InspectionWanted
+from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.graph_view import draw
 from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
@@ -44,37 +43,6 @@ LEGENDS = {
     "W, b, t: value left, gradient right · ?: not yet",
 }
 NARROW = 110  # below this width the two detail panes stack
-
-
-class Part(Widget):
-    """A piece of the inspector that draws itself, at render time, from the inspector's state
-    (so a theme change recolours it). Layout asks several times per frame: drawn once."""
-
-    def __init__(self, build: Callable[[dict], RenderableType], owner: Inspector, **kw) -> None:
-        super().__init__(**kw)
-        self.build = build
-        self.owner = owner
-        self._drawn: tuple[tuple, RenderableType] | None = None
-
-    def render(self) -> RenderableType:
-        key = (self.owner.version, self.app.theme)
-        if self._drawn is None or self._drawn[0] != key:
-            self._drawn = key, self.build(self.owner.palette())
-        return self._drawn[1]
-
-
-class GraphPart(Part):
-    """The graph keeps its full width (never wrapped) so that its box can scroll sideways."""
-
-    def _lines(self) -> list[Text]:
-        picture = self.render()
-        return picture.split() if isinstance(picture, Text) else [Text("")]
-
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max(line.cell_len for line in self._lines())
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines())
 
 
 class GraphScroll(HorizontalScroll, can_focus=False):
@@ -175,13 +143,18 @@ class Inspector(VerticalScroll, can_focus=True):
     # ---- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Part(self._head, self, id="insp-head")
+        yield self._part(self._head, id="insp-head")
         with GraphScroll(id="insp-graph"):
-            yield GraphPart(self._graph, self, id="insp-graph-view")
-        yield Part(self._legend, self, id="insp-legend")
+            yield self._part(self._graph, picture=True, id="insp-graph-view")
+        yield self._part(self._legend, id="insp-legend")
         with Horizontal(id="insp-details"):
-            yield Part(self._node, self, id="insp-node")
-            yield Part(self._side, self, id="insp-side")
+            yield self._part(self._node, id="insp-node")
+            yield self._part(self._side, id="insp-side")
+
+    def _part(self, build: Callable[[dict], RenderableType], picture: bool = False, **kw) -> Drawn:
+        """A pane drawn from this inspector's state with its palette."""
+        return Drawn(lambda _: build(self.palette()), version=lambda: self.version,
+                     picture=picture, **kw)  # fmt: skip
 
     def on_mount(self) -> None:
         self.redraw()
@@ -225,7 +198,7 @@ class Inspector(VerticalScroll, can_focus=True):
             node.border_title = f"step {self.k + 1} of {len(trace.steps)} · {step.phase}"
             side.border_title = "every edge so far" if self.graph < 3 else "gradients of this batch"
         self._stack()
-        for part in self.query(Part):
+        for part in self.query(Drawn):
             part.refresh(layout=True)
         self.call_after_refresh(self._follow)
 

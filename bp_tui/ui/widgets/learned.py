@@ -16,7 +16,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
-from bp_tui.ui.widgets.digits import Drawn, theme_color
+from bp_tui.ui.widgets.digits import theme_color
+from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.halfblock import diverging, side_by_side
 
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell, for bars
