@@ -44,10 +44,11 @@ FIELD_ACTIONS = {
 }
 
 
-def keys_for(*actions: str) -> str:
-    """The keys of the given actions as the footer shows them: keys_for("lr_up", "lr_down") -> "+ -"."""
-    shown = []
-    for action in actions:
-        binding = next(b for b in APP_BINDINGS if b.action == action)
-        shown.append(binding.key_display or binding.key.split(",")[0])
-    return " ".join(shown)
+def key_of(binding: Binding) -> str:
+    """A binding's key as the footer shows it."""
+    return binding.key_display or binding.key.split(",")[0]
+
+
+def keys_for(*actions: str, bindings=APP_BINDINGS) -> str:
+    """The keys of the given actions: keys_for("lr_up", "lr_down") -> "+ -"."""
+    return " ".join(key_of(next(b for b in bindings if b.action == a)) for a in actions)

@@ -43,6 +43,52 @@ def parse_field(field: str, kind: type, text: str):
 class EditForm(FormScreen):
     """Dismisses with the changed values, or None when cancelled."""
 
+    DEFAULT_CSS = """
+    EditForm {
+        align: center middle;
+    }
+    #edit-box {
+        width: 84;
+        max-width: 98%;
+        height: auto;
+        max-height: 98%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    #edit-grid {
+        grid-size: 3;
+        grid-columns: 16 24 1fr;
+        grid-rows: 3;
+        height: auto;
+    }
+
+    .edit-label {
+        padding: 1 0 0 0;
+        color: $text-muted;
+    }
+
+    .edit-error {
+        padding: 1 0 0 1;
+        color: $text-error;
+    }
+
+    #edit-hint {
+        color: $text-muted;
+        padding: 0 0 1 0;
+    }
+
+    #edit-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+
+    #edit-buttons Button {
+        margin-left: 2;
+    }
+    """
+
     def __init__(self, hp: HyperParams, pending: dict) -> None:
         super().__init__()
         self.hp = hp.replace(**pending)

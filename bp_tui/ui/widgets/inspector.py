@@ -21,6 +21,7 @@ from bp_tui.engine import events as ev
 from bp_tui.errors import BpTuiError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
+from bp_tui.ui.bindings import keys_for
 from bp_tui.ui.messages import InspectionWanted
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.graph_view import draw
@@ -217,7 +218,7 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def _graph_subtitle(self) -> str:
         if self.graph < 3:
-            return "e: edit the inputs"
+            return f"{keys_for('edit_inputs', bindings=self.BINDINGS)}: edit the inputs"
         if self.inspection is None:
             return ""
         i = self.inspection
