@@ -46,8 +46,9 @@ def headless_speed(hp: HyperParams) -> float:
 
 def dashboard_run(hp: HyperParams) -> dict:
     """A full run inside the dashboard (headless terminal, 120x40), charts redrawing at 10 Hz."""
-    app = BpTuiApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True,
-                   exit_when_done=True)  # fmt: skip
+    app = BpTuiApp(
+        lambda: ProcessLink(hp, "sample", start=False), hp, start=True, exit_when_done=True
+    )
     started = time.perf_counter()
     summary = app.run(headless=True, size=(120, 40))
     return {**summary, "wall_seconds": time.perf_counter() - started}
@@ -163,20 +164,32 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"training, {args.iters:,} iterations of the book's recipe on the sample "
-          f"(median of {args.rounds}):")  # fmt: skip
+    print(
+        f"training, {args.iters:,} iterations of the book's recipe on the sample "
+        f"(median of {args.rounds}):"
+    )
     print(f"  headless engine      {result['headless_iters_per_second']:8,.0f} it/s")
-    print(f"  inside the dashboard {result['dashboard_iters_per_second']:8,.0f} it/s  "
-          f"({result['dashboard_over_headless']:.0%} of headless)")  # fmt: skip
-    print(f"key press to screen while training: median {result['key_latency_ms_median']:.1f} ms, "
-          f"max {result['key_latency_ms_max']:.1f} ms over {len(latencies)} presses")  # fmt: skip
-    print(f"  the engine's confirmation back on screen: median "
-          f"{result['engine_confirmation_ms_median']:.1f} ms, "
-          f"max {result['engine_confirmation_ms_max']:.1f} ms")  # fmt: skip
-    print(f"quit while training (q to app and engine process gone): "
-          f"{result['quit_while_training_seconds']:.2f} s")  # fmt: skip
-    print(f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
-          f"(median of {len(frames)})")  # fmt: skip
+    print(
+        f"  inside the dashboard {result['dashboard_iters_per_second']:8,.0f} it/s  "
+        f"({result['dashboard_over_headless']:.0%} of headless)"
+    )
+    print(
+        f"key press to screen while training: median {result['key_latency_ms_median']:.1f} ms, "
+        f"max {result['key_latency_ms_max']:.1f} ms over {len(latencies)} presses"
+    )
+    print(
+        f"  the engine's confirmation back on screen: median "
+        f"{result['engine_confirmation_ms_median']:.1f} ms, "
+        f"max {result['engine_confirmation_ms_max']:.1f} ms"
+    )
+    print(
+        f"quit while training (q to app and engine process gone): "
+        f"{result['quit_while_training_seconds']:.2f} s"
+    )
+    print(
+        f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
+        f"(median of {len(frames)})"
+    )
 
 
 if __name__ == "__main__":

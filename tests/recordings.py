@@ -95,8 +95,14 @@ def _run(spec: Recording) -> list:
     data = load_dataset("sample")
     events: queue.Queue = queue.Queue()
     commands: queue.Queue = queue.Queue()
-    engine = Engine(Trainer(spec.hp, data), events.put, commands, dataset=data.name,
-                    progress_interval=10.0, blas_threads=1)  # fmt: skip
+    engine = Engine(
+        Trainer(spec.hp, data),
+        events.put,
+        commands,
+        dataset=data.name,
+        progress_interval=10.0,
+        blas_threads=1,
+    )
     thread = threading.Thread(target=engine.run, kwargs={"start": False})
     thread.start()
     seen: list = []
@@ -109,8 +115,11 @@ def _run(spec: Recording) -> list:
         target = engine.trainer.iteration + getattr(command, "count", 0)
         commands.put(command)
         if isinstance(command, cmd.Step):
-            wait_for(lambda e, t=target: isinstance(e, ev.Diverged)
-                     or (isinstance(e, ev.Progress) and e.iteration >= t))  # fmt: skip
+            wait_for(
+                lambda e, t=target: (
+                    isinstance(e, ev.Diverged) or (isinstance(e, ev.Progress) and e.iteration >= t)
+                )
+            )
         elif isinstance(command, cmd.CheckGradient):
             wait_for(lambda e: isinstance(e, ev.GradChecked))
         elif isinstance(command, cmd.Inspect):
@@ -126,8 +135,9 @@ def _frozen(event):
     """The event with its clock readings replaced by fixed ones."""
     if isinstance(event, ev.Progress):
         seconds = event.iteration / FIXED_SPEED
-        return dataclasses.replace(event, iters_per_second=FIXED_SPEED, train_seconds=seconds,
-                                   elapsed=seconds)  # fmt: skip
+        return dataclasses.replace(
+            event, iters_per_second=FIXED_SPEED, train_seconds=seconds, elapsed=seconds
+        )
     if isinstance(event, ev.GradChecked | ev.Inspection):
         event.report.seconds = 0.1
     return event

@@ -160,8 +160,15 @@ def run_engine(hp, commands=(), **options):
     q = queue.Queue()
     for command in commands:
         q.put(command)
-    engine = Engine(Trainer(hp, DATA), events.append, q, dataset=DATA.name, exit_when_done=True,
-                    progress_interval=0, **options)  # fmt: skip
+    engine = Engine(
+        Trainer(hp, DATA),
+        events.append,
+        q,
+        dataset=DATA.name,
+        exit_when_done=True,
+        progress_interval=0,
+        **options,
+    )
     engine.run()
     return events
 

@@ -48,8 +48,10 @@ def imports_of(path: Path) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in ROOT.rglob("*.py")}
-    return {name: {m for m in imports_of(path) if m in modules or not m.startswith("bp_tui")}
-            for name, path in modules.items()}  # fmt: skip
+    return {
+        name: {m for m in imports_of(path) if m in modules or not m.startswith("bp_tui")}
+        for name, path in modules.items()
+    }
 
 
 def layer(module: str) -> str | None:
@@ -76,8 +78,11 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     """Import cycles between bp_tui's modules. A package's __init__ is left out: importing a
     package's module through it (from bp_tui.engine import events) is not a cycle."""
     packages = {p for p in edges if (ROOT.parent / p.replace(".", "/") / "__init__.py").exists()}
-    internal = {m: {t for t in ts if t in edges and t not in packages}
-                for m, ts in edges.items() if m not in packages}  # fmt: skip
+    internal = {
+        m: {t for t in ts if t in edges and t not in packages}
+        for m, ts in edges.items()
+        if m not in packages
+    }
     found: list[list[str]] = []
     state: dict[str, str] = {}
 
@@ -106,9 +111,13 @@ def test_no_module_imports_one_that_imports_it_back():
 
 @pytest.mark.parametrize(
     "module, target",
-    [("bp_tui.engine.loop", "bp_tui.ui.app"), ("bp_tui.ui.app", "bp_tui.cli.options"),
-     ("bp_tui.nn.net", "textual.widget"), ("bp_tui.data.idx", "bp_tui.engine.trainer")],
-)  # fmt: skip
+    [
+        ("bp_tui.engine.loop", "bp_tui.ui.app"),
+        ("bp_tui.ui.app", "bp_tui.cli.options"),
+        ("bp_tui.nn.net", "textual.widget"),
+        ("bp_tui.data.idx", "bp_tui.engine.trainer"),
+    ],
+)
 def test_the_check_finds_a_back_edge(module, target):
     edges = graph()
     edges[module] = edges[module] | {target}

@@ -147,8 +147,11 @@ def file_damage(kind):
             path.write_bytes(data[: len(data) // 2])
         elif kind == "flipped":
             middle = len(data) // 2
-            path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64])
-                             + data[middle + 64 :])  # fmt: skip
+            path.write_bytes(
+                data[:middle]
+                + bytes(b ^ 0xFF for b in data[middle : middle + 64])
+                + data[middle + 64 :]
+            )
         elif kind == "folder":
             path.unlink()
             path.mkdir()
@@ -159,8 +162,9 @@ def file_damage(kind):
     return damage
 
 
-FILE_DAMAGE = {k: file_damage(k) for k in ("empty", "text", "truncated", "flipped", "folder",
-                                           "device")}  # fmt: skip
+FILE_DAMAGE = {
+    k: file_damage(k) for k in ("empty", "text", "truncated", "flipped", "folder", "device")
+}
 
 
 def damaged_checkpoint(tmp_path, name):
@@ -181,13 +185,18 @@ ALL = [*FILE_DAMAGE, *ARRAY_DAMAGE, *META_DAMAGE]
 
 def trainer_state(trainer: Trainer) -> tuple:
     return (
-        trainer.hp, trainer.iteration, trainer.samples_seen, trainer.train_seconds,
-        list(trainer.marks), list(trainer.losses), len(trainer.losses),
+        trainer.hp,
+        trainer.iteration,
+        trainer.samples_seen,
+        trainer.train_seconds,
+        list(trainer.marks),
+        list(trainer.losses),
+        len(trainer.losses),
         [tuple(vars(e).values()) for e in trainer.evaluations],
         json.dumps(trainer.rng.bit_generator.state),
         {k: v.tobytes() for k, v in trainer.net.params.items()},
         {k: np.asarray(v).tobytes() for k, v in trainer.optimizer.state().items()},
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -261,8 +270,11 @@ def test_resume_with_a_damaged_checkpoint_is_exit_2_and_one_line(capsys):
     # A real process: what reaches the terminal is one line, no traceback.
     done = subprocess.run(
         [sys.executable, "-m", "bp_tui", "train", "--resume", info.id, "--iters", "120"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "damaged bp-tui checkpoint: its W1 is not numbers" in done.stderr

@@ -26,8 +26,9 @@ def make_app(hp=HP, **options):
     links = []
 
     def factory():
-        links.append(ThreadLink(hp, tiny_data(), start=False, progress_interval=0.02,
-                                blas_threads=1))  # fmt: skip
+        links.append(
+            ThreadLink(hp, tiny_data(), start=False, progress_interval=0.02, blas_threads=1)
+        )
         return links[-1]
 
     app = BpTuiApp(factory, hp, start=False, **options)
@@ -48,8 +49,9 @@ def text_of(widget) -> str:
         row = int(round((y - 20) / cell_h))
         if region.y <= row < region.bottom:
             spans = sorted(rows[y])
-            lines.append("".join(t for x, t in spans
-                                 if region.x <= int(round(x / cell_w)) < region.right))  # fmt: skip
+            lines.append(
+                "".join(t for x, t in spans if region.x <= int(round(x / cell_w)) < region.right)
+            )
     return "\n".join(lines)
 
 
@@ -152,10 +154,22 @@ def test_exit_when_done_json_from_the_command_line():
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "bp_tui", "--dataset", "sample", "--iters", "100",
-         "--exit-when-done", "--json"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bp_tui",
+            "--dataset",
+            "sample",
+            "--iters",
+            "100",
+            "--exit-when-done",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr[-500:]
     summary = json.loads(done.stdout)
     assert summary["iterations"] == 100 and summary["dataset"] == "sample"

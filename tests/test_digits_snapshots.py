@@ -28,16 +28,24 @@ def on_tab(app, tab: str, *keys: str, seen: dict | None = None):
 
     async def run(pilot) -> None:
         learned, digits = app.query_one(LearnedView), app.query_one(DigitsView)
-        await until(pilot, lambda: learned.insight is not None
-                    and learned.insight.iteration >= ITERATIONS
-                    and digits.insight is learned.insight)  # fmt: skip
+        await until(
+            pilot,
+            lambda: (
+                learned.insight is not None
+                and learned.insight.iteration >= ITERATIONS
+                and digits.insight is learned.insight
+            ),
+        )
         app.query_one(TabbedContent).active = tab
         await until(pilot, lambda: app.focused in (learned, digits))
         for key in keys:
             await pilot.press(key)
         if seen is not None:
-            seen.update(focused=app.focused, digits=app.query_one(DigitsView),
-                        learned=app.query_one(LearnedView))  # fmt: skip
+            seen.update(
+                focused=app.focused,
+                digits=app.query_one(DigitsView),
+                learned=app.query_one(LearnedView),
+            )
 
     return run
 

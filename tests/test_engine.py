@@ -22,8 +22,14 @@ def run_engine(hp, commands=(), start=True, data=DATA):
     q = queue.Queue()
     for c in commands:
         q.put(c)
-    engine = Engine(Trainer(hp, data), events.append, q, dataset=data.name, exit_when_done=True,
-                    progress_interval=0)  # fmt: skip
+    engine = Engine(
+        Trainer(hp, data),
+        events.append,
+        q,
+        dataset=data.name,
+        exit_when_done=True,
+        progress_interval=0,
+    )
     worker = threading.Thread(target=engine.run, kwargs={"start": start})
     worker.start()
     worker.join(timeout=WAIT_SECONDS)
@@ -209,16 +215,20 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_engine_save_and_load_latest():
-    _, events = run_engine(HyperParams(iters=6), [cmd.Step(4), cmd.Save(), cmd.Step(1), cmd.Load(), cmd.Run()],
-                           start=False)  # fmt: skip
+    _, events = run_engine(
+        HyperParams(iters=6),
+        [cmd.Step(4), cmd.Save(), cmd.Step(1), cmd.Load(), cmd.Run()],
+        start=False,
+    )
     (loaded,) = of(events, ev.Loaded)
     assert loaded.iteration == 4
     assert of(events, ev.Saved)[0].path == loaded.path
 
 
 def test_gradient_check_command_reports_the_iteration():
-    _, events = run_engine(HyperParams(iters=3), [cmd.Step(2), cmd.CheckGradient(exact=True), cmd.Run()],
-                           start=False)  # fmt: skip
+    _, events = run_engine(
+        HyperParams(iters=3), [cmd.Step(2), cmd.CheckGradient(exact=True), cmd.Run()], start=False
+    )
     (checked,) = of(events, ev.GradChecked)
     assert checked.report.iteration == 2 and checked.report.exact and checked.report.passed
 
@@ -238,8 +248,13 @@ def test_a_healthy_run_is_not_divergence():
 
 def test_steps_stop_at_divergence():
     events, q = [], queue.Queue()
-    engine = Engine(Trainer(HyperParams(iters=1000, lr=1e6), DATA), events.append, q,
-                    dataset="sample", progress_interval=0)  # fmt: skip
+    engine = Engine(
+        Trainer(HyperParams(iters=1000, lr=1e6), DATA),
+        events.append,
+        q,
+        dataset="sample",
+        progress_interval=0,
+    )
     worker = threading.Thread(target=engine.run, kwargs={"start": False})
     worker.start()
     q.put(cmd.Step(500))

@@ -51,8 +51,12 @@ class FakeLink(ui_harness.FakeLink):
 
     def __init__(self, answer_inspect: bool = True) -> None:
         hp = HyperParams()
-        super().__init__([ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp),
-                          ev.StateChanged(RunState.PAUSED, hp)])  # fmt: skip
+        super().__init__(
+            [
+                ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp),
+                ev.StateChanged(RunState.PAUSED, hp),
+            ]
+        )
         self.answer_inspect = answer_inspect
 
     def send(self, command) -> None:

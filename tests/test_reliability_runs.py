@@ -38,7 +38,7 @@ def write_run(store: RunStore, run_id: str, started=T0, dataset="sample", change
             iters_per_second=100.0,
             train_seconds=0.1,
             elapsed=1.0,
-        )  # fmt: skip
+        )
     )
     writer.on_event(ev.Evaluation(10, 1.0, 0.5, 0.45))
     if changes:
@@ -210,12 +210,20 @@ LONG_TRAIN = textwrap.dedent(
 
 
 def start_training(args=None) -> subprocess.Popen:
-    script = LONG_TRAIN if args is None else LONG_TRAIN.replace(
-        '["train", "--dataset", "sample", "--iters", "100000000", "--eval-every", "50"]',
-        json.dumps(args),
-    )  # fmt: skip
-    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=dict(os.environ))  # fmt: skip
+    script = (
+        LONG_TRAIN
+        if args is None
+        else LONG_TRAIN.replace(
+            '["train", "--dataset", "sample", "--iters", "100000000", "--eval-every", "50"]',
+            json.dumps(args),
+        )
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGINT) -> int:
@@ -271,8 +279,10 @@ def test_a_killed_writers_lock_is_taken_over_and_only_one_resume_runs(capsys):
         third = start_training(argv)
         assert third.wait(timeout=120) == 2
         err = third.stderr.read().decode()
-        assert err == (f"bp-tui: error: run {info.id} is in use: process {second.pid} is "
-                       "training it; stop that first\n")  # fmt: skip
+        assert err == (
+            f"bp-tui: error: run {info.id} is in use: process {second.pid} is "
+            "training it; stop that first\n"
+        )
         wait_until(lambda: store.load(info.id).iterations > at)
     finally:
         stop(second)
@@ -304,8 +314,12 @@ def test_export_writes_only_a_new_path_or_a_regular_file(capsys, tmp_path):
     link.symlink_to(regular)
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
-    for target, why in ((link, "is a symbolic link"), (fifo, "is not a regular file"),
-                        (tmp_path, "is a folder"), (os.devnull, "is not a regular file")):  # fmt: skip
+    for target, why in (
+        (link, "is a symbolic link"),
+        (fifo, "is not a regular file"),
+        (tmp_path, "is a folder"),
+        (os.devnull, "is not a regular file"),
+    ):
         code, out, err = run(capsys, "runs", "export", GOOD, "--csv", str(target))
         assert code == 2 and out == "" and err.count("\n") == 1 and why in err, (target, err)
     assert link.is_symlink() and regular.read_text() == "old\n"
@@ -348,7 +362,7 @@ def test_a_new_run_from_a_long_runs_checkpoint_writes_its_losses_at_their_iterat
                 iters_per_second=1.0,
                 train_seconds=1.0,
                 elapsed=1.0,
-            )  # fmt: skip
+            )
         )
     writer.close()
     writer.release()

@@ -34,9 +34,16 @@ HP = HyperParams(iters=25)
 
 
 def progress(iteration: int, losses) -> ev.Progress:
-    return ev.Progress(iteration=iteration, total=HP.iters, epoch=iteration / 10,
-                       total_epochs=2.5, losses=np.asarray(losses, dtype=float),
-                       iters_per_second=100.0, train_seconds=iteration / 100, elapsed=1.0)  # fmt: skip
+    return ev.Progress(
+        iteration=iteration,
+        total=HP.iters,
+        epoch=iteration / 10,
+        total_epochs=2.5,
+        losses=np.asarray(losses, dtype=float),
+        iters_per_second=100.0,
+        train_seconds=iteration / 100,
+        elapsed=1.0,
+    )
 
 
 def write_run(store: RunStore, run_id="20261127-231500-ab12", started=T0, finish=True):
@@ -79,8 +86,14 @@ def test_a_run_is_written_as_it_goes_and_read_back():
     head = json.loads((run.folder / "hyperparams.json").read_text())
     assert head["hp"] == HP.to_dict() and head["started"] == "2026-11-27T23:15:00.000+00:00"
     lines = read_metrics(run.folder / "metrics.jsonl")
-    assert lines[-2] == {"type": "eval", "iteration": 25, "epoch": 2.5, "train_acc": 0.8,
-                         "test_acc": 0.75, "seconds": 0.25}  # fmt: skip
+    assert lines[-2] == {
+        "type": "eval",
+        "iteration": 25,
+        "epoch": 2.5,
+        "train_acc": 0.8,
+        "test_acc": 0.75,
+        "seconds": 0.25,
+    }
     assert [m.get("count") for m in lines if m["type"] == "loss"] == [None, None, 5]
     assert LOSS_EVERY == 10
 
@@ -118,8 +131,13 @@ def test_csv_export_has_a_row_per_iteration_and_is_atomic(tmp_path):
     target = store.export_csv("20261127", tmp_path / "out" / "run.csv")  # a unique start of the id
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert [r["iteration"] for r in rows] == ["10", "20", "25"]
-    assert rows[0] == {"iteration": "10", "epoch": "1.0", "loss": "5.5", "train_acc": "0.5",
-                       "test_acc": "0.45"}  # fmt: skip
+    assert rows[0] == {
+        "iteration": "10",
+        "epoch": "1.0",
+        "loss": "5.5",
+        "train_acc": "0.5",
+        "test_acc": "0.45",
+    }
     assert not [p for p in target.parent.iterdir() if p.name != "run.csv"]  # no temporary left
     with pytest.raises(RunError, match="is a folder"):
         store.export_csv("20261127", tmp_path)
@@ -163,9 +181,25 @@ def test_runs_list_show_export_and_rm(capsys, tmp_path):
     header, first, second = out.splitlines()
     for column in ("id", "started", "data set", "hyperparameters", "test acc", "duration"):
         assert column in header
-    assert first.split() == ["20261127-231500-ab12", "11-27", "23:15", "sample", "50", "relu",
-                             "std,", "sgd", "0.1,", "b100,", "seed", "0", "25", "0.7500", "0.2",
-                             "s", "finished"]  # fmt: skip
+    assert first.split() == [
+        "20261127-231500-ab12",
+        "11-27",
+        "23:15",
+        "sample",
+        "50",
+        "relu",
+        "std,",
+        "sgd",
+        "0.1,",
+        "b100,",
+        "seed",
+        "0",
+        "25",
+        "0.7500",
+        "0.2",
+        "s",
+        "finished",
+    ]
     assert "unfinished" in second
 
     code, out, _ = run(capsys, "runs", "--json")
@@ -190,9 +224,13 @@ def test_runs_list_show_export_and_rm(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     "argv",
-    [("runs", "show", "nope"), ("runs", "export", "nope", "--csv", "x.csv"),
-     ("runs", "rm", "20261127-232000-cd34", "nope"), ("train", "--resume", "nope")],
-)  # fmt: skip
+    [
+        ("runs", "show", "nope"),
+        ("runs", "export", "nope", "--csv", "x.csv"),
+        ("runs", "rm", "20261127-232000-cd34", "nope"),
+        ("train", "--resume", "nope"),
+    ],
+)
 def test_an_unknown_id_is_one_line_exit_2_and_changes_nothing(capsys, argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     store = RunStore()
@@ -263,8 +301,9 @@ def serve_until(stages, resume=None) -> list:
     to wait for before the next; then Stop."""
     commands, events = queue.Queue(), queue.Queue()
     hp = HyperParams(iters=1000)
-    thread = threading.Thread(target=serve, args=(hp, "sample", None, commands, events, False,
-                                                  resume))  # fmt: skip
+    thread = threading.Thread(
+        target=serve, args=(hp, "sample", None, commands, events, False, resume)
+    )
     thread.start()
     seen: list = []
     for command, done in stages:
@@ -288,8 +327,13 @@ def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
     # Opened and shut without training: no run.
     serve_until([(None, lambda e: isinstance(e, ev.StateChanged))])
     assert store.ids() == []
-    serve_until([(cmd.Step(120), reached(120)), (cmd.Reset(), lambda e: isinstance(e, ev.RunReset)),
-                 (cmd.Step(30), reached(30))])  # fmt: skip
+    serve_until(
+        [
+            (cmd.Step(120), reached(120)),
+            (cmd.Reset(), lambda e: isinstance(e, ev.RunReset)),
+            (cmd.Step(30), reached(30)),
+        ]
+    )
     first, second = store.list()
     assert (first.status, first.iterations, second.status, second.iterations) == (
         "stopped",
@@ -323,8 +367,9 @@ def test_a_store_that_cannot_be_written_is_one_notice_and_training_goes_on(tmp_p
     trainer = Trainer(HyperParams(iters=50), load_dataset("sample"))
     seen: list = []
     recorder = Recorder(trainer, "sample", RunStore(blocked))
-    engine = Engine(trainer, recording(seen.append, recorder), dataset="sample",
-                    exit_when_done=True)  # fmt: skip
+    engine = Engine(
+        trainer, recording(seen.append, recorder), dataset="sample", exit_when_done=True
+    )
     summary = engine.run()
     assert summary["iterations"] == 50
     notices = [e for e in seen if isinstance(e, ev.Notice)]
@@ -343,8 +388,12 @@ KILLED_TRAIN = textwrap.dedent(
 
 
 def test_a_killed_run_keeps_all_but_its_last_moments_and_can_be_resumed(capsys):
-    process = subprocess.Popen([sys.executable, "-c", KILLED_TRAIN], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=dict(os.environ))  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_TRAIN],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
     store = RunStore()
     try:
 
@@ -377,8 +426,12 @@ def test_a_killed_run_keeps_all_but_its_last_moments_and_can_be_resumed(capsys):
 
 def test_comparison_labels_name_what_differs_and_curves_are_thinned():
     store = RunStore()
-    writer = store.create(HyperParams(lr=0.3, activation="sigmoid", seed=4), "sample",
-                          run_id="20261127-231500-ab12", started=T0)  # fmt: skip
+    writer = store.create(
+        HyperParams(lr=0.3, activation="sigmoid", seed=4),
+        "sample",
+        run_id="20261127-231500-ab12",
+        started=T0,
+    )
     for start in range(0, 10_000, 100):
         writer.on_event(progress(start + 100, np.full(100, 2.0 - start / 10_000)))
     writer.release()

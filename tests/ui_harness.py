@@ -53,9 +53,15 @@ def settled(app, iteration: int):
 
     async def wait(pilot) -> None:
         panel = app.query_one(GradCheckPanel)
-        await until(pilot, lambda: app.iteration >= iteration
-                    and panel.border_subtitle.startswith("iteration")
-                    and not any(chart.dirty for chart in (*app.query(LossChart),
-                                                          *app.query(AccuracyChart))))  # fmt: skip
+        await until(
+            pilot,
+            lambda: (
+                app.iteration >= iteration
+                and panel.border_subtitle.startswith("iteration")
+                and not any(
+                    chart.dirty for chart in (*app.query(LossChart), *app.query(AccuracyChart))
+                )
+            ),
+        )
 
     return wait

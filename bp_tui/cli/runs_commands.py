@@ -80,10 +80,17 @@ def accuracy_text(value: float | None) -> str:
 
 
 def info_json(run: RunInfo) -> dict:
-    return {"id": run.id, "started": run.started.isoformat(), "dataset": run.dataset,
-            "hp": run.hp.to_dict(), "status": run.status, "iterations": run.iterations,
-            "test_acc": run.test_acc, "train_seconds": run.duration,
-            "checkpoint": str(run.checkpoint) if run.checkpoint else None}  # fmt: skip
+    return {
+        "id": run.id,
+        "started": run.started.isoformat(),
+        "dataset": run.dataset,
+        "hp": run.hp.to_dict(),
+        "status": run.status,
+        "iterations": run.iterations,
+        "test_acc": run.test_acc,
+        "train_seconds": run.duration,
+        "checkpoint": str(run.checkpoint) if run.checkpoint else None,
+    }
 
 
 # ---- actions ------------------------------------------------------------------------------------
@@ -106,19 +113,41 @@ def run_list(args: argparse.Namespace) -> int:
         )
         return 0
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column, justify in (("id", "left"), ("started", "left"), ("data set", "left"),
-                            ("hyperparameters", "left"), ("iters", "right"),
-                            ("test acc", "right"), ("duration", "right"), ("status", "left")):  # fmt: skip
+    for column, justify in (
+        ("id", "left"),
+        ("started", "left"),
+        ("data set", "left"),
+        ("hyperparameters", "left"),
+        ("iters", "right"),
+        ("test acc", "right"),
+        ("duration", "right"),
+        ("status", "left"),
+    ):
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     # Text cells: what a record says is shown as text, never read as markup or escape codes.
     for run in runs:
-        table.add_row(*(Text(printable(cell)) for cell in (
-            run.id, f"{run.started:%m-%d %H:%M}", run.dataset, hp_brief(run.hp),
-            f"{run.iterations:,}", accuracy_text(run.test_acc), duration_text(run.duration),
-            run.status)))  # fmt: skip
+        table.add_row(
+            *(
+                Text(printable(cell))
+                for cell in (
+                    run.id,
+                    f"{run.started:%m-%d %H:%M}",
+                    run.dataset,
+                    hp_brief(run.hp),
+                    f"{run.iterations:,}",
+                    accuracy_text(run.test_acc),
+                    duration_text(run.duration),
+                    run.status,
+                )
+            )
+        )
     for bad in damaged:
-        table.add_row(*(Text(printable(cell)) for cell in (
-            bad.id, "-", "-", "-", "-", "-", "-", f"damaged: {bad.reason}")))  # fmt: skip
+        table.add_row(
+            *(
+                Text(printable(cell))
+                for cell in (bad.id, "-", "-", "-", "-", "-", "-", f"damaged: {bad.reason}")
+            )
+        )
     width = console.measure(table, options=console.options.update_width(10_000)).maximum
     if not console.is_terminal:  # piped: one line per run, however wide
         console.width = max(console.width, width)
@@ -126,14 +155,25 @@ def run_list(args: argparse.Namespace) -> int:
         # A narrow terminal would cut ids short, and an id must stay whole to be typed: two lines
         # a run instead (the id holds the start time too).
         for run in runs:
-            console.print(printable(f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
-                          f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
-                          f"{run.status}"), highlight=False, markup=False)  # fmt: skip
-            console.print(printable(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}"),
-                          style="dim", highlight=False, markup=False)  # fmt: skip
+            console.print(
+                printable(
+                    f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
+                    f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
+                    f"{run.status}"
+                ),
+                highlight=False,
+                markup=False,
+            )
+            console.print(
+                printable(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}"),
+                style="dim",
+                highlight=False,
+                markup=False,
+            )
         for bad in damaged:
-            console.print(printable(f"{bad.id}  damaged: {bad.reason}"), highlight=False,
-                          markup=False)  # fmt: skip
+            console.print(
+                printable(f"{bad.id}  damaged: {bad.reason}"), highlight=False, markup=False
+            )
         return 0
     console.print(table, highlight=False)
     return 0
@@ -143,8 +183,12 @@ def run_show(args: argparse.Namespace) -> int:
     run = RunStore().load(args.id)
     if getattr(args, "json", False):
         value = info_json(run)
-        value.update(summary=run.summary, changes=run.changes, resumed_from=run.resumed_from,
-                     evaluations=[dataclasses.asdict(e) for e in run.evaluations])  # fmt: skip
+        value.update(
+            summary=run.summary,
+            changes=run.changes,
+            resumed_from=run.resumed_from,
+            evaluations=[dataclasses.asdict(e) for e in run.evaluations],
+        )
         print(json.dumps(value))
         return 0
     console = Console(soft_wrap=True, highlight=False)
@@ -179,8 +223,9 @@ def run_show(args: argparse.Namespace) -> int:
             table.add_column(column, justify="right")
         shown = run.evaluations[-SHOWN_EVALUATIONS:]
         for e in shown:
-            table.add_row(f"{e.epoch:.2f}", f"{e.iteration:,}", f"{e.train_acc:.4f}",
-                          f"{e.test_acc:.4f}")  # fmt: skip
+            table.add_row(
+                f"{e.epoch:.2f}", f"{e.iteration:,}", f"{e.train_acc:.4f}", f"{e.test_acc:.4f}"
+            )
         earlier = len(run.evaluations) - len(shown)
         console.print()
         console.print(table)
@@ -245,8 +290,11 @@ def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
     asked = getattr(args, "dataset", None)
     if asked and asked != dataset:
         raise ConfigError(f"run {run.id} was trained on {dataset}: leave out --dataset {asked}")
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(HyperParams)
-             if hasattr(args, f.name)}  # fmt: skip
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(HyperParams)
+        if hasattr(args, f.name)
+    }
     for name, value in given.items():
         if name not in LIVE_FIELDS and getattr(saved, name) != value:
             raise ConfigError(

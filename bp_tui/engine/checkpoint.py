@@ -145,17 +145,21 @@ def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
     _require(_whole(meta["samples_seen"]), "its sample count is not a whole number")
     seconds = meta["train_seconds"]
     _require(
-        isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-        and math.isfinite(seconds) and seconds >= 0,
+        isinstance(seconds, (int, float))
+        and not isinstance(seconds, bool)
+        and math.isfinite(seconds)
+        and seconds >= 0,
         "its training time is not a number of seconds",
-    )  # fmt: skip
+    )
     marks = meta["marks"]
     _require(
         isinstance(marks, list)
-        and all(isinstance(m, list) and len(m) == 2 and _whole(m[0]) and isinstance(m[1], str)
-                for m in marks),
+        and all(
+            isinstance(m, list) and len(m) == 2 and _whole(m[0]) and isinstance(m[1], str)
+            for m in marks
+        ),
         "its change marks are not (iteration, text) pairs",
-    )  # fmt: skip
+    )
     _check_rng(meta["rng"])
 
     params = {}
@@ -191,17 +195,26 @@ def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
         "its evaluation history is not rows of (iteration, epoch, train_acc, test_acc)",
     )
     _require(bool(np.isfinite(evaluations).all()), "its evaluation history has non-numbers")
-    return {"meta": meta, "hp": hp, "params": params, "optimizer": optimizer,
-            "losses": losses.astype(np.float64), "evaluations": evaluations, "path": path}  # fmt: skip
+    return {
+        "meta": meta,
+        "hp": hp,
+        "params": params,
+        "optimizer": optimizer,
+        "losses": losses.astype(np.float64),
+        "evaluations": evaluations,
+        "path": path,
+    }
 
 
 def _check_rng(state: object) -> None:
     inner = state.get("state") if isinstance(state, dict) else None
     _require(
-        isinstance(state, dict) and state.get("bit_generator") == "PCG64"
-        and isinstance(inner, dict) and all(_whole(inner.get(k)) for k in ("state", "inc")),
+        isinstance(state, dict)
+        and state.get("bit_generator") == "PCG64"
+        and isinstance(inner, dict)
+        and all(_whole(inner.get(k)) for k in ("state", "inc")),
         "its random state is not a PCG64 state",
-    )  # fmt: skip
+    )
     try:
         np.random.PCG64().state = state
     except (TypeError, ValueError, KeyError, OverflowError) as error:

@@ -305,9 +305,13 @@ class Engine:
         x, labels = t.x_train[: command.batch_size], t.t_train[: command.batch_size]
         params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
         report = gradient_check(
-            params, x, labels, activation=t.hp.activation, exact=command.exact,
+            params,
+            x,
+            labels,
+            activation=t.hp.activation,
+            exact=command.exact,
             iteration=t.iteration,
-        )  # fmt: skip
+        )
         self.emit(
             ev.Inspection(t.iteration, t.hp.activation, params, x.copy(), labels.copy(), report)
         )

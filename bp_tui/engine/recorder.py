@@ -27,8 +27,14 @@ class Recorder:
     goes on in its own folder instead of a new one.
     """
 
-    def __init__(self, trainer: Trainer, dataset: str, store: RunStore | None = None, *,
-                 resume: tuple[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        trainer: Trainer,
+        dataset: str,
+        store: RunStore | None = None,
+        *,
+        resume: tuple[str, str] | None = None,
+    ) -> None:
         self.trainer, self.dataset = trainer, dataset
         self.store = store or RunStore()
         self.hp = trainer.hp

@@ -42,8 +42,12 @@ from bp_tui.errors import BpTuiError, ConfigError
 
 FORMAT = "bp-tui-run-1"
 HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT, LOCK = (
-    "hyperparams.json", "metrics.jsonl", "summary.json", "checkpoint.npz", "lock",
-)  # fmt: skip
+    "hyperparams.json",
+    "metrics.jsonl",
+    "summary.json",
+    "checkpoint.npz",
+    "lock",
+)
 LOSS_EVERY = 10  # one loss line per this many iterations: the mean of their mini-batch losses
 SYNC_SECONDS = 2.0  # metrics reach the disk at least this often, so a kill loses only seconds
 ID_PATTERN = re.compile(r"\d{8}-\d{6}-[0-9a-z]+")
@@ -286,13 +290,22 @@ def read_run(folder: Path, details: bool = True) -> RunRecord:
         test_acc = last_eval["test_acc"] if last_eval else None
         duration = last_eval.get("seconds") if last_eval else None
     return RunRecord(
-        id=folder.name, folder=folder, started=started, dataset=dataset, hp=hp, status=status,
-        iterations=int(iterations), test_acc=test_acc, duration=duration,
+        id=folder.name,
+        folder=folder,
+        started=started,
+        dataset=dataset,
+        hp=hp,
+        status=status,
+        iterations=int(iterations),
+        test_acc=test_acc,
+        duration=duration,
         resumed_from=resumed_from,
-        loss_iterations=[m["iteration"] for m in losses], losses=[m.get("loss") for m in losses],
-        evaluations=evaluations, changes=[m for m in lines if m.get("type") == "change"],
+        loss_iterations=[m["iteration"] for m in losses],
+        losses=[m.get("loss") for m in losses],
+        evaluations=evaluations,
+        changes=[m for m in lines if m.get("type") == "change"],
         summary=summary,
-    )  # fmt: skip
+    )
 
 
 def csv_text(record: RunRecord) -> str:
@@ -370,8 +383,16 @@ class RunWriter:
     line is skipped on reading.
     """
 
-    def __init__(self, folder: Path, dataset: str, hp: HyperParams, *, loss_upto: int = 0,
-                 last_eval: int = 0, lock: RunLock | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        folder: Path,
+        dataset: str,
+        hp: HyperParams,
+        *,
+        loss_upto: int = 0,
+        last_eval: int = 0,
+        lock: RunLock | None = None,
+    ) -> None:
         self.folder, self.id, self.dataset, self.hp = folder, folder.name, dataset, hp
         self.lock = lock or RunLock.acquire(folder)
         try:
@@ -416,17 +437,25 @@ class RunWriter:
             self.last_evaluation = event
             if event.iteration > self._last_eval:
                 self._last_eval = event.iteration
-                self._write({"type": "eval", "iteration": event.iteration,
-                             "epoch": round(event.epoch, 6), "train_acc": event.train_acc,
-                             "test_acc": event.test_acc,
-                             "seconds": round(self.train_seconds, 4)})  # fmt: skip
+                self._write(
+                    {
+                        "type": "eval",
+                        "iteration": event.iteration,
+                        "epoch": round(event.epoch, 6),
+                        "train_acc": event.train_acc,
+                        "test_acc": event.test_acc,
+                        "seconds": round(self.train_seconds, 4),
+                    }
+                )
                 self.sync(force=False)
         elif isinstance(event, ev.ParamsChanged):
             self.hp = event.hp
             if event.changes:
                 # A change alone does not reopen an ended run; only more training does.
-                self._write({"type": "change", "iteration": event.iteration,
-                             "changes": event.changes}, goes_on=False)  # fmt: skip
+                self._write(
+                    {"type": "change", "iteration": event.iteration, "changes": event.changes},
+                    goes_on=False,
+                )
         elif isinstance(event, ev.Finished):
             self.close("diverged" if event.summary.get("diverged") else "finished", event.summary)
         elif isinstance(event, ev.Diverged):
@@ -436,8 +465,10 @@ class RunWriter:
 
     def _add_losses(self, event: ev.Progress) -> None:
         self.iteration, self.epoch, self.train_seconds = (
-            event.iteration, event.epoch, event.train_seconds,
-        )  # fmt: skip
+            event.iteration,
+            event.epoch,
+            event.train_seconds,
+        )
         losses = np.asarray(event.losses, dtype=np.float64)
         first = event.iteration - len(losses) + 1  # the iteration of losses[0]
         if first > self._loss_upto + 1:
@@ -461,8 +492,11 @@ class RunWriter:
 
     def _flush_losses(self) -> None:
         if self._buffer:
-            line = {"type": "loss", "iteration": self._loss_upto,
-                    "loss": _finite(sum(self._buffer) / len(self._buffer))}  # fmt: skip
+            line = {
+                "type": "loss",
+                "iteration": self._loss_upto,
+                "loss": _finite(sum(self._buffer) / len(self._buffer)),
+            }
             if len(self._buffer) != LOSS_EVERY:
                 line["count"] = len(self._buffer)
             self._buffer = []
@@ -517,14 +551,26 @@ class RunStore:
             if not (self.root / run_id).exists():
                 return run_id
 
-    def create(self, hp: HyperParams, dataset: str, *, run_id: str | None = None,
-               started: datetime | None = None, resumed_from: str | None = None) -> RunWriter:  # fmt: skip
+    def create(
+        self,
+        hp: HyperParams,
+        dataset: str,
+        *,
+        run_id: str | None = None,
+        started: datetime | None = None,
+        resumed_from: str | None = None,
+    ) -> RunWriter:
         """A new run folder with its hyperparameters; returns the writer of its metrics."""
         started = started or datetime.now().astimezone()
         run_id = run_id or self.new_id(started)
         # Milliseconds: runs started within one second still sort in order.
-        head = {"format": FORMAT, "id": run_id, "started": started.isoformat(timespec="milliseconds"),
-                "dataset": dataset, "hp": hp.to_dict()}  # fmt: skip
+        head = {
+            "format": FORMAT,
+            "id": run_id,
+            "started": started.isoformat(timespec="milliseconds"),
+            "dataset": dataset,
+            "hp": hp.to_dict(),
+        }
         if resumed_from:
             head["resumed_from"] = resumed_from
         # Built under a hidden name, then renamed: a run folder always has its hyperparameters.
@@ -552,8 +598,14 @@ class RunStore:
         try:
             write_atomically(record.folder / METRICS, lambda handle: handle.write(text))
             (record.folder / SUMMARY).unlink(missing_ok=True)
-            return RunWriter(record.folder, record.dataset, record.hp, lock=lock,
-                             loss_upto=max(losses, default=0), last_eval=max(evals, default=0))  # fmt: skip
+            return RunWriter(
+                record.folder,
+                record.dataset,
+                record.hp,
+                lock=lock,
+                loss_upto=max(losses, default=0),
+                last_eval=max(evals, default=0),
+            )
         except OSError as error:
             lock.release()
             raise RunError(f"could not reopen run {record.id}: {error}") from None
@@ -565,8 +617,11 @@ class RunStore:
         """Every run folder's name, readable or not (a symbolic link is listed, as damaged)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir()
-                      if (p.is_dir() or p.is_symlink()) and not p.name.startswith("."))  # fmt: skip
+        return sorted(
+            p.name
+            for p in self.root.iterdir()
+            if (p.is_dir() or p.is_symlink()) and not p.name.startswith(".")
+        )
 
     def resolve(self, ref: str) -> str:
         """A run id from an id, a unique start of one, or `latest`; RunError otherwise."""
@@ -580,8 +635,10 @@ class RunStore:
         if len(found) == 1:
             return found[0]
         if found:
-            raise RunError(f"{ref!r} names {len(found)} runs ({printable(found[0])}, {printable(found[1])}...): "
-                           "give more of the id")  # fmt: skip
+            raise RunError(
+                f"{ref!r} names {len(found)} runs ({printable(found[0])}, {printable(found[1])}...): "
+                "give more of the id"
+            )
         raise RunError(f"no run {ref!r} in {self.root}: `bp-tui runs` lists them")
 
     def list(self) -> list[RunInfo]:

@@ -118,9 +118,15 @@ class Trainer:
         self.rng = np.random.default_rng(self.hp.seed)
         init = INIT_STD if self.hp.init == "std" else self.hp.init
         self.net = TwoLayerNet(
-            self.x_train.shape[1], self.hp.hidden, OUTPUT_SIZE, init,
-            activation=self.hp.activation, rng=self.rng, dtype=np.float32, input_grad=False,
-        )  # fmt: skip
+            self.x_train.shape[1],
+            self.hp.hidden,
+            OUTPUT_SIZE,
+            init,
+            activation=self.hp.activation,
+            rng=self.rng,
+            dtype=np.float32,
+            input_grad=False,
+        )
         self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
         self.iteration = 0
         self.diverged = False

@@ -81,8 +81,10 @@ class LossChart(PlotextPlot):
         if not self.dirty:
             return
         self.dirty = False
-        raw, smooth, mark = (theme_rgb(self, n, f) for n, f in
-                             (("primary", "#0178D4"), ("warning", "#FFA62B"), ("error", "#BA3C5B")))  # fmt: skip
+        raw, smooth, mark = (
+            theme_rgb(self, n, f)
+            for n, f in (("primary", "#0178D4"), ("warning", "#FFA62B"), ("error", "#BA3C5B"))
+        )
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()

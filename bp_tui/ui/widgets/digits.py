@@ -126,8 +126,9 @@ class DigitsView(Horizontal, can_focus=True):
         if self.labels is None:
             self.order = np.zeros(0, dtype=np.intp)
         elif self.mistakes_only and self.insight is not None:
-            self.order = mistake_order(self.labels, self.insight.predictions,
-                                       self.insight.confidences)  # fmt: skip
+            self.order = mistake_order(
+                self.labels, self.insight.predictions, self.insight.confidences
+            )
         else:
             self.order = np.arange(len(self.labels))
         found = np.flatnonzero(self.order == current) if current is not None else []
@@ -183,8 +184,9 @@ class DigitsView(Horizontal, can_focus=True):
         if self.images is None:
             return Text("The test images arrive with the engine.", style=self.style("muted"))
         if not len(self.order):
-            return Text(f"No mistakes on the {len(self.images):,} test images.",
-                        style=self.style("right"))  # fmt: skip
+            return Text(
+                f"No mistakes on the {len(self.images):,} test images.", style=self.style("right")
+            )
         side = int(round(np.sqrt(self.images.shape[1])))
         width, height = part.size
         self.per_row = max(1, (width + GAP) // (side + GAP))
@@ -272,8 +274,9 @@ class DigitsView(Horizontal, can_focus=True):
         muted = self.style("muted")
         out = Text(end="")
         if self.insight is not None:
-            out.append(f"iteration {self.insight.iteration:,} · epoch {self.insight.epoch:.2f}\n",
-                       muted)  # fmt: skip
+            out.append(
+                f"iteration {self.insight.iteration:,} · epoch {self.insight.epoch:.2f}\n", muted
+            )
             if self.labels is not None:
                 wrong = int(np.count_nonzero(self.insight.predictions != self.labels))
                 out.append(f"{wrong:,} of {len(self.labels):,} test images wrong\n", muted)

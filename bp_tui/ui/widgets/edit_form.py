@@ -99,16 +99,25 @@ class EditForm(FormScreen):
                 for field, label, _ in TEXT_FIELDS:
                     value = getattr(self.hp, field)
                     yield Label(label, classes="edit-label")
-                    yield Input("" if value is None else str(value), id=f"in-{field}",
-                                placeholder="one epoch" if field == "eval_every" else "")  # fmt: skip
+                    yield Input(
+                        "" if value is None else str(value),
+                        id=f"in-{field}",
+                        placeholder="one epoch" if field == "eval_every" else "",
+                    )
                     yield Label("", id=f"err-{field}", classes="edit-error")
                 for field, label, choices in CHOICE_FIELDS:
                     yield Label(label, classes="edit-label")
-                    yield Select([(c, c) for c in choices], value=getattr(self.hp, field),
-                                 allow_blank=False, id=f"in-{field}")  # fmt: skip
+                    yield Select(
+                        [(c, c) for c in choices],
+                        value=getattr(self.hp, field),
+                        allow_blank=False,
+                        id=f"in-{field}",
+                    )
                     yield Label("", id=f"err-{field}", classes="edit-error")
-            yield Static("hidden size, activation, init and seed take effect at the next reset",
-                         id="edit-hint")  # fmt: skip
+            yield Static(
+                "hidden size, activation, init and seed take effect at the next reset",
+                id="edit-hint",
+            )
             with Horizontal(id="edit-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
                 yield Button("Cancel", id="cancel")

@@ -34,8 +34,20 @@ DEFAULT_INPUTS = {
     1: {"apple": 100.0, "apple_num": 2.0, "tax": 1.1},
     2: {"apple": 100.0, "apple_num": 2.0, "orange": 150.0, "orange_num": 3.0, "tax": 1.1},
 }
-PALETTE = ("value", "grad", "unknown", "fresh", "current", "box", "op", "line", "name", "muted",
-           "ok", "bad")  # fmt: skip
+PALETTE = (
+    "value",
+    "grad",
+    "unknown",
+    "fresh",
+    "current",
+    "box",
+    "op",
+    "line",
+    "name",
+    "muted",
+    "ok",
+    "bad",
+)
 FADED = ("unknown", "line", "muted")  # used alone, never combined with another colour
 LEGENDS = {
     "scalar": "above an arrow: the value going forward · below: the gradient coming back · "
@@ -154,8 +166,9 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def _part(self, build: Callable[[dict], RenderableType], picture: bool = False, **kw) -> Drawn:
         """A pane drawn from this inspector's state with its palette."""
-        return Drawn(lambda _: build(self.palette()), version=lambda: self.version,
-                     picture=picture, **kw)  # fmt: skip
+        return Drawn(
+            lambda _: build(self.palette()), version=lambda: self.version, picture=picture, **kw
+        )
 
     def on_mount(self) -> None:
         self.redraw()
@@ -306,9 +319,12 @@ class Inspector(VerticalScroll, can_focus=True):
         epsilon = 0.0 if report is not None and report.exact else LOG_EPSILON
         try:
             self.traces[3] = network_trace(
-                inspection.params, inspection.x, inspection.t, inspection.activation,
+                inspection.params,
+                inspection.x,
+                inspection.t,
+                inspection.activation,
                 epsilon=epsilon,
-            )  # fmt: skip
+            )
         except BpTuiError as error:
             self.traces[3], self.problem = None, str(error)
         if self.traces[3] is not None:

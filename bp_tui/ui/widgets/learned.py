@@ -227,16 +227,20 @@ class LearnedView(Horizontal, can_focus=True):
         bins = len(next(iter(insight.histograms.values()))[0])
         # Weights and gradients side by side when both fit, else one above the other.
         pair = part.size.width >= 2 * bins + 4
-        shapes = {"W1": insight.w1.shape, "b1": (insight.w1.shape[1],),
-                  "W2": (insight.w1.shape[1], insight.confusion.shape[0]),
-                  "b2": (insight.confusion.shape[0],)}  # fmt: skip
+        shapes = {
+            "W1": insight.w1.shape,
+            "b1": (insight.w1.shape[1],),
+            "W2": (insight.w1.shape[1], insight.confusion.shape[0]),
+            "b2": (insight.confusion.shape[0],),
+        }
         for title, *names in LAYERS:
             out.append(f"\n\n{title}", self.style("title"))
             for name in names:
                 size = " × ".join(f"{n:,}" for n in shapes[name])
                 weights = self._histogram(f"{name} ({size})", insight.histograms[name], "weights")
-                grads = self._histogram(f"d{name}, last batch",
-                                        insight.grad_histograms.get(name), "grads")  # fmt: skip
+                grads = self._histogram(
+                    f"d{name}, last batch", insight.grad_histograms.get(name), "grads"
+                )
                 out.append("\n")
                 if pair:
                     out.append_text(side_by_side([weights, grads], 4))
@@ -253,8 +257,10 @@ class LearnedView(Horizontal, can_focus=True):
         dead = int(np.count_nonzero(insight.fire_rate == 0))
         line = Text(end="")
         line.append("Dead ReLUs: ", self.style("title"))
-        line.append(f"{dead} of {len(insight.fire_rate)} ({insight.dead_fraction:.0%})",
-                    self.style("dead" if dead else "alive"))  # fmt: skip
+        line.append(
+            f"{dead} of {len(insight.fire_rate)} ({insight.dead_fraction:.0%})",
+            self.style("dead" if dead else "alive"),
+        )
         line.append("\nhidden units that fire on no test image", self.style("muted"))
         return line
 
