@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from bp_tui.nn.functions import softmax
+from bp_tui.nn.net import PARAM_NAMES
 
 CHUNK = 10_000  # rows per forward pass: bounds the hidden layer's memory on a big test set
 HISTOGRAM_BINS = 32
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
 Histogram = tuple[np.ndarray, np.ndarray]  # (counts, edges), as np.histogram gives them
 
 

@@ -106,15 +106,16 @@ class Trace:
         """The gradient of every "param" edge (W1 b1 W2 b2 for the network; empty for apples)."""
         return {n: e.grad for n, e in self.edges.items() if e.kind == "param"}
 
-    def grad_norms(self) -> dict[str, dict[str, float]]:
-        """node -> {input edge: Frobenius norm of the gradient the node passes to it}.
+    def grad_norms(self, upto: int | None = None) -> dict[str, dict[str, float]]:
+        """node -> {input edge: Frobenius norm of the gradient the node passes to it}, for the
+        backward steps done by step `upto` (default: all of them).
 
         For the network: Affine1 {x, W1, b1}, Relu1/Sigmoid1 {a1}, Affine2 {z1, W2, b2},
         SoftmaxWithLoss {a2}.
         """
         return {
             s.node: {e: float(np.linalg.norm(g)) for e, g in s.grads_out.items()}
-            for s in self.steps
+            for s in self.steps[: None if upto is None else upto + 1]
             if s.phase == "backward"
         }
 

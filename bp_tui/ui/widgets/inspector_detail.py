@@ -213,11 +213,7 @@ def network_summary(trace: Trace, k: int, report: Any, palette: dict) -> Rendera
 
 
 def _layer_norms(trace: Trace, k: int, palette: dict) -> RenderableType:
-    norms = {
-        s.node: {e: float(np.linalg.norm(g)) for e, g in s.grads_out.items()}
-        for s in trace.steps[: k + 1]
-        if s.phase == "backward"
-    }
+    norms = trace.grad_norms(upto=k)
     layers = Table(box=None, padding=(0, 1), show_edge=False, show_header=False)
     layers.add_column(style=_st(palette, "bold"))
     layers.add_column()
