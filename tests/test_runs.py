@@ -473,3 +473,24 @@ async def test_x_clears_the_comparison():
         await pilot.press("c", "x", "enter")
         await until(pilot, lambda: app.compared == [])
         assert app.compared == [] and app.query_one(LossChart).comparisons == []
+
+
+def test_an_engine_fault_is_one_line_for_the_user_and_a_traceback_in_the_runs_folder(monkeypatch):
+    from bp_tui.engine.trainer import Trainer
+
+    step = Trainer.step
+
+    def faulty(self):
+        if self.iteration == 5:
+            raise RuntimeError("a fault of the engine's own")
+        return step(self)
+
+    monkeypatch.setattr(Trainer, "step", faulty)
+    seen = serve_until([(cmd.Run(), lambda e: isinstance(e, ev.Failed))])
+    (failed,) = [e for e in seen if isinstance(e, ev.Failed)]
+    assert failed.message == "RuntimeError: a fault of the engine's own"
+    assert "Traceback" not in failed.message and "\n" not in failed.message
+    [run_] = RunStore().list()
+    assert run_.status == "failed" and run_.iterations == 5
+    log = (run_.folder / "error.log").read_text()
+    assert log.startswith("Traceback") and "in faulty" in log

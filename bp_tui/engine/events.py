@@ -99,7 +99,10 @@ class Diverged:
 
 @dataclass
 class Failed:
+    """The engine stopped on a fault of its own: one line for the user, the traceback for a log."""
+
     message: str
+    details: str = ""  # the traceback; the run's folder keeps it in error.log
 
 
 @dataclass

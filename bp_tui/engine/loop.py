@@ -8,8 +8,10 @@ command sent after it, unless a Pause or Stop sent after it cuts it short.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
 
@@ -101,7 +103,10 @@ class Engine:
                     break
         except Exception as error:  # noqa: BLE001 - the UI must hear of any failure, never hang
             self.state = RunState.FAILED
-            self.emit(ev.Failed(f"{type(error).__name__}: {error}"))
+            details = traceback.format_exc()
+            with contextlib.suppress(Exception):  # the losses so far, if the fault allows
+                self._report_progress()
+            self.emit(ev.Failed(f"{type(error).__name__}: {error}", details))
         return self.trainer.summary(self.dataset)
 
     def _handle_commands(self) -> bool:

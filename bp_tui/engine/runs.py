@@ -41,12 +41,13 @@ from bp_tui.engine.events import Evaluation
 from bp_tui.errors import BpTuiError, ConfigError
 
 FORMAT = "bp-tui-run-1"
-HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT, LOCK = (
+HYPERPARAMS, METRICS, SUMMARY, CHECKPOINT, LOCK, ERROR_LOG = (
     "hyperparams.json",
     "metrics.jsonl",
     "summary.json",
     "checkpoint.npz",
     "lock",
+    "error.log",  # the traceback of an engine fault, which the user saw as one line
 )
 LOSS_EVERY = 10  # one loss line per this many iterations: the mean of their mini-batch losses
 SYNC_SECONDS = 2.0  # metrics reach the disk at least this often, so a kill loses only seconds
@@ -461,7 +462,11 @@ class RunWriter:
         elif isinstance(event, ev.Diverged):
             self.close("diverged", {"message": event.message})
         elif isinstance(event, ev.Failed):
-            self.close("failed", {"message": event.message})
+            extra = {"message": event.message}
+            if event.details:
+                (self.folder / ERROR_LOG).write_text(event.details)
+                extra["log"] = ERROR_LOG
+            self.close("failed", extra)
 
     def _add_losses(self, event: ev.Progress) -> None:
         self.iteration, self.epoch, self.train_seconds = (

@@ -245,7 +245,12 @@ class BpTuiApp(App):
     def _failed(self, e: ev.Failed) -> None:
         self.run_state = RunState.FAILED
         self.alert = Text(e.message, style="bold red")
-        self.notify(e.message, severity="error", timeout=10)
+        where = (
+            " (the traceback is in the run's error.log: bp-tui runs show latest)"
+            if e.details
+            else ""
+        )
+        self.notify(e.message + where, severity="error", timeout=10)
 
     def _grad_checked(self, e: ev.GradChecked) -> None:
         panel = self.query_one(GradCheckPanel)
