@@ -25,9 +25,15 @@ Arrays = dict[str, np.ndarray]
 
 
 def cache_root(override: str | Path | None = None) -> Path:
-    """The cache root: ``--data-dir`` > $BP_TUI_DATA_DIR > the platform's user cache folder."""
-    chosen = override or os.environ.get("BP_TUI_DATA_DIR") or platformdirs.user_cache_dir("bp-tui")
-    return Path(chosen).expanduser()
+    """The cache root: ``--data-dir`` > $BP_TUI_DATA_DIR > the platform's user cache folder.
+
+    A file there is refused (DataError), never taken for an empty cache."""
+    env = os.environ.get("BP_TUI_DATA_DIR")
+    root = Path(override or env or platformdirs.user_cache_dir("bp-tui")).expanduser()
+    if root.exists() and not root.is_dir():
+        origin = "--data-dir" if override else "$BP_TUI_DATA_DIR" if env else "the cache folder"
+        raise DataError(f"{origin} {root} is not a folder: name a folder for the data cache")
+    return root
 
 
 # Public name; modules use cache_root so that parameters may be called data_dir.

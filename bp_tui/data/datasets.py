@@ -41,15 +41,19 @@ class Dataset:
         return f"{self.name} {len(self.x_train):,}/{len(self.x_test):,}"
 
 
-def missing_message(name: str, folder: Path, reason: str = "") -> str:
-    """The one-line error for a data set that is not cached, with the three ways out."""
-    because = f" and {reason}" if reason else ""
+def ways_out(name: str) -> str:
+    """The three ways to a loadable data set: download, import, or the shipped sample."""
     dataset = "" if name == "mnist" else f" --dataset {name}"
     return (
-        f"{LABELS[name]} is not in the cache ({folder}){because}: "
         f"run 'bp-tui data download{dataset}', or 'bp-tui data import DIR{dataset}' "
         "with the four IDX files, or use '--dataset sample'"
     )
+
+
+def missing_message(name: str, folder: Path, reason: str = "") -> str:
+    """The one-line error for a data set that is not cached, with the three ways out."""
+    because = f" and {reason}" if reason else ""
+    return f"{LABELS[name]} is not in the cache ({folder}){because}: {ways_out(name)}"
 
 
 def load_arrays(name: str, data_dir: str | Path | None = None) -> tuple[Arrays, Path]:
@@ -75,8 +79,13 @@ def load_arrays(name: str, data_dir: str | Path | None = None) -> tuple[Arrays, 
     files = {key: find_idx(folder, file) for key, file in IDX_FILES.items()}
     if not all(files.values()):
         raise DataError(missing_message(name, folder))
-    arrays = {key: read_idx(path) for key, path in files.items()}
-    check_arrays(arrays, folder)
+    try:
+        arrays = {key: read_idx(path) for key, path in files.items()}
+        check_arrays(arrays, folder)
+    except DataError as error:
+        raise DataError(
+            f"the cached {LABELS[name]} is damaged: {error}; {ways_out(name)}"
+        ) from None
     try:
         write_arrays(decoded, arrays)
     except OSError:  # a read-only cache still works, it just parses the IDX files every time

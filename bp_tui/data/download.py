@@ -20,7 +20,7 @@ from bp_tui.data.cache import (
     read_arrays,
     write_arrays,
 )
-from bp_tui.data.idx import GZIP_MAGIC, gunzip_if_needed, parse_idx, read_idx
+from bp_tui.data.idx import GZIP_MAGIC, parse_idx, read_idx, read_idx_bytes
 from bp_tui.data.sources import (
     DOWNLOADABLE,
     GZ_CHECKSUMS,
@@ -63,10 +63,15 @@ def _cached_ok(path: Path, checksum: str, raw_sha256: str | None) -> bool:
         return True
     if raw_sha256 is None:
         return False
-    try:
-        return _digest(gzip.decompress(blob), "sha256") == raw_sha256
-    except (OSError, EOFError, ValueError):
+    try:  # bounded: a cached gzip bomb is not decompressed past its header's size
+        return _digest(read_idx_bytes(path), "sha256") == raw_sha256
+    except DataError:
         return False
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(2) == GZIP_MAGIC
 
 
 def _fetch(
@@ -211,11 +216,7 @@ def import_dataset(
         path = find_idx(src, file)
         if path is None:
             raise DataError(f"{src} has no {file}.gz or {file} (canonical IDX file names)")
-        try:
-            blob = path.read_bytes()
-        except OSError as err:
-            raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
-        raw = gunzip_if_needed(blob, path)
+        raw = read_idx_bytes(path)  # bounded by its header: a gzip bomb stops there
         arrays[key] = parse_idx(raw, path)
         expected = checksums.get(file)
         if expected and _digest(raw, "sha256") != expected:
@@ -223,7 +224,11 @@ def import_dataset(
                 f"{path}: content does not match {LABELS[name]}'s sha256 (a different or damaged file)"
             )
         # Keep a gzip source byte for byte, so it still matches the mirrors' checksums.
-        blobs[file] = blob if blob.startswith(GZIP_MAGIC) else gzip.compress(raw, 6, mtime=0)
+        try:
+            blob = path.read_bytes() if _is_gzip(path) else gzip.compress(raw, 6, mtime=0)
+        except OSError as err:
+            raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+        blobs[file] = blob
     check_arrays(arrays, src)
     folder = dataset_folder(name, data_dir)
     try:

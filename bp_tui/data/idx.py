@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from pathlib import Path
 
@@ -17,7 +18,9 @@ IMAGE_SHAPE = (28, 28)
 
 
 def gunzip_if_needed(blob: bytes, name: str | Path) -> bytes:
-    """Decompress ``blob`` when it starts with the gzip magic bytes, else return it unchanged."""
+    """Decompress ``blob`` when it starts with the gzip magic bytes, else return it unchanged.
+
+    Unbounded: for bytes already checked; a file is read with read_idx_bytes."""
     if not blob.startswith(GZIP_MAGIC):
         return blob
     try:
@@ -56,16 +59,84 @@ def parse_idx(raw: bytes, name: str | Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, expected, header).reshape(dims).copy()
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzip detected by its magic bytes) into a uint8 array."""
+# The most data one IDX file may declare: 2^28 bytes, five times MNIST's 47 MB of training images.
+# A header claiming more is refused before anything is read.
+MAX_DATA_BYTES = 1 << 28
+CHUNK = 1 << 20
+
+
+def _read_up_to(stream, n: int) -> bytes:
+    """Up to n bytes of stream, read in bounded chunks (fewer only at the end of the stream)."""
+    parts, left = [], n
+    while left > 0:
+        chunk = stream.read(min(CHUNK, left))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def read_idx_bytes(path: str | Path) -> bytes:
+    """The uncompressed IDX bytes of a file, gzip-compressed or raw (detected by magic bytes).
+
+    Never reads or decompresses more than the header declares, plus one byte to see that the
+    file holds more: a gzip bomb is refused after the header's size, not after gigabytes.
+    """
     path = Path(path)
     try:
-        blob = path.read_bytes()
+        file = path.open("rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as err:
         raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
-    return parse_idx(gunzip_if_needed(blob, path), path)
+    with file:
+        try:
+            gz = file.read(2) == GZIP_MAGIC
+            file.seek(0)
+        except OSError as err:
+            raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+        stream = gzip.GzipFile(fileobj=file, mode="rb") if gz else file
+        try:
+            return _read_declared(stream, path, gz, file)
+        except (OSError, EOFError, zlib.error) as err:
+            if gz:
+                raise DataError(f"{path}: not gzip or corrupt gzip ({err})") from None
+            raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+
+
+def _read_declared(stream, path: Path, gz: bool, file) -> bytes:
+    head = _read_up_to(stream, 4)
+    if len(head) < 4 or head[0:2] != b"\x00\x00" or head[2] != UINT8 or not 1 <= head[3] <= 4:
+        return head  # parse_idx names the defect
+    head += _read_up_to(stream, 4 * head[3])
+    if len(head) < 4 + 4 * head[3]:
+        return head
+    dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(head[3]))
+    expected = math.prod(dims)
+    if expected > MAX_DATA_BYTES:
+        raise DataError(
+            f"{path}: its header declares {expected:,} bytes of data for dimensions {dims}, "
+            f"more than the {MAX_DATA_BYTES:,} bp-tui reads (not an MNIST file)"
+        )
+    body = _read_up_to(stream, expected + 1)
+    if len(body) > expected:
+        if gz:
+            raise DataError(
+                f"{path}: wrong size (more than the {expected:,} bytes of data its header "
+                f"declares for dimensions {dims}; not decompressed further)"
+            )
+        trailing = os.fstat(file.fileno()).st_size - len(head) - expected
+        raise DataError(
+            f"{path}: wrong size ({trailing:,} trailing bytes after {expected:,} bytes of data "
+            f"for dimensions {dims})"
+        )
+    return head + body
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzip detected by its magic bytes) into a uint8 array."""
+    return parse_idx(read_idx_bytes(path), path)
 
 
 def check_images(images: np.ndarray, name: str | Path) -> None:
