@@ -7,13 +7,15 @@ import json
 
 import numpy as np
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from bp_tui.cli.common import load_data
 from bp_tui.cli.options import hyperparams_from
 from bp_tui.engine.loop import GRADCHECK_SAMPLES
 from bp_tui.engine.trainer import Trainer
-from bp_tui.nn.gradcheck import GradCheckReport, gradient_check
+from bp_tui.errors import ConfigError
+from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 
 def report_table(report: GradCheckReport) -> Table:
@@ -30,25 +32,49 @@ def report_table(report: GradCheckReport) -> Table:
     return table
 
 
+def sample_lines(report: GradCheckReport) -> list[str]:
+    """ "checked 2,000 of 7,840,000 elements of W1 (...)" for each sampled parameter."""
+    return [
+        f"checked {c.checked:,} of {c.size:,} elements of {key} (a random sample; --sample 0 "
+        "checks them all)"
+        for key, c in report.params.items()
+        if c.checked
+    ]
+
+
 def run_gradcheck(args: argparse.Namespace) -> int:
     hp = hyperparams_from(args)
+    if args.sample is not None and args.sample < 0:
+        raise ConfigError(f"--sample expects 0 (all) or a positive number (got {args.sample})")
     data = load_data(args, quiet=args.json)
     # A freshly initialised net, as the book's gradient_check.py does.
     trainer = Trainer(hp, data)
     params = {k: v.astype(np.float64) for k, v in trainer.net.params.items()}
-    report = gradient_check(
-        params,
-        data.x_train[:GRADCHECK_SAMPLES],
-        data.t_train[:GRADCHECK_SAMPLES],
-        activation=hp.activation,
-        exact=args.exact,
-    )
+    sample = default_sample(params) if args.sample is None else (args.sample or None)
+    errors = Console(stderr=True, soft_wrap=True)
+    # The numerical side takes minutes for big nets: a bar on stderr when it is a terminal.
+    with Progress(TextColumn("gradient check"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=errors, transient=True,
+                  disable=not errors.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task("check", total=None)
+        report = gradient_check(
+            params,
+            data.x_train[:GRADCHECK_SAMPLES],
+            data.t_train[:GRADCHECK_SAMPLES],
+            activation=hp.activation,
+            exact=args.exact,
+            sample=sample,
+            seed=hp.seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
         console = Console()
         console.print(report_table(report))
         console.print(report.explanation, highlight=False)
+        for line in sample_lines(report):
+            console.print(line, highlight=False)
         verdict = "passed" if report.passed else "FAILED"
         console.print(f"{verdict} in {report.seconds:.3f} s", highlight=False)
     return 0 if report.passed else 1

@@ -39,6 +39,8 @@ class ParamCheck:
     rel_error: float  # over the elements whose finite difference is smooth (see kinked)
     passed: bool
     kinked: int = 0  # elements whose +-h step crosses ReLU's corner for some sample
+    checked: int | None = None  # elements of a random sample, or None when all were checked
+    size: int = 0  # the parameter's elements
 
 
 @dataclass
@@ -69,6 +71,7 @@ class GradCheckReport:
                     "rel_error": c.rel_error,
                     "passed": c.passed,
                     "kinked": c.kinked,
+                    **({"checked": c.checked, "elements": c.size} if c.checked else {}),
                 }
                 for k, c in self.params.items()
             },
@@ -106,6 +109,30 @@ def kinked_elements(params: dict[str, np.ndarray], x: np.ndarray, h: float = H) 
     return {"W1": reach_w, "b1": reach_b.any(axis=0)}
 
 
+# A full check costs about W1's elements x hidden units; up to 784 x 200 x 200 (a few seconds)
+# every element is checked, beyond it a random sample of SAMPLE elements of each parameter.
+FULL_CHECK_WORK = 784 * 200 * 200
+SAMPLE = 2_000
+
+
+def default_sample(params: dict[str, np.ndarray]) -> int | None:
+    """None (check every element) for nets up to FULL_CHECK_WORK, else SAMPLE per parameter."""
+    d, hidden = params["W1"].shape
+    return None if d * hidden * hidden <= FULL_CHECK_WORK else SAMPLE
+
+
+def kinked_at(params: dict[str, np.ndarray], x: np.ndarray, index: dict, h: float = H) -> dict:
+    """kinked_elements, for the W1 and b1 elements at the flat indices `index` only."""
+    x2 = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    a1 = x2 @ params["W1"] + params["b1"]
+    hidden = params["W1"].shape[1]
+    rows, cols = np.divmod(index["W1"], hidden)
+    return {
+        "W1": (np.abs(x2[:, rows]) * h > np.abs(a1[:, cols])).any(axis=0),
+        "b1": (np.abs(a1[:, index["b1"]]) < h).any(axis=0),
+    }
+
+
 def gradient_check(
     params: dict[str, np.ndarray],
     x: np.ndarray,
@@ -114,20 +141,46 @@ def gradient_check(
     activation: str = "relu",
     exact: bool = False,
     iteration: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    progress=None,
 ) -> GradCheckReport:
-    """Backprop vs. numerical gradient for a copy of params (float64), in book or exact mode."""
+    """Backprop vs. numerical gradient for a copy of params (float64), in book or exact mode.
+
+    sample: check only that many elements of each larger parameter, drawn at random (seed);
+    None checks every element. progress(done, total) follows the numerical side's elements.
+    """
     start = time.perf_counter()
     epsilon = 0.0 if exact else LOG_EPSILON
     d, hidden = params["W1"].shape
     net = TwoLayerNet(d, hidden, params["W2"].shape[1], activation=activation, epsilon=epsilon)
     for key in PARAM_NAMES:
         net.params[key][...] = params[key]
-    numerical = numerical_gradient(net.params, x, t, activation=activation, epsilon=epsilon)
+    rng = np.random.default_rng(seed)
+    index = {}
+    if sample is not None:
+        for key in PARAM_NAMES:
+            size = net.params[key].size
+            if size > sample:
+                index[key] = np.sort(rng.choice(size, sample, replace=False))
+    numerical = numerical_gradient(net.params, x, t, activation=activation, epsilon=epsilon,
+                                   elements=index, progress=progress)  # fmt: skip
     backprop = {k: np.array(v) for k, v in net.gradient(x, t).items()}
     mode = "exact" if exact else "book"
     threshold = THRESHOLDS[mode]
-    kinks = kinked_elements(net.params, x) if activation == "relu" else {}
-    checks = {k: compare(backprop[k], numerical[k], threshold, kinks.get(k)) for k in PARAM_NAMES}
+    if activation != "relu":
+        kinks = {}
+    elif index:
+        every = {k: np.arange(net.params[k].size) for k in ("W1", "b1")}
+        kinks = kinked_at(net.params, x, {**every, **index})
+    else:
+        kinks = kinked_elements(net.params, x)
+    compared = {k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k]
+                for k in PARAM_NAMES}  # fmt: skip
+    kinks = {k: v if k in index else v.reshape(net.params[k].shape) for k, v in kinks.items()}
+    checks = {k: compare(compared[k], numerical[k], threshold, kinks.get(k)) for k in PARAM_NAMES}
+    for key, chosen in index.items():
+        checks[key].checked, checks[key].size = len(chosen), net.params[key].size
     explanation = EXPLANATIONS[mode]
     n_kinked = sum(c.kinked for c in checks.values())
     if n_kinked:

@@ -34,13 +34,20 @@ def numerical_gradient(
     activation: str = "relu",
     epsilon: float = LOG_EPSILON,
     h: float = H,
+    elements: dict[str, np.ndarray] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every parameter's central-difference gradient (float64), equal to the book's loop.
 
     params holds W1 b1 W2 b2 of input -> Affine -> activation -> Affine -> softmax with
     cross-entropy, whose log has ``epsilon`` added inside (0 for the exact loss). The params are
     only read.
+
+    elements: for some parameters, the flat indices of the only elements to compute; their
+    gradient comes back as a 1-D array in that order. progress(done, total) is called as
+    elements are done, over all parameters.
     """
+    elements = elements or {}
     try:
         act = ACTIVATION_FUNCTIONS[activation]
     except KeyError:
@@ -66,12 +73,16 @@ def numerical_gradient(
         stack[np.arange(len(cols)), :, cols] += deltas
         return losses(stack)
 
-    def grad_of(shape, source: np.ndarray | None, losses_of) -> np.ndarray:
+    indices = {k: np.asarray(elements[k]) if k in elements else np.arange(p[k].size) for k in p}
+    total, done = sum(len(i) for i in indices.values()), [0]
+
+    def grad_of(key: str, source: np.ndarray | None, losses_of) -> np.ndarray:
         # Element k of the parameter is (row, col) = divmod(k, shape[-1]); a bias has no row and a
         # source of ones.
-        size = int(np.prod(shape))
-        cols_all = np.arange(size) % shape[-1]
-        rows_all = np.arange(size) // shape[-1]
+        shape, index = p[key].shape, indices[key]
+        size = len(index)
+        cols_all = index % shape[-1]
+        rows_all = index // shape[-1]
         grad = np.empty(size)
         chunk = max(1, _CHUNK_ELEMENTS // (n * max(hidden, out.shape[1])))
         for start in range(0, size, chunk):
@@ -83,11 +94,14 @@ def numerical_gradient(
             )
             plus, minus = losses_of(cols, h * scale), losses_of(cols, -h * scale)
             grad[start : start + chunk] = (plus - minus) / (2 * h)
-        return grad.reshape(shape)
+            if progress is not None:
+                done[0] += len(cols)
+                progress(done[0], total)
+        return grad if key in elements else grad.reshape(shape)
 
     return {
-        "W1": grad_of(p["W1"].shape, x2, hidden_losses),
-        "b1": grad_of(p["b1"].shape, None, hidden_losses),
-        "W2": grad_of(p["W2"].shape, z1, output_losses),
-        "b2": grad_of(p["b2"].shape, None, output_losses),
+        "W1": grad_of("W1", x2, hidden_losses),
+        "b1": grad_of("b1", None, hidden_losses),
+        "W2": grad_of("W2", z1, output_losses),
+        "b2": grad_of("b2", None, output_losses),
     }
