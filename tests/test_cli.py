@@ -232,15 +232,14 @@ def test_a_corrupt_mnist_cache_is_one_line_naming_the_file(capsys, tmp_path):
     folder.mkdir()
     for name in IDX_NAMES:
         (folder / name).write_bytes(b"this is not gzip nor IDX\n" * 4)
-    for command in ("train", "gradcheck"):
-        code, out, err = run(
-            capsys, command, "--dataset", "mnist", "--data-dir", str(tmp_path), "--iters", "10"
-        )
+    for command in (["train", "--iters", "10"], ["gradcheck"]):
+        code, out, err = run(capsys, *command, "--dataset", "mnist", "--data-dir", str(tmp_path))
         assert code == 2, command
         assert out == ""
         (line,) = err.splitlines()
-        assert line.startswith("bp-tui: error: ")
+        assert line.startswith("bp-tui: error: the cached MNIST is damaged: ")
         assert any(name in line for name in IDX_NAMES), line
+        assert "--dataset sample" in line
         assert "Traceback" not in err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import errno
 import os
@@ -45,6 +46,30 @@ def stop_signals(handler=_terminated, signals=STOP_SIGNALS) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+_signalled: list[int] = []  # the stop signals a dashboard quit on
+
+
+@contextlib.contextmanager
+def quit_on_signal(app) -> Iterator[None]:
+    """Around a Textual app's run: SIGTERM or SIGHUP quit it as its q does (the engine stops
+    and records the run, the terminal is put back); main() then says so and exits 128+N.
+
+    An exception raised into asyncio's loop would leave its tasks torn, so the quit is
+    scheduled on the loop instead.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the app is not running (yet, or any more)
+            raise Terminated(signum) from None
+        _signalled.append(signum)
+        loop.call_soon_threadsafe(app.call_later, app.action_quit)
+
+    with stop_signals(handler):
+        yield
 
 
 class _GuardedStdout:
@@ -184,11 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     sys.stdout = _GuardedStdout(stdout)
     try:
+        _signalled.clear()
         with stop_signals():
             try:
                 code = _main(argv)
             finally:  # argparse's --help and errors exit: what they printed is flushed too
                 sys.stdout.flush()  # a full disk or a gone reader shows here, not at exit
+        if _signalled:  # the dashboard quit on a signal
+            raise Terminated(_signalled[0])
         return code
     except OutputError as error:
         silence_stdout(stdout)

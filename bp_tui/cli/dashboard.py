@@ -40,7 +40,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
         exit_when_done=args.exit_when_done,
         note=note,
     )
-    summary = app.run()
+    from bp_tui.cli import quit_on_signal
+
+    with quit_on_signal(app):  # SIGTERM, SIGHUP: quit as q does, the run recorded
+        summary = app.run()
     if args.json and summary is not None:
         print(json.dumps(summary))
     elif args.exit_when_done and summary is None:
