@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import pickle
 import queue
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from bp_tui import paths
-from bp_tui.engine import HyperParams, checkpoint
+from bp_tui.engine import HyperParams, checkpoint, resume
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.recorder import Recorder, recording
@@ -285,7 +286,7 @@ def test_resume_goes_on_from_the_checkpoint_as_if_never_stopped(capsys):
     [
         ((), "has done its 150 iterations: add --iters N with N above 150 to go on"),
         (("--iters", "300", "--hidden", "20"), "--hidden cannot change when resuming run"),
-        (("--iters", "300", "--dataset", "mnist"), "was trained on sample: leave out --dataset"),
+        (("--iters", "300", "--dataset", "mnist"), "--dataset cannot be mnist: run"),
     ],
 )
 def test_resume_refuses_what_it_cannot_do_in_one_line(capsys, options, message):
@@ -347,7 +348,10 @@ def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
     # As ProcessLink queues them for `bp-tui --resume ID`: the Load first, then the changes.
     loaded = (cmd.Load(path), lambda e: isinstance(e, ev.Loaded))
     changed = (cmd.SetParams({"lr": 0.05}), lambda e: isinstance(e, ev.ParamsChanged))
-    seen = serve_until([loaded, changed, (cmd.Step(40), reached(160))], resume=(first.id, path))
+    plan = resume.plan(first.id, {"lr": 0.05}, None, needs_iterations=True)
+    assert plan.changes == {"lr": 0.05} and plan.checkpoint == path and plan.iteration == 120
+    assert pickle.loads(pickle.dumps(plan)) == plan  # it crosses to the engine's process
+    seen = serve_until([loaded, changed, (cmd.Step(40), reached(160))], resume=plan)
     assert not any(isinstance(e, ev.Notice) for e in seen)
     assert len(store.list()) == 2
     record = store.load(first.id)

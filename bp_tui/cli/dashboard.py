@@ -22,9 +22,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if getattr(args, "resume", None):
         from bp_tui.cli.runs_commands import plan_resume
 
-        plan = plan_resume(args)
-        hp, name, note = plan.hp, plan.dataset, ""
-        resume = (plan.run_id, str(plan.checkpoint), plan.changes)
+        resume = plan_resume(args)
+        hp, name, note = resume.hp, resume.dataset, ""
     else:
         hp = hyperparams_from(args)
         name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)

@@ -6,19 +6,16 @@ import argparse
 import dataclasses
 import json
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bp_tui.engine import checkpoint
-from bp_tui.engine.config import LIVE_FIELDS, HyperParams
-from bp_tui.engine.runs import DamagedRun, RunError, RunInfo, RunStore, csv_text, printable
+from bp_tui.engine import resume
+from bp_tui.engine.config import HyperParams
+from bp_tui.engine.resume import Resume
+from bp_tui.engine.runs import DamagedRun, RunInfo, RunStore, csv_text, printable
 from bp_tui.engine.runs import brief as hp_brief
-from bp_tui.engine.trainer import Trainer
-from bp_tui.errors import ConfigError
 
 SHOWN_EVALUATIONS = 10  # `runs show` prints the last ones; export --csv has them all
 
@@ -259,55 +256,13 @@ def run_remove(args: argparse.Namespace) -> int:
 # ---- --resume -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Resume:
-    """A run to go on with: its checkpoint, and the live values the command line changes."""
-
-    run_id: str
-    checkpoint: Path
-    dataset: str
-    hp: HyperParams  # the checkpoint's, with the changes
-    changes: dict
-    iteration: int
-    loaded: dict
-
-    def restore(self, trainer: Trainer) -> None:
-        checkpoint.restore(trainer, self.loaded)
-        if self.changes:
-            trainer.apply_live(self.changes)
-
-
 def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
-    """Check `--resume ID` against the other options; one-line BpTuiError on any conflict."""
-    store = RunStore()
-    run = store.load(args.resume)
-    store.check_free(run.id)  # a second resume of a run in training is refused here, early
-    if run.checkpoint is None:
-        raise RunError(f"run {run.id} has no checkpoint to resume from ({run.status})")
-    loaded = checkpoint.load(run.checkpoint)
-    saved: HyperParams = loaded["hp"]
-    dataset = loaded["meta"].get("dataset") or run.dataset
-    asked = getattr(args, "dataset", None)
-    if asked and asked != dataset:
-        raise ConfigError(f"run {run.id} was trained on {dataset}: leave out --dataset {asked}")
+    """`--resume ID` with the other options of the command line; one-line BpTuiError on a conflict."""
     given = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(HyperParams)
         if hasattr(args, f.name)
     }
-    for name, value in given.items():
-        if name not in LIVE_FIELDS and getattr(saved, name) != value:
-            raise ConfigError(
-                f"cannot change when resuming run {run.id} (it has "
-                f"{getattr(saved, name)}): start a new run instead",
-                name,
-            )
-    changes = {k: v for k, v in given.items() if k in LIVE_FIELDS and getattr(saved, k) != v}
-    hp = saved.replace(**changes)
-    iteration = int(loaded["meta"]["iteration"])
-    if for_train and iteration >= hp.iters:
-        raise RunError(
-            f"run {run.id} has done its {hp.iters:,} iterations: add --iters N with N above "
-            f"{iteration:,} to go on"
-        )
-    return Resume(run.id, run.checkpoint, dataset, hp, changes, iteration, loaded)
+    return resume.plan(
+        args.resume, given, getattr(args, "dataset", None), needs_iterations=for_train
+    )

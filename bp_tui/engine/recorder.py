@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bp_tui.engine import checkpoint
 from bp_tui.engine import events as ev
+from bp_tui.engine.resume import Resume
 from bp_tui.engine.runs import RunStore, RunWriter
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
@@ -23,8 +24,8 @@ CHECKPOINT_SECONDS = 5.0  # a killed run resumes from at most this far back (and
 class Recorder:
     """One run folder per run: created at the run's first iteration; a reset or a load ends it.
 
-    resume=(run id, checkpoint path): when the engine reports loading that checkpoint, the run
-    goes on in its own folder instead of a new one.
+    resume: when the engine reports loading that run's checkpoint, the run goes on in its own
+    folder instead of a new one.
     """
 
     def __init__(
@@ -33,7 +34,7 @@ class Recorder:
         dataset: str,
         store: RunStore | None = None,
         *,
-        resume: tuple[str, str] | None = None,
+        resume: Resume | None = None,
     ) -> None:
         self.trainer, self.dataset = trainer, dataset
         self.store = store or RunStore()
@@ -77,8 +78,8 @@ class Recorder:
             self.hp, self.loaded_from = event.hp, None
             return
         if isinstance(event, ev.Loaded):
-            if self.resume and Path(event.path) == Path(self.resume[1]):
-                run_id, self.resume = self.resume[0], None
+            if self.resume and Path(event.path) == Path(self.resume.checkpoint):
+                run_id, self.resume = self.resume.run_id, None
                 self.resume_now(run_id)
             else:
                 self.loaded_from = event.path

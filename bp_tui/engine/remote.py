@@ -20,6 +20,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
+from bp_tui.engine.resume import Resume
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
 
@@ -35,12 +36,20 @@ class EngineExited:
     """Sent after the engine loop returns, so the UI's event reader can stop."""
 
 
-def serve(hp: HyperParams, dataset: str, data_dir, commands, events, start: bool,
-          resume: tuple[str, str] | None = None, lifeline=None) -> None:  # fmt: skip
+def serve(
+    hp: HyperParams,
+    dataset: str,
+    data_dir,
+    commands,
+    events,
+    start: bool,
+    resume: Resume | None = None,
+    lifeline=None,
+) -> None:
     """Load the data, then run the engine loop until Stop; every outcome is an event.
 
-    Every run is recorded in the run store; resume=(run id, checkpoint path) goes on with that
-    run when the engine loads that checkpoint (ProcessLink queues the Load first).
+    Every run is recorded in the run store; `resume` goes on with a recorded run when the engine
+    loads its checkpoint (ProcessLink queues the Load first).
 
     lifeline: the reading end of a pipe whose writing end only the UI process holds. It reads
     end-of-file when the UI is gone however it went (kill -9, a crash), and the engine then
@@ -133,22 +142,27 @@ class _QueueLink:
 class ProcessLink(_QueueLink):
     """The engine in a spawned process (spawn is the safe start method next to threads)."""
 
-    def __init__(self, hp: HyperParams, dataset: str, data_dir=None, start: bool = True,
-                 resume: tuple[str, str, dict] | None = None) -> None:  # fmt: skip
-        """resume=(run id, checkpoint path, live changes): load it before any other command."""
+    def __init__(
+        self,
+        hp: HyperParams,
+        dataset: str,
+        data_dir=None,
+        start: bool = True,
+        resume: Resume | None = None,
+    ) -> None:
+        """resume: a recorded run to go on with, loaded before any other command."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
         # The engine reads end-of-file on its end when this process is gone, however it went.
         self._lifeline_end, self._lifeline = ctx.Pipe(duplex=False)
         if resume is not None:
-            _, path, changes = resume
-            self.send(cmd.Load(path))
-            if changes:
-                self.send(cmd.SetParams(changes))
+            self.send(cmd.Load(resume.checkpoint))
+            if resume.changes:
+                self.send(cmd.SetParams(resume.changes))
         self.process = ctx.Process(
             target=serve,
-            args=(hp, dataset, data_dir, self.commands, self.events, start,
-                  resume[:2] if resume else None, self._lifeline_end),
+            args=(hp, dataset, data_dir, self.commands, self.events, start, resume,
+                  self._lifeline_end),
             name="bp-tui-engine",
             daemon=True,
         )  # fmt: skip
