@@ -51,8 +51,14 @@ def test_flags_the_commands_use_are_still_accepted(capsys):
 
 
 def sh(command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)  # fmt: skip
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 BP = f"'{sys.executable}' -m bp_tui"
@@ -75,8 +81,10 @@ def test_an_unwritable_stdout_is_one_line(command, why):
 
 
 def test_train_into_a_closed_pipe_stops_the_run_resumably():
-    done = sh(f"{BP} train --dataset sample --iters 100000 --eval-every 50 | head -1; "
-              "exit ${PIPESTATUS[0]}")  # fmt: skip
+    done = sh(
+        f"{BP} train --dataset sample --iters 100000 --eval-every 50 | head -1; "
+        "exit ${PIPESTATUS[0]}"
+    )
     assert done.returncode == 2 and done.stdout.startswith("epoch")
     assert done.stderr.count("\n") == 1 and "its reader has gone" in done.stderr
     assert "resume with 'bp-tui train --resume " in done.stderr
@@ -143,8 +151,12 @@ def test_a_data_dir_that_is_a_file_is_refused(capsys, tmp_path):
     file.write_text("x")
     for argv in (["train"], ["gradcheck"], ["data", "info"]):
         code, out, err = run_cli(capsys, "--data-dir", str(file), *argv)
-        assert code == 2 and err == f"bp-tui: error: --data-dir {file} is not a folder: " \
-            "name a folder for the data cache\n"  # fmt: skip
+        assert (
+            code == 2
+            and err
+            == f"bp-tui: error: --data-dir {file} is not a folder: "
+            "name a folder for the data cache\n"
+        )
 
 
 # ---- big nets -----------------------------------------------------------------------------------

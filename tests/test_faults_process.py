@@ -73,9 +73,22 @@ def only_run():
 def resumes(run_id: str, iteration: int) -> None:
     """`bp-tui train --resume ID` goes on from the checkpoint, to a finished run."""
     done = subprocess.run(
-        [sys.executable, "-m", "bp_tui", "train", "--resume", run_id, "--iters", str(iteration + 20)],
-        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bp_tui",
+            "train",
+            "--resume",
+            run_id,
+            "--iters",
+            str(iteration + 20),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert only_run().status == "finished"
@@ -105,8 +118,13 @@ PARENT = textwrap.dedent(
 def test_an_engine_whose_ui_dies_stops_and_records_its_run(tmp_path, how):
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
-    parent = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, text=True)  # fmt: skip
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     engine = int(parent.stdout.readline())
     try:
         wait_until(trained())
@@ -126,14 +144,26 @@ def test_an_engine_whose_ui_dies_stops_and_records_its_run(tmp_path, how):
 
 
 def bp_tui(*argv: str, **options) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bp_tui", *argv], cwd=ROOT, text=True,
-                            stdin=subprocess.DEVNULL, **options)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "bp_tui", *argv],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        **options,
+    )
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_stops_train_like_ctrl_c_and_the_run_resumes(how):
-    train = bp_tui("train", "--dataset", "sample", "--iters", "10000000",
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    train = bp_tui(
+        "train",
+        "--dataset",
+        "sample",
+        "--iters",
+        "10000000",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_until(trained())  # within the first checkpoint interval: no checkpoint yet
         train.send_signal(how)
@@ -163,9 +193,15 @@ class Terminal:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         env = {**os.environ, "TERM": "xterm-256color"}
-        self.process = subprocess.Popen([sys.executable, "-m", "bp_tui", *argv], cwd=ROOT,
-                                        stdin=slave, stdout=slave, stderr=slave, env=env,
-                                        start_new_session=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bp_tui", *argv],
+            cwd=ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
         os.close(slave)
         self.master, self.output = master, bytearray()
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -145,8 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="print one JSON summary on stdout",
     )
-    train.add_argument("--resume", metavar="ID", default=argparse.SUPPRESS,
-                       help="go on with a recorded run from its checkpoint (bp-tui runs)")  # fmt: skip
+    train.add_argument(
+        "--resume",
+        metavar="ID",
+        default=argparse.SUPPRESS,
+        help="go on with a recorded run from its checkpoint (bp-tui runs)",
+    )
 
     check = sub.add_parser(
         "gradcheck", help="backprop against numerical gradients (the book's check)"
@@ -158,17 +162,30 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the report as JSON"
     )
-    check.add_argument("--sample", type=whole_number, metavar="N",
-                       help="check N random elements of each larger parameter; 0 checks all "
-                            "(default: all up to 784-200-10, else 2,000)")  # fmt: skip
+    check.add_argument(
+        "--sample",
+        type=whole_number,
+        metavar="N",
+        help="check N random elements of each larger parameter; 0 checks all "
+        "(default: all up to 784-200-10, else 2,000)",
+    )
 
     data_commands.register(sub)
     runs_commands.register(sub)
     return parser
 
 
-HYPERPARAMETERS = ("iters", "batch_size", "lr", "hidden", "activation", "init", "optimizer",
-                   "seed", "eval_every")  # fmt: skip
+HYPERPARAMETERS = (
+    "iters",
+    "batch_size",
+    "lr",
+    "hidden",
+    "activation",
+    "init",
+    "optimizer",
+    "seed",
+    "eval_every",
+)
 # What gradcheck uses: the untrained net's shape, its initial weights, and the data.
 UNUSED_BY = {
     "gradcheck": ("iters", "batch_size", "lr", "optimizer", "eval_every"),

@@ -113,9 +113,12 @@ def run_info(args: argparse.Namespace) -> int:
     override = getattr(args, "data_dir", None)
     info = cache_info(override)
     origin = (
-        "--data-dir" if override else "$BP_TUI_DATA_DIR" if os.environ.get("BP_TUI_DATA_DIR")
+        "--data-dir"
+        if override
+        else "$BP_TUI_DATA_DIR"
+        if os.environ.get("BP_TUI_DATA_DIR")
         else "user cache"
-    )  # fmt: skip
+    )
     console = Console()
     console.print(f"cache folder: {info.data_dir} ({origin})", soft_wrap=True)
     table = Table(box=None, pad_edge=False, show_edge=False)

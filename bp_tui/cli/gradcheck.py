@@ -53,9 +53,15 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     sample = default_sample(params) if args.sample is None else (args.sample or None)
     errors = Console(stderr=True, soft_wrap=True)
     # The numerical side takes minutes for big nets: a bar on stderr when it is a terminal.
-    with Progress(TextColumn("gradient check"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=errors, transient=True,
-                  disable=not errors.is_terminal) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("gradient check"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    ) as bar:
         task = bar.add_task("check", total=None)
         report = gradient_check(
             params,

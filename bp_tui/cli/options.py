@@ -89,12 +89,25 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
         help="sgd (default), momentum, adagrad or adam",
     )
     add("--seed", type=whole_number, default=s, help=f"random seed (default {d.seed})")
-    add("--eval-every", type=whole_number, default=s,
-        help="iterations between accuracy evaluations; 0 = only at the end (default: one epoch)")  # fmt: skip
+    add(
+        "--eval-every",
+        type=whole_number,
+        default=s,
+        help="iterations between accuracy evaluations; 0 = only at the end (default: one epoch)",
+    )
 
 
 def hyperparams_from(args: argparse.Namespace) -> HyperParams:
     """Validated HyperParams; raises ConfigError naming the bad option."""
-    fields = ("iters", "batch_size", "lr", "hidden", "activation", "init", "optimizer", "seed",
-              "eval_every")  # fmt: skip
+    fields = (
+        "iters",
+        "batch_size",
+        "lr",
+        "hidden",
+        "activation",
+        "init",
+        "optimizer",
+        "seed",
+        "eval_every",
+    )
     return HyperParams(**{f: getattr(args, f) for f in fields if hasattr(args, f)})

@@ -92,8 +92,12 @@ def run_train(args: argparse.Namespace) -> int:
             if isinstance(event, ev.Progress):
                 if len(event.losses):
                     last_loss[0] = float(event.losses[-1])
-                bar.update(task, completed=event.iteration, total=event.total,
-                           speed=f"{event.iters_per_second:,.0f} it/s")  # fmt: skip
+                bar.update(
+                    task,
+                    completed=event.iteration,
+                    total=event.total,
+                    speed=f"{event.iters_per_second:,.0f} it/s",
+                )
             elif isinstance(event, ev.Evaluation):
                 try:
                     console.print(format_evaluation(event, last_loss[0]), highlight=False)
@@ -107,8 +111,15 @@ def run_train(args: argparse.Namespace) -> int:
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
 
         # No insights: nothing here draws digits or histograms, and they cost a test pass an epoch.
-        engine = Engine(trainer, recording(emit, recorder), commands, dataset=data.name,
-                        exit_when_done=True, progress_interval=0.1, insights=False)  # fmt: skip
+        engine = Engine(
+            trainer,
+            recording(emit, recorder),
+            commands,
+            dataset=data.name,
+            exit_when_done=True,
+            progress_interval=0.1,
+            insights=False,
+        )
         run_id = None
         try:
             with stop_signals(on_signal, (*STOP_SIGNALS, signal.SIGINT)):
@@ -131,8 +142,9 @@ def run_train(args: argparse.Namespace) -> int:
         resume = f": resume with 'bp-tui train --resume {run_id}'" if run_id else ""
         if isinstance(how, OutputError):
             silence_stdout(sys.stdout)
-            errors.print(f"bp-tui: error: {how}; stopped {where}{resume}", highlight=False,
-                         markup=False)  # fmt: skip
+            errors.print(
+                f"bp-tui: error: {how}; stopped {where}{resume}", highlight=False, markup=False
+            )
             return 2
         errors.print(f"bp-tui: stopped by {how} {where}{resume}", highlight=False, markup=False)
         return 128 + how.signum

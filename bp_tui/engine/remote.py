@@ -58,8 +58,9 @@ def serve(
     """
     parent = _Parent(commands, events)
     if lifeline is not None:
-        threading.Thread(target=parent.watch, args=(lifeline,), name="bp-tui-lifeline",
-                         daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=parent.watch, args=(lifeline,), name="bp-tui-lifeline", daemon=True
+        ).start()
     in_main = threading.current_thread() is threading.main_thread()  # tests serve in a thread
     previous = (
         {sig: signal.signal(sig, parent.on_signal) for sig in STOP_SIGNALS} if in_main else {}
@@ -71,8 +72,14 @@ def serve(
         data = load_dataset(dataset, data_dir)
         trainer = Trainer(hp, data)
         recorder = Recorder(trainer, dataset, resume=resume)
-        engine = Engine(trainer, recording(events.put, recorder), commands, dataset=dataset,
-                        progress_interval=0.1, blas_threads=1)  # fmt: skip
+        engine = Engine(
+            trainer,
+            recording(events.put, recorder),
+            commands,
+            dataset=dataset,
+            progress_interval=0.1,
+            blas_threads=1,
+        )
         engine.run(start=start)
     except BpTuiError as error:
         events.put(ev.Failed(str(error)))
@@ -161,11 +168,19 @@ class ProcessLink(_QueueLink):
                 self.send(cmd.SetParams(resume.changes))
         self.process = ctx.Process(
             target=serve,
-            args=(hp, dataset, data_dir, self.commands, self.events, start, resume,
-                  self._lifeline_end),
+            args=(
+                hp,
+                dataset,
+                data_dir,
+                self.commands,
+                self.events,
+                start,
+                resume,
+                self._lifeline_end,
+            ),
             name="bp-tui-engine",
             daemon=True,
-        )  # fmt: skip
+        )
 
     def start(self) -> None:
         self.process.start()
@@ -193,8 +208,9 @@ class ThreadLink(_QueueLink):
 
     def __init__(self, hp: HyperParams, data, start: bool = True, **engine_options) -> None:
         super().__init__(queue.Queue(), queue.Queue())
-        self.engine = Engine(Trainer(hp, data), self.events.put, self.commands,
-                             dataset=data.name, **engine_options)  # fmt: skip
+        self.engine = Engine(
+            Trainer(hp, data), self.events.put, self.commands, dataset=data.name, **engine_options
+        )
         self.thread = threading.Thread(target=self._run, args=(start,), daemon=True)
 
     def _run(self, start: bool) -> None:

@@ -163,8 +163,9 @@ def gradient_check(
             size = net.params[key].size
             if size > sample:
                 index[key] = np.sort(rng.choice(size, sample, replace=False))
-    numerical = numerical_gradient(net.params, x, t, activation=activation, epsilon=epsilon,
-                                   elements=index, progress=progress)  # fmt: skip
+    numerical = numerical_gradient(
+        net.params, x, t, activation=activation, epsilon=epsilon, elements=index, progress=progress
+    )
     backprop = {k: np.array(v) for k, v in net.gradient(x, t).items()}
     mode = "exact" if exact else "book"
     threshold = THRESHOLDS[mode]
@@ -175,8 +176,9 @@ def gradient_check(
         kinks = kinked_at(net.params, x, {**every, **index})
     else:
         kinks = kinked_elements(net.params, x)
-    compared = {k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k]
-                for k in PARAM_NAMES}  # fmt: skip
+    compared = {
+        k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k] for k in PARAM_NAMES
+    }
     kinks = {k: v if k in index else v.reshape(net.params[k].shape) for k, v in kinks.items()}
     checks = {k: compare(compared[k], numerical[k], threshold, kinks.get(k)) for k in PARAM_NAMES}
     for key, chosen in index.items():
