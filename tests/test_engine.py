@@ -264,3 +264,67 @@ def test_steps_stop_at_divergence():
     worker.join(timeout=WAIT_SECONDS)
     (diverged,) = of(events, ev.Diverged)
     assert engine.trainer.iteration == diverged.iteration
+
+
+@pytest.fixture
+def held_check(monkeypatch):
+    """gradient_check that waits for `release` before it computes: a check that takes long."""
+    import bp_tui.engine.loop as loop
+
+    release = threading.Event()
+    real = loop.gradient_check
+
+    def slow(params, x, t, progress=None, **options):
+        release.wait(WAIT_SECONDS)
+        if progress is not None:
+            progress(0, 1)  # where the real one checks whether it was superseded
+        return real(params, x, t, progress=progress, **options)
+
+    monkeypatch.setattr(loop, "gradient_check", slow)
+    return release
+
+
+def start_engine(hp, data=DATA):
+    events, q = [], queue.Queue()
+    engine = Engine(Trainer(hp, data), events.append, q, dataset="sample", progress_interval=0)
+    worker = threading.Thread(target=engine.run, kwargs={"start": False})
+    worker.start()
+    return engine, events, q, worker
+
+
+def test_the_gradient_check_never_holds_up_training(held_check):
+    engine, events, q, worker = start_engine(HyperParams(iters=1000))
+    q.put(cmd.CheckGradient())
+    q.put(cmd.Step(3))
+    wait_until(lambda: engine.trainer.iteration == 3)  # while the check is still held
+    assert not of(events, ev.GradChecked)
+    held_check.set()
+    wait_until(lambda: of(events, ev.GradChecked))
+    (checked,) = of(events, ev.GradChecked)
+    assert checked.report.iteration == 0 and checked.report.passed  # the weights it was given
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    assert not worker.is_alive()
+
+
+def test_a_newer_check_replaces_one_under_way(held_check):
+    engine, events, q, worker = start_engine(HyperParams(iters=1000))
+    q.put(cmd.CheckGradient())
+    q.put(cmd.Step(2))
+    q.put(cmd.CheckGradient(exact=True))
+    wait_until(lambda: engine.trainer.iteration == 2)
+    held_check.set()
+    wait_until(lambda: of(events, ev.GradChecked))
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    (checked,) = of(events, ev.GradChecked)  # the first one was dropped, never reported
+    assert checked.report.exact and checked.report.iteration == 2
+
+
+def test_a_big_net_is_checked_on_a_sample_of_its_elements():
+    engine, events = run_engine(
+        HyperParams(iters=1, hidden=2000), [cmd.CheckGradient(), cmd.Run()], start=False
+    )
+    (checked,) = of(events, ev.GradChecked)
+    w1 = checked.report.params["W1"]
+    assert w1.size == 784 * 2000 and 0 < w1.checked < w1.size

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import threading
 import time
 import traceback
 from collections import deque
@@ -25,10 +26,68 @@ from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.nn import analysis
-from bp_tui.nn.gradcheck import gradient_check
+from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
+
+
+class _Superseded(Exception):
+    """A newer gradient check (or Stop) replaced this one."""
+
+
+class BackgroundCheck:
+    """The gradient check of a snapshot of the weights, in a thread of its own, so that it never
+    holds up training (numpy's products release the GIL, and the dashboard's engine has a core
+    of its own). A newer request or cancel() ends the one under way at its next element."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._running = 0
+        self._done: list[GradCheckReport] = []
+        self._failed: list[BaseException] = []
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def start(self, params: dict, x: np.ndarray, t: np.ndarray, **options) -> None:
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._running += 1
+
+        def superseded(done: int, total: int) -> None:
+            if generation != self._generation:
+                raise _Superseded
+
+        def check() -> None:
+            try:
+                report = gradient_check(params, x, t, progress=superseded, **options)
+            except _Superseded:
+                report = None
+            except Exception as error:  # noqa: BLE001 - reported by the engine's own thread
+                with self._lock:
+                    self._failed.append(error)
+                report = None
+            with self._lock:
+                self._running -= 1
+                if report is not None and generation == self._generation:
+                    self._done.append(report)
+
+        threading.Thread(target=check, name="bp-tui-gradcheck", daemon=True).start()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def take(self) -> GradCheckReport | None:
+        """The finished report, once; re-raises a check's own failure in the caller's thread."""
+        with self._lock:
+            if self._failed:
+                raise self._failed.pop()
+            return self._done.pop() if self._done else None
 
 
 class Engine:
@@ -61,6 +120,7 @@ class Engine:
         self.pending: dict = {}
         self.steps_left = 0
         self._backlog: deque = deque()  # commands read while a Step was under way
+        self._check = BackgroundCheck()
         self._unsent_from = 0  # index of the first loss not yet reported
         self._last_progress = 0.0
         self._running_seconds = 0.0  # wall time spent running (pauses do not count)
@@ -100,6 +160,7 @@ class Engine:
                 if self.state is RunState.RUNNING or self.steps_left:
                     self._burst()
                 if self.exit_when_done and self.state in (RunState.FINISHED, RunState.DIVERGED):
+                    self.wait_for_check()
                     break
         except Exception as error:  # noqa: BLE001 - the UI must hear of any failure, never hang
             self.state = RunState.FAILED
@@ -112,6 +173,7 @@ class Engine:
     def _handle_commands(self) -> bool:
         """Apply queued commands; wait for one when there is nothing to train. False on Stop."""
         while True:
+            self._report_check()
             if self.steps_left and not self._step_interrupted():
                 return True  # the steps come before the commands sent after them
             idle = self.state is not RunState.RUNNING and not self.steps_left
@@ -119,6 +181,7 @@ class Engine:
             if command is None:
                 return True
             if isinstance(command, cmd.Stop):
+                self._check.cancel()
                 self._report_progress()
                 return False
             self._apply(command)
@@ -129,10 +192,14 @@ class Engine:
             return self._backlog.popleft()
         while True:
             try:
-                return self.commands.get(timeout=0.25) if wait else self.commands.get_nowait()
+                if not wait:
+                    return self.commands.get_nowait()
+                # A check under way is reported soon after it ends, even with no command.
+                return self.commands.get(timeout=0.02 if self._check.busy else 0.25)
             except queue.Empty:
                 if not wait:
                     return None
+                self._report_check()
 
     def _step_interrupted(self) -> bool:
         """Read what has arrived; a Pause or Stop among it ends the steps under way."""
@@ -294,16 +361,30 @@ class Engine:
             self._set_state(RunState.PAUSED)
 
     def _check_gradient(self, command: cmd.CheckGradient) -> None:
+        """The book's check on the first training images, of the weights as they are now; it
+        runs beside training and its GradChecked follows when it is done."""
         t = self.trainer
-        report = gradient_check(
-            t.net.params,
-            t.x_train[:GRADCHECK_SAMPLES],
-            t.t_train[:GRADCHECK_SAMPLES],
+        params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
+        self._check.start(
+            params,
+            t.x_train[:GRADCHECK_SAMPLES].copy(),
+            t.t_train[:GRADCHECK_SAMPLES].copy(),
             activation=t.hp.activation,
             exact=command.exact,
             iteration=t.iteration,
+            sample=default_sample(params),
         )
-        self.emit(ev.GradChecked(report))
+
+    def _report_check(self) -> None:
+        report = self._check.take()
+        if report is not None:
+            self.emit(ev.GradChecked(report))
+
+    def wait_for_check(self) -> None:
+        """Report a check under way before the loop ends on its own (exit_when_done)."""
+        while self._check.busy:
+            time.sleep(0.01)
+        self._report_check()
 
     def _inspect(self, command: cmd.Inspect) -> None:
         t = self.trainer
