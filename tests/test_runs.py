@@ -284,7 +284,7 @@ def test_resume_goes_on_from_the_checkpoint_as_if_never_stopped(capsys):
 @pytest.mark.parametrize(
     "options, message",
     [
-        ((), "has done its 150 iterations: add --iters N with N above 150 to go on"),
+        ((), "--iters must be above 150 to go on: run"),
         (("--iters", "300", "--hidden", "20"), "--hidden cannot change when resuming run"),
         (("--iters", "300", "--dataset", "mnist"), "--dataset cannot be mnist: run"),
     ],

@@ -61,8 +61,8 @@ def plan(run_ref: str, given: dict, dataset: str | None, *, needs_iterations: bo
     hp = saved.replace(**changes)
     iteration = int(loaded["meta"]["iteration"])
     if needs_iterations and iteration >= hp.iters:
-        raise RunError(
-            f"run {run.id} has done its {hp.iters:,} iterations: add --iters N with N above "
-            f"{iteration:,} to go on"
+        raise ConfigError(
+            f"must be above {iteration:,} to go on: run {run.id} has done its {hp.iters:,} iterations",
+            "iters",
         )
     return Resume(run.id, str(run.checkpoint), trained_on, hp, changes, iteration)
