@@ -1,4 +1,4 @@
-"""Issue 10: flags that would do nothing, stdout that cannot be written, damaged data, big nets.
+"""Faults on the command line: flags that would do nothing, stdout that cannot be written, damaged data, big nets.
 
 Each fault is one line on stderr and a non-zero status, never a traceback.
 """

@@ -1,4 +1,4 @@
-"""Issue 10: the dashboard's engine process never outlives its UI, and signals stop runs cleanly.
+"""The dashboard's engine process never outlives its UI, and signals stop runs cleanly.
 
 Real processes throughout: a parent started as the dashboard starts its engine, killed with -9;
 `bp-tui train` and the dashboard stopped with SIGTERM / SIGHUP.
