@@ -11,7 +11,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
 from bp_tui.nn.net import TwoLayerNet
-from bp_tui.nn.optimizers import make_optimizer
+from bp_tui.nn.optimizers import SGD, make_optimizer
 
 INIT_STD = 0.01  # the book's weight_init_std
 OUTPUT_SIZE = 10
@@ -106,6 +106,12 @@ class Trainer:
         self.x_test = np.ascontiguousarray(data.x_test, dtype=np.float32)
         self.t_train = np.asarray(data.t_train, dtype=np.intp)
         self.t_test = np.asarray(data.t_test, dtype=np.intp)
+        # The images again as the bytes they were made from (when they were, as MNIST's are): a
+        # batch gathered from 784-byte rows and scaled into a kept buffer costs a third of one
+        # gathered from 3,136-byte float rows, with the very same float32 values.
+        self._x_train_bytes = as_bytes(self.x_train)
+        self._batch_x: np.ndarray | None = None
+        self._sgd_scratch: dict[str, np.ndarray] = {}
         self.reset(hp)
 
     @property
@@ -164,8 +170,9 @@ class Trainer:
         batch = self.hp.batch_size
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             mask = self.rng.integers(0, self.train_size, size=batch)
-            loss, grads = self.net.loss_and_gradient(self.x_train[mask], self.t_train[mask])
-            self.optimizer.update(self.net.params, grads)
+            x = self._gather(mask)
+            loss, grads = self.net.loss_and_gradient(x, self.t_train[mask], reuse=True)
+            self._update(grads)
         self.train_seconds += time.perf_counter() - start
         loss = float(loss)
         self.iteration += 1
@@ -173,6 +180,32 @@ class Trainer:
         self.losses.append(loss)
         self._check_divergence(loss)
         return loss
+
+    def _gather(self, mask: np.ndarray) -> np.ndarray:
+        """The batch's rows of x_train, in a buffer the next step reuses."""
+        images = self._x_train_bytes
+        if images is None:
+            return self.x_train[mask]
+        out = self._batch_x
+        if out is None or out.shape[0] != len(mask):
+            out = self._batch_x = np.empty((len(mask), self.x_train.shape[1]), np.float32)
+        # data.to_float's arithmetic: float32(byte) / float32(255)
+        return np.divide(images[mask], 255.0, out=out, dtype=np.float32)
+
+    def _update(self, grads: dict[str, np.ndarray]) -> None:
+        """The optimiser's update; plain SGD in place: params -= lr * grad, the same float32
+        products and differences as SGD.update without a temporary array per parameter."""
+        optimizer, params = self.optimizer, self.net.params
+        if type(optimizer) is not SGD:
+            optimizer.update(params, grads)
+            return
+        scratch = self._sgd_scratch
+        for key, param in params.items():
+            step = scratch.get(key)
+            if step is None or step.shape != param.shape or step.dtype != param.dtype:
+                step = scratch[key] = np.empty_like(param)
+            np.multiply(grads[key], optimizer.lr, out=step)
+            np.subtract(param, step, out=param)
 
     def _check_divergence(self, loss: float) -> None:
         why = None
@@ -243,3 +276,26 @@ class Trainer:
             else 0.0,
             "diverged": diverged,
         }
+
+
+def as_bytes(x: np.ndarray) -> np.ndarray | None:
+    """x (float32 rows) as uint8 when every value is byte / 255 exactly as data.to_float made it,
+    checked value by value; None otherwise. About 50 ms for MNIST's training images."""
+    if x.dtype != np.float32 or x.ndim != 2 or x.size == 0:
+        return None
+    out = np.empty(x.shape, np.uint8)
+    chunk = 2048
+    scaled = np.empty((min(chunk, len(x)), x.shape[1]), np.float32)
+    for start in range(0, len(x), chunk):
+        rows, s = x[start : start + chunk], scaled[: len(x[start : start + chunk])]
+        with np.errstate(invalid="ignore"):
+            np.multiply(rows, 255, out=s)
+            np.rint(s, out=s)
+            if not (s.min() >= 0 and s.max() <= 255):  # NaN fails too
+                return None
+        part = out[start : start + len(rows)]
+        part[...] = s
+        np.divide(part, 255.0, out=s, dtype=np.float32)
+        if not np.array_equal(s, rows):
+            return None
+    return out
