@@ -102,11 +102,16 @@ class Engine:
         exit_when_done: bool = False,
         blas_threads: int | None = None,
         insights: bool = True,
+        overlap_evaluation: bool = False,
     ) -> None:
         """blas_threads: BLAS threads while running; None lets blas.choose_threads decide at
         start (1 on two cores). The dashboard passes 1: its engine shares the cores with the UI.
         insights: send ImageSet and Insight (a test pass per evaluation, for the Digits and
         Learned tabs); a run without a dashboard can save that time.
+        overlap_evaluation: evaluate a snapshot of the weights in a thread beside training (a
+        second core's work): the same Evaluations at the same iterations, sent when done, so
+        a little later than their iteration's Progress; every one before Finished. For a run
+        without a dashboard (whose UI has the other core).
         """
         self.trainer = trainer
         self.emit = emit
@@ -116,6 +121,7 @@ class Engine:
         self.exit_when_done = exit_when_done
         self.blas_threads = blas_threads
         self.insights = insights
+        self.overlap_evaluation = overlap_evaluation
         self.state = RunState.READY
         self.pending: dict = {}
         self.steps_left = 0
@@ -183,6 +189,7 @@ class Engine:
             if isinstance(command, cmd.Stop):
                 self._check.cancel()
                 self._report_progress()
+                self._report_evaluations(wait=True)
                 return False
             self._apply(command)
 
@@ -217,20 +224,26 @@ class Engine:
         """Train until the next command poll, a single step's end, the run's end or divergence."""
         trainer = self.trainer
         deadline = time.perf_counter() + COMMAND_POLL_SECONDS
+        if trainer.evaluations_pending:
+            self._report_evaluations()
         while True:
             try:
                 trainer.step()
             except DivergedError as error:
                 self.steps_left = 0
                 self._report_progress()
+                self._report_evaluations(wait=True)
                 self._set_state(RunState.DIVERGED, str(error))
                 self.emit(ev.Diverged(error.iteration, error.lr, str(error)))
                 return
             if trainer.evaluation_due():
-                self._report_progress()
-                e = trainer.evaluate()
-                self.emit(ev.Evaluation(e.iteration, e.epoch, e.train_acc, e.test_acc))
-                self._report_insight()
+                if self.overlap_evaluation:
+                    trainer.evaluate_later()
+                else:
+                    self._report_progress()
+                    e = trainer.evaluate()
+                    self.emit(ev.Evaluation(e.iteration, e.epoch, e.train_acc, e.test_acc))
+                    self._report_insight()
             if trainer.done:
                 self._finish()
                 return
@@ -248,6 +261,7 @@ class Engine:
     def _finish(self) -> None:
         self.steps_left = 0
         self._report_progress()
+        self._report_evaluations(wait=True)
         self._set_state(RunState.FINISHED)
         self.emit(ev.Finished(self.trainer.summary(self.dataset)))
 
@@ -271,6 +285,14 @@ class Engine:
                 elapsed=self._elapsed(now),
             )
         )
+
+    def _report_evaluations(self, wait: bool = False) -> None:
+        """Send the evaluations finished beside training (overlap_evaluation), in order."""
+        if not self.trainer.evaluations_pending:
+            return
+        for e in self.trainer.take_evaluations(wait):
+            self.emit(ev.Evaluation(e.iteration, e.epoch, e.train_acc, e.test_acc))
+        self._report_insight()
 
     def _report_insight(self) -> None:
         """The net's answers and weights for the Digits and Learned tabs (one test pass)."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from array import array
+from collections import deque
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
+from bp_tui.nn.functions import sigmoid
 from bp_tui.nn.net import TwoLayerNet
 from bp_tui.nn.optimizers import SGD, make_optimizer
 
@@ -112,6 +115,7 @@ class Trainer:
         self._x_train_bytes = as_bytes(self.x_train)
         self._batch_x: np.ndarray | None = None
         self._sgd_scratch: dict[str, np.ndarray] = {}
+        self._evaluator = BackgroundEvaluator()
         self.reset(hp)
 
     @property
@@ -139,6 +143,7 @@ class Trainer:
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses = LossHistory()
+        self._evaluator.forget()  # a previous run's evaluations under way are dropped
         self.evaluations: list[Evaluation] = []
         self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
 
@@ -234,17 +239,50 @@ class Trainer:
 
     def evaluate(self) -> Evaluation:
         """Accuracy on the whole train and test sets."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = Evaluation(
-                self.iteration,
-                self.epoch,
-                self.net.accuracy(self.x_train, self.t_train),
-                self.net.accuracy(self.x_test, self.t_test),
-            )
+        result = self._evaluation_job()()
+        self._keep_evaluation(result)
+        return result
+
+    def evaluate_later(self) -> None:
+        """Start the evaluation of the weights as they are now in a thread of its own (numpy's
+        products release the GIL, so it runs on another core while training goes on); its
+        Evaluation, the same numbers evaluate() would give now, comes from take_evaluations()."""
+        self._evaluator.submit(self._evaluation_job())
+
+    @property
+    def evaluations_pending(self) -> int:
+        """Evaluations started by evaluate_later() and not yet taken."""
+        return self._evaluator.pending
+
+    def take_evaluations(self, wait: bool = False) -> list[Evaluation]:
+        """The finished evaluations in the order they were started (with wait, all of them),
+        kept in self.evaluations as evaluate() keeps its own; a failed one raises here."""
+        results = self._evaluator.take(wait)
+        for result in results:
+            self._keep_evaluation(result)
+        return results
+
+    def _keep_evaluation(self, result: Evaluation) -> None:
         self.evaluations.append(result)
         if len(self.evaluations) >= 2 * EVALUATION_TAIL:
             del self.evaluations[:-EVALUATION_TAIL]
-        return result
+
+    def _evaluation_job(self):
+        """A function giving the Evaluation of the net as it is at this call (a snapshot)."""
+        params = {key: value.copy() for key, value in self.net.params.items()}
+        iteration, epoch, activation = self.iteration, self.epoch, self.hp.activation
+        x_train, t_train, x_test, t_test = self.x_train, self.t_train, self.x_test, self.t_test
+
+        def job() -> Evaluation:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return Evaluation(
+                    iteration,
+                    epoch,
+                    accuracy(params, activation, x_train, t_train),
+                    accuracy(params, activation, x_test, t_test),
+                )
+
+        return job
 
     def apply_live(self, changes: dict) -> None:
         """Change values that take effect at the next iteration (see config.LIVE_FIELDS)."""
@@ -276,6 +314,101 @@ class Trainer:
             else 0.0,
             "diverged": diverged,
         }
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+
+EVAL_CHUNK = 2_000  # rows per pass: the hidden activations (400 KB) stay in cache
+
+
+def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray) -> float:
+    """TwoLayerNet.accuracy of these parameters: the class of the largest logit (softmax keeps
+    the order, so it is left out, as in predict), in chunks, each step in place."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = x.shape[0]
+    if n == 0:
+        return float("nan")
+    chunk = min(EVAL_CHUNK, n)
+    dtype = np.result_type(x.dtype, W1.dtype)
+    hidden = np.empty((chunk, W1.shape[1]), dtype)
+    logits = np.empty((chunk, W2.shape[1]), np.result_type(dtype, W2.dtype))
+    correct = 0
+    for start in range(0, n, chunk):
+        rows = x[start : start + chunk]
+        h, y = hidden[: len(rows)], logits[: len(rows)]
+        # Affine: np.dot(x, W) + b; ReLU: np.maximum(x, 0); Sigmoid as functions.sigmoid
+        np.dot(rows, W1, out=h)
+        np.add(h, b1, out=h)
+        if activation == "relu":
+            np.maximum(h, 0, out=h)
+        else:
+            h[...] = sigmoid(h)
+        np.dot(h, W2, out=y)
+        np.add(y, b2, out=y)
+        correct += int(np.count_nonzero(y.argmax(axis=1) == t[start : start + len(rows)]))
+    return correct / float(n)
+
+
+class BackgroundEvaluator:
+    """One thread that runs evaluation jobs one after the other, in the order given; started at
+    the first job. forget() drops the results of the jobs given so far (a reset)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._jobs: deque = deque()
+        self._done: deque = deque()
+        self._generation = 0
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def submit(self, job) -> None:
+        with self._lock:
+            self._jobs.append((self._generation, job))
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="bp-tui-evaluate", daemon=True
+                )
+                self._thread.start()
+            self._lock.notify_all()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._pending = 0
+            self._jobs.clear()
+            self._done.clear()
+
+    def take(self, wait: bool = False) -> list:
+        with self._lock:
+            if wait:
+                self._lock.wait_for(lambda: len(self._done) >= self._pending)
+            results = []
+            while self._done:
+                ok, value = self._done.popleft()
+                self._pending -= 1
+                if not ok:
+                    raise value
+                results.append(value)
+            return results
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._jobs)
+                generation, job = self._jobs.popleft()
+            try:
+                outcome = (True, job())
+            except Exception as error:  # noqa: BLE001 - raised again by take(), in the caller
+                outcome = (False, error)
+            with self._lock:
+                if generation == self._generation:
+                    self._done.append(outcome)
+                    self._lock.notify_all()
 
 
 def as_bytes(x: np.ndarray) -> np.ndarray | None:
