@@ -25,7 +25,6 @@ import platform
 import statistics
 import sys
 import time
-from collections import OrderedDict
 
 import numpy as np
 from threadpoolctl import threadpool_info
@@ -34,157 +33,9 @@ from bp_tui.data import load_dataset
 from bp_tui.engine import HyperParams, Trainer, blas
 from bp_tui.nn import gradient_check
 
-# ---- the book's code --------------------------------------------------------------------------
-# Copied from oreilly-japan/deep-learning-from-scratch (MIT licence): common/functions.py,
-# common/layers.py, common/gradient.py, ch05/two_layer_net.py and ch05/train_neuralnet.py.
-# Only comments and layout differ (and the unused accuracy() is left out); the arithmetic is the
-# book's.
-
-
-def softmax(x):
-    x = x - np.max(x, axis=-1, keepdims=True)  # guards against overflow
-    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
-
-
-def cross_entropy_error(y, t):
-    if y.ndim == 1:
-        t = t.reshape(1, t.size)
-        y = y.reshape(1, y.size)
-    # one-hot teacher data: take the index of the right label
-    if t.size == y.size:
-        t = t.argmax(axis=1)
-    batch_size = y.shape[0]
-    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
-
-
-class Relu:
-    def __init__(self):
-        self.mask = None
-
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        dx = dout
-        return dx
-
-
-class Affine:
-    def __init__(self, W, b):
-        self.W = W
-        self.b = b
-        self.x = None
-        self.original_x_shape = None
-        self.dW = None
-        self.db = None
-
-    def forward(self, x):
-        self.original_x_shape = x.shape
-        x = x.reshape(x.shape[0], -1)
-        self.x = x
-        out = np.dot(self.x, self.W) + self.b
-        return out
-
-    def backward(self, dout):
-        dx = np.dot(dout, self.W.T)
-        self.dW = np.dot(self.x.T, dout)
-        self.db = np.sum(dout, axis=0)
-        dx = dx.reshape(*self.original_x_shape)
-        return dx
-
-
-class SoftmaxWithLoss:
-    def __init__(self):
-        self.loss = None
-        self.y = None
-        self.t = None
-
-    def forward(self, x, t):
-        self.t = t
-        self.y = softmax(x)
-        self.loss = cross_entropy_error(self.y, self.t)
-        return self.loss
-
-    def backward(self, dout=1):
-        batch_size = self.t.shape[0]
-        if self.t.size == self.y.size:  # one-hot teacher data
-            dx = (self.y - self.t) / batch_size
-        else:
-            dx = self.y.copy()
-            dx[np.arange(batch_size), self.t] -= 1
-            dx = dx / batch_size
-        return dx
-
-
-def numerical_gradient(f, x):
-    h = 1e-4
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        idx = it.multi_index
-        tmp_val = x[idx]
-        x[idx] = float(tmp_val) + h
-        fxh1 = f(x)  # f(x+h)
-        x[idx] = tmp_val - h
-        fxh2 = f(x)  # f(x-h)
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp_val  # restore the value
-        it.iternext()
-    return grad
-
-
-class TwoLayerNet:
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
-        self.params = {}
-        self.params["W1"] = weight_init_std * np.random.randn(input_size, hidden_size)
-        self.params["b1"] = np.zeros(hidden_size)
-        self.params["W2"] = weight_init_std * np.random.randn(hidden_size, output_size)
-        self.params["b2"] = np.zeros(output_size)
-
-        self.layers = OrderedDict()
-        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
-        self.layers["Relu1"] = Relu()
-        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
-        self.lastLayer = SoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        y = self.predict(x)
-        return self.lastLayer.forward(y, t)
-
-    def numerical_gradient(self, x, t):
-        loss_W = lambda W: self.loss(x, t)  # noqa: E731 - the book's spelling
-
-        grads = {}
-        grads["W1"] = numerical_gradient(loss_W, self.params["W1"])
-        grads["b1"] = numerical_gradient(loss_W, self.params["b1"])
-        grads["W2"] = numerical_gradient(loss_W, self.params["W2"])
-        grads["b2"] = numerical_gradient(loss_W, self.params["b2"])
-        return grads
-
-    def gradient(self, x, t):
-        # forward
-        self.loss(x, t)
-        # backward
-        dout = 1
-        dout = self.lastLayer.backward(dout)
-        layers = list(self.layers.values())
-        layers.reverse()
-        for layer in layers:
-            dout = layer.backward(dout)
-
-        grads = {}
-        grads["W1"], grads["b1"] = self.layers["Affine1"].dW, self.layers["Affine1"].db
-        grads["W2"], grads["b2"] = self.layers["Affine2"].dW, self.layers["Affine2"].db
-        return grads
+# The book's code lives in book.py (numpy only, also runnable as the book's script).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from book import TwoLayerNet, numerical_gradient, one_hot  # noqa: E402
 
 
 def book_train(x_train, t_train, iters_num, batch_size=100, learning_rate=0.1):
@@ -219,13 +70,6 @@ def engine_train(data, iters: int, threads: int) -> tuple[float, float]:
         for _ in range(iters):
             loss = trainer.step()
         return time.perf_counter() - start, loss
-
-
-def one_hot(labels: np.ndarray) -> np.ndarray:
-    """The book's load_mnist(one_hot_label=True): float64 rows."""
-    t = np.zeros((labels.size, 10))
-    t[np.arange(labels.size), labels] = 1
-    return t
 
 
 QUIET_CORES = 0.1  # a run is quiet when other processes used less than this

@@ -1,0 +1,253 @@
+"""One training step of the book's net: bp_tui's engine against a jit-compiled JAX step.
+
+    python benchmarks/bench_step.py [--dataset mnist] [--steps 2000] [--rounds 7] [--json]
+
+The step: 784-50-10 ReLU, batch 100 drawn (with replacement) inside the step, softmax
+cross-entropy, SGD lr 0.1, float32. Contenders, each in a process of its own that waits for the
+next round on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
+
+- engine: `Trainer(HyperParams()).step()` with one BLAS thread (what `bp-tui train` uses on two
+  cores); it returns the loss as a Python float every step.
+- jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
+  at XLA's default threading; `jax (1 thread)`: XLA_FLAGS asks for one thread. Each is timed
+  two ways: the loss read back every step (as the engine does) and the losses left on the device
+  until the round's end (JAX's best case: dispatch overlaps compute). The best JAX figure is the
+  one the engine is compared with.
+- book: the book's `train_neuralnet.py` step (float64, numpy's default BLAS threads), context.
+
+JAX is optional (`pip install -e .[bench]`); without it the line says so and the rest runs.
+A benchmark, never a test: nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+JAX_ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+# ---- workers (each in its own process) ---------------------------------------------------------
+
+
+def load(dataset: str):
+    from bp_tui.data import load_dataset
+
+    return load_dataset(dataset)
+
+
+def engine_worker(data):
+    from bp_tui.engine import HyperParams, Trainer, blas
+
+    trainer = Trainer(HyperParams(iters=100_000_000), data)
+    limit = blas.limited(1)
+    limit.__enter__()  # for the process's life
+
+    def run(steps: int) -> tuple[float, float]:
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = trainer.step()
+        return time.perf_counter() - start, loss
+
+    return {"engine": run}
+
+
+def book_worker(data):
+    import numpy as np
+
+    sys.path.insert(0, HERE)
+    from book import TwoLayerNet, one_hot
+
+    x_train, t_train = data.x_train.astype(np.float32), one_hot(data.t_train)
+    np.random.seed(0)
+    network = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    train_size = x_train.shape[0]
+
+    def run(steps: int) -> tuple[float, float]:
+        start = time.perf_counter()
+        for _ in range(steps):
+            batch_mask = np.random.choice(train_size, 100)
+            x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+            grad = network.gradient(x_batch, t_batch)
+            for key in ("W1", "b1", "W2", "b2"):
+                network.params[key] -= 0.1 * grad[key]
+            loss = network.loss(x_batch, t_batch)
+        return time.perf_counter() - start, float(loss)
+
+    return {"book": run}
+
+
+def jax_worker(data, name: str):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    x_train = jax.device_put(np.ascontiguousarray(data.x_train, dtype=np.float32))
+    t_train = jax.device_put(np.asarray(data.t_train, dtype=np.int32))
+    n = x_train.shape[0]
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": jnp.asarray(0.01 * rng.standard_normal((784, 50)), dtype=jnp.float32),
+        "b1": jnp.zeros(50, jnp.float32),
+        "W2": jnp.asarray(0.01 * rng.standard_normal((50, 10)), dtype=jnp.float32),
+        "b2": jnp.zeros(10, jnp.float32),
+    }
+
+    def loss_fn(p, x, t):
+        h = jnp.maximum(x @ p["W1"] + p["b1"], 0.0)
+        y = jax.nn.softmax(h @ p["W2"] + p["b2"])
+        return -jnp.mean(jnp.log(y[jnp.arange(x.shape[0]), t] + 1e-7))
+
+    def step(p, key, x_all, t_all):
+        key, sub = jax.random.split(key)
+        idx = jax.random.randint(sub, (100,), 0, n)
+        loss, grads = jax.value_and_grad(loss_fn)(p, x_all[idx], t_all[idx])
+        return jax.tree.map(lambda a, g: a - 0.1 * g, p, grads), key, loss
+
+    step = jax.jit(step, donate_argnums=(0, 1))
+    state = {"p": params, "key": jax.random.PRNGKey(0)}
+
+    def run_sync(steps: int) -> tuple[float, float]:
+        p, key = state["p"], state["key"]
+        start = time.perf_counter()
+        for _ in range(steps):
+            p, key, loss = step(p, key, x_train, t_train)
+            loss = float(loss)  # read back each step, as the engine returns it
+        state["p"], state["key"] = p, key
+        return time.perf_counter() - start, loss
+
+    def run_async(steps: int) -> tuple[float, float]:
+        p, key = state["p"], state["key"]
+        losses = []
+        start = time.perf_counter()
+        for _ in range(steps):
+            p, key, loss = step(p, key, x_train, t_train)
+            losses.append(loss)
+        last = float(jax.block_until_ready(losses[-1]))
+        state["p"], state["key"] = p, key
+        return time.perf_counter() - start, last
+
+    return {f"{name} (loss each step)": run_sync, f"{name} (losses at the end)": run_async}
+
+
+def worker(kind: str, dataset: str) -> int:
+    """Answers each line `steps` on stdin with one JSON line {contender: [seconds, loss]}."""
+    data = load(dataset)
+    if kind == "engine":
+        runs = engine_worker(data)
+    elif kind == "book":
+        runs = book_worker(data)
+    else:
+        runs = jax_worker(data, kind)
+    for run in runs.values():  # warm-up: compilation, first calls, allocator
+        run(200)
+    print(json.dumps({"ready": list(runs)}), flush=True)
+    for line in sys.stdin:
+        steps = int(line)
+        print(json.dumps({name: run(steps) for name, run in runs.items()}), flush=True)
+    return 0
+
+
+# ---- the driver --------------------------------------------------------------------------------
+
+
+def start(kind: str, dataset: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--worker", kind, "--dataset", dataset],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def blas_kernel() -> str:
+    from threadpoolctl import threadpool_info
+
+    return ", ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')} kernels)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="sample", help="sample (default), mnist")
+    parser.add_argument("--steps", type=int, default=2000, help="steps per round (2000)")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (7)")
+    parser.add_argument("--no-book", action="store_true", help="leave the book's step out")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.dataset)
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    import numpy as np
+
+    log(f"numpy {np.__version__}, BLAS: {blas_kernel()}; load average {os.getloadavg()[0]:.2f}")
+    workers = {"engine": start("engine", args.dataset)}
+    if importlib.util.find_spec("jax") is None:
+        log("jax: not installed, skipped (pip install -e '.[bench]' or pip install jax)")
+    else:
+        workers["jax"] = start("jax", args.dataset)
+        workers["jax 1 thread"] = start(
+            "jax 1 thread", args.dataset, {"XLA_FLAGS": JAX_ONE_THREAD_FLAGS}
+        )
+    if not args.no_book:
+        workers["book"] = start("book", args.dataset)
+    for kind, proc in workers.items():
+        line = proc.stdout.readline()
+        if not line:
+            log(f"{kind}: the worker failed to start")
+            for other in workers.values():
+                other.kill()
+            return 1
+    rates: dict[str, list[float]] = {}
+    for r in range(args.rounds):
+        text = []
+        for proc in workers.values():  # one at a time: the others wait on their pipes
+            proc.stdin.write(f"{args.steps}\n")
+            proc.stdin.flush()
+            for name, (seconds, _loss) in json.loads(proc.stdout.readline()).items():
+                rates.setdefault(name, []).append(args.steps / seconds)
+                text.append(f"{name} {args.steps / seconds:,.0f}")
+        log(f"round {r + 1}/{args.rounds}, it/s: {', '.join(text)}")
+    for proc in workers.values():
+        proc.stdin.close()
+        proc.wait()
+    med = {name: statistics.median(v) for name, v in rates.items()}
+    best_jax = (
+        max((v, k) for k, v in med.items() if k.startswith("jax")) if "jax" in workers else None
+    )
+    result = {"blas": blas_kernel(), "steps": args.steps, "rounds": args.rounds, "median_it_s": med}
+    if best_jax:
+        result["best_jax"] = best_jax[1]
+        result["engine_over_best_jax"] = med["engine"] / best_jax[0]
+    if "book" in med:
+        result["engine_over_book"] = med["engine"] / med["book"]
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print()
+    for name, value in med.items():
+        print(f"{name:32} {value:7,.0f} it/s  {1e6 / value:6.0f} us/step")
+    if best_jax:
+        print(f"engine / best JAX ({best_jax[1]}): x{result['engine_over_best_jax']:.2f}")
+    if "book" in med:
+        print(f"engine / book: x{result['engine_over_book']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
