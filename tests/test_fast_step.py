@@ -1,0 +1,147 @@
+"""The engine's fast paths give the very numbers of the plain ones: the fused step, the byte
+gather, SGD in place and the evaluation beside training (issue 13)."""
+
+import queue
+import threading
+
+import numpy as np
+import pytest
+
+from bp_tui.data.datasets import to_float
+from bp_tui.engine import HyperParams, Trainer
+from bp_tui.engine import events as ev
+from bp_tui.engine.loop import Engine
+from bp_tui.engine.trainer import as_bytes
+from bp_tui.nn.net import TwoLayerNet
+from bp_tui.nn.optimizers import SGD
+from tests.helpers import WAIT_SECONDS, TinyData, tiny_data
+
+
+def byte_data(seed: int = 0) -> TinyData:
+    """tiny_data's blobs as images are: bytes scaled by data.to_float."""
+    d = tiny_data(seed=seed)
+
+    def as_images(x):
+        return to_float(np.rint(x * 255).astype(np.uint8))
+
+    return TinyData(d.name, as_images(d.x_train), d.t_train, as_images(d.x_test), d.t_test)
+
+
+BYTES = byte_data()
+
+
+def test_the_fused_step_is_the_layers_step_bit_for_bit():
+    rng = np.random.default_rng(1)
+    kwargs = dict(dtype=np.float32, input_grad=False)
+    fused = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(5), **kwargs)
+    plain = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(5), **kwargs)
+    for _ in range(30):
+        rows = rng.integers(0, len(BYTES.x_train), 100)
+        x, t = BYTES.x_train[rows], BYTES.t_train[rows].astype(np.intp)
+        loss_a, grads_a = fused.loss_and_gradient(x, t, reuse=True)
+        loss_b, grads_b = plain.loss_and_gradient(x, t)
+        assert loss_a == loss_b
+        for key in grads_a:
+            np.testing.assert_array_equal(grads_a[key], grads_b[key])
+        # The layers hold what their own passes leave (analysis reads dW and db).
+        assert fused.layers["Affine1"].dW is grads_a["W1"]
+        np.testing.assert_array_equal(fused.layers["Relu1"].mask, plain.layers["Relu1"].mask)
+        np.testing.assert_array_equal(fused.lastLayer.y, plain.lastLayer.y)
+        SGD(0.1).update(fused.params, grads_a)
+        SGD(0.1).update(plain.params, grads_b)
+    assert fused._workspace is not None
+
+
+def test_the_fused_path_is_only_taken_where_it_holds():
+    net = TwoLayerNet(784, 20, 10, dtype=np.float32, input_grad=False, activation="sigmoid")
+    x, t = BYTES.x_train[:10], BYTES.t_train[:10]
+    net.loss_and_gradient(x, t, reuse=True)
+    assert net._workspace is None  # sigmoid: the layers' path
+    relu = TwoLayerNet(784, 20, 10, dtype=np.float32, input_grad=False)
+    relu.loss_and_gradient(x.astype(np.float64), t, reuse=True)  # not the weights' dtype
+    one_hot = np.eye(10)[t]
+    relu.loss_and_gradient(x, one_hot, reuse=True)  # rows of targets
+    assert relu._workspace is None
+
+
+def test_images_are_gathered_from_their_bytes_only_when_exact():
+    images = as_bytes(BYTES.x_train)
+    assert images is not None and images.dtype == np.uint8
+    np.testing.assert_array_equal(images / np.float32(255), BYTES.x_train)
+    assert as_bytes(tiny_data().x_train) is None  # not bytes / 255
+    nan = BYTES.x_train.copy()
+    nan[3, 4] = np.nan
+    assert as_bytes(nan) is None
+    trainer = Trainer(HyperParams(), BYTES)
+    mask = np.arange(0, 600, 7)
+    np.testing.assert_array_equal(trainer._gather(mask), BYTES.x_train[mask])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+def test_the_fast_step_trains_as_the_plain_one(optimizer):
+    hp = HyperParams(iters=60, seed=3, optimizer=optimizer)
+    fast, plain = Trainer(hp, BYTES), Trainer(hp, BYTES)
+    assert fast._x_train_bytes is not None
+
+    def plain_step():  # the step as it was: float gather, layers, optimizer.update
+        mask = plain.rng.integers(0, plain.train_size, size=hp.batch_size)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, grads = plain.net.loss_and_gradient(plain.x_train[mask], plain.t_train[mask])
+            plain.optimizer.update(plain.net.params, grads)
+        return float(loss)
+
+    assert [fast.step() for _ in range(60)] == [plain_step() for _ in range(60)]
+    for key, value in fast.net.params.items():
+        np.testing.assert_array_equal(value, plain.net.params[key])
+
+
+def run(hp, overlap: bool, data=BYTES):
+    events = []
+    engine = Engine(
+        Trainer(hp, data),
+        events.append,
+        queue.Queue(),
+        dataset=data.name,
+        exit_when_done=True,
+        progress_interval=0,
+        overlap_evaluation=overlap,
+    )
+    worker = threading.Thread(target=engine.run)
+    worker.start()
+    worker.join(timeout=WAIT_SECONDS)
+    assert not worker.is_alive()
+    return engine, events
+
+
+def test_evaluations_beside_training_are_the_same_at_the_same_iterations():
+    hp = HyperParams(iters=40, lr=0.5, seed=2)
+    _, inline = run(hp, overlap=False)
+    engine, beside = run(hp, overlap=True)
+
+    def evaluations(events):
+        return [e for e in events if isinstance(e, ev.Evaluation)]
+
+    assert evaluations(beside) == evaluations(inline)
+    assert [e.iteration for e in evaluations(beside)] == [6, 12, 18, 24, 30, 36, 40]
+    # Every one is sent before the run's end, and the summary reports the last.
+    kinds = [type(e) for e in beside]
+    assert kinds.index(ev.Finished) > max(i for i, k in enumerate(kinds) if k is ev.Evaluation)
+    (finished,) = [e for e in beside if isinstance(e, ev.Finished)]
+    (inline_finished,) = [e for e in inline if isinstance(e, ev.Finished)]
+    for key in ("iterations", "final_loss", "train_acc", "test_acc"):
+        assert finished.summary[key] == inline_finished.summary[key]
+    assert engine.trainer.evaluations == evaluations(inline)
+    assert engine.trainer.evaluations_pending == 0
+
+
+def test_a_reset_drops_the_evaluations_under_way():
+    trainer = Trainer(HyperParams(iters=10), BYTES)
+    trainer.step()
+    trainer.evaluate_later()
+    trainer.reset()
+    assert trainer.evaluations_pending == 0
+    assert trainer.take_evaluations(wait=True) == []
+    trainer.step()
+    trainer.evaluate_later()
+    (done,) = trainer.take_evaluations(wait=True)
+    assert done.iteration == 1 and trainer.evaluations == [done]
