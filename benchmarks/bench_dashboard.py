@@ -3,9 +3,12 @@
 1. training speed inside the running dashboard (charts redrawing) against the headless engine on
    the same recipe, both with the dashboard's engine setting (its own process, one BLAS thread);
 2. how long a key press takes to show on screen while training runs at full speed;
-3. how long `bp-tui` takes to put its first frame on a terminal.
+3. how long `bp-tui` takes to put its first frame on a terminal;
+4. the UI process's CPU share while training runs at full speed in a 120x40 terminal: CPU seconds
+   (user + system, all its threads, not the engine's process) per wall second over 10 s.
 
     python benchmarks/bench_dashboard.py [--iters 10000] [--rounds 2] [--json]
+    python benchmarks/bench_dashboard.py --cpu-only    # only 4, three windows
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ def key_latencies(hp: HyperParams, presses: int = 20) -> tuple[list[float], list
     confirmations: list[float] = []
 
     class TimedApp(BpTuiApp):
-        def on_params_changed(self, message) -> None:
-            super().on_params_changed(message)
+        def _params_changed(self, e) -> None:
+            super()._params_changed(e)
             confirmations.append(time.perf_counter())
 
     app = TimedApp(lambda: ProcessLink(hp, "sample", start=False), hp, start=True)
@@ -128,16 +131,72 @@ def first_frame_seconds() -> float:
     return elapsed if elapsed is not None else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (all its threads, not its children)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ui_cpu_share(window: float = 10.0, size: tuple[int, int] = (120, 40)) -> float:
+    """CPU seconds per wall second of `bp-tui` in a real terminal (a pty read as fast as it
+    writes) while its engine trains at full speed, measured over `window` seconds."""
+    width, height = size
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(
+            sys.executable,
+            [sys.executable, "-m", "bp_tui", "--dataset", "sample", "--iters", "10000000"],
+        )
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+    def drain(seconds: float) -> bytes:
+        seen = b""
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            ready, _, _ = select.select([fd], [], [], 0.01)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536)
+                except OSError:
+                    break
+        return seen
+
+    started = time.perf_counter()
+    seen = b""
+    while b"running" not in seen and time.perf_counter() - started < 30:
+        seen = (seen + drain(0.1))[-4096:]
+    drain(2.0)  # past the start: first evaluation, gradient check, first frames
+    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    drain(window)
+    share = (cpu_seconds(pid) - cpu0) / (time.perf_counter() - wall0)
+    os.write(fd, b"q")
+    drain(1.0)
+    if os.waitpid(pid, os.WNOHANG) == (0, 0):
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    return share
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--cpu-only", action="store_true", help="only the UI's CPU share")
     args = parser.parse_args()
     multiprocessing.resource_tracker.ensure_running()
     # The dashboard records every run: keep the benchmark's out of the user's run list.
     os.environ.setdefault("BP_TUI_HOME", tempfile.mkdtemp(prefix="bp-tui-bench-"))
     load_dataset("sample")
+    shares = [ui_cpu_share() for _ in range(3 if args.cpu_only else 1)]
+    cpu_line = (
+        f"UI process CPU while training at full speed, 120x40 terminal, 10 s windows: "
+        f"{', '.join(f'{s:.0%}' for s in shares)} of one core"
+    )
+    if args.cpu_only:
+        print(json.dumps({"ui_cpu_share": shares}) if args.json else cpu_line)
+        return
     hp = HyperParams(iters=args.iters)
 
     headless, inside, walls = [], [], []
@@ -160,6 +219,7 @@ def main() -> None:
         "engine_confirmation_ms_max": 1000 * max(confirmed),
         "first_frame_seconds_median": statistics.median(frames),
         "quit_while_training_seconds": quit_seconds[0],
+        "ui_cpu_share": shares,
     }
     if args.json:
         print(json.dumps(result))
@@ -190,6 +250,7 @@ def main() -> None:
         f"first frame of `bp-tui --paused`: {result['first_frame_seconds_median']:.2f} s "
         f"(median of {len(frames)})"
     )
+    print(cpu_line)
 
 
 if __name__ == "__main__":
