@@ -118,7 +118,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bp_tui.cli import data_commands, runs_commands
+    from bp_tui.cli import data_commands, race, runs_commands
     from bp_tui.cli.options import add_shared_options, whole_number
 
     parser = OneLineParser(
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     data_commands.register(sub)
     runs_commands.register(sub)
+    race.register(sub)
     return parser
 
 
@@ -191,11 +192,13 @@ UNUSED_BY = {
     "gradcheck": ("iters", "batch_size", "lr", "optimizer", "eval_every"),
     "data": HYPERPARAMETERS,
     "runs": (*HYPERPARAMETERS, "dataset", "data_dir"),
+    "race": ("lr", "optimizer", "init", "activation", "eval_every"),
 }
 WHY_UNUSED = {
     "gradcheck": "it checks the untrained net",
     "data": "it trains nothing",
     "runs": "it only reads the run records",
+    "race": "each configuration of the race sets it",
 }
 
 
@@ -267,7 +270,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from bp_tui.cli.gradcheck import run_gradcheck
 
             return run_gradcheck(args)
-        if args.command in ("data", "runs"):
+        if args.command in ("data", "runs", "race"):
             return args.func(args)
         from bp_tui.cli.dashboard import run_dashboard
 
