@@ -93,6 +93,7 @@ def test_edit_form_refuses_a_bad_value(snap_compare):
         field.value = ""
         field.focus()
         await pilot.press("2", "full_stop", "5", "enter")
-        await pilot.pause()
+        error = pilot.app.screen.query_one("#err-orange_num")
+        await until(pilot, lambda: field.value == "2.5" and "whole number" in str(error.render()))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=type_a_fraction_of_an_orange)
