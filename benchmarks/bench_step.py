@@ -1,6 +1,6 @@
 """One training step of the book's net: bp_tui's engine against a jit-compiled JAX step.
 
-    python benchmarks/bench_step.py [--dataset mnist] [--steps 2000] [--rounds 7] [--json]
+    python benchmarks/bench_step.py [--dataset mnist] [--steps 2000] [--rounds 7] [--book] [--json]
 
 The step: 784-50-10 ReLU, batch 100 drawn (with replacement) inside the step, softmax
 cross-entropy, SGD lr 0.1, float32. Contenders, each in a process of its own that waits for the
@@ -8,12 +8,15 @@ next round on a pipe, so the rounds alternate and a burst of load elsewhere hits
 
 - engine: `Trainer(HyperParams()).step()` with one BLAS thread (what `bp-tui train` uses on two
   cores); it returns the loss as a Python float every step.
+- floor: the engine's two 100x784x50 products alone, in the engine's process: what a step costs
+  at least with this BLAS on one core.
 - jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
   at XLA's default threading; `jax (1 thread)`: XLA_FLAGS asks for one thread. Each is timed
   two ways: the loss read back every step (as the engine does) and the losses left on the device
   until the round's end (JAX's best case: dispatch overlaps compute). The best JAX figure is the
   one the engine is compared with.
-- book: the book's `train_neuralnet.py` step (float64, numpy's default BLAS threads), context.
+- book (`--book`): the book's `train_neuralnet.py` step (float64, numpy's default BLAS threads),
+  as context; its two spinning BLAS threads slow the others, so it is left out by default.
 
 JAX is optional (`pip install -e .[bench]`); without it the line says so and the rest runs.
 A benchmark, never a test: nothing here asserts a speed.
@@ -56,7 +59,21 @@ def engine_worker(data):
             loss = trainer.step()
         return time.perf_counter() - start, loss
 
-    return {"engine": run}
+    # The floor: the step's two 100x784x50 products alone (forward x.W1, backward x.T.dh).
+    import numpy as np
+
+    x = trainer.x_train[:100].copy()
+    W1 = trainer.net.params["W1"]
+    h, dW1 = np.empty((100, W1.shape[1]), np.float32), np.empty_like(W1)
+
+    def floor(steps: int) -> tuple[float, float]:
+        start = time.perf_counter()
+        for _ in range(steps):
+            np.dot(x, W1, out=h)
+            np.dot(x.T, h, out=dW1)
+        return time.perf_counter() - start, 0.0
+
+    return {"engine": run, "floor: the two big products": floor}
 
 
 def book_worker(data):
@@ -183,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="sample", help="sample (default), mnist")
     parser.add_argument("--steps", type=int, default=2000, help="steps per round (2000)")
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (7)")
-    parser.add_argument("--no-book", action="store_true", help="leave the book's step out")
+    parser.add_argument(
+        "--book",
+        action="store_true",
+        help="the book's step too (its two BLAS threads load the machine: bench_speed.py has it)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -204,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         workers["jax 1 thread"] = start(
             "jax 1 thread", args.dataset, {"XLA_FLAGS": JAX_ONE_THREAD_FLAGS}
         )
-    if not args.no_book:
+    if args.book:
         workers["book"] = start("book", args.dataset)
     for kind, proc in workers.items():
         line = proc.stdout.readline()
