@@ -118,7 +118,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bp_tui.cli import data_commands, race, runs_commands
+    from bp_tui.cli import data_commands, race, runs_commands, serve
     from bp_tui.cli.options import add_shared_options, whole_number
 
     parser = OneLineParser(
@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(sub)
     runs_commands.register(sub)
     race.register(sub)
+    serve.register(sub)
     return parser
 
 
@@ -210,7 +211,7 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     if command is None:
         return
     for name in ("paused", "exit_when_done"):
-        if getattr(args, name, False):
+        if getattr(args, name, False) and not (command == "serve" and name == "paused"):
             parser.error(f"{flag(name)} only applies to the dashboard (bp-tui without {command})")
     if command != "train" and getattr(args, "resume", None):
         parser.error(f"--resume goes with the dashboard or train, not {command}")
@@ -270,7 +271,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from bp_tui.cli.gradcheck import run_gradcheck
 
             return run_gradcheck(args)
-        if args.command in ("data", "runs", "race"):
+        if args.command in ("data", "runs", "race", "serve"):
             return args.func(args)
         from bp_tui.cli.dashboard import run_dashboard
 
