@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import io
 
 import numpy as np
 import pytest
+from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.css.query import NoMatches
 from textual.widgets import Input, Label, TabPane
@@ -39,17 +41,22 @@ def charts_quiet_at_exit(monkeypatch):
 
 
 @functools.cache
-def inspection() -> ev.Inspection:
-    """What the engine answered to Inspect for a fresh default net: the first 100 sample images,
-    float64 parameters and the gradient check of that same batch (recorded: tests/recordings.py)."""
-    (answer,) = [e for e in recordings.load("inspection") if isinstance(e, ev.Inspection)]
-    return answer
+def answers(name: str = "inspection") -> tuple[ev.Inspection, ev.Inspection]:
+    """What the engine answered to Inspect (recorded: tests/recordings.py): at once 100 random
+    sample images and float64 parameters, then the same with the gradient check of that batch."""
+    first, checked = [e for e in recordings.load(name) if isinstance(e, ev.Inspection)]
+    assert first.report is None and checked.report is not None
+    return first, checked
+
+
+def inspection(name: str = "inspection") -> ev.Inspection:
+    return answers(name)[1]
 
 
 class FakeLink(ui_harness.FakeLink):
     """Starts paused on the sample; answers Inspect with a fixed Inspection, like the engine."""
 
-    def __init__(self, answer_inspect: bool = True) -> None:
+    def __init__(self, answer_inspect: bool = True, recording: str = "inspection") -> None:
         hp = HyperParams()
         super().__init__(
             [
@@ -58,11 +65,13 @@ class FakeLink(ui_harness.FakeLink):
             ]
         )
         self.answer_inspect = answer_inspect
+        self.recording = recording
 
     def send(self, command) -> None:
         super().send(command)
         if isinstance(command, cmd.Inspect) and self.answer_inspect:
-            self.events.put(inspection())
+            for answer in answers(self.recording):
+                self.events.put(answer)
 
 
 def make_app(**link_options) -> tuple[BpTuiApp, FakeLink]:
@@ -106,12 +115,19 @@ async def open_inspector(pilot) -> Inspector:
 async def open_network(pilot) -> Inspector:
     inspector = await open_inspector(pilot)
     await pilot.press("3")
-    await settle(pilot, lambda: inspector.trace is not None)
+    await settle(pilot, lambda: inspector.trace is not None and inspector.inspection.report)
     return inspector
 
 
 def graph_text(inspector: Inspector) -> str:
     return inspector.query_one("#insp-graph-view").render().plain
+
+
+def plain(renderable, width: int = 200) -> str:
+    """A Rich renderable's text, as a terminal of that width shows it."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 # ---- keys ----------------------------------------------------------------------------------------
@@ -123,44 +139,60 @@ async def test_the_tab_takes_the_keys_and_gives_them_back():
         inspector = await open_inspector(pilot)
         assert app.focused is inspector
         await pilot.press("n", "e")  # the inspector's n and e, not the app's
-        assert inspector.k == 1 and isinstance(app.screen, InputEditForm)
+        assert inspector.k == 0 and isinstance(app.screen, InputEditForm)
         await pilot.press("escape", "t")
         await pilot.pause()
         assert not any(isinstance(c, cmd.Step) for c in link.commands)
         assert app.focused is not inspector
         await pilot.press("n")  # the app's n again: one training step
-        assert inspector.k == 1
+        assert inspector.k == 0
         assert cmd.Step(1) in link.commands
 
 
 async def test_steps_with_arrows_n_p_home_end_and_switches_graphs():
     async with Host().run_test(size=(120, 40)) as pilot:
         inspector = pilot.app.query_one(Inspector)
-        assert (inspector.graph, inspector.k) == (1, 0)
+        assert (inspector.graph, inspector.k) == (1, -1)  # step 0: nothing computed yet
         await pilot.press("right", "n")
-        assert inspector.k == 2
-        await pilot.press("left")
         assert inspector.k == 1
-        await pilot.press("p", "p", "p")  # stops at the first step
+        await pilot.press("left")
         assert inspector.k == 0
+        await pilot.press("p", "p", "p")  # stops at step 0
+        assert inspector.k == -1
         await pilot.press("end")
         assert inspector.k == 3
         await pilot.press("right")  # stops at the last step
         assert inspector.k == 3
         await pilot.press("2")
-        assert (inspector.graph, inspector.k, len(inspector.trace.steps)) == (2, 0, 8)
+        assert (inspector.graph, inspector.k, len(inspector.trace.steps)) == (2, -1, 8)
         await pilot.press("right", "1")  # each graph keeps its own cursor
         assert (inspector.graph, inspector.k) == (1, 3)
         await pilot.press("home", "2")
-        assert inspector.k == 1
-        await pilot.press("1")
         assert inspector.k == 0
+        await pilot.press("1")
+        assert inspector.k == -1
+
+
+async def test_step_0_shows_nothing_computed_then_forward():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        inspector = pilot.app.query_one(Inspector)
+        await pilot.press("2")
+        text = graph_text(inspector)
+        for given in ("100", "150", "1.1"):  # the inputs are given
+            assert given in text
+        assert "200" not in text and "715" not in text  # nothing computed: every other edge ?
+        assert text.count("?") == 13  # 4 computed values, 9 gradients
+        node = inspector.query_one("#insp-node")
+        assert node.border_title.startswith("step 0 of 8")
+        assert "nothing computed yet" in plain(inspector._node(inspector.palette()))
+        await pilot.press("right")
+        assert "200" in graph_text(inspector)
 
 
 async def test_values_and_gradients_appear_step_by_step_never_as_zero():
     async with Host().run_test(size=(120, 40)) as pilot:
         inspector = pilot.app.query_one(Inspector)
-        await pilot.press("2")
+        await pilot.press("2", "right")
         first = graph_text(inspector)
         assert "200" in first and "450" not in first and "715" not in first
         assert "?" in first and " 0 " not in first
@@ -248,3 +280,50 @@ async def test_graph_3_waits_for_the_engine_and_refuses_edits():
         await pilot.press("right", "e")
         await pilot.pause()
         assert not isinstance(app.screen, InputEditForm)
+
+
+async def test_graph_3_draws_at_once_and_the_check_fills_in_where_the_cursor_is():
+    first, checked = answers()
+    async with Host().run_test(size=(120, 40)) as pilot:
+        app, inspector = pilot.app, pilot.app.query_one(Inspector)
+        await pilot.press("3")
+        inspector.show_inspection(first)  # the engine's first answer: no check yet
+        await pilot.pause()
+        assert inspector.trace is not None and inspector.k == -1
+        assert "checking…" in plain(inspector._side(inspector.palette()))
+        await pilot.press("end")
+        inspector.show_inspection(checked)  # the same batch, checked: the cursor stays
+        await pilot.pause()
+        assert inspector.k == len(inspector.trace.steps) - 1
+        side = plain(inspector._side(inspector.palette()))
+        assert "book mode" in side and "checking" not in side
+        assert "images 27, 53, 82, … (100 random)" in side
+        assert "images 27, 53, 82" in inspector.query_one("#insp-graph").border_subtitle
+        assert app.wanted == 1
+
+
+async def test_a_trained_net_shows_no_false_failure_in_the_inspector():
+    """After 300 steps book mode's figures carry the 1e-7 offset past 1e-5 (the old ✖); the
+    verdict judges backprop against its own loss: ✔ for every parameter."""
+    report = inspection("trained_inspection").report
+    assert max(c.rel_error for c in report.params.values()) > 1e-5
+    app, _ = make_app(recording="trained_inspection")
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_network(pilot)
+        await pilot.press("end")
+        side = plain(inspector._side(inspector.palette()))
+        assert "✖" not in side and side.count("✔") >= 4
+        assert (
+            "offset" in side
+            and "iteration 300" in inspector.query_one("#insp-graph").border_subtitle
+        )
+
+
+async def test_3_asks_for_a_fresh_batch_each_time():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_network(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        inspects = [c for c in link.commands if isinstance(c, cmd.Inspect)]
+        assert len(inspects) == 2 and all(c.seed is None for c in inspects)

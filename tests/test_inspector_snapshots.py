@@ -37,19 +37,27 @@ def on_graph_3(*keys: str):
     return run
 
 
-def test_graph2_first_step(snap_compare):
+def test_graph2_step_0(snap_compare):
+    """Nothing computed yet: the inputs given, every other edge "?"."""
     app, _ = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2())
 
 
-def test_graph2_midway_through_forward(snap_compare):
+def test_graph2_first_step(snap_compare):
     app, _ = make_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("right"))
 
 
+def test_graph2_midway_through_forward(snap_compare):
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("right", "right"))
+
+
 def test_graph2_end_of_forward(snap_compare):
     app, _ = make_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_2("right", "right", "right"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=on_graph_2("right", "right", "right", "right")
+    )
 
 
 def test_graph2_midway_through_backward(snap_compare):
@@ -65,7 +73,7 @@ def test_graph2_end(snap_compare):
 def test_graph3_forward_step(snap_compare):
     """Affine1 forward: a1 = x . W1 + b1 with the shapes; every gradient still "?"."""
     app, _ = make_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3())
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3("right"))
 
 
 def test_graph3_backward_step(snap_compare):
@@ -78,7 +86,7 @@ def test_graph3_backward_step(snap_compare):
 def test_graph3_at_80x24_follows_the_current_node(snap_compare):
     """Wider than the terminal: the graph scrolls so that Softmax-with-Loss is in view."""
     app, _ = make_app()
-    keys = ("right", "right", "right")
+    keys = ("right", "right", "right", "right")
     assert snap_compare(app, terminal_size=(80, 24), run_before=on_graph_3(*keys))
 
 
@@ -97,3 +105,15 @@ def test_edit_form_refuses_a_bad_value(snap_compare):
         await until(pilot, lambda: field.value == "2.5" and "whole number" in str(error.render()))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=type_a_fraction_of_an_orange)
+
+
+def test_graph3_step_0_nothing_computed(snap_compare):
+    """A fresh batch opens on step 0: x, W and b given, every other edge "?"."""
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3())
+
+
+def test_graph3_trained_net_no_false_failure(snap_compare):
+    """300 steps in: book mode's figures show the 1e-7 offset, the verdict is ✔ for each."""
+    app, _ = make_app(recording="trained_inspection")
+    assert snap_compare(app, terminal_size=SIZE, run_before=on_graph_3("end"))

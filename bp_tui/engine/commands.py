@@ -46,8 +46,12 @@ class CheckGradient:
 
 @dataclass
 class Inspect:
+    """A fresh random batch of training images and the net's parameters, for the inspector;
+    seed None draws another batch each time (a number: the same batch, as recordings need)."""
+
     batch_size: int = 100
     exact: bool = False
+    seed: int | None = None
 
 
 @dataclass

@@ -112,14 +112,19 @@ class GradChecked:
 
 @dataclass
 class Inspection:
-    """A copy of the net's parameters and one mini-batch, for the graph inspector."""
+    """A copy of the net's parameters and one mini-batch, for the graph inspector.
+
+    Sent twice per Inspect: at once with report None (the graph can be drawn), then again
+    with the gradient check of this same batch once it is done.
+    """
 
     iteration: int
     activation: str
     params: dict
     x: np.ndarray
     t: np.ndarray
-    report: Any  # the gradient check of this same batch
+    report: Any  # the gradient check of this same batch; None in the first answer
+    indices: np.ndarray | None = None  # which training images x holds
 
 
 @dataclass

@@ -9,6 +9,7 @@ command sent after it, unless a Pause or Stop sent after it cuts it short.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -29,6 +30,9 @@ from bp_tui.nn import analysis
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
+# The inspector's check of its 100 images: every element of W1 would take ~4 s (twice in book
+# mode); a random sample of this many W1 elements (b1, W2, b2 in full) takes ~0.2 s.
+INSPECT_CHECK_SAMPLE = 1_000
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 
 
@@ -409,9 +413,17 @@ class Engine:
         self._report_check()
 
     def _inspect(self, command: cmd.Inspect) -> None:
+        """Answer at once with a fresh random batch (the graph draws), then with its check."""
         t = self.trainer
-        x, labels = t.x_train[: command.batch_size], t.t_train[: command.batch_size]
+        rng = np.random.default_rng(command.seed)
+        n = max(1, min(command.batch_size, len(t.x_train)))
+        indices = np.sort(rng.choice(len(t.x_train), n, replace=False))
+        x, labels = t.x_train[indices], t.t_train[indices]
         params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
+        answer = ev.Inspection(
+            t.iteration, t.hp.activation, params, x, labels, None, indices=indices
+        )
+        self.emit(answer)
         report = gradient_check(
             params,
             x,
@@ -419,10 +431,11 @@ class Engine:
             activation=t.hp.activation,
             exact=command.exact,
             iteration=t.iteration,
+            sample=INSPECT_CHECK_SAMPLE,
+            seed=int(rng.integers(2**31)),
+            batch=f"these {n} random training images",
         )
-        self.emit(
-            ev.Inspection(t.iteration, t.hp.activation, params, x.copy(), labels.copy(), report)
-        )
+        self.emit(dataclasses.replace(answer, report=report))
 
     def _save(self, command: cmd.Save) -> None:
         try:

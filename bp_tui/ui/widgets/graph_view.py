@@ -338,8 +338,83 @@ def draw_network(look: Look) -> Canvas:
     return c
 
 
-def draw(trace: Trace, k: int, palette: dict[str, Style]) -> tuple[Text, tuple[int, int] | None]:
-    """The picture of trace after step k, and the columns of the current node's box."""
+def _compact_value(look: Look, edge: str) -> Seg:
+    e = look.trace.edges[edge]
+    v = look.value(edge)
+    if v is None:
+        return UNKNOWN, look.style("unknown")
+    if np.ndim(e.value) == 0:
+        return look.value_seg(edge)
+    if e.kind == "label":
+        return look.value_seg(edge, f"{shape_text(v)} labels")
+    return look.value_seg(edge, f"{shape_text(v)} {mean_text(v)}")
+
+
+def _compact_grad(look: Look, edge: str) -> Seg:
+    if not look.trace.edges[edge].differentiable:
+        return "", None
+    g = look.grad(edge)
+    if g is None or np.ndim(g) == 0:
+        return look.grad_seg(edge)
+    return look.grad_seg(edge, norm_text(g))
+
+
+def draw_network_compact(look: Look, width: int) -> Canvas:
+    """For a narrow screen: the chain with short arrows named by their edge, parameters named
+    over their box, and every edge's value and gradient in a table below the picture."""
+    c = Canvas()
+    tr = look.trace
+    row = 2
+    c.put(0, row, "x", look.style("name"))
+    x = 1
+    for node in tr.nodes:
+        main_in = node.inputs[0]
+        arrow = "─▶" if main_in == "x" else f"─{main_in}─▶"
+        c.put(x, row, arrow, look.line(main_in))
+        x += len(arrow)
+        w = len(node.name) + 2
+        style, label_style, heavy = look.box_styles(node.name)
+        c.box(x, row - 1, w, 3, node.name, style, label_style, heavy)
+        side = [e for e in node.inputs[1:]]
+        above = " ".join(e for e in side if tr.edges[e].kind == "param")
+        below = " ".join(e for e in side if tr.edges[e].kind == "label")
+        if above:
+            c.center(x, x + w - 1, row - 2, f"{above} ▼", look.style("name"))
+        if below:
+            c.center(x, x + w - 1, row + 2, f"▲ {below}", look.style("name"))
+        x += w
+    (out,) = tr.nodes[-1].outputs
+    c.put(x, row, "─▶ ", look.line(out))
+    c.put(x + 3, row, out, look.style("name"))
+    # The table: name, value, gradient; as many columns of edges as fit.
+    cells = []
+    for name in tr.edges:
+        value, grad = _compact_value(look, name), _compact_grad(look, name)
+        cells.append((name, value, grad))
+    name_w = max(len(n) for n, _, _ in cells)
+    value_w = max(len(v[0]) for _, v, _ in cells)
+    grad_w = max(len(g[0]) for _, _, g in cells)
+    cell_w = name_w + value_w + grad_w + 6
+    per_row = max(1, min(3, (width + 2) // cell_w))
+    rows = -(-len(cells) // per_row)
+    top = row + 3
+    for i, (name, (vt, vs), (gt, gs)) in enumerate(cells):
+        col, r = divmod(i, rows)
+        cx, cy = col * cell_w, top + r
+        c.put(cx, cy, name, look.style("name"))
+        c.right(cx + name_w + 1 + value_w, cy, vt, vs)
+        c.put(cx + name_w + value_w + 3, cy, gt, gs)
+    return c
+
+
+def draw(
+    trace: Trace, k: int, palette: dict[str, Style], width: int | None = None
+) -> tuple[Text, tuple[int, int] | None]:
+    """The picture of trace after step k, and the columns of the current node's box.
+
+    width: the columns there are; the network is then drawn compact when the book's layout
+    would not fit (the apple graphs always fit 72 columns).
+    """
     look = Look(trace, k, palette)
     names = [n.name for n in trace.nodes]
     if names == ["mul_apple", "mul_tax"]:
@@ -348,4 +423,10 @@ def draw(trace: Trace, k: int, palette: dict[str, Style]) -> tuple[Text, tuple[i
         canvas = draw_apple_orange(look)
     else:
         canvas = draw_network(look)
+        if width is not None and _width(canvas) > width:
+            canvas = draw_network_compact(look, width)
     return canvas.text(), canvas.focus
+
+
+def _width(canvas: Canvas) -> int:
+    return max((x for x, _ in canvas.cells), default=-1) + 1

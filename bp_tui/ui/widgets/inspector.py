@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, HorizontalScroll, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 
 from bp_tui.engine import events as ev
 from bp_tui.errors import BpTuiError
@@ -58,8 +59,13 @@ LEGENDS = {
 NARROW = 110  # below this width the two detail panes stack
 
 
-class GraphScroll(HorizontalScroll, can_focus=False):
-    """Scrolls a graph wider than the terminal sideways (mouse or shift+wheel)."""
+def images_text(inspection: ev.Inspection, shown: int = 3) -> str:
+    """Which training images the batch holds: "images 6, 20, 135, … (100 random)"."""
+    if inspection.indices is None:
+        return f"batch of {len(inspection.x)}"
+    ids = [f"{int(i):,}" for i in inspection.indices[:shown]]
+    more = ", …" if len(inspection.indices) > shown else ""
+    return f"images {', '.join(ids)}{more} ({len(inspection.indices)} random)"
 
 
 class Inspector(VerticalScroll, can_focus=True):
@@ -91,7 +97,7 @@ class Inspector(VerticalScroll, can_focus=True):
         border-title-style: bold;
         border-subtitle-color: $text-muted;
         padding: 0 1;
-        scrollbar-size-horizontal: 1;
+        overflow: hidden hidden;
     }
     #insp-graph-view {
         width: auto;
@@ -146,7 +152,7 @@ class Inspector(VerticalScroll, can_focus=True):
         self.inputs = {g: dict(v) for g, v in DEFAULT_INPUTS.items()}
         self.traces: dict[int, Trace | None] = {g: BUILDERS[g](**self.inputs[g]) for g in (1, 2)}
         self.traces[3] = None
-        self.positions = {1: 0, 2: 0, 3: 0}
+        self.positions = {1: -1, 2: -1, 3: -1}  # -1: step 0, nothing computed yet
         self.inspection: ev.Inspection | None = None
         self.waiting = False
         self.problem = ""
@@ -157,7 +163,7 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield self._part(self._head, id="insp-head")
-        with GraphScroll(id="insp-graph"):
+        with Container(id="insp-graph"):
             yield self._part(self._graph, picture=True, id="insp-graph-view")
         yield self._part(self._legend, id="insp-legend")
         with Horizontal(id="insp-details"):
@@ -175,6 +181,7 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def on_resize(self) -> None:
         self._stack()
+        self.redraw()  # the graph's layout depends on the width
 
     def _stack(self) -> None:
         """The detail panes side by side when they fit, one above the other when not."""
@@ -208,26 +215,20 @@ class Inspector(VerticalScroll, can_focus=True):
         node, side = self.query_one("#insp-node"), self.query_one("#insp-side")
         node.display = side.display = trace is not None
         if trace is not None:
-            step = trace.steps[self.k]
-            node.border_title = f"step {self.k + 1} of {len(trace.steps)} · {step.phase}"
+            n = len(trace.steps)
+            if self.k < 0:
+                node.border_title = f"step 0 of {n} · nothing computed yet"
+            else:
+                node.border_title = f"step {self.k + 1} of {n} · {trace.steps[self.k].phase}"
             side.border_title = "every edge so far" if self.graph < 3 else "gradients of this batch"
         self._stack()
         for part in self.query(Drawn):
             part.refresh(layout=True)
-        self.call_after_refresh(self._follow)
 
-    def _follow(self) -> None:
-        """Scroll a graph wider than the screen so that the current node's box is in view."""
-        if self.focus_columns is None:
-            return
-        box = self.query_one(GraphScroll)
-        x0, x1 = self.focus_columns
-        width = box.scrollable_content_region.width
-        right = x1 + 14  # the box and, for the last one, its output edge and name
-        if right > box.scroll_x + width:
-            box.scroll_to(x=right - width, animate=False)
-        elif x0 - 2 < box.scroll_x:
-            box.scroll_to(x=max(0, x0 - 2), animate=False)
+    def graph_width(self) -> int:
+        """Columns inside the graph's box: the inspector's less its padding, scrollbar, the
+        box's border and padding."""
+        return max(20, self.size.width - 7)
 
     def _graph_subtitle(self) -> str:
         if self.graph < 3:
@@ -235,7 +236,7 @@ class Inspector(VerticalScroll, can_focus=True):
         if self.inspection is None:
             return ""
         i = self.inspection
-        return f"iteration {i.iteration:,} · batch of {len(i.x)} · 3: fresh batch"
+        return f"iteration {i.iteration:,} · {images_text(i)} · 3: fresh batch"
 
     # ---- drawing --------------------------------------------------------------------------------
 
@@ -250,6 +251,7 @@ class Inspector(VerticalScroll, can_focus=True):
             return line
         strip = Text("\n")
         n_fwd = trace.n_forward
+        strip.append(" 0 ", palette["current"] + Style(reverse=True) if self.k < 0 else Style())
         for phase, steps in (
             ("forward ", range(n_fwd)),
             ("  backward ", range(n_fwd, len(trace.steps))),
@@ -261,6 +263,9 @@ class Inspector(VerticalScroll, can_focus=True):
                 else:
                     style = Style() if i < self.k else palette["muted"]
                 strip.append(f" {i + 1} ", style)
+        if self.k < 0:
+            strip.append("   nothing computed yet", palette["current"])
+            return line + strip
         step = trace.steps[self.k]
         arrow = "→" if step.phase == "forward" else "←"
         strip.append(f"   {arrow} {step.node}", palette["current"])
@@ -268,7 +273,7 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def _graph(self, palette: dict) -> RenderableType:
         if self.trace is not None:
-            picture, self.focus_columns = draw(self.trace, self.k, palette)
+            picture, self.focus_columns = draw(self.trace, self.k, palette, self.graph_width())
             return picture
         if self.problem:
             return Text(self.problem, palette["bad"])
@@ -292,8 +297,9 @@ class Inspector(VerticalScroll, can_focus=True):
             return Text("")
         if self.graph < 3:
             return edges_table(self.trace, self.k, palette)
-        report = self.inspection.report if self.inspection else None
-        return network_summary(self.trace, self.k, report, palette)
+        i = self.inspection
+        report = i.report if i else None
+        return network_summary(self.trace, self.k, report, palette, images_text(i) if i else "")
 
     # ---- the live network ---------------------------------------------------------------------
 
@@ -307,45 +313,59 @@ class Inspector(VerticalScroll, can_focus=True):
             self.screen.set_focus(None)
 
     def request_network(self) -> None:
-        """Ask for the engine's parameters and a batch; an Inspection event answers."""
+        """Ask for the engine's parameters and a fresh batch; an Inspection event answers, and
+        a second one with the gradient check of that batch."""
         self.post_message(InspectionWanted())
         self.waiting = True
         self.redraw()
 
     def show_inspection(self, inspection: ev.Inspection) -> None:
-        """Trace the network on the engine's batch; the cursor stays where it was."""
+        """Trace the network on the engine's batch, from step 0; the check of the same batch
+        fills in when it comes (the graph stays where it is)."""
+        if inspection.report is not None and self._same_batch(inspection):
+            self.inspection = inspection
+            self.redraw()
+            return
         self.inspection, self.waiting, self.problem = inspection, False, ""
-        report = inspection.report
-        epsilon = 0.0 if report is not None and report.exact else LOG_EPSILON
+        self.positions[3] = -1
         try:
             self.traces[3] = network_trace(
                 inspection.params,
                 inspection.x,
                 inspection.t,
                 inspection.activation,
-                epsilon=epsilon,
+                epsilon=LOG_EPSILON,  # the dashboard trains on the book's loss
             )
         except BpTuiError as error:
             self.traces[3], self.problem = None, str(error)
-        if self.traces[3] is not None:
-            self.positions[3] = min(self.positions[3], len(self.traces[3].steps) - 1)
         self.redraw()
+
+    def _same_batch(self, inspection: ev.Inspection) -> bool:
+        shown = self.inspection
+        return (
+            shown is not None
+            and self.traces[3] is not None
+            and shown.iteration == inspection.iteration
+            and np.array_equal(shown.indices, inspection.indices)
+            and np.array_equal(shown.x, inspection.x)
+        )
 
     # ---- keys -----------------------------------------------------------------------------------
 
     def step_to(self, k: int) -> None:
+        """k from -1 (step 0: nothing computed) to the last step."""
         if self.trace is None:
             return
-        last = len(self.trace.steps) - 1
-        self.positions[self.graph] = max(0, min(last, last if k == -1 else k))
+        self.positions[self.graph] = max(-1, min(len(self.trace.steps) - 1, k))
         self.redraw()
 
     def action_step(self, delta: int) -> None:
-        if self.trace is not None:
-            self.step_to(min(len(self.trace.steps) - 1, max(0, self.k + delta)))
+        self.step_to(self.k + delta)
 
-    def action_jump(self, k: int) -> None:
-        self.step_to(k)
+    def action_jump(self, where: int) -> None:
+        """0: step 0, before anything is computed; -1: the last step."""
+        if self.trace is not None:
+            self.step_to(-1 if where == 0 else len(self.trace.steps) - 1)
 
     def action_graph(self, graph: int) -> None:
         self.graph = graph

@@ -101,9 +101,23 @@ def _forward_preview(trace: Trace, step: TraceStep, palette: dict) -> list[Text]
     return [Text(BACKWARD_PREVIEW.get(node.op, ""), _st(palette, "grad"))]
 
 
+def nothing_yet(trace: Trace, palette: dict) -> RenderableType:
+    """Step 0: the graph before anything runs."""
+    given = [n for n, e in trace.edges.items() if e.kind in GIVEN_KINDS]
+    first = trace.steps[0].node
+    return Group(
+        Text("Step 0: nothing computed yet", _st(palette, "current", "bold")),
+        Text(f"given: {', '.join(given)}", _st(palette, "value")),
+        Text(f"every other edge is {UNKNOWN}, and so is every gradient", _st(palette, "muted")),
+        Text(f"→ runs the forward pass, node by node, from {first}", _st(palette, "muted")),
+    )
+
+
 def node_detail(trace: Trace, k: int, palette: dict) -> RenderableType:
     """Operation and rule with the live numbers first, then the values (forward) or the
     gradients (backward) of the node's edges."""
+    if k < 0:
+        return nothing_yet(trace, palette)
     step = trace.steps[k]
     node = trace.node(step.node)
     lines: list[Text] = [
@@ -135,8 +149,12 @@ def node_detail(trace: Trace, k: int, palette: dict) -> RenderableType:
 def edges_table(trace: Trace, k: int, palette: dict) -> RenderableType:
     """Graphs 1 and 2: every edge with its value and gradient so far ("?" when not yet known)."""
     state = trace.state_at(k)
-    step = trace.steps[k]
-    touched = set(step.outputs) if step.phase == "forward" else set(step.grads_out)
+    step = trace.steps[k] if k >= 0 else None
+    if step is None:
+        touched, dout = set(), {}
+    else:
+        touched = set(step.outputs) if step.phase == "forward" else set(step.grads_out)
+        dout = step.grad_in
     table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
     table.add_column("edge", style=_st(palette, "bold"))
     table.add_column("value", justify="right")
@@ -145,8 +163,8 @@ def edges_table(trace: Trace, k: int, palette: dict) -> RenderableType:
     for name, edge in trace.edges.items():
         value = edge.value if edge.kind in GIVEN_KINDS else state[name][0]
         grad = state[name][1]
-        mark = "◀ this step" if name in touched else "◀ dout" if name in step.grad_in else ""
-        given = "given" if edge.kind in GIVEN_KINDS else ""
+        mark = "◀ this step" if name in touched else "◀ dout" if name in dout else ""
+        given = "input" if edge.kind in GIVEN_KINDS else ""
         table.add_row(
             Text(name, _st(palette, "current") if name in touched else Style()),
             Text(UNKNOWN, _st(palette, "unknown"))
@@ -165,15 +183,20 @@ def edges_table(trace: Trace, k: int, palette: dict) -> RenderableType:
     return Group(table, note)
 
 
-def network_summary(trace: Trace, k: int, report: Any, palette: dict) -> RenderableType:
+def network_summary(
+    trace: Trace, k: int, report: Any, palette: dict, batch: str = ""
+) -> RenderableType:
     """Graph 3: each parameter's backprop gradient beside the gradient check of the same batch
-    (the book's mean |Δ|, the relative error, the verdict), and the norm of the gradient each
-    layer passes back. Backprop numbers stay "?" until the backward pass reaches them."""
+    (mean |Δ| and rel err, the book's figures in book mode, and the verdict by the one rule of
+    bp_tui.nn.gradcheck), and the norm of the gradient each layer passes back. Backprop numbers
+    stay "?" until the backward pass reaches them; the check's columns until it arrives."""
     state = trace.state_at(k)
+    book = report is not None and not report.exact
     table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-    for name in ("", "‖backprop‖", "mean|Δ|", "rel err", ""):
+    for name in ("", "‖backprop‖", "mean|Δ|", "rel err", "verdict"):
         table.add_column(name, justify="right", header_style=_st(palette, "muted"))
-    kinked = []
+    kinked, sampled = [], []
+    figures = _st(palette, "muted") if book else Style()
     for name, edge in trace.edges.items():
         if edge.kind != "param":
             continue
@@ -185,28 +208,41 @@ def network_summary(trace: Trace, k: int, report: Any, palette: dict) -> Rendera
         )
         check = report.params.get(name) if report is not None else None
         if check is None:
-            table.add_row(Text(name, _st(palette, "bold")), backprop, "", "", "")
+            wait = Text("…", _st(palette, "unknown"))
+            table.add_row(Text(name, _st(palette, "bold")), backprop, wait, wait, "")
             continue
         if check.kinked:
             kinked.append(f"{name} {check.kinked:,}")
+        if check.checked:
+            sampled.append(f"{name} {check.checked:,} of {check.size:,}")
+        mark = "✔" if check.passed else "✖"
+        verdict = mark if report.exact else f"{mark} {check.verdict_rel_error:.0e}"
         table.add_row(
             Text(name, _st(palette, "bold")),
             backprop,
-            f"{check.mean_abs_diff:.1e}",
-            f"{check.rel_error:.1e}",
-            Text("✔", _st(palette, "ok")) if check.passed else Text("✖", _st(palette, "bad")),
+            Text(f"{check.mean_abs_diff:.1e}", figures),
+            Text(f"{check.rel_error:.1e}", figures),
+            Text(verdict, _st(palette, "ok" if check.passed else "bad")),
         )
     head = Text("backprop vs. numerical gradients", _st(palette, "muted"))
+    if report is None:
+        head.append(" · checking…", _st(palette, "muted"))
+    else:
+        head.append(f" · {report.mode} mode", _st(palette, "muted"))
+    parts: list[RenderableType] = [head]
+    if batch:
+        parts.append(Text(f"of the same batch: {batch}", _st(palette, "muted")))
+    parts.append(table)
+    notes = []
     if report is not None:
-        head.append(f" ({report.mode} mode)", _st(palette, "muted"))
-    parts: list[RenderableType] = [head, table]
+        notes.append(f"✔: rel err < {report.verdict_threshold:g} vs. backprop's own loss (no 1e-7)")
+        if book:
+            notes.append("book mode's figures (+1e-7 in log) carry an offset: not an error")
+    if sampled:
+        notes.append(f"sampled: {', '.join(sampled)} elements")
     if kinked:
-        parts.append(
-            Text(
-                f"at ReLU's kink (not in rel err): {', '.join(kinked)}",
-                _st(palette, "muted", "italic"),
-            )
-        )
+        notes.append(f"at ReLU's kink (not in rel err): {', '.join(kinked)}")
+    parts += [Text(note, _st(palette, "muted", "italic")) for note in notes]
     parts += [Text(""), Text("‖d‖ passed back by each layer", _st(palette, "muted"))]
     parts.append(_layer_norms(trace, k, palette))
     return Group(*parts)
