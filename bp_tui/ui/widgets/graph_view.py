@@ -394,7 +394,7 @@ def draw_network_compact(look: Look, width: int) -> Canvas:
     name_w = max(len(n) for n, _, _ in cells)
     value_w = max(len(v[0]) for _, v, _ in cells)
     grad_w = max(len(g[0]) for _, _, g in cells)
-    cell_w = name_w + value_w + grad_w + 6
+    cell_w = name_w + value_w + grad_w + 4
     per_row = max(1, min(3, (width + 2) // cell_w))
     rows = -(-len(cells) // per_row)
     top = row + 3
@@ -402,8 +402,8 @@ def draw_network_compact(look: Look, width: int) -> Canvas:
         col, r = divmod(i, rows)
         cx, cy = col * cell_w, top + r
         c.put(cx, cy, name, look.style("name"))
-        c.right(cx + name_w + 1 + value_w, cy, vt, vs)
-        c.put(cx + name_w + value_w + 3, cy, gt, gs)
+        c.right(cx + name_w + value_w, cy, vt, vs)
+        c.put(cx + name_w + value_w + 2, cy, gt, gs)
     return c
 
 
