@@ -384,3 +384,16 @@ def test_the_books_recipe_on_the_sample_reaches_094(capsys):
     assert code == 0
     assert summary["iterations"] == 10_000 and summary["epochs"] == 100.0
     assert summary["test_acc"] >= 0.94
+
+
+@pytest.mark.parametrize("given, speed", [("5", 5.0), ("0.5", 0.5), ("full", None), ("FULL", None)])
+def test_speed_is_iterations_a_second_or_full(given, speed):
+    from bp_tui.cli import build_parser
+
+    assert build_parser().parse_args(["--speed", given]).speed == speed
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "nan", "fast", "1e9"])
+def test_a_bad_speed_is_one_line(capsys, given):
+    code, out, err = run(capsys, "--speed", given)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--speed" in err

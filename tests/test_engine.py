@@ -328,3 +328,22 @@ def test_a_big_net_is_checked_on_a_sample_of_its_elements():
     (checked,) = of(events, ev.GradChecked)
     w1 = checked.report.params["W1"]
     assert w1.size == 784 * 2000 and 0 < w1.checked < w1.size
+
+
+def test_slow_motion_takes_a_step_only_when_its_time_has_come():
+    engine, events, q, worker = start_engine(HyperParams(iters=1000))
+    now = [100.0]
+    engine.clock = lambda: now[0]  # time moves only when the test says
+    q.put(cmd.SetSpeed(2.0))  # two iterations a second
+    q.put(cmd.Run())
+    wait_until(lambda: engine.trainer.iteration == 1)  # the first step at once
+    now[0] += 0.5
+    wait_until(lambda: engine.trainer.iteration >= 2)
+    assert engine.trainer.iteration == 2  # one step per half second, not a burst
+    q.put(cmd.SetSpeed(None))  # full speed again
+    wait_until(lambda: engine.trainer.iteration > 50)
+    q.put(cmd.SetSpeed(-3))  # refused: changes nothing
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    assert [e.iters_per_second for e in of(events, ev.SpeedChanged)] == [2.0, None]
+    assert any(n.field == "speed" for n in of(events, ev.Notice))

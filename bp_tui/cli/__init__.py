@@ -119,7 +119,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from bp_tui.cli import data_commands, race, runs_commands, serve
-    from bp_tui.cli.options import add_shared_options, whole_number
+    from bp_tui.cli.options import add_shared_options, speed_limit, whole_number
 
     parser = OneLineParser(
         prog="bp-tui",
@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_shared_options(parser)
     parser.add_argument("--paused", action="store_true", help="open the dashboard without starting")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when the run finishes")
+    parser.add_argument(
+        "--speed",
+        type=speed_limit,
+        default=None,
+        metavar="N|full",
+        help="slow motion: at most N iterations a second (1, 5, 50...; default full)",
+    )
     parser.add_argument(
         "--resume", metavar="ID", help="go on with a recorded run from its checkpoint (bp-tui runs)"
     )
@@ -210,8 +217,8 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     command = args.command
     if command is None:
         return
-    for name in ("paused", "exit_when_done"):
-        if getattr(args, name, False) and not (command == "serve" and name == "paused"):
+    for name in ("paused", "exit_when_done", "speed"):
+        if getattr(args, name, False) and not (command == "serve" and name != "exit_when_done"):
             parser.error(f"{flag(name)} only applies to the dashboard (bp-tui without {command})")
     if command != "train" and getattr(args, "resume", None):
         parser.error(f"--resume goes with the dashboard or train, not {command}")

@@ -33,7 +33,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()
     app = BpTuiApp(
-        lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume),
+        lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume, speed=args.speed),
         hp,
         start=not args.paused,
         exit_when_done=args.exit_when_done,

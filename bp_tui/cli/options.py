@@ -39,6 +39,21 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expects a number such as 0.1 (got {text!r})") from None
 
 
+def speed_limit(text: str) -> float | None:
+    """--speed: "full" (None) or a positive number of iterations a second."""
+    if text.strip().lower() == "full":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = float("nan")
+    if not 0 < speed <= 1e6:
+        raise argparse.ArgumentTypeError(
+            f"expects iterations a second such as 5, or full (got {text!r})"
+        )
+    return speed
+
+
 def choice(choices):
     def parse(text: str) -> str:
         if text.lower() not in choices:

@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from bp_tui.cli.options import add_shared_options
+from bp_tui.cli.options import add_shared_options, speed_limit
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     add_shared_options(serve)
     serve.add_argument("--paused", action="store_true", help="open each dashboard paused")
+    serve.add_argument(
+        "--speed",
+        type=speed_limit,
+        default=None,
+        metavar="N|full",
+        help="slow motion in each dashboard: at most N iterations a second",
+    )
     serve.set_defaults(func=run)
     return serve
 
@@ -66,6 +73,8 @@ def dashboard_command(args: argparse.Namespace) -> str:
             words += [flag(name), str(getattr(args, name))]
     if args.paused:
         words.append("--paused")
+    if args.speed is not None:
+        words += ["--speed", f"{args.speed:g}"]
     return shlex.join(words)
 
 

@@ -62,3 +62,10 @@ class Save:
 @dataclass
 class Load:
     path: str | None = None  # None = the latest checkpoint
+
+
+@dataclass
+class SetSpeed:
+    """Slow motion: at most this many iterations a second (None: as fast as the machine goes)."""
+
+    iters_per_second: float | None = None

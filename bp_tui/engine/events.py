@@ -168,6 +168,13 @@ class Loaded:
 
 
 @dataclass
+class SpeedChanged:
+    """Slow motion's limit took effect (None: full speed)."""
+
+    iters_per_second: float | None
+
+
+@dataclass
 class Notice:
     """A problem with a command that changed nothing (bad value, unreadable checkpoint...).
 

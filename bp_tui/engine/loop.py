@@ -131,6 +131,9 @@ class Engine:
         self.steps_left = 0
         self._backlog: deque = deque()  # commands read while a Step was under way
         self._check = BackgroundCheck()
+        self.speed: float | None = None  # slow motion: iterations a second at most
+        self.clock = time.perf_counter  # slow motion's clock
+        self._next_step_at = 0.0
         self._unsent_from = 0  # index of the first loss not yet reported
         self._last_progress = 0.0
         self._running_seconds = 0.0  # wall time spent running (pauses do not count)
@@ -142,6 +145,7 @@ class Engine:
             cmd.Reset: self._reset,
             cmd.SetParams: self._set_params,
             cmd.CheckGradient: self._check_gradient,
+            cmd.SetSpeed: self._set_speed,
             cmd.Inspect: self._inspect,
             cmd.Save: self._save,
             cmd.Load: self._load,
@@ -187,7 +191,8 @@ class Engine:
             if self.steps_left and not self._step_interrupted():
                 return True  # the steps come before the commands sent after them
             idle = self.state is not RunState.RUNNING and not self.steps_left
-            command = self._next_command(wait=idle)
+            slow = 0.0 if idle or self.speed is None else self._next_step_at - self.clock()
+            command = self._next_command(wait=idle, at_most=slow if slow > 0 else None)
             if command is None:
                 return True
             if isinstance(command, cmd.Stop):
@@ -197,10 +202,16 @@ class Engine:
                 return False
             self._apply(command)
 
-    def _next_command(self, wait: bool):
-        """The oldest unapplied command; None when there is none and `wait` is False."""
+    def _next_command(self, wait: bool, at_most: float | None = None):
+        """The oldest unapplied command; None when there is none and `wait` is False (or none
+        came within `at_most` seconds: slow motion's wait for its next step)."""
         if self._backlog:
             return self._backlog.popleft()
+        if at_most is not None:
+            try:
+                return self.commands.get(timeout=at_most)
+            except queue.Empty:
+                return None
         while True:
             try:
                 if not wait:
@@ -231,6 +242,12 @@ class Engine:
         if trainer.evaluations_pending:
             self._report_evaluations()
         while True:
+            if self.speed is not None:
+                now = self.clock()
+                if now < self._next_step_at:
+                    return  # slow motion: the loop waits for commands until the next step
+                self._next_step_at = max(now, self._next_step_at) + 1.0 / self.speed
+                deadline = now  # one step, then it is reported and the commands are read
             try:
                 trainer.step()
             except DivergedError as error:
@@ -385,6 +402,18 @@ class Engine:
         )
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
+
+    def _set_speed(self, command: cmd.SetSpeed) -> None:
+        speed = command.iters_per_second
+        if speed is not None and (
+            isinstance(speed, bool) or not isinstance(speed, int | float) or not 0 < speed <= 1e6
+        ):
+            raise ConfigError(
+                f"must be a positive number of iterations a second (got {speed!r})", "speed"
+            )
+        self.speed = None if speed is None else float(speed)
+        self._next_step_at = 0.0
+        self.emit(ev.SpeedChanged(self.speed))
 
     def _check_gradient(self, command: cmd.CheckGradient) -> None:
         """The book's check on the first training images, of the weights as they are now; it

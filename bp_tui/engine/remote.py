@@ -156,12 +156,16 @@ class ProcessLink(_QueueLink):
         data_dir=None,
         start: bool = True,
         resume: Resume | None = None,
+        speed: float | None = None,
     ) -> None:
-        """resume: a recorded run to go on with, loaded before any other command."""
+        """resume: a recorded run to go on with, loaded before any other command; speed: slow
+        motion from the start (iterations a second)."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
         # The engine reads end-of-file on its end when this process is gone, however it went.
         self._lifeline_end, self._lifeline = ctx.Pipe(duplex=False)
+        if speed is not None:
+            self.send(cmd.SetSpeed(speed))
         if resume is not None:
             self.send(cmd.Load(resume.checkpoint))
             if resume.changes:
