@@ -6,15 +6,20 @@ commands. The app holds no math: numbers come from the engine's events.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from time import monotonic
 
+import numpy as np
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.notifications import Notification
 from textual.reactive import var
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from bp_tui.engine import commands as cmd
@@ -27,7 +32,7 @@ from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, keys_for
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
-from bp_tui.ui.names import notice_text
+from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
@@ -38,9 +43,24 @@ from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.runs_screen import Comparison, RunsScreen
-from bp_tui.ui.widgets.status import StatusLine
+from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
+BATCH_LIMIT = 1000  # events read off the link before the reader hands them over anyway
+NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
+HIDDEN_INSIGHT_SECONDS = 1.0  # the Digits and Learned tabs, while hidden, take the news this often
+
+
+def merged(events: list, event: object) -> None:
+    """Append `event` to `events`, folding a Progress into a Progress just before it: the
+    losses of both, the newer counts and clock."""
+    if isinstance(event, ev.Progress) and events and isinstance(events[-1], ev.Progress):
+        losses = np.concatenate([events[-1].losses, event.losses])
+        events[-1] = dataclasses.replace(event, losses=losses)
+    elif isinstance(event, ev.Insight):  # only the latest is drawn
+        events[:] = [e for e in events if not isinstance(e, ev.Insight)] + [event]
+    else:
+        events.append(event)
 
 
 def cycle(options, current):
@@ -81,6 +101,20 @@ class BpTuiApp(App):
         self.exact = False
         self.summary: dict | None = None
         self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
+        # Set while the app has taken every batch of events posted to it: the reader posts the
+        # next batch only then, so the app's queue never holds more than one (it cannot fall
+        # behind the engine, however slow a frame was) and progress is coalesced meanwhile.
+        self.events_taken = threading.Event()
+        self.events_taken.set()
+        # The latest Insight not yet drawn (an evaluation's; on the sample there are dozens a
+        # second): drawn at the next frame if its tab is shown, else once a second.
+        self.insight: ev.Insight | None = None
+        self._notices: dict[str, Notification] = {}  # one toast per kind, updated in place
+        # The changes made within one notice's life: field -> (value before, value now), presses.
+        self._changes: dict[str, tuple] = {}
+        self._presses = 0
+        self._changed_at = -NOTICE_SECONDS
+        self._insight_drawn_at = -HIDDEN_INSIGHT_SECONDS
         self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
             ev.EngineReady: self._engine_ready,
             ev.Progress: self._progress,
@@ -116,6 +150,7 @@ class BpTuiApp(App):
                 with Horizontal(id="panels"):
                     yield ProgressPanel(id="progress").data_bind(
                         BpTuiApp.hp,
+                        BpTuiApp.run_state,
                         BpTuiApp.progress,
                         BpTuiApp.evaluation,
                         BpTuiApp.smoothed_loss,
@@ -129,7 +164,7 @@ class BpTuiApp(App):
                 yield DigitsView(id="digits-view")
             with TabPane("Learned", id="learned"):
                 yield LearnedView(id="learned-view")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#loss").border_title = "Loss"
@@ -151,17 +186,47 @@ class BpTuiApp(App):
         if self.link is not None:
             self.link.send(command)
 
+    def notice(
+        self, kind: str, message: str, *, severity: str = "information", timeout=NOTICE_SECONDS
+    ) -> None:
+        """One toast per kind: a newer message of the same kind replaces it where it stands
+        (twelve + presses make one notice, not twelve stacked over the panels)."""
+        self.withdraw(kind)
+        notification = Notification(message, "", severity, timeout, markup=False)
+        self._notices[kind] = notification
+        # Added now, not through a Notify message: the next press must find it to replace it.
+        self._notifications.add(notification)
+        self._refresh_notifications()
+
+    def withdraw(self, kind: str) -> None:
+        notification = self._notices.pop(kind, None)
+        if notification is not None:
+            try:
+                self._unnotify(notification)
+            except KeyError:
+                pass  # it had expired
+
     @work(thread=True, exclusive=True, group="engine-events")
     def pump_events(self) -> None:
-        """Read engine events off the link and post them as messages (thread-safe)."""
+        """Read engine events off the link and post them, in batches, as messages (thread-safe):
+        a batch waits until the app has taken the one before; Progress events merge meanwhile."""
         worker = get_current_worker()
+        batch: list = []
         while not worker.is_cancelled:
-            event = self.link.next_event(timeout=0.05)
-            if event is None:
-                continue
-            if isinstance(event, EngineExited):
-                return
-            self.post_message(EngineEvent(event))
+            event = self.link.next_event(timeout=0.01 if batch else 0.05)
+            while event is not None:
+                if isinstance(event, EngineExited):
+                    if batch:
+                        self.post_message(EngineEvent(batch))
+                    return
+                merged(batch, event)
+                if len(batch) >= BATCH_LIMIT:
+                    break
+                event = self.link.next_event(timeout=0)
+            if batch and (self.events_taken.is_set() or len(batch) >= BATCH_LIMIT):
+                self.events_taken.clear()
+                self.post_message(EngineEvent(batch))
+                batch = []
 
     def stop_engine(self) -> None:
         if self.link is not None:
@@ -178,13 +243,18 @@ class BpTuiApp(App):
     # ---- engine events -> state -----------------------------------------------------------------
 
     def on_engine_event(self, message: EngineEvent) -> None:
-        handler = self._event_handlers.get(type(message.event))
-        if handler is not None:
-            handler(message.event)
+        try:
+            for event in message.events:
+                handler = self._event_handlers.get(type(event))
+                if handler is not None:
+                    handler(event)
+        finally:
+            self.events_taken.set()
 
     def _engine_ready(self, e: ev.EngineReady) -> None:
         status = self.query_one(StatusLine)
-        status.dataset = f"{e.dataset} ({e.train_size:,} train / {e.test_size:,} test)"
+        status.dataset = e.dataset
+        status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
         status.shape = e.shape
         self.hp = e.hp
 
@@ -197,9 +267,6 @@ class BpTuiApp(App):
     def _evaluation(self, e: ev.Evaluation) -> None:
         self.query_one(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
         self.evaluation = e
-        self.query_one(
-            "#accuracy"
-        ).border_subtitle = f"train {e.train_acc:.4f} · test {e.test_acc:.4f} · epoch {e.epoch:.2f}"
 
     def _state_changed(self, e: ev.StateChanged) -> None:
         self.run_state = e.state
@@ -211,9 +278,27 @@ class BpTuiApp(App):
         self.hp, self.pending = e.hp, e.pending
         if e.changes and e.iteration > 0:
             self.query_one(LossChart).mark(e.iteration)
-        changed = ", ".join(f"{k} {v}" for k, v in e.changes.items())
-        if changed:
-            self.notify(f"{changed} from iteration {e.iteration + 1:,}", timeout=3)
+        if e.changes:
+            self._tell_changes(e.iteration)
+
+    def _tell_changes(self, iteration: int | None = None) -> None:
+        """The one notice of the changes made lately: each field from its first value to its
+        latest, live ones from the iteration the engine applied them at."""
+        if not self._changes:
+            return
+        parts = []
+        for field, (before, after) in self._changes.items():
+            part = f"{LABELS[field]} {format_value(field, before)} → {format_value(field, after)}"
+            if field not in LIVE_FIELDS or self.run_state is RunState.DIVERGED:
+                part += f" at the reset ({keys_for('reset')})"
+            parts.append(part)
+        text = ", ".join(parts)
+        if iteration is not None and any(f in LIVE_FIELDS for f in self._changes):
+            if self.run_state is not RunState.DIVERGED:
+                text += f" from iteration {iteration + 1:,}"
+        if self._presses > 1:
+            text += f" ({self._presses} changes)"
+        self.notice("changes", text)
 
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
@@ -229,6 +314,8 @@ class BpTuiApp(App):
             self.exit(self.summary)
 
     def _diverged(self, e: ev.Diverged) -> None:
+        self.withdraw("changes")
+        self._changes = {}
         self.alert = Text.assemble(
             ("Diverged", "bold red"),
             f" at iteration {e.iteration:,}, learning rate {e.lr:g}. ",
@@ -237,7 +324,7 @@ class BpTuiApp(App):
                 "italic",
             ),
         )
-        self.notify(e.message, severity="error", timeout=8)
+        self.notice("run", e.message, severity="error", timeout=8)
         if self.exit_when_done:
             self.stop_engine()
             self.exit(self.summary)
@@ -264,7 +351,7 @@ class BpTuiApp(App):
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
     def _notice(self, e: ev.Notice) -> None:
-        self.notify(notice_text(e), severity="warning", timeout=6)
+        self.notice("engine", notice_text(e), severity="warning", timeout=6)
 
     def _inspection(self, e: ev.Inspection) -> None:
         self.query_one(Inspector).show_inspection(e)
@@ -273,8 +360,7 @@ class BpTuiApp(App):
         self.query_one(DigitsView).set_images(e)
 
     def _insight(self, e: ev.Insight) -> None:
-        self.query_one(DigitsView).show(e)
-        self.query_one(LearnedView).show(e)
+        self.insight = e
 
     # ---- children's messages and the screen -----------------------------------------------------
 
@@ -288,20 +374,48 @@ class BpTuiApp(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
         self.query_one(Inspector).tab_changed(event.pane.id == "inspector")
+        self.draw_insight()
 
     def on_resize(self, event) -> None:
         # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
 
     def redraw_charts(self) -> None:
+        """Each frame (10 a second): the charts whose data changed, the latest Insight."""
         # query, not query_one: the timer can fire once more while the app shuts down.
         for chart in (*self.query(LossChart), *self.query(AccuracyChart)):
             chart.redraw()
+        self.draw_insight()
+
+    def draw_insight(self) -> None:
+        tabs = self.query(TabbedContent)
+        if self.insight is None or not tabs:
+            return
+        shown = tabs.first().active in ("digits", "learned")
+        now = monotonic()
+        if shown or now - self._insight_drawn_at >= HIDDEN_INSIGHT_SECONDS:
+            insight, self.insight, self._insight_drawn_at = self.insight, None, now
+            self.query_one(DigitsView).show(insight)
+            self.query_one(LearnedView).show(insight)
 
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
+    def refused_after_divergence(self) -> bool:
+        """A diverged run takes only values for the reset, and the reset: say so to the rest."""
+        if self.run_state is not RunState.DIVERGED:
+            return False
+        self.notice(
+            "run",
+            f"The run diverged: it takes only new values for the reset ({keys_for('edit')}, "
+            f"{keys_for('lr_down')} ...) and the reset ({keys_for('reset')}).",
+            severity="warning",
+        )
+        return True
+
     def action_toggle_run(self) -> None:
         # The new state shows at once; the engine's StateChanged confirms it.
+        if self.refused_after_divergence():
+            return
         if self.run_state is RunState.RUNNING:
             self.send(cmd.Pause())
             self.run_state = RunState.PAUSED
@@ -312,14 +426,25 @@ class BpTuiApp(App):
             self.send(cmd.Run())  # finished or diverged: the engine says why it cannot run
 
     def action_step(self) -> None:
-        self.send(cmd.Step(1))
+        if not self.refused_after_divergence():
+            self.send(cmd.Step(1))
 
     def action_reset(self) -> None:
         self.send(cmd.Reset())
-        self.action_gradcheck()
+        self.check_gradient()
 
     def change(self, **changes) -> None:
+        now = monotonic()
+        if now - self._changed_at > NOTICE_SECONDS:
+            self._changes, self._presses = {}, 0
+        self._changed_at = now
+        self._presses += 1
+        for field, value in changes.items():
+            before = self._changes.get(field, (self._next_value(field),))[0]
+            self._changes[field] = (before, value)
+        self._changes = {f: (b, a) for f, (b, a) in self._changes.items() if b != a}
         self.send(cmd.SetParams(changes))
+        self._tell_changes()
         # Show the request at once, even while the engine is busy evaluating; its ParamsChanged
         # confirms the values, or puts the old ones back if it refused them.
         try:
@@ -360,15 +485,21 @@ class BpTuiApp(App):
         self.change(init=cycle(INIT_SCHEMES, self._next_value("init")))
 
     def action_gradcheck(self) -> None:
+        if not self.refused_after_divergence():
+            self.check_gradient()
+
+    def check_gradient(self) -> None:
         self.query_one(GradCheckPanel).checking = "exact" if self.exact else "book"
         self.send(cmd.CheckGradient(self.exact))
 
     def action_toggle_exact(self) -> None:
-        self.exact = not self.exact
-        self.action_gradcheck()
+        if not self.refused_after_divergence():
+            self.exact = not self.exact
+            self.check_gradient()
 
     def action_save(self) -> None:
-        self.send(cmd.Save())
+        if not self.refused_after_divergence():
+            self.send(cmd.Save())
 
     def action_load(self) -> None:
         self.send(cmd.Load())

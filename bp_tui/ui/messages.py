@@ -1,7 +1,7 @@
 """The dashboard's messages: engine events arrive as one message type; children post theirs up.
 
-The engine's event classes (bp_tui.engine.events) are the one vocabulary: EngineEvent carries one
-of them to the app, which hands it to the method its table names for that event's type.
+The engine's event classes (bp_tui.engine.events) are the one vocabulary: EngineEvent carries
+them to the app, which hands each to the method its table names for that event's type.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from textual.message import Message
 
 
 class EngineEvent(Message):
-    """One event from the engine, posted from the thread that reads the engine's link."""
+    """The engine's events that arrived since the app took the previous EngineEvent, in order
+    (runs of Progress merged into one), posted from the thread that reads the engine's link."""
 
-    def __init__(self, event: object) -> None:
+    def __init__(self, events: list) -> None:
         super().__init__()
-        self.event = event
+        self.events = events
 
 
 class InspectionWanted(Message):

@@ -54,14 +54,29 @@ class BinnedSeries:
             array[half:] = 0
         self.width *= 2
 
-    def points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(iteration at each bin's centre, mean value, mean smoothed value)."""
-        used = self.counts[: self.bins]
-        keep = used > 0
-        starts = np.arange(self.bins) * self.width
-        x = starts + (np.minimum(used, self.width) + 1) // 2  # the iteration at the bin's middle
+    def points(self, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(iteration at each bin's centre, mean value, mean smoothed value); with `limit`, at
+        most that many points (neighbouring bins merged), as many as a chart has columns."""
+        group = 1 if not limit else max(1, -(-self.bins // max(limit, 1)))
+        bins = -(-self.bins // group)
+        counts, sums, smooth_sums = (
+            np.pad(a[: self.bins], (0, bins * group - self.bins)).reshape(bins, group).sum(axis=1)
+            for a in (self.counts, self.sums, self.smooth_sums)
+        )
+        width = self.width * group
+        keep = counts > 0
+        x = np.arange(bins) * width + (np.minimum(counts, width) + 1) // 2  # the middle iteration
         return (
             x[keep],
-            (self.sums[: self.bins] / np.maximum(used, 1))[keep],
-            (self.smooth_sums[: self.bins] / np.maximum(used, 1))[keep],
+            (sums / np.maximum(counts, 1))[keep],
+            (smooth_sums / np.maximum(counts, 1))[keep],
         )
+
+
+def thin(x, y, limit: int) -> tuple[list, list]:
+    """At most `limit` points of a line (every k-th), its last point kept."""
+    x, y = list(x), list(y)
+    step = max(1, -(-len(x) // max(limit, 1)))
+    if step == 1:
+        return x, y
+    return x[::step] + x[-1:], y[::step] + y[-1:]

@@ -1,4 +1,8 @@
-"""The loss and accuracy charts (textual-plotext), redrawn at most 10 times a second."""
+"""The loss and accuracy charts (textual-plotext), redrawn at most 10 times a second.
+
+A chart builds its picture only when its data or its size changed (plotext's build is the
+dashboard's dearest work), from a bounded number of points: two a column, braille's resolution.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from rich.markup import escape
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from bp_tui.ui.series import BinnedSeries
+from bp_tui.ui.series import BinnedSeries, thin
 
 DIM = (110, 110, 110)
 # Earlier runs chosen for comparison (c): dim like DIM, but each its own hue for the legend, and
@@ -43,8 +47,42 @@ def iteration_ticks(last: int, count: int = 5) -> list[int]:
     return [step * k for k in range(count + 2) if step * k <= max(last, step)]
 
 
-class LossChart(PlotextPlot):
-    """Mini-batch loss per iteration, its smoothed line, the previous run dimmed, change marks."""
+class Chart(PlotextPlot):
+    """A plot whose picture is built once per change of its data, size or theme."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.version = 0  # bumped by each redraw that changed the data
+        self._picture: tuple[tuple, object] | None = None
+        self.builds = 0  # pictures built (tests check that an unchanged chart builds none)
+
+    @property
+    def point_limit(self) -> int:
+        """Points a line needs at this width: braille has two dots a column."""
+        return max(2 * self.size.width, 16)
+
+    def render(self):
+        key = (self.version, self.size, self.app.theme)
+        if self._picture is None or self._picture[0] != key:
+            self.builds += 1
+            self._picture = (key, super().render())
+        return self._picture[1]
+
+    def set_legend(self, legend: str) -> None:
+        if legend != self.border_subtitle:
+            self.border_subtitle = legend
+
+    def changed(self) -> None:
+        self.version += 1
+        self.refresh()
+
+
+class LossChart(Chart):
+    """Mini-batch loss per iteration, its smoothed line, the previous run dimmed, change marks.
+
+    The x axis spans the current run (and runs chosen to compare): after a reset the new run
+    fills the chart and the previous one is drawn as far as the new one has come.
+    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -53,6 +91,7 @@ class LossChart(PlotextPlot):
         self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, smoothed loss)
         self.marks: list[int] = []
         self.dirty = True
+        self.x_last = 0
 
     def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
         """Earlier runs' smoothed losses, drawn dimmed under this run's and named in the legend."""
@@ -72,7 +111,7 @@ class LossChart(PlotextPlot):
         """Keep the finished run's smoothed line, dimmed, for comparison."""
         if self.series.count:
             x, _, smooth = self.series.points()
-            self.previous = (x.tolist(), smooth)
+            self.previous = (x.tolist(), smooth.tolist())
         self.series.clear()
         self.marks = []
         self.dirty = True
@@ -90,14 +129,21 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         plt.xlabel("iteration")
         last = self.series.count
+        limit = self.point_limit
         for index, (_, cx, cy) in enumerate(self.comparisons):
             if len(cx):
-                plt.plot(list(cx), list(cy), marker="braille", color=compare_color(index))
+                plt.plot(*thin(cx, cy, limit), marker="braille", color=compare_color(index))
                 last = max(last, cx[-1])
         if self.previous is not None:
-            plt.plot(*self.previous, marker="braille", color=DIM)
-            last = max(last, self.previous[0][-1] if self.previous[0] else 0)
-        x, y, smoothed = self.series.points()
+            px, py = self.previous
+            shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
+            if shown:
+                plt.plot(
+                    *thin([px[i] for i in shown], [py[i] for i in shown], limit),
+                    marker="braille",
+                    color=DIM,
+                )
+        x, y, smoothed = self.series.points(limit)
         if len(x):
             x = x.tolist()
             plt.plot(x, y, marker="braille", color=raw)
@@ -107,6 +153,7 @@ class LossChart(PlotextPlot):
         ticks = iteration_ticks(last)
         plt.xticks(ticks)
         plt.xlim(0, max(ticks[-1], last) + 1)
+        self.x_last = last  # the last iteration the x axis must show
         # The legend lives in the border: plotext's would cover the first iterations.
         legend = f"[{hex_of(raw)}]━ mini-batch[/]  [{hex_of(smooth)}]━ smoothed[/]"
         if self.previous is not None:
@@ -115,11 +162,11 @@ class LossChart(PlotextPlot):
             legend += f"  [{hex_of(compare_color(index))}]━ {escape(label)}[/]"
         if self.marks:
             legend += f"  [{hex_of(mark)}]│ change[/]"
-        self.border_subtitle = legend
-        self.refresh()
+        self.set_legend(legend)
+        self.changed()
 
 
-class AccuracyChart(PlotextPlot):
+class AccuracyChart(Chart):
     """Train and test accuracy at each evaluation."""
 
     def __init__(self, **kwargs) -> None:
@@ -127,6 +174,7 @@ class AccuracyChart(PlotextPlot):
         self.points: list[tuple[int, float, float]] = []
         self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, test accuracy)
         self.dirty = True
+        self.x_last = 0
 
     def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
         """Earlier runs' test accuracy, dimmed; the legend gives each one's last value."""
@@ -153,7 +201,9 @@ class AccuracyChart(PlotextPlot):
         last = 0
         for index, (_, cx, cy) in enumerate(self.comparisons):
             if len(cx):
-                plt.plot(list(cx), list(cy), marker="braille", color=compare_color(index))
+                plt.plot(
+                    *thin(cx, cy, self.point_limit), marker="braille", color=compare_color(index)
+                )
                 last = max(last, cx[-1])
         if self.points:
             # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
@@ -166,6 +216,7 @@ class AccuracyChart(PlotextPlot):
             legend = f"[{hex_of(train)}]━ train {train_acc:.4f}[/]  [{hex_of(test)}]━ test {test_acc:.4f}[/]"
         else:
             legend = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
+        self.x_last = last
         if last:
             ticks = iteration_ticks(last)
             plt.xticks(ticks)
@@ -175,5 +226,5 @@ class AccuracyChart(PlotextPlot):
         for index, (_, _, cy) in enumerate(self.comparisons):
             if len(cy):
                 legend += f" [{hex_of(compare_color(index))}]{cy[-1]:.3f}[/]"
-        self.border_subtitle = legend
-        self.refresh()
+        self.set_legend(legend)
+        self.changed()

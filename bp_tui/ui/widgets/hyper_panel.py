@@ -1,4 +1,7 @@
-"""Every hyperparameter with the key that changes it; values waiting for a reset show as pending."""
+"""Every hyperparameter with the key that changes it; values waiting for a reset show as pending.
+
+The key and label columns never shrink: a long pending value wraps onto the next line instead.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +27,9 @@ class HyperPanel(Static):
 
     def render(self) -> Table:
         table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", width=3, no_wrap=True)
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(style="bold", min_width=3, no_wrap=True)
+        table.add_column(style="dim", min_width=max(len(LABELS[f]) for f in SHOWN), no_wrap=True)
+        table.add_column(overflow="fold")
         for field in SHOWN:
             value = Text(format_value(field, getattr(self.hp, field)))
             if field in self.pending:

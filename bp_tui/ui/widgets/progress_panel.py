@@ -1,4 +1,8 @@
-"""Progress: iteration and epoch counts, speed, elapsed time and ETA, a bar, the latest results."""
+"""Progress: iteration and epoch counts, speed, elapsed time and ETA, a bar, the latest results.
+
+Counts come from the engine's latest Progress; the run's length from the hyperparameters (the
+value the Hyperparameters panel shows). Each part redraws in place (no layout) when it changed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.widgets import Static
 
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
+from bp_tui.engine.events import RunState
 
 
 def clock(seconds: float) -> str:
@@ -34,8 +39,29 @@ class Bar(Static):
         )
 
 
+def counts_text(hp: HyperParams, p: ev.Progress | None, state: RunState) -> tuple[float, Text]:
+    """The bar's fraction and the counts' lines."""
+    total = hp.iters
+    iteration, epoch, speed, elapsed = (
+        (p.iteration, p.epoch, p.iters_per_second, p.elapsed) if p else (0, 0.0, 0.0, 0.0)
+    )
+    # The engine's epoch total holds for its own iteration total: after a change it waits for
+    # the engine's next report, and before a run there is none to give.
+    total_epochs = f" / {p.total_epochs:.2f}" if p and p.total == total and p.total_epochs else ""
+    live = state in (RunState.RUNNING, RunState.PAUSED, RunState.READY)
+    eta = (total - iteration) / speed if live and speed > 0 and total > iteration else None
+    text = Text()
+    text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
+    text.append("epoch     ", style="dim").append(f"{epoch:.2f}{total_epochs}\n")
+    text.append("speed     ", style="dim").append(f"{speed:,.0f} it/s\n" if speed else "-\n")
+    text.append("elapsed   ", style="dim").append(f"{clock(elapsed)}\n")
+    text.append("ETA       ", style="dim").append(clock(eta) if eta is not None else "-")
+    return iteration / max(total, 1), text
+
+
 class ProgressPanel(Vertical):
     hp: reactive[HyperParams] = reactive(HyperParams)
+    run_state: reactive[RunState] = reactive(RunState.STARTING)
     progress: reactive[ev.Progress | None] = reactive(None, always_update=True)
     evaluation: reactive[ev.Evaluation | None] = reactive(None)
     smoothed_loss: reactive[float | None] = reactive(None)
@@ -56,24 +82,20 @@ class ProgressPanel(Vertical):
     def watch_hp(self) -> None:
         self._show_counts()
 
+    def watch_run_state(self) -> None:
+        self._show_counts()
+
     def _show_counts(self) -> None:
-        p, total = self.progress, self.hp.iters
-        iteration, epoch, total_epochs, speed, elapsed = (
-            (p.iteration, p.epoch, p.total_epochs, p.iters_per_second, p.elapsed)
-            if p is not None
-            else (0, 0.0, 0.0, 0.0, 0.0)
-        )
-        if p is not None:
-            total = p.total
-        self.query_one(Bar).fraction = iteration / max(total, 1)
-        eta = (total - iteration) / speed if speed > 0 else None
-        text = Text()
-        text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
-        text.append("epoch     ", style="dim").append(f"{epoch:.2f} / {total_epochs:.2f}\n")
-        text.append("speed     ", style="dim").append(f"{speed:,.0f} it/s\n" if speed else "-\n")
-        text.append("elapsed   ", style="dim").append(f"{clock(elapsed)}\n")
-        text.append("ETA       ", style="dim").append(clock(eta) if eta is not None else "-")
-        self.query_one("#progress-text", Static).update(text)
+        fraction, text = counts_text(self.hp, self.progress, self.run_state)
+        self.query_one(Bar).fraction = fraction
+        self._update("#progress-text", text)
+
+    def _update(self, selector: str, text: Text | str) -> None:
+        """Redraw one part if its text changed; its height is fixed, so no layout is needed."""
+        part = self.query_one(selector, Static)
+        if getattr(part, "shown", None) != text:
+            part.shown = text
+            part.update(text, layout=False)
 
     def watch_smoothed_loss(self) -> None:
         self._show_results()
@@ -84,12 +106,12 @@ class ProgressPanel(Vertical):
     def _show_results(self) -> None:
         text = Text()
         if self.smoothed_loss is not None:
-            text.append("loss      ", style="dim").append(f"{self.smoothed_loss:.4f}\n")
+            text.append("loss      ", style="dim").append(f"smoothed {self.smoothed_loss:.4f}\n")
         if self.evaluation is not None:
             e = self.evaluation
             text.append("accuracy  ", style="dim").append(f"train {e.train_acc:.4f}\n")
             text.append("          ", style="dim").append(f"test  {e.test_acc:.4f}")
-        self.query_one("#progress-results", Static).update(text)
+        self._update("#progress-results", text)
 
     def watch_alert(self, alert: str | Text) -> None:
         self.query_one("#progress-alert", Static).update(alert)

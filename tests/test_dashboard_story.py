@@ -1,0 +1,202 @@
+"""The dashboard tells one story, cheaply (issue 11): fed with made-up engine events through the
+fake link, so every check is a condition on what the app holds or shows, never a time."""
+
+import numpy as np
+import pytest
+
+from bp_tui.engine import HyperParams
+from bp_tui.engine import commands as cmd
+from bp_tui.engine import events as ev
+from bp_tui.engine.events import RunState
+from bp_tui.ui.app import merged
+from bp_tui.ui.messages import EngineEvent
+from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.hyper_panel import HyperPanel
+from bp_tui.ui.widgets.progress_panel import ProgressPanel
+from bp_tui.ui.widgets.status import KeyFooter, StatusLine
+from tests.helpers import until
+from tests.test_dashboard import text_of
+from tests.ui_harness import app_with
+
+HP = HyperParams(iters=1000)
+SHAPE = (784, 50, 10)
+
+
+def ready(hp=HP, state=RunState.READY) -> list:
+    return [ev.EngineReady("sample", 10_000, 2_000, SHAPE, hp), ev.StateChanged(state, hp)]
+
+
+def progress(iteration: int, count: int, total: int = 1000, loss: float = 1.0) -> ev.Progress:
+    return ev.Progress(
+        iteration=iteration,
+        total=total,
+        epoch=iteration / 100,
+        total_epochs=total / 100,
+        losses=np.full(count, loss),
+        iters_per_second=3000.0,
+        train_seconds=iteration / 3000,
+        elapsed=iteration / 3000,
+    )
+
+
+def insight(iteration: int) -> ev.Insight:
+    return ev.Insight(iteration, 0.0, "relu", *(None,) * 8)
+
+
+def test_progress_merges_and_only_the_latest_insight_is_kept():
+    batch: list = []
+    for event in (progress(1, 1), insight(1), progress(3, 2), progress(6, 3), insight(6)):
+        merged(batch, event)
+    assert [type(e) for e in batch] == [ev.Progress, ev.Progress, ev.Insight]
+    assert batch[1].iteration == 6 and len(batch[1].losses) == 5  # no loss is lost
+    assert batch[2].iteration == 6
+
+
+async def test_a_flood_of_events_arrives_as_few_messages_with_every_loss():
+    """However slow the app is, it takes what the engine sent since its last batch at once: its
+    screen is never more than one batch behind the engine."""
+    flood = [progress(i, 1) for i in range(1, 2001)]
+    app, _ = app_with(ready(HyperParams(iters=2000)) + flood)
+    batches = []
+    original = app.on_engine_event
+
+    def counting(message: EngineEvent) -> None:
+        batches.append(len(message.events))
+        original(message)
+
+    app.on_engine_event = counting
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.iteration == 2000)
+        assert app.query_one(LossChart).series.count == 2000
+        assert len(batches) < 100  # 2,002 events; posted one by one they would be 2,002
+
+
+async def test_an_unchanged_chart_builds_no_picture():
+    app, _ = app_with(ready() + [progress(100, 100), ev.Evaluation(100, 1.0, 0.8, 0.79)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
+        await until(pilot, lambda: app.iteration == 100 and not loss.dirty and loss.builds)
+        await pilot.pause()
+        built = (loss.builds, accuracy.builds)
+        for _ in range(5):
+            app.redraw_charts()
+            app.screen.refresh()  # a repaint reuses the picture
+            await pilot.pause()
+        assert (loss.builds, accuracy.builds) == built
+        loss.add_losses(np.ones(5))
+        app.redraw_charts()
+        await until(pilot, lambda: loss.builds == built[0] + 1)
+        assert accuracy.builds == built[1]
+
+
+async def test_one_value_one_place():
+    app, link = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.pause()
+        text = text_of(panel)
+        assert "epoch     0.00" in text and "0.00 / 0.00" not in text  # no total before a run
+        assert "iteration 0 / 1,000" in text
+
+        link.events.put(progress(100, 100))
+        link.events.put(ev.Evaluation(100, 1.0, 0.81, 0.8))
+        await until(pilot, lambda: app.iteration == 100 and app.evaluation is not None)
+        await pilot.pause()
+        text = text_of(panel)
+        assert "epoch     1.00 / 10.00" in text
+        assert "smoothed 1.0000" in text  # the smoothed loss says so
+        # One legend, written by the chart alone.
+        app.redraw_charts()
+        assert "train 0.8100" in app.query_one(AccuracyChart).border_subtitle
+
+        # iterations changed while paused: both panels say the new total at once.
+        longer = HP.replace(iters=5000)
+        link.events.put(ev.ParamsChanged(100, longer, {}, {"iters": 5000}))
+        await until(pilot, lambda: app.hp.iters == 5000)
+        await pilot.pause()
+        assert "iteration 100 / 5,000" in text_of(panel)
+        assert "5,000" in text_of(app.query_one(HyperPanel))
+        assert "10.00" not in text_of(panel)  # the old epoch total is not shown with the new one
+
+        # After a reset the loss chart spans the new run, not the previous one's 100.
+        link.events.put(ev.RunReset(longer, SHAPE))
+        link.events.put(progress(10, 10, total=5000))
+        await until(pilot, lambda: app.iteration == 10)
+        app.redraw_charts()
+        assert app.query_one(LossChart).x_last == 10
+        assert app.query_one(LossChart).previous is not None  # still drawn, dimmed, up to 10
+
+        link.events.put(ev.StateChanged(RunState.DIVERGED, longer))
+        link.events.put(ev.Diverged(10, 0.1, "training diverged"))
+        await until(pilot, lambda: app.run_state is RunState.DIVERGED)
+        await pilot.pause()
+        assert "ETA       -" in text_of(panel)  # no ETA for a run that cannot go on
+
+
+async def test_pending_values_wrap_and_keep_keys_and_labels():
+    pending = {"hidden": 60, "activation": "sigmoid", "init": "xavier"}
+    app, link = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        link.events.put(ev.ParamsChanged(0, HP.replace(lr=0.2, batch_size=200), pending, {}))
+        await until(pilot, lambda: app.pending == pending)
+        await pilot.pause()
+        text = text_of(app.query_one(HyperPanel)).replace(" ", "")
+        for line in ("+-learningrate0.2", "hHhiddenunits50", "aactivationReLU", "iinitstd"):
+            assert line in text, text
+        assert "…" not in text
+        assert "50→60" in text and "Sigmoid" in text and "Xavier" in text
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_quit_help_and_next_tab_are_in_the_footer_on_every_tab(size):
+    app, _ = app_with(ready())
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        for _ in range(4):
+            await pilot.pause()
+            footer = text_of(app.query_one(KeyFooter))
+            for hint in ("t Next tab", "? Help", "q Quit"):
+                assert hint in footer, (app.query_one("#tabs").active, footer)
+            await pilot.press("t")
+
+
+async def test_the_learning_rate_is_whole_at_80x24():
+    hp = HP.replace(lr=0.1 / 2**12, optimizer="momentum")
+    app, _ = app_with(ready(hp), hp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.pause()
+        header = text_of(app.query_one(StatusLine))
+        assert f"Momentum lr {hp.lr:g}" in header
+
+
+async def test_twelve_presses_make_one_notice():
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        for _ in range(12):
+            await pilot.press("plus")
+        notices = list(app._notifications)
+        assert len(notices) == 1
+        assert "learning rate 0.1 → 409.6" in notices[0].message
+        assert "(12 changes)" in notices[0].message
+
+
+async def test_a_diverged_run_refuses_all_but_values_for_the_reset():
+    app, link = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        link.events.put(ev.StateChanged(RunState.DIVERGED, HP))
+        link.events.put(ev.Diverged(20, 0.1, "training diverged"))
+        await until(pilot, lambda: app.run_state is RunState.DIVERGED)
+        sent = len(link.commands)
+        for key in ("n", "space", "s", "g"):
+            await pilot.press(key)
+        assert len(link.commands) == sent  # nothing reached the engine
+        assert any("only new values for the reset" in n.message for n in app._notifications)
+        await pilot.press("minus")  # a value for the reset is taken
+        assert isinstance(link.commands[-1], cmd.SetParams)
+        await until(pilot, lambda: any("at the reset" in n.message for n in app._notifications))
+        await pilot.press("r")
+        assert any(isinstance(c, cmd.Reset) for c in link.commands)
