@@ -372,3 +372,34 @@ def test_a_new_run_from_a_long_runs_checkpoint_writes_its_losses_at_their_iterat
     assert record.losses == [0.5, (2 + 3 + 4 + 5 + 6 + 5) / 10, 1.0]
     counts = [m.get("count") for m in runs.read_metrics(record.folder / METRICS)]
     assert counts == [2, None, None]
+
+
+def test_a_folder_where_a_run_file_should_be_is_a_damaged_run(capsys, tmp_path):
+    store = RunStore()
+    folder = store.root / "20261127-231500-ab12"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").mkdir()
+    (folder / "hyperparams.json").mkdir()
+    code, out, err = run(capsys, "runs")
+    assert code == 0 and "Traceback" not in err
+    assert "damaged" in out and "20261127-231500-ab12" in out
+
+
+def test_export_never_writes_into_the_run_records(capsys):
+    store = RunStore()
+    writer = store.create(HyperParams(iters=10), "sample", run_id="20261127-231500-ab12")
+    writer.release()
+    target = store.root / "20261127-231500-ab12" / METRICS
+    before = target.read_bytes()
+    code, out, err = run(capsys, "runs", "export", "20261127-231500-ab12", "--csv", str(target))
+    assert code == 2 and "inside the run records" in err and err.count("\n") == 1
+    assert target.read_bytes() == before
+
+
+def test_json_nested_past_pythons_limit_is_damaged_not_a_traceback(capsys):
+    store = RunStore()
+    writer = store.create(HyperParams(iters=10), "sample", run_id="20261127-231500-ab12")
+    writer.release()
+    (store.root / "20261127-231500-ab12" / "summary.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, out, err = run(capsys, "runs")
+    assert code == 0 and "damaged" in out and "Traceback" not in err

@@ -253,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as stop:
         _say(f"bp-tui: stopped by {signal.Signals(stop.signum).name}")
         return 128 + stop.signum
+    except KeyboardInterrupt:  # Ctrl-C before a command could set up its own stop
+        _say("bp-tui: interrupted")
+        return 130
     finally:
         sys.stdout = stdout
 

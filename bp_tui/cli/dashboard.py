@@ -19,7 +19,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     data_dir = getattr(args, "data_dir", None)
     resume = None
-    if getattr(args, "resume", None):
+    if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
 
         resume = plan_resume(args)

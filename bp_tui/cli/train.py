@@ -48,7 +48,7 @@ class Stopped(Exception):
 
 def run_train(args: argparse.Namespace) -> int:
     resume = None
-    if getattr(args, "resume", None):
+    if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
 
         resume = plan_resume(args, for_train=True)

@@ -126,7 +126,7 @@ def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
     _require(meta_array.shape == () and meta_array.dtype.kind == "U", "its meta record is not text")
     try:
         meta = json.loads(str(meta_array))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise _Damaged("its meta record is not JSON") from None
     _require(isinstance(meta, dict), "its meta record is not a JSON object")
     _require(meta.get("format") == FORMAT, f"unknown format {str(meta.get('format'))[:40]!r}")

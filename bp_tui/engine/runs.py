@@ -153,10 +153,13 @@ def _read_text(path: Path) -> str | None:
         if path.is_symlink():
             raise ValueError(f"{path.name} is a symbolic link") from None
         raise ValueError(f"{path.name} cannot be read ({error.strerror})") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder: fdopen itself would refuse it
             raise ValueError(f"{path.name} is not a regular file")
-        data = handle.read()
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read()
+    finally:
+        os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -174,7 +177,7 @@ def read_metrics(path: Path) -> list[dict]:
     for line in (text or "").splitlines():
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             continue
         if isinstance(value, dict) and _well_formed(value):
             lines.append(value)
@@ -213,7 +216,7 @@ def _read_json(path: Path) -> dict | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise ValueError(f"{path.name} is not JSON") from None
     if not isinstance(value, dict):
         raise ValueError(f"{path.name} is not a JSON object")
@@ -672,6 +675,8 @@ class RunStore:
         if target.exists() and not target.is_file():
             kind = "a folder" if target.is_dir() else "not a regular file"
             raise RunError(f"{printable(target)} is {kind}: give a file name such as run.csv")
+        if target.resolve().is_relative_to(self.root.resolve()):
+            raise RunError(f"{printable(target)} is inside the run records: export elsewhere")
         data = csv_text(self.load(ref)).encode()
         try:
             write_atomically(target, lambda handle: handle.write(data))
