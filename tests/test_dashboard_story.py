@@ -107,8 +107,8 @@ async def test_one_value_one_place():
         assert "epoch     1.00 / 10.00" in text
         assert "smoothed 1.0000" in text  # the smoothed loss says so
         # One legend, written by the chart alone.
-        app.redraw_charts()
-        assert "train 0.8100" in app.query_one(AccuracyChart).border_subtitle
+        chart = app.query_one(AccuracyChart)
+        await until(pilot, lambda: "train 0.8100" in chart.border_subtitle)
 
         # iterations changed while paused: both panels say the new total at once.
         longer = HP.replace(iters=5000)
@@ -122,10 +122,10 @@ async def test_one_value_one_place():
         # After a reset the loss chart spans the new run, not the previous one's 100.
         link.events.put(ev.RunReset(longer, SHAPE))
         link.events.put(progress(10, 10, total=5000))
-        await until(pilot, lambda: app.iteration == 10)
-        app.redraw_charts()
-        assert app.query_one(LossChart).x_last == 10
-        assert app.query_one(LossChart).previous is not None  # still drawn, dimmed, up to 10
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: app.iteration == 10 and not loss.dirty)
+        assert loss.x_last == 10
+        assert loss.previous is not None  # still drawn, dimmed, up to iteration 10
 
         link.events.put(ev.StateChanged(RunState.DIVERGED, longer))
         link.events.put(ev.Diverged(10, 0.1, "training diverged"))

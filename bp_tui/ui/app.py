@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.notifications import Notification
 from textual.reactive import var
 from textual.widgets import TabbedContent, TabPane
@@ -46,9 +47,9 @@ from bp_tui.ui.widgets.runs_screen import Comparison, RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
-BATCH_LIMIT = 1000  # events read off the link before the reader hands them over anyway
+STREAMING = (ev.Progress, ev.Evaluation, ev.Insight)  # what training sends as it goes
+BATCH_LIMIT = 1000  # events read off the link in one go, at most
 NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
-HIDDEN_INSIGHT_SECONDS = 1.0  # the Digits and Learned tabs, while hidden, take the news this often
 
 
 def merged(events: list, event: object) -> None:
@@ -107,14 +108,14 @@ class BpTuiApp(App):
         self.events_taken = threading.Event()
         self.events_taken.set()
         # The latest Insight not yet drawn (an evaluation's; on the sample there are dozens a
-        # second): drawn at the next frame if its tab is shown, else once a second.
+        # second): see draw_insight.
         self.insight: ev.Insight | None = None
         self._notices: dict[str, Notification] = {}  # one toast per kind, updated in place
         # The changes made within one notice's life: field -> (value before, value now), presses.
         self._changes: dict[str, tuple] = {}
         self._presses = 0
         self._changed_at = -NOTICE_SECONDS
-        self._insight_drawn_at = -HIDDEN_INSIGHT_SECONDS
+        self._parts: dict[type, object] = {}
         self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
             ev.EngineReady: self._engine_ready,
             ev.Progress: self._progress,
@@ -209,9 +210,11 @@ class BpTuiApp(App):
     @work(thread=True, exclusive=True, group="engine-events")
     def pump_events(self) -> None:
         """Read engine events off the link and post them, in batches, as messages (thread-safe):
-        a batch waits until the app has taken the one before; Progress events merge meanwhile."""
+        a batch waits until the app has taken the one before (Progress events merge meanwhile),
+        so the app's queue never holds more than one and what it shows is never older."""
         worker = get_current_worker()
         batch: list = []
+        posted_at = -REDRAW_SECONDS
         while not worker.is_cancelled:
             event = self.link.next_event(timeout=0.01 if batch else 0.05)
             while event is not None:
@@ -223,10 +226,16 @@ class BpTuiApp(App):
                 if len(batch) >= BATCH_LIMIT:
                     break
                 event = self.link.next_event(timeout=0)
-            if batch and (self.events_taken.is_set() or len(batch) >= BATCH_LIMIT):
+            # Training news (progress, evaluations) at most once a frame; anything else (a
+            # state, a value, a notice) as soon as the app has taken the batch before.
+            now = monotonic()
+            due = now - posted_at >= REDRAW_SECONDS or any(
+                not isinstance(e, STREAMING) for e in batch
+            )
+            if batch and due and self.events_taken.is_set():
                 self.events_taken.clear()
                 self.post_message(EngineEvent(batch))
-                batch = []
+                batch, posted_at = [], now
 
     def stop_engine(self) -> None:
         if self.link is not None:
@@ -252,20 +261,20 @@ class BpTuiApp(App):
             self.events_taken.set()
 
     def _engine_ready(self, e: ev.EngineReady) -> None:
-        status = self.query_one(StatusLine)
+        status = self.part(StatusLine)
         status.dataset = e.dataset
         status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
         status.shape = e.shape
         self.hp = e.hp
 
     def _progress(self, p: ev.Progress) -> None:
-        chart = self.query_one(LossChart)
+        chart = self.part(LossChart)
         chart.add_losses(p.losses)
         self.smoothed_loss = chart.series.smoothed
         self.progress = p
 
     def _evaluation(self, e: ev.Evaluation) -> None:
-        self.query_one(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
+        self.part(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
         self.evaluation = e
 
     def _state_changed(self, e: ev.StateChanged) -> None:
@@ -277,7 +286,7 @@ class BpTuiApp(App):
     def _params_changed(self, e: ev.ParamsChanged) -> None:
         self.hp, self.pending = e.hp, e.pending
         if e.changes and e.iteration > 0:
-            self.query_one(LossChart).mark(e.iteration)
+            self.part(LossChart).mark(e.iteration)
         if e.changes:
             self._tell_changes(e.iteration)
 
@@ -302,9 +311,9 @@ class BpTuiApp(App):
 
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
-        self.query_one(StatusLine).shape = e.shape
-        self.query_one(LossChart).start_new_run()
-        self.query_one(AccuracyChart).clear()
+        self.part(StatusLine).shape = e.shape
+        self.part(LossChart).start_new_run()
+        self.part(AccuracyChart).clear()
         self.progress, self.evaluation, self.smoothed_loss = None, None, None
 
     def _finished(self, e: ev.Finished) -> None:
@@ -340,24 +349,24 @@ class BpTuiApp(App):
         self.notify(e.message + where, severity="error", timeout=10)
 
     def _grad_checked(self, e: ev.GradChecked) -> None:
-        panel = self.query_one(GradCheckPanel)
+        panel = self.part(GradCheckPanel)
         panel.report, panel.checking = e.report, ""
 
     def _saved(self, e: ev.Saved) -> None:
         self.notify(f"saved {e.path}", title="Checkpoint", timeout=6)
 
     def _loaded(self, e: ev.Loaded) -> None:
-        self.query_one(LossChart).start_new_run()
+        self.part(LossChart).start_new_run()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
 
     def _inspection(self, e: ev.Inspection) -> None:
-        self.query_one(Inspector).show_inspection(e)
+        self.part(Inspector).show_inspection(e)
 
     def _image_set(self, e: ev.ImageSet) -> None:
-        self.query_one(DigitsView).set_images(e)
+        self.part(DigitsView).set_images(e)
 
     def _insight(self, e: ev.Insight) -> None:
         self.insight = e
@@ -373,30 +382,42 @@ class BpTuiApp(App):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
-        self.query_one(Inspector).tab_changed(event.pane.id == "inspector")
+        self.part(Inspector).tab_changed(event.pane.id == "inspector")
         self.draw_insight()
 
     def on_resize(self, event) -> None:
         # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
 
+    def part(self, kind: type):
+        """The app's one widget of type `kind`, found once (each query walks the whole DOM,
+        the Inspector's and Digits' widgets too: dear ten times a second)."""
+        found = self._parts.get(kind)
+        if found is None or not found.is_attached:
+            found = self._parts[kind] = self.query_one(kind)
+        return found
+
     def redraw_charts(self) -> None:
         """Each frame (10 a second): the charts whose data changed, the latest Insight."""
-        # query, not query_one: the timer can fire once more while the app shuts down.
-        for chart in (*self.query(LossChart), *self.query(AccuracyChart)):
-            chart.redraw()
-        self.draw_insight()
+        if not self.is_running:
+            return  # the timer can fire once more while the app shuts down
+        try:
+            self.part(LossChart).redraw()
+            self.part(AccuracyChart).redraw()
+            self.draw_insight()
+        except NoMatches:
+            pass
 
     def draw_insight(self) -> None:
-        tabs = self.query(TabbedContent)
-        if self.insight is None or not tabs:
+        """The latest Insight to the Digits and Learned tabs: at once while one of them is
+        shown, else only while the run is not running (drawing them relayouts the screen)."""
+        if self.insight is None:
             return
-        shown = tabs.first().active in ("digits", "learned")
-        now = monotonic()
-        if shown or now - self._insight_drawn_at >= HIDDEN_INSIGHT_SECONDS:
-            insight, self.insight, self._insight_drawn_at = self.insight, None, now
-            self.query_one(DigitsView).show(insight)
-            self.query_one(LearnedView).show(insight)
+        shown = self.part(TabbedContent).active in ("digits", "learned")
+        if shown or self.run_state is not RunState.RUNNING:
+            insight, self.insight = self.insight, None
+            self.part(DigitsView).show(insight)
+            self.part(LearnedView).show(insight)
 
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
@@ -489,7 +510,7 @@ class BpTuiApp(App):
             self.check_gradient()
 
     def check_gradient(self) -> None:
-        self.query_one(GradCheckPanel).checking = "exact" if self.exact else "book"
+        self.part(GradCheckPanel).checking = "exact" if self.exact else "book"
         self.send(cmd.CheckGradient(self.exact))
 
     def action_toggle_exact(self) -> None:
@@ -511,10 +532,8 @@ class BpTuiApp(App):
         if chosen is None:
             return
         self.compared = [c.run_id for c in chosen]
-        self.query_one(LossChart).set_comparisons([(c.label, c.loss_x, c.loss) for c in chosen])
-        self.query_one(AccuracyChart).set_comparisons(
-            [(c.label, c.acc_x, c.test_acc) for c in chosen]
-        )
+        self.part(LossChart).set_comparisons([(c.label, c.loss_x, c.loss) for c in chosen])
+        self.part(AccuracyChart).set_comparisons([(c.label, c.acc_x, c.test_acc) for c in chosen])
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
