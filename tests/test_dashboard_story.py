@@ -200,3 +200,13 @@ async def test_a_diverged_run_refuses_all_but_values_for_the_reset():
         await until(pilot, lambda: any("at the reset" in n.message for n in app._notifications))
         await pilot.press("r")
         assert any(isinstance(c, cmd.Reset) for c in link.commands)
+
+
+async def test_n_while_running_is_refused_with_a_hint():
+    app, link = app_with(ready(state=RunState.RUNNING))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.RUNNING)
+        sent = len(link.commands)
+        await pilot.press("n")
+        assert len(link.commands) == sent
+        assert any("pause first (space)" in n.message for n in app._notifications)

@@ -447,8 +447,17 @@ class BpTuiApp(App):
             self.send(cmd.Run())  # finished or diverged: the engine says why it cannot run
 
     def action_step(self) -> None:
-        if not self.refused_after_divergence():
-            self.send(cmd.Step(1))
+        if self.refused_after_divergence():
+            return
+        if self.run_state is RunState.RUNNING:
+            # One step of a running run is no step to look at: say how to get one.
+            self.notice(
+                "run",
+                f"{keys_for('step')} steps a paused run: pause first ({keys_for('toggle_run')})",
+                severity="warning",
+            )
+            return
+        self.send(cmd.Step(1))
 
     def action_reset(self) -> None:
         self.send(cmd.Reset())
