@@ -7,6 +7,9 @@ Alternating rounds of `--steps` training steps (one BLAS thread, as `bp-tui trai
 - inline: the steps with an evaluation (train + test sets) every 600 iterations, in the loop;
 - beside: the same evaluations handed to the trainer's evaluation thread (evaluate_later), all
   taken by the round's end.
+The evaluations fall mid-way between two (at 300, 900, ...): a round then ends with 300 steps
+for the last one to hide behind, as the recipe's 16 first evaluations have 600 (its last one,
+at the run's end, is waited for).
 Also one evaluation alone, and its floor: the first layer's product over every image
 (2 x N x 784 x hidden FLOP) at the rate the machine's BLAS reaches on that product.
 A benchmark, never a test.
@@ -48,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     def inline() -> None:
         for i in range(1, args.steps + 1):
             trainer.step()
-            if i % every == 0:
+            if i % every == every // 2:
                 trainer.evaluate()
 
     def beside() -> None:
         for i in range(1, args.steps + 1):
             trainer.step()
-            if i % every == 0:
+            if i % every == every // 2:
                 trainer.evaluate_later()
         trainer.take_evaluations(wait=True)
 
@@ -83,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     med = {k: statistics.median(v) for k, v in times.items()}
-    evaluations = args.steps // every
+    evaluations = (args.steps + every // 2) // every
     rows = len(trainer.x_train) + len(trainer.x_test)
     flop = 2 * rows * W1.shape[0] * W1.shape[1]
     rate = 2 * x.shape[0] * W1.shape[0] * W1.shape[1] / med["product"]
