@@ -74,11 +74,12 @@ def gradcheck_row(env: dict[str, str], dataset: str, label: str, exact: bool) ->
     report = bp_tui(env, "gradcheck", "--dataset", dataset, *mode)
     diffs = ", ".join(f"{k} {report['params'][k]['mean_abs_diff']:.1e}" for k in PARAMS)
     worst = max(report["params"][k]["rel_error"] for k in PARAMS)
+    own = max(report["params"][k]["verdict_rel_error"] for k in PARAMS)
     verdict = "passed" if report["passed"] else "FAILED"
     book = f" ({BOOK_GRADCHECK})" if exact else ""
     figure = (
-        f"mean \\|diff\\| {diffs}{book}; largest rel error {worst:.1e}, "
-        f"{verdict} (< {report['threshold']:g})"
+        f"mean \\|diff\\| {diffs}{book}; largest rel error {worst:.1e}; backprop {verdict} "
+        f"(rel error {own:.0e} < {report['verdict_threshold']:g} against the loss it differentiates)"
     )
     what = f"gradient check, {'exact' if exact else 'book'} mode, {label}"
     command = f"bp-tui gradcheck{' --exact' if exact else ''}"
