@@ -11,6 +11,7 @@ from bp_tui.engine.events import RunState
 from bp_tui.ui.app import merged
 from bp_tui.ui.messages import EngineEvent
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
@@ -210,3 +211,22 @@ async def test_n_while_running_is_refused_with_a_hint():
         await pilot.press("n")
         assert len(link.commands) == sent
         assert any("pause first (space)" in n.message for n in app._notifications)
+
+
+async def test_the_edit_form_reports_every_bad_field_at_once():
+    app, link = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditForm))
+        form = app.screen
+        form.query_one("#in-lr").value = "-1"
+        form.query_one("#in-batch_size").value = "0"
+        form.query_one("#in-iters").value = "ten"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        for field in ("lr", "batch_size", "iters"):
+            assert str(form.query_one(f"#err-{field}").render()).strip(), field
+        assert not str(form.query_one("#err-hidden").render()).strip()
+        assert app.focused is form.query_one("#in-lr")  # the first in screen order
+        assert not any(isinstance(c, cmd.SetParams) for c in link.commands)

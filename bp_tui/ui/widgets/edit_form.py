@@ -140,11 +140,23 @@ class EditForm(FormScreen):
                 errors[field] = str(error)
         for field, _, _ in CHOICE_FIELDS:
             values[field] = self.query_one(f"#in-{field}", Select).value
+        # The record's own validation, each field alone, so that every bad field is reported at
+        # once (in screen order), then all together for what only the whole can tell.
+        for field, value in values.items():
+            if field not in errors:
+                try:
+                    self.hp.replace(**{field: value})
+                except ConfigError as error:
+                    errors[error.field or field] = error.problem
         if not errors:
             try:
-                self.hp.replace(**values)  # the record's own validation, one field at a time
+                self.hp.replace(**values)
             except ConfigError as error:
                 errors[error.field or "lr"] = error.problem
+        order = [field for field, *_ in TEXT_FIELDS + CHOICE_FIELDS]
+        errors = dict(
+            sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else len(order))
+        )
         for field, *_ in TEXT_FIELDS + CHOICE_FIELDS:
             self.query_one(f"#err-{field}", Label).update(errors.get(field, ""))
         if errors:
