@@ -73,3 +73,14 @@ def test_diverged_run(snap_compare):
         app.clear_notifications()  # the toast repeats what the panel says
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=wait)
+
+
+def test_a_run_stuck_at_chance_is_named(snap_compare):
+    app, _ = app_with(recordings.load("chance"), recordings.RECORDINGS["chance"].hp)
+
+    async def wait(pilot):
+        await settled(app, 300)(pilot)
+        await until(pilot, lambda: app.chance.stuck and "At chance" in str(app.alert))
+        app.clear_notifications()  # the toast repeats what the panel says
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=wait)

@@ -230,3 +230,20 @@ async def test_the_edit_form_reports_every_bad_field_at_once():
         assert not str(form.query_one("#err-hidden").render()).strip()
         assert app.focused is form.query_one("#in-lr")  # the first in screen order
         assert not any(isinstance(c, cmd.SetParams) for c in link.commands)
+
+
+def test_chance_level_needs_two_evaluations_near_a_uniform_guess():
+    from bp_tui.engine.chance import ChanceWatch, looks_like_chance
+
+    assert looks_like_chance(0.101, 2.9) and looks_like_chance(0.09, None)
+    assert not looks_like_chance(0.3, 2.3)  # learning, however slowly
+    assert not looks_like_chance(0.1, 0.5)  # a low loss is no guess
+    watch = ChanceWatch()
+    assert [watch.see(a, 2.5) for a in (0.1, 0.4, 0.1, 0.1, 0.1)] == [
+        False,
+        False,
+        False,
+        True,
+        False,  # said once, at the second in a row
+    ]
+    assert watch.stuck

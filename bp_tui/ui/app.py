@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
 from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.events import RunState
 from bp_tui.engine.remote import EngineExited, EngineLink
@@ -116,6 +117,7 @@ class BpTuiApp(App):
         self._presses = 0
         self._changed_at = -NOTICE_SECONDS
         self._parts: dict[type, object] = {}
+        self.chance = ChanceWatch()
         self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
             ev.EngineReady: self._engine_ready,
             ev.Progress: self._progress,
@@ -276,11 +278,28 @@ class BpTuiApp(App):
     def _evaluation(self, e: ev.Evaluation) -> None:
         self.part(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
         self.evaluation = e
+        if (
+            self.chance.see(e.test_acc, self.smoothed_loss)
+            and self.run_state is not RunState.DIVERGED
+        ):
+            self.alert = Text.assemble(
+                ("At chance", "bold yellow"),
+                f": the net guesses (loss ~ln 10 = {CHANCE_LOSS:.2f}, accuracy ~0.1). ",
+                (
+                    f"Lower the rate ({keys_for('lr_down')}) or try He init "
+                    f"({keys_for('cycle_init')}), then reset ({keys_for('reset')}).",
+                    "italic",
+                ),
+            )
+            self.notice("run", "The net is guessing at chance level: " + ADVICE, severity="warning")
+        elif not self.chance.stuck and self.run_state is not RunState.DIVERGED:
+            if isinstance(self.alert, Text) and self.alert.plain.startswith("At chance"):
+                self.alert = ""
 
     def _state_changed(self, e: ev.StateChanged) -> None:
         self.run_state = e.state
         self.hp, self.pending = e.hp, e.pending
-        if e.state is not RunState.DIVERGED:
+        if e.state is not RunState.DIVERGED and not self.chance.stuck:
             self.alert = ""
 
     def _params_changed(self, e: ev.ParamsChanged) -> None:
@@ -315,6 +334,8 @@ class BpTuiApp(App):
         self.part(LossChart).start_new_run()
         self.part(AccuracyChart).clear()
         self.progress, self.evaluation, self.smoothed_loss = None, None, None
+        self.chance = ChanceWatch()
+        self.alert = ""
 
     def _finished(self, e: ev.Finished) -> None:
         self.summary = e.summary
