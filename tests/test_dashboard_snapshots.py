@@ -5,6 +5,7 @@ import pytest
 
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.help_screen import HelpScreen
 from tests import recordings
@@ -82,5 +83,23 @@ def test_a_run_stuck_at_chance_is_named(snap_compare):
         await settled(app, 300)(pilot)
         await until(pilot, lambda: app.chance.stuck and "At chance" in str(app.alert))
         app.clear_notifications()  # the toast repeats what the panel says
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=wait)
+
+
+def test_log_scale_loss_and_accuracy_pinned_to_0_1(snap_compare):
+    """L and A on the run stuck at chance: its noise is flat on a 0-1 axis."""
+    app, _ = app_with(recordings.load("chance"), recordings.RECORDINGS["chance"].hp)
+
+    async def wait(pilot):
+        await settled(app, 300)(pilot)
+        await until(pilot, lambda: app.chance.stuck)
+        app.clear_notifications()
+        await pilot.press("L", "A")
+        loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
+        await until(
+            pilot,
+            lambda: loss.log_scale and accuracy.pinned and not (loss.dirty or accuracy.dirty),
+        )
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=wait)

@@ -247,3 +247,16 @@ def test_chance_level_needs_two_evaluations_near_a_uniform_guess():
         False,  # said once, at the second in a row
     ]
     assert watch.stuck
+
+
+async def test_chart_toggles_are_keys_and_palette_commands():
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Loss chart: log scale" in titles and "Accuracy axis: 0-1 or fitted" in titles
+        loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
+        await pilot.press("L", "A")
+        await until(pilot, lambda: loss.log_scale and accuracy.pinned)
+        await pilot.press("L", "A")
+        await until(pilot, lambda: not loss.log_scale and not accuracy.pinned)

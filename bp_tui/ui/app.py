@@ -15,7 +15,7 @@ from time import monotonic
 import numpy as np
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.notifications import Notification
@@ -564,6 +564,27 @@ class BpTuiApp(App):
         self.compared = [c.run_id for c in chosen]
         self.part(LossChart).set_comparisons([(c.label, c.loss_x, c.loss) for c in chosen])
         self.part(AccuracyChart).set_comparisons([(c.label, c.acc_x, c.test_acc) for c in chosen])
+
+    def action_toggle_log_loss(self) -> None:
+        chart = self.part(LossChart)
+        chart.toggle_log_scale()
+        chart.border_title = "Loss (log scale)" if chart.log_scale else "Loss"
+        self.redraw_charts()
+
+    def action_toggle_pin_accuracy(self) -> None:
+        chart = self.part(AccuracyChart)
+        chart.toggle_pinned()
+        chart.border_title = "Accuracy (0-1)" if chart.pinned else "Accuracy"
+        self.redraw_charts()
+
+    def get_system_commands(self, screen):
+        """The command palette offers the chart toggles beside Textual's own commands."""
+        yield from super().get_system_commands(screen)
+        for action in ("toggle_log_loss", "toggle_pin_accuracy"):
+            binding = next(b for b in APP_BINDINGS if b.action == action)
+            yield SystemCommand(
+                binding.description, f"key {keys_for(action)}", getattr(self, f"action_{action}")
+            )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

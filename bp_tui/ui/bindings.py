@@ -25,6 +25,8 @@ APP_BINDINGS = [
     Binding("s", "save", "Save", show=False),
     Binding("l", "load", "Load latest", show=False),
     Binding("c", "compare_runs", "Compare with earlier runs", show=False),
+    Binding("L", "toggle_log_loss", "Loss chart: log scale", show=False),
+    Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),

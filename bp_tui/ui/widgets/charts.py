@@ -169,6 +169,7 @@ class LossChart(Chart):
         self.marks: list[int] = []
         self.dirty = True
         self.x_last = 0
+        self.log_scale = False  # L: the loss on a log axis, as TensorBoard users read it
 
     def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
         """Earlier runs' smoothed losses, drawn dimmed under this run's and named in the legend."""
@@ -182,6 +183,10 @@ class LossChart(Chart):
 
     def mark(self, iteration: int) -> None:
         self.marks.append(iteration)
+        self.dirty = True
+
+    def toggle_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
         self.dirty = True
 
     def start_new_run(self) -> None:
@@ -204,6 +209,8 @@ class LossChart(Chart):
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel("iteration")
+        if self.log_scale and self.series.count:  # plotext's log axis needs data
+            plt.yscale("log")
         last = self.series.count
         limit = self.point_limit
         for index, (_, cx, cy) in enumerate(self.comparisons):
@@ -257,6 +264,7 @@ class AccuracyChart(Chart):
         self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, test accuracy)
         self.dirty = True
         self.x_last = 0
+        self.pinned = False  # A: the axis from 0 to 1, so that noise near chance looks flat
 
     def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
         """Earlier runs' test accuracy, dimmed; the legend gives each one's last value."""
@@ -269,6 +277,10 @@ class AccuracyChart(Chart):
 
     def clear(self) -> None:
         self.points = []
+        self.dirty = True
+
+    def toggle_pinned(self) -> None:
+        self.pinned = not self.pinned
         self.dirty = True
 
     def redraw(self) -> None:
@@ -298,6 +310,8 @@ class AccuracyChart(Chart):
         else:
             legend = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
         self.x_last = last
+        if self.pinned:
+            plt.ylim(0, 1)
         if last:
             ticks = iteration_ticks(last)
             plt.xticks(ticks)
