@@ -397,3 +397,11 @@ def test_speed_is_iterations_a_second_or_full(given, speed):
 def test_a_bad_speed_is_one_line(capsys, given):
     code, out, err = run(capsys, "--speed", given)
     assert code == 2 and out == "" and err.count("\n") == 1 and "--speed" in err
+
+
+def test_a_run_stuck_at_chance_is_named(capsys):
+    code, out, err = run(capsys, "train", "--dataset", "sample", "--lr", "20", "--iters", "400")
+    assert code == 0
+    assert err.count("guessing at chance level") == 1 and "lower --lr" in err
+    code, _, err = run(capsys, "train", "--dataset", "sample", "--iters", "400")
+    assert code == 0 and "chance" not in err  # the book's recipe learns

@@ -17,6 +17,7 @@ from bp_tui.cli.options import hyperparams_from
 from bp_tui.engine import blas
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.chance import ChanceWatch
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
@@ -67,6 +68,7 @@ def run_train(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json, soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     last_loss: list[float | None] = [None]
+    chance = ChanceWatch()
     failure: list[str] = []  # the engine reports a crash as an event, not an exception
     # SIGTERM, SIGHUP and Ctrl-C stop the run as the dashboard's Stop does, at an iteration's
     # end: a final checkpoint and summary, resumable. A second Ctrl-C interrupts at once.
@@ -115,6 +117,14 @@ def run_train(args: argparse.Namespace) -> int:
                     console.print(format_evaluation(event, loss), highlight=False)
                 except OutputError as error:  # `| head -1`: stop, keeping what was trained
                     stop(error)
+                if chance.see(event.test_acc, loss):
+                    errors.print(
+                        f"bp-tui: the net is guessing at chance level (test accuracy "
+                        f"{event.test_acc:.3f}, loss {loss:.2f}, ln 10 = 2.30): lower --lr, or "
+                        "try --init he or another --optimizer",
+                        highlight=False,
+                        markup=False,
+                    )
             elif isinstance(event, ev.Diverged):
                 errors.print(f"bp-tui: {event.message}", highlight=False, markup=False)
             elif isinstance(event, ev.Failed):
