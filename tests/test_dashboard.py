@@ -207,3 +207,18 @@ async def test_quitting_while_training_stops_the_engine_process():
         await until(pilot, lambda: not app.is_running)
     # How fast it quits is measured by benchmarks/bench_dashboard.py, not timed here.
     wait_until(lambda: not links[0].process.is_alive())
+
+
+async def test_the_palettes_screenshot_lands_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BP_TUI_SCREENSHOTS", raising=False)
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        app.action_screenshot()
+        await until(pilot, lambda: list(tmp_path.glob("*.svg")))
+        [saved] = tmp_path.glob("*.svg")
+        assert "bp-tui" in saved.read_text()
+        monkeypatch.setenv("BP_TUI_SCREENSHOTS", str(tmp_path / "missing"))
+        app.action_screenshot()  # a folder that does not exist: a notice, no crash
+        await until(pilot, lambda: any("could not save" in n.message for n in app._notifications))

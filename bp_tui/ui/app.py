@@ -7,6 +7,7 @@ commands. The app holds no math: numbers come from the engine's events.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -585,6 +586,24 @@ class BpTuiApp(App):
             yield SystemCommand(
                 binding.description, f"key {keys_for(action)}", getattr(self, f"action_{action}")
             )
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's screenshot: an SVG in the current folder (or $BP_TUI_SCREENSHOTS), not
+        in a Downloads folder that may not exist; in a browser, a download as Textual does."""
+        if self.is_web:
+            self.deliver_screenshot(filename, path)
+            return
+        folder = path or os.environ.get("BP_TUI_SCREENSHOTS") or os.getcwd()
+        try:
+            saved = self.save_screenshot(filename, folder)
+        except OSError as error:
+            self.notify(
+                f"could not save a screenshot in {folder}: {error.strerror or error}",
+                severity="error",
+                timeout=8,
+            )
+            return
+        self.notify(f"saved {saved}", title="Screenshot", timeout=6)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
