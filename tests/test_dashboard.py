@@ -222,3 +222,18 @@ async def test_the_palettes_screenshot_lands_in_the_current_folder(tmp_path, mon
         monkeypatch.setenv("BP_TUI_SCREENSHOTS", str(tmp_path / "missing"))
         app.action_screenshot()  # a folder that does not exist: a notice, no crash
         await until(pilot, lambda: any("could not save" in n.message for n in app._notifications))
+
+
+async def test_slow_motion_keys_step_through_the_speeds():
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        engine = links[0].engine
+        await pilot.press("less_than_sign")
+        await until(pilot, lambda: engine.speed == 50.0 and app.speed == 50.0)
+        await pilot.press("less_than_sign", "less_than_sign", "less_than_sign")  # stops at 1
+        await until(pilot, lambda: engine.speed == 1.0)
+        assert "at 1 it/s" in text_of(app.query_one("#status"))
+        await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
+        await until(pilot, lambda: engine.speed is None and app.speed is None)
+        assert "it/s" not in text_of(app.query_one("#status"))

@@ -33,7 +33,7 @@ from bp_tui.engine.remote import EngineExited, EngineLink
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
-from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, keys_for
+from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
@@ -104,6 +104,7 @@ class BpTuiApp(App):
         self.exact = False
         self.summary: dict | None = None
         self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
+        self.speed: float | None = None  # slow motion, as the engine last confirmed it
         # Set while the app has taken every batch of events posted to it: the reader posts the
         # next batch only then, so the app's queue never holds more than one (it cannot fall
         # behind the engine, however slow a frame was) and progress is coalesced meanwhile.
@@ -133,6 +134,7 @@ class BpTuiApp(App):
             ev.Saved: self._saved,
             ev.Loaded: self._loaded,
             ev.Notice: self._notice,
+            ev.SpeedChanged: self._speed_changed,
             ev.Inspection: self._inspection,
             ev.ImageSet: self._image_set,
             ev.Insight: self._insight,
@@ -381,6 +383,10 @@ class BpTuiApp(App):
         self.part(LossChart).start_new_run()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
+    def _speed_changed(self, e: ev.SpeedChanged) -> None:
+        self.speed = e.iters_per_second
+        self.part(StatusLine).speed = e.iters_per_second
+
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
 
@@ -578,10 +584,35 @@ class BpTuiApp(App):
         chart.border_title = "Accuracy (0-1)" if chart.pinned else "Accuracy"
         self.redraw_charts()
 
+    def action_speed_up(self) -> None:
+        self._set_speed(+1)
+
+    def action_slow_down(self) -> None:
+        self._set_speed(-1)
+
+    def _set_speed(self, step: int) -> None:
+        at = SPEEDS.index(self.speed) if self.speed in SPEEDS else len(SPEEDS) - 1
+        speed = SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)]
+        self.send(cmd.SetSpeed(speed))
+        self.notify(
+            "full speed" if speed is None else f"slow motion: {speed:g} iterations a second",
+            timeout=3,
+        )
+
     def get_system_commands(self, screen):
-        """The command palette offers the chart toggles beside Textual's own commands."""
+        """The command palette offers the app's own actions beside Textual's commands."""
         yield from super().get_system_commands(screen)
-        for action in ("toggle_log_loss", "toggle_pin_accuracy"):
+        for action in (
+            "toggle_log_loss",
+            "toggle_pin_accuracy",
+            "slow_down",
+            "speed_up",
+            "reset",
+            "compare_runs",
+            "gradcheck",
+            "save",
+            "load",
+        ):
             binding = next(b for b in APP_BINDINGS if b.action == action)
             yield SystemCommand(
                 binding.description, f"key {keys_for(action)}", getattr(self, f"action_{action}")

@@ -5,6 +5,7 @@ from textual.binding import Binding
 LR_FACTOR = 2.0  # + and - multiply or divide the learning rate by this
 BATCH_FACTOR = 2  # b and B double or halve the batch size
 HIDDEN_STEP = 10  # h and H add or remove this many hidden units (at the next reset)
+SPEEDS = (1.0, 5.0, 50.0, None)  # < and > step through these iterations a second (None: full)
 
 APP_BINDINGS = [
     Binding("space", "toggle_run", "Run/Pause"),
@@ -25,6 +26,16 @@ APP_BINDINGS = [
     Binding("s", "save", "Save", show=False),
     Binding("l", "load", "Load latest", show=False),
     Binding("c", "compare_runs", "Compare with earlier runs", show=False),
+    Binding(
+        "greater_than_sign",
+        "speed_up",
+        "Faster (slow motion: 1, 5, 50 it/s, full)",
+        key_display=">",
+        show=False,
+    ),
+    Binding(
+        "less_than_sign", "slow_down", "Slower (full, 50, 5, 1 it/s)", key_display="<", show=False
+    ),
     Binding("L", "toggle_log_loss", "Loss chart: log scale", show=False),
     Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
     Binding("t", "next_tab", "Next tab"),
