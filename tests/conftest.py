@@ -21,4 +21,5 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.mktemp("bp-tui-home")
     monkeypatch.setenv("BP_TUI_DATA_DIR", str(root / "cache"))
     monkeypatch.setenv("BP_TUI_HOME", str(root / "home"))
+    monkeypatch.setenv("BP_TUI_CONFIG", str(root / "config"))
     return root

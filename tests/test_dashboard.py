@@ -237,3 +237,21 @@ async def test_slow_motion_keys_step_through_the_speeds():
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         await until(pilot, lambda: engine.speed is None and app.speed is None)
         assert "it/s" not in text_of(app.query_one("#status"))
+
+
+async def test_the_theme_is_remembered_and_a_damaged_config_is_the_defaults():
+    from bp_tui.ui import settings
+
+    app, _ = make_app(theme="nord")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.theme == "nord")
+    assert settings.load() == {"theme": "nord"}
+    again, _ = make_app()  # no --theme: last time's
+    async with again.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: again.run_state == "ready")
+        assert again.theme == "nord"
+    settings.config_file().write_text("{not json")
+    fresh, _ = make_app()
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: fresh.run_state == "ready")
+        assert fresh.theme == settings.DEFAULT_THEME

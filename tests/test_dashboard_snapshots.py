@@ -103,3 +103,9 @@ def test_log_scale_loss_and_accuracy_pinned_to_0_1(snap_compare):
         )
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=wait)
+
+
+def test_the_projector_theme(snap_compare, short_run):
+    """Black on white for a projector: charts and panels follow the theme."""
+    app, _ = app_with(short_run, HP, theme="projector")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settled(app, 300))

@@ -119,7 +119,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from bp_tui.cli import data_commands, race, runs_commands, serve
-    from bp_tui.cli.options import add_shared_options, speed_limit, whole_number
+    from bp_tui.cli.options import add_shared_options, speed_limit, theme_name, whole_number
 
     parser = OneLineParser(
         prog="bp-tui",
@@ -128,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_shared_options(parser)
     parser.add_argument("--paused", action="store_true", help="open the dashboard without starting")
     parser.add_argument("--exit-when-done", action="store_true", help="quit when the run finishes")
+    parser.add_argument(
+        "--theme",
+        type=theme_name,
+        default=None,
+        metavar="NAME",
+        help="the dashboard's colours, remembered for next time: projector (black on white, "
+        "for a projector), textual-dark (default), textual-light, nord, gruvbox... "
+        "(the palette, ctrl+p, lists them all)",
+    )
     parser.add_argument(
         "--speed",
         type=speed_limit,
@@ -217,7 +226,7 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     command = args.command
     if command is None:
         return
-    for name in ("paused", "exit_when_done", "speed"):
+    for name in ("paused", "exit_when_done", "speed", "theme"):
         if getattr(args, name, False) and not (command == "serve" and name != "exit_when_done"):
             parser.error(f"{flag(name)} only applies to the dashboard (bp-tui without {command})")
     if command != "train" and getattr(args, "resume", None):

@@ -38,6 +38,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         start=not args.paused,
         exit_when_done=args.exit_when_done,
         note=note,
+        theme=args.theme,
     )
     from bp_tui.cli import quit_on_signal
 

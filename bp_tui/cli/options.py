@@ -54,6 +54,16 @@ def speed_limit(text: str) -> float | None:
     return speed
 
 
+def theme_name(text: str) -> str:
+    """--theme: one of Textual's themes or bp-tui's own (projector)."""
+    from bp_tui.ui.settings import theme_names
+
+    names = theme_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"expects one of {', '.join(names)} (got {text[:40]!r})")
+    return text
+
+
 def choice(choices):
     def parse(text: str) -> str:
         if text.lower() not in choices:

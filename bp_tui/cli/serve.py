@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from bp_tui.cli.options import add_shared_options, speed_limit
+from bp_tui.cli.options import add_shared_options, speed_limit, theme_name
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="N|full",
         help="slow motion in each dashboard: at most N iterations a second",
     )
+    serve.add_argument(
+        "--theme",
+        type=theme_name,
+        default=None,
+        metavar="NAME",
+        help="each dashboard's colours (see bp-tui --help)",
+    )
     serve.set_defaults(func=run)
     return serve
 
@@ -75,6 +82,8 @@ def dashboard_command(args: argparse.Namespace) -> str:
         words.append("--paused")
     if args.speed is not None:
         words += ["--speed", f"{args.speed:g}"]
+    if args.theme is not None:
+        words += ["--theme", args.theme]
     return shlex.join(words)
 
 

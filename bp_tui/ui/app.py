@@ -33,6 +33,7 @@ from bp_tui.engine.remote import EngineExited, EngineLink
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
+from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
@@ -93,8 +94,13 @@ class BpTuiApp(App):
         start: bool = True,
         exit_when_done: bool = False,
         note: str = "",
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        for own in settings.THEMES:
+            self.register_theme(own)
+        # --theme, else the one chosen last time (remembered by watch_theme), else the default.
+        self.chosen_theme = theme or settings.load().get("theme")
         self.link_factory = link_factory
         self.link: EngineLink | None = None
         self.set_reactive(BpTuiApp.hp, hp)
@@ -173,6 +179,8 @@ class BpTuiApp(App):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        if self.chosen_theme in self.available_themes:
+            self.theme = self.chosen_theme
         self.query_one("#loss").border_title = "Loss"
         self.query_one("#accuracy").border_title = "Accuracy"
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
@@ -583,6 +591,10 @@ class BpTuiApp(App):
         chart.toggle_pinned()
         chart.border_title = "Accuracy (0-1)" if chart.pinned else "Accuracy"
         self.redraw_charts()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_mounted and theme != settings.load().get("theme"):
+            settings.save(theme=theme)  # --theme or the palette's choice, for next time
 
     def action_speed_up(self) -> None:
         self._set_speed(+1)
