@@ -109,3 +109,47 @@ def test_the_projector_theme(snap_compare, short_run):
     """Black on white for a projector: charts and panels follow the theme."""
     app, _ = app_with(short_run, HP, theme="projector")
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled(app, 300))
+
+
+def recorded_race(kind, dataset, done=None):
+    """What `bp-tui race optimizers --dataset sample --iters 1000 --json` printed, as entries:
+    tests/recordings/race_optimizers.json (the same picture on every CPU)."""
+    import json
+    from pathlib import Path
+
+    from bp_tui.engine.race import BOOK_RACE, Entry
+
+    recorded = json.loads(
+        (Path(__file__).parent / "recordings" / "race_optimizers.json").read_text()
+    )
+    assert kind == recorded["race"] and dataset == recorded["dataset"]
+    entries = []
+    for c in recorded["configurations"]:
+        entry = Entry(
+            c["name"],
+            BOOK_RACE.replace(**c["settings"]),
+            c["losses_every_100"],
+            c["final_loss"],
+            c["train_acc"],
+            c["test_acc"],
+            c["diverged"],
+        )
+        entries.append(entry)
+        if done is not None:
+            done(entry)
+    return entries
+
+
+def test_the_optimizers_race(snap_compare, short_run):
+    from bp_tui.ui.widgets.race_screen import RaceScreen
+
+    app, _ = app_with(short_run, HP)
+
+    async def race(pilot):
+        await settled(app, 300)(pilot)
+        app.push_screen(RaceScreen("optimizers", "sample", run=recorded_race))
+        await until(
+            pilot, lambda: isinstance(app.screen, RaceScreen) and len(app.screen.entries) == 4
+        )
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=race)

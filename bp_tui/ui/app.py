@@ -24,6 +24,7 @@ from textual.reactive import var
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from bp_tui.data import DATASETS
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
@@ -46,6 +47,7 @@ from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
+from bp_tui.ui.widgets.race_screen import RaceScreen
 from bp_tui.ui.widgets.runs_screen import Comparison, RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
@@ -611,6 +613,14 @@ class BpTuiApp(App):
             timeout=3,
         )
 
+    def action_race(self, kind: str) -> None:
+        """One of chapter 6's races on this data set; training pauses to leave it the cores."""
+        if self.run_state is RunState.RUNNING:
+            self.send(cmd.Pause())
+            self.notify("training paused while the race runs", timeout=3)
+        dataset = self.part(StatusLine).dataset
+        self.push_screen(RaceScreen(kind, dataset if dataset in DATASETS else "sample"))
+
     def get_system_commands(self, screen):
         """The command palette offers the app's own actions beside Textual's commands."""
         yield from super().get_system_commands(screen)
@@ -628,6 +638,12 @@ class BpTuiApp(App):
             binding = next(b for b in APP_BINDINGS if b.action == action)
             yield SystemCommand(
                 binding.description, f"key {keys_for(action)}", getattr(self, f"action_{action}")
+            )
+        for kind, figure in (("optimizers", "6-9"), ("init", "6-15")):
+            yield SystemCommand(
+                f"Race: {kind} (the book's figure {figure})",
+                "train its configurations side by side and draw their losses together",
+                lambda kind=kind: self.action_race(kind),
             )
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
