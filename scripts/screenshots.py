@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing.resource_tracker
+import os
+import tempfile
 from pathlib import Path
 
 from bp_tui.data import load_dataset
@@ -36,6 +39,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets"))
     out = Path(parser.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
+    # The projector picture changes the theme, which the app remembers: not in the user's config.
+    os.environ["BP_TUI_CONFIG"] = tempfile.mkdtemp(prefix="bp-tui-screenshots-")
     hp = HyperParams(iters=10_000)
     data = load_dataset("sample")
     app = BpTuiApp(lambda: ThreadLink(hp, data, start=False, blas_threads=1), hp, start=False)
@@ -52,6 +57,15 @@ def main() -> None:
         await until(lambda: app.iteration >= ITERATIONS)
         await pilot.pause(0.5)
         save("train")
+        app.theme = "projector"  # the class's projector: black on white
+        await pilot.pause(0.5)
+        save("projector")
+        app.theme = "textual-dark"
+        app.action_race("optimizers")  # the book's figure 6-9, trained for real on the sample
+        await until(lambda: len(getattr(app.screen, "entries", ())) == 4, timeout=300)
+        await pilot.pause(0.5)
+        save("race")
+        await pilot.press("escape")
         await pilot.press("t")  # the inspector, on the apple-and-orange graph, midway back
         await pilot.press("2", "end", "left", "left")
         await pilot.pause(0.3)
@@ -69,6 +83,9 @@ def main() -> None:
         save("learned")
         await app.action_quit()
 
+    # The race starts worker processes from inside the app, whose stderr Textual has replaced:
+    # the resource tracker must be running before the app is (as bp-tui does).
+    multiprocessing.resource_tracker.ensure_running()
     app.run(headless=True, size=SIZE, auto_pilot=shoot)
 
 

@@ -181,6 +181,8 @@ class Engine:
             details = traceback.format_exc()
             with contextlib.suppress(Exception):  # the losses so far, if the fault allows
                 self._report_progress()
+            with contextlib.suppress(Exception):  # and the evaluations done before the fault
+                self._report_evaluations(wait=True)
             self.emit(ev.Failed(f"{type(error).__name__}: {error}", details))
         return self.trainer.summary(self.dataset)
 

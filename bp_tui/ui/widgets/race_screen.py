@@ -66,7 +66,13 @@ class RaceScreen(ModalScreen[None]):
         def done(entry: Entry) -> None:
             self.app.call_from_thread(self.add, entry)
 
-        self.run(self.kind, self.dataset, done=done)
+        try:
+            self.run(self.kind, self.dataset, done=done)
+        except Exception as error:  # noqa: BLE001 - one line on screen, the dashboard goes on
+            self.app.call_from_thread(self.failed, f"{type(error).__name__}: {error}")
+
+    def failed(self, why: str) -> None:
+        self.query_one("#race-table", Static).update(f"The race could not run: {why}")
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
