@@ -405,3 +405,12 @@ def test_a_run_stuck_at_chance_is_named(capsys):
     assert err.count("guessing at chance level") == 1 and "lower --lr" in err
     code, _, err = run(capsys, "train", "--dataset", "sample", "--iters", "400")
     assert code == 0 and "chance" not in err  # the book's recipe learns
+
+
+def test_the_command_line_knows_every_hyperparameter():
+    import dataclasses
+
+    from bp_tui.cli import HYPERPARAMETERS
+    from bp_tui.engine import HyperParams
+
+    assert HYPERPARAMETERS == tuple(f.name for f in dataclasses.fields(HyperParams))

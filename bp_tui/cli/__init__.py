@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# HyperParams' fields, each an option (named here so that `bp-tui --help` imports no engine).
 HYPERPARAMETERS = (
     "iters",
     "batch_size",
@@ -204,6 +205,7 @@ HYPERPARAMETERS = (
     "seed",
     "eval_every",
 )
+
 # What gradcheck uses: the untrained net's shape, its initial weights, and the data.
 UNUSED_BY = {
     "gradcheck": ("iters", "batch_size", "lr", "optimizer", "eval_every"),

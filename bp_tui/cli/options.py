@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bp_tui.cli import HYPERPARAMETERS
 from bp_tui.engine.config import HyperParams
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
@@ -124,15 +125,5 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
 
 def hyperparams_from(args: argparse.Namespace) -> HyperParams:
     """Validated HyperParams; raises ConfigError naming the bad option."""
-    fields = (
-        "iters",
-        "batch_size",
-        "lr",
-        "hidden",
-        "activation",
-        "init",
-        "optimizer",
-        "seed",
-        "eval_every",
-    )
+    fields = HYPERPARAMETERS
     return HyperParams(**{f: getattr(args, f) for f in fields if hasattr(args, f)})

@@ -6,6 +6,7 @@ import argparse
 import shlex
 import sys
 
+from bp_tui.cli import HYPERPARAMETERS
 from bp_tui.cli.options import add_shared_options, speed_limit, theme_name
 from bp_tui.errors import ConfigError
 
@@ -63,19 +64,7 @@ def dashboard_command(args: argparse.Namespace) -> str:
     from bp_tui.cli.options import flag
 
     words = [sys.executable, "-m", "bp_tui"]
-    for name in (
-        "dataset",
-        "data_dir",
-        "iters",
-        "batch_size",
-        "lr",
-        "hidden",
-        "activation",
-        "init",
-        "optimizer",
-        "seed",
-        "eval_every",
-    ):
+    for name in ("dataset", "data_dir", *HYPERPARAMETERS):
         if hasattr(args, name):
             words += [flag(name), str(getattr(args, name))]
     if args.paused:
