@@ -11,20 +11,28 @@ from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
 from bp_tui.nn.optimizers import OPTIMIZERS
+from bp_tui.ui.names import LABELS, display_name
 from bp_tui.ui.widgets.form_screen import FormScreen
 
-TEXT_FIELDS = (
-    ("lr", "learning rate", float),
-    ("batch_size", "batch size", int),
-    ("hidden", "hidden units", int),
-    ("iters", "iterations", int),
-    ("seed", "seed", int),
-    ("eval_every", "evaluate every", int),
+# (field, label, type or choices): the labels and display names are the dashboard's one set.
+TEXT_FIELDS = tuple(
+    (f, LABELS[f], kind)
+    for f, kind in (
+        ("lr", float),
+        ("batch_size", int),
+        ("hidden", int),
+        ("iters", int),
+        ("seed", int),
+        ("eval_every", int),
+    )
 )
-CHOICE_FIELDS = (
-    ("activation", "activation", tuple(ACTIVATIONS)),
-    ("init", "initialisation", INIT_SCHEMES),
-    ("optimizer", "optimizer", tuple(OPTIMIZERS)),
+CHOICE_FIELDS = tuple(
+    (f, LABELS[f], choices)
+    for f, choices in (
+        ("activation", tuple(ACTIVATIONS)),
+        ("init", INIT_SCHEMES),
+        ("optimizer", tuple(OPTIMIZERS)),
+    )
 )
 
 
@@ -108,7 +116,7 @@ class EditForm(FormScreen):
                 for field, label, choices in CHOICE_FIELDS:
                     yield Label(label, classes="edit-label")
                     yield Select(
-                        [(c, c) for c in choices],
+                        [(display_name(c), c) for c in choices],
                         value=getattr(self.hp, field),
                         allow_blank=False,
                         id=f"in-{field}",
