@@ -314,3 +314,29 @@ def test_cli_info_with_data_dir(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"cache folder: {tmp_path} (--data-dir)" in out
     assert "default data set: sample" in out
+
+
+def test_a_loaded_data_set_keeps_its_bytes_and_makes_floats_on_first_use():
+    from bp_tui.data.datasets import load_arrays, to_float
+
+    data = load_dataset("sample")
+    arrays, _ = load_arrays("sample")
+    train = data.image_bytes("train")
+    assert train.dtype == np.uint8 and train.shape == (len(data.t_train), 784)
+    assert train.flags.c_contiguous
+    assert data._floats == {}  # nothing made yet: the float32 copies wait for a reader
+    assert data.size_label == "sample 10,000/2,000"
+    assert data._floats == {}
+    # The floats are the bytes / 255 in float32 exactly, as the two-pass conversion made them.
+    two_pass = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32)
+    two_pass /= 255.0
+    np.testing.assert_array_equal(data.x_test, two_pass)
+    np.testing.assert_array_equal(to_float(arrays["x_test"]), two_pass)
+    assert data.x_test is data.x_test  # made once
+    every_byte = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(to_float(every_byte[:, None]).ravel(), every_byte / np.float32(255))
+    # Replacing the images drops the bytes: they would no longer say what x is.
+    data.x_train = data.x_train[:5]
+    assert data.image_bytes("train") is None and len(data.x_train) == 5
+    assert data.image_bytes("test") is not None
+    assert isinstance(data, Dataset)

@@ -145,3 +145,72 @@ def test_a_reset_drops_the_evaluations_under_way():
     trainer.evaluate_later()
     (done,) = trainer.take_evaluations(wait=True)
     assert done.iteration == 1 and trainer.evaluations == [done]
+
+
+def test_the_parameters_are_slices_of_one_array_and_sgd_updates_it_at_once():
+    net = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(5), dtype=np.float32)
+    flat = net.flat_params()
+    assert flat is not None and flat.size == 784 * 50 + 50 + 50 * 10 + 10
+    for value in net.params.values():
+        assert value.base is flat and value.flags.c_contiguous and value.dtype == np.float32
+    assert net.layers["Affine1"].W is net.params["W1"]
+    # The values astype gave before: float64 draws rounded to float32.
+    reference = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(5))
+    for key, value in reference.params.items():
+        np.testing.assert_array_equal(net.params[key], value.astype(np.float32))
+    # Another array put in params: no flat view any more (the trainer then updates each).
+    net.params["b2"] = net.params["b2"].copy()
+    assert net.flat_params() is None
+
+
+def test_sgd_in_one_operation_is_sgd_update_and_falls_back_when_params_are_rebound():
+    hp = HyperParams(iters=30, seed=4)
+    fast, plain = Trainer(hp, BYTES), Trainer(hp, BYTES)
+    for _ in range(10):
+        fast.step()
+        mask = plain.rng.integers(0, plain.train_size, size=hp.batch_size)
+        loss, grads = plain.net.loss_and_gradient(plain.x_train[mask], plain.t_train[mask])
+        plain.optimizer.update(plain.net.params, grads)
+    for key, value in fast.net.params.items():
+        np.testing.assert_array_equal(value, plain.net.params[key])
+    assert fast.net.flat_gradient(fast.net._workspace["grads"]) is not None
+    # A caller rebinds a parameter: each one is updated on its own, still as SGD.update.
+    fast.net.params["W2"] = fast.net.params["W2"].copy()
+    fast.net.layers["Affine2"].W = fast.net.params["W2"]
+    before = fast.net.params["W2"].copy()
+    fast.step()
+    assert not np.array_equal(fast.net.params["W2"], before)
+
+
+def test_the_relu_mask_is_applied_as_the_layer_does_with_nan_and_infinity():
+    net = TwoLayerNet(784, 50, 10, rng=np.random.default_rng(2), dtype=np.float32, input_grad=False)
+    plain = TwoLayerNet(
+        784, 50, 10, rng=np.random.default_rng(2), dtype=np.float32, input_grad=False
+    )
+    for model in (net, plain):  # huge output weights: dout overflows to inf and nan
+        model.params["W2"][...] = 3e38
+        model.params["W2"][:, ::2] = -3e38
+    x, t = BYTES.x_train[:100], BYTES.t_train[:100].astype(np.intp)
+    with np.errstate(all="ignore"):
+        _, fused = net.loss_and_gradient(x, t, reuse=True)
+        _, layers = plain.loss_and_gradient(x, t)
+    for key in fused:
+        np.testing.assert_array_equal(fused[key], layers[key])
+
+
+def test_training_on_a_loaded_data_set_reads_its_bytes_and_makes_no_float_copy():
+    from bp_tui.data import load_dataset
+
+    data = load_dataset("sample")
+    trainer = Trainer(HyperParams(iters=5, seed=1), data)
+    assert trainer._x_train_bytes is data.image_bytes("train")
+    for _ in range(5):
+        trainer.step()
+    on_bytes = trainer.evaluate()
+    assert data._floats == {}  # no float32 copy was made to train or evaluate
+    # The same run on the float images (bytes found by as_bytes) gives the same numbers.
+    floats = TinyData("sample", data.x_train, data.t_train, data.x_test, data.t_test)
+    other = Trainer(HyperParams(iters=5, seed=1), floats)
+    assert [other.step() for _ in range(5)] == list(trainer.losses)
+    assert other.evaluate() == on_bytes
+    np.testing.assert_array_equal(trainer.x_test, data.x_test)

@@ -48,7 +48,11 @@ class TwoLayerNet:
             "W2": (init_scale(weight_init_std, hidden_size) * randn(hidden_size, output_size)),
             "b2": np.zeros(output_size),
         }
-        self.params = {k: v.astype(dtype) for k, v in self.params.items()}
+        # One contiguous array holds the four, each a slice of it: an update can then be one
+        # operation over all of them (TwoLayerNet.flat_params). They are ordinary arrays.
+        self._flat, views = _packed(self.params, dtype)
+        self.params = dict(zip(PARAM_NAMES, views, strict=True))
+        self._flat_views = views
         self.epsilon = epsilon
         act_name = f"{self.activation.capitalize()}1"
         self.layers: OrderedDict = OrderedDict()
@@ -109,6 +113,18 @@ class TwoLayerNet:
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         return self.loss_and_gradient(x, t)[1]
 
+    def flat_params(self) -> np.ndarray | None:
+        """W1, b1, W2, b2 as the one contiguous array they are slices of (in that order), so
+        that one operation updates all four; None once a caller has put another array in
+        params (then only params itself is the truth)."""
+        return _flat_of(self.params, self._flat_views, self._flat)
+
+    def flat_gradient(self, grads: dict[str, np.ndarray]) -> np.ndarray | None:
+        """The fused step's gradients (loss_and_gradient with reuse=True) as the one array
+        they are slices of, laid out as flat_params(); None for any other gradients."""
+        w = self._workspace
+        return None if w is None else _flat_of(grads, w["grad_views"], w["grad"])
+
     # ---- the training step's fused path ----------------------------------------------------------
 
     def _fusable(self, x: np.ndarray, t: np.ndarray) -> bool:
@@ -126,9 +142,12 @@ class TwoLayerNet:
 
     def _fused_loss_and_gradient(self, x: np.ndarray, t: np.ndarray):
         """Affine1 -> Relu1 -> Affine2 -> SoftmaxWithLoss and back, as the layers compute it
-        (each line names the layer code it repeats), with no array allocated but the small ones.
-        A step spends about a third of its time outside the two big products; the layers' new
-        arrays and calls were most of that."""
+        (each comment names the layer code it repeats), into buffers kept between calls.
+        Beyond its two big products a step is some twenty small operations on 100x50 and
+        100x10 arrays, a few microseconds each, so each one here is the cheapest numpy call
+        that gives the layers' very values: the same ufuncs on the same operands, reductions
+        into kept buffers, the picked probabilities by one np.take, the ReLU mask applied as a
+        bitwise and (exactly np.where(mask, 0, dout), NaN and signs included)."""
         a1, relu, a2, last = (
             self.layers["Affine1"],
             self.layers["Relu1"],
@@ -139,7 +158,8 @@ class TwoLayerNet:
         w = self._workspace
         if w is None or w["h"].shape[0] != n or w["h"].dtype != x.dtype:
             w = self._workspace = _workspace(n, a1.W, a2.W)
-        h, mask, y, dy = w["h"], w["mask"], w["y"], w["dy"]
+        h, mask, y, dy, dh, col = w["h"], w["mask"], w["y"], w["dy"], w["dh"], w["col"]
+        picked, at = w["picked"], w["at"]
         labels = as_labels(t)
         # Affine1.forward: np.dot(x, W) + b
         np.dot(x, a1.W, out=h)
@@ -150,45 +170,88 @@ class TwoLayerNet:
         # Affine2.forward
         np.dot(h, a2.W, out=y)
         np.add(y, a2.b, out=y)
-        # softmax: x - max, exp, / sum (functions.softmax)
-        np.subtract(y, np.max(y, axis=-1, keepdims=True), out=y)
+        # softmax: x - max, exp, / sum (functions.softmax; np.max and np.sum are these reduces)
+        np.maximum.reduce(y, axis=-1, keepdims=True, out=col)
+        np.subtract(y, col, out=y)
         np.exp(y, out=y)
-        np.divide(y, np.sum(y, axis=-1, keepdims=True), out=y)
-        # cross_entropy_error: -sum(log(y[rows, labels] + eps)) / batch_size
-        rows = w["rows"]
-        loss = -np.sum(np.log(y[rows, labels] + self.epsilon), axis=-1) / n
-        # SoftmaxWithLoss.backward: (y - one_hot(t)) * (1 / batch_size)
-        np.copyto(dy, y)
-        dy[rows, labels] -= 1
-        np.multiply(dy, 1 / n, out=dy)
+        np.add.reduce(y, axis=-1, keepdims=True, out=col)
+        np.divide(y, col, out=y)
+        # cross_entropy_error: -sum(log(y[rows, labels] + eps)) / batch_size, with
+        # y[rows, labels] taken from the flat y at rows * classes + labels
+        np.add(w["row_starts"], labels, out=at)
+        np.take(w["y_flat"], at, out=picked)
+        logs = w["logs"]
+        np.add(picked, self.epsilon, out=logs)
+        np.log(logs, out=logs)
+        loss = -np.add.reduce(logs) / n
+        # SoftmaxWithLoss.backward: dx = y.copy(); dx[rows, labels] -= 1; dx *= 1 / batch_size
+        # (the picked entries are y[rows, labels], so they become (picked - 1) * (1 / n))
+        np.multiply(y, 1 / n, out=dy)
+        np.subtract(picked, 1, out=picked)
+        np.multiply(picked, 1 / n, out=picked)
+        np.put(w["dy_flat"], at, picked)
         # Affine2.backward: dW = x.T . dout, db = sum(dout), dx = dout . W.T
         np.dot(h.T, dy, out=w["dW2"])
-        np.sum(dy, axis=0, out=w["db2"])
-        dh = np.dot(dy, a2.W.T, out=w["dh"])
-        # Relu.backward: zero where the input was <= 0
-        dh[mask] = 0
+        np.add.reduce(dy, axis=0, out=w["db2"])
+        np.dot(dy, a2.W.T, out=dh)
+        # Relu.backward: np.where(mask, 0, dout), as dout's bits and'ed with 0 where masked
+        # (mask - 1 is 0 there, all ones elsewhere)
+        keep = w["keep"]
+        np.subtract(mask, 1, out=keep, dtype=keep.dtype)
+        np.bitwise_and(w["dh_bits"], keep, out=w["dh_bits"])
         # Affine1.backward without dx (needs_dx=False)
         np.dot(x.T, dh, out=w["dW1"])
-        np.sum(dh, axis=0, out=w["db1"])
+        np.add.reduce(dh, axis=0, out=w["db1"])
         # The layers' state, as their own forward and backward would leave it.
         a1.original_x_shape, a1.x, a1.dW, a1.db = x.shape, x, w["dW1"], w["db1"]
         relu.mask = mask
         a2.original_x_shape, a2.x, a2.dW, a2.db = h.shape, h, w["dW2"], w["db2"]
         last.t, last.y, last.loss = t, y, loss
-        return loss, {"W1": w["dW1"], "b1": w["db1"], "W2": w["dW2"], "b2": w["db2"]}
+        return loss, dict(w["grads"])
+
+
+def _packed(params: dict[str, np.ndarray], dtype) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """One array of `dtype` holding the params in PARAM_NAMES order (the values astype gives),
+    and each param as a view of it in its own shape."""
+    flat = np.empty(sum(params[k].size for k in PARAM_NAMES), dtype)
+    views, start = [], 0
+    for key in PARAM_NAMES:
+        value = params[key]
+        view = flat[start : start + value.size].reshape(value.shape)
+        view[...] = value
+        views.append(view)
+        start += value.size
+    return flat, tuple(views)
+
+
+def _flat_of(arrays: dict, views: tuple[np.ndarray, ...], flat: np.ndarray) -> np.ndarray | None:
+    for key, view in zip(PARAM_NAMES, views, strict=True):
+        if arrays.get(key) is not view:
+            return None
+    return flat
 
 
 def _workspace(n: int, W1: np.ndarray, W2: np.ndarray) -> dict[str, np.ndarray]:
     (d, hidden), classes, dtype = W1.shape, W2.shape[1], W1.dtype
-    return {
+    shapes = {"W1": (d, hidden), "b1": (hidden,), "W2": (hidden, classes), "b2": (classes,)}
+    grad, grad_views = _packed({k: np.zeros(shape, dtype) for k, shape in shapes.items()}, dtype)
+    w = {
         "h": np.empty((n, hidden), dtype),
         "mask": np.empty((n, hidden), bool),
+        "keep": np.empty((n, hidden), np.dtype(f"i{dtype.itemsize}")),
         "y": np.empty((n, classes), dtype),
         "dy": np.empty((n, classes), dtype),
         "dh": np.empty((n, hidden), dtype),
-        "dW1": np.empty((d, hidden), dtype),
-        "db1": np.empty(hidden, dtype),
-        "dW2": np.empty((hidden, classes), dtype),
-        "db2": np.empty(classes, dtype),
-        "rows": np.arange(n),
+        "col": np.empty((n, 1), dtype),
+        "picked": np.empty(n, dtype),
+        "logs": np.empty(n, dtype),
+        "at": np.empty(n, np.intp),
+        "row_starts": np.arange(n, dtype=np.intp) * classes,
+        "grad": grad,
+        "grad_views": grad_views,
     }
+    w["y_flat"], w["dy_flat"] = w["y"].reshape(-1), w["dy"].reshape(-1)
+    w["dh_bits"] = w["dh"].view(w["keep"].dtype)
+    w["dW1"], w["db1"], w["dW2"], w["db2"] = grad_views
+    w["grads"] = dict(zip(PARAM_NAMES, grad_views, strict=True))
+    return w
