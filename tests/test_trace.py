@@ -9,7 +9,9 @@ from bp_tui.nn.net import PARAM_NAMES, TwoLayerNet
 from bp_tui.nn.trace import (
     apple_orange_trace,
     apple_trace,
+    excerpt_origin,
     fmt,
+    largest_column,
     network_trace,
     parse_input_value,
     tensor_stats,
@@ -202,9 +204,35 @@ def test_grad_norms_and_tensor_stats(batch):
     st = tensor_stats(a)
     assert st["shape"] == (6, 10) and st["min"] == 0 and st["max"] == 59
     assert st["mean"] == approx(29.5) and st["std"] == approx(a.std())
-    np.testing.assert_array_equal(st["sample"], a[:3, :4])
-    np.testing.assert_array_equal(tensor_stats(np.arange(10))["sample"], [0, 1, 2, 3])
+    # The window around the largest |value| (59, bottom right), as far as the edges allow.
+    np.testing.assert_array_equal(st["sample"], a[3:, 6:])
+    assert (st["rows"], st["cols"]) == (3, 6)
+    np.testing.assert_array_equal(tensor_stats(np.arange(10))["sample"], [6, 7, 8, 9])
     assert tensor_stats(2.5)["mean"] == 2.5
+
+
+def test_excerpts_show_values_not_a_corner_of_zeros():
+    """MNIST's border pixels are 0: x's and dW1's top-left corners are zeros. The excerpt is
+    the window around the largest |value|, centred on it where the edges allow."""
+    d_w1 = np.zeros((784, 50))
+    d_w1[400, 20], d_w1[401, 21] = -0.004, 0.003
+    assert excerpt_origin(d_w1) == (399, 19)  # rows 399-401, columns 19-22
+    st = tensor_stats(d_w1)
+    assert st["sample"][1, 1] == -0.004 and (st["rows"], st["cols"]) == (399, 19)
+    corner = np.zeros((5, 6))
+    corner[0, 5] = 1.0
+    assert excerpt_origin(corner) == (0, 2)  # clamped to the edges
+    assert excerpt_origin(np.zeros((5, 6))) == (0, 0)  # nothing stands out: the corner
+    assert excerpt_origin(np.array([[1.0, np.nan, 0.0]]), rows=1, cols=1) == (0, 1)
+    assert excerpt_origin(np.array([0.0, 0, 0, 0, 0, 5]), rows=1, cols=4) == (0, 2)
+
+
+def test_largest_column_is_the_unit_this_batch_moves_most():
+    d_w1 = np.zeros((784, 50))
+    d_w1[:, 7] = 0.001
+    d_w1[3, 9] = 0.01  # one large element, a smaller norm than column 7's 784 small ones
+    assert largest_column(d_w1) == 7
+    assert largest_column(np.zeros((4, 3))) == 0
 
 
 def test_network_trace_refuses_bad_arguments(batch):

@@ -130,13 +130,56 @@ def fmt(v: Any) -> str:
     return str(tuple(np.shape(v)))
 
 
+def excerpt_origin(a: Any, rows: int = 3, cols: int = 4) -> tuple[int, int]:
+    """(first row, first column) of a rows x cols window of a 2-D array around its largest
+    |value|, as centred on it as the edges allow; (0, 0) when every value is 0.
+
+    A corner is a poor excerpt: MNIST's border pixels are 0, and so are their rows of x^T and
+    of dW1. A 1-D array is one row; a NaN counts as the largest.
+    """
+    arr = np.atleast_2d(np.asarray(a, dtype=np.float64))
+    if arr.size == 0 or not np.any(arr):
+        return 0, 0
+    magnitude = np.abs(arr)
+    if np.isnan(magnitude).any():
+        magnitude = np.where(np.isnan(magnitude), np.inf, magnitude)
+    r, c = np.unravel_index(int(np.argmax(magnitude)), arr.shape)
+    first_row = int(min(max(r - (rows - 1) // 2, 0), max(arr.shape[0] - rows, 0)))
+    first_col = int(min(max(c - (cols - 1) // 2, 0), max(arr.shape[1] - cols, 0)))
+    return first_row, first_col
+
+
+def largest_column(a: Any) -> int:
+    """The column of a 2-D array with the largest norm (for dW1: the hidden unit whose weights
+    this batch moves most); 0 when all are 0."""
+    arr = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=np.inf)
+    return int(np.argmax(np.linalg.norm(arr, axis=0))) if arr.size else 0
+
+
 def tensor_stats(a: Any) -> dict[str, Any]:
-    """shape, mean, std, min, max (floats; None if empty) and sample: the top-left 3x4 corner."""
+    """shape, mean, std, min, max (floats; None if empty), and sample: a 3x4 window (4 values
+    of a vector) around the largest |value|, its first row and column in rows and cols."""
     arr = np.asarray(a, dtype=np.float64)
     if arr.size == 0:
-        return dict(shape=arr.shape, mean=None, std=None, min=None, max=None, sample=arr.copy())
+        return dict(
+            shape=arr.shape,
+            mean=None,
+            std=None,
+            min=None,
+            max=None,
+            sample=arr.copy(),
+            rows=0,
+            cols=0,
+        )
     flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 2 else arr
-    sample = flat if flat.ndim == 0 else flat[:4] if flat.ndim == 1 else flat[:3, :4]
+    if flat.ndim == 0:
+        sample, r, c = flat, 0, 0
+    elif flat.ndim == 1:
+        r, c = excerpt_origin(flat, rows=1, cols=4)
+        sample = flat[c : c + 4]
+    else:
+        r, c = excerpt_origin(flat)
+        sample = flat[r : r + 3, c : c + 4]
     return {
         "shape": arr.shape,
         "mean": float(arr.mean()),
@@ -144,6 +187,8 @@ def tensor_stats(a: Any) -> dict[str, Any]:
         "min": float(arr.min()),
         "max": float(arr.max()),
         "sample": np.array(sample),
+        "rows": r,
+        "cols": c,
     }
 
 
