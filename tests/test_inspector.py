@@ -17,6 +17,7 @@ from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.messages import InspectionWanted
+from bp_tui.ui.widgets.help_screen import tab_keys
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
 from tests import recordings, ui_harness
@@ -327,3 +328,100 @@ async def test_3_asks_for_a_fresh_batch_each_time():
         await pilot.pause()
         inspects = [c for c in link.commands if isinstance(c, cmd.Inspect)]
         assert len(inspects) == 2 and all(c.seed is None for c in inspects)
+
+
+# ---- the mouse, the words ------------------------------------------------------------------------
+
+
+def head_lines(inspector: Inspector) -> list[str]:
+    return inspector.query_one("#insp-head").render().plain.splitlines()
+
+
+async def test_the_mouse_picks_graphs_steps_and_nodes():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        inspector = pilot.app.query_one(Inspector)
+        head = inspector.query_one("#insp-head")
+        await pilot.click(head, offset=(head_lines(inspector)[0].index("2 Apple and orange"), 0))
+        assert (inspector.graph, inspector.k) == (2, -1)
+        await pilot.click(head, offset=(head_lines(inspector)[1].index(" 3 ") + 1, 1))
+        assert inspector.k == 2  # step 3: add_apple_orange going forward
+        graph = inspector.query_one("#insp-graph-view")
+
+        async def click_box(label: str, which: int = 0) -> None:
+            lines = graph.render().plain.splitlines()
+            cells = [
+                (x, y) for y, line in enumerate(lines) for x, ch in enumerate(line) if ch == label
+            ]
+            await pilot.click(graph, offset=sorted(cells)[which])
+
+        await click_box("+")  # the current node: its other step
+        assert (inspector.trace.steps[inspector.k].node, inspector.k) == ("add_apple_orange", 5)
+        await click_box("×", which=-1)  # the rightmost ×: mul_tax, in the phase on screen
+        assert (inspector.trace.steps[inspector.k].node, inspector.k) == ("mul_tax", 4)
+        await click_box("+")
+        await click_box("+")  # back to its forward step
+        assert inspector.k == 2
+        await pilot.click(head, offset=(head_lines(inspector)[1].index(" 0 ") + 1, 1))
+        assert inspector.k == -1
+
+
+async def test_the_network_and_the_forms_use_the_books_names():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        app, inspector = pilot.app, pilot.app.query_one(Inspector)
+        await pilot.press("3")
+        inspector.show_inspection(inspection())
+        await pilot.pause()
+        text = graph_text(inspector)
+        assert "Relu1" in text and "SoftmaxWithLoss" in text
+        assert "ReLU1" not in text and "Softmax-with-Loss" not in text
+        await pilot.press(*["right"] * 4)
+        node = plain(inspector._node(inspector.palette()))
+        assert node.startswith("SoftmaxWithLoss   SoftmaxWithLoss: cross entropy of softmax")
+        await pilot.press("1", "e")
+        await until(pilot, lambda: isinstance(app.screen, InputEditForm))
+        labels = [str(label.render()) for label in app.screen.query(".inputs-label")]
+        assert labels == ["apple", "apple_num", "tax"]  # the edges' own names
+
+
+async def test_brackets_choose_the_hidden_unit_of_the_gradient_picture():
+    from tests.test_inspector_code import exact_inspection
+
+    async with Host().run_test(size=(120, 40)) as pilot:
+        inspector = pilot.app.query_one(Inspector)
+        await pilot.press("3")
+        inspector.show_inspection(exact_inspection())
+        await pilot.press("end")
+        strongest = int(np.argmax(np.linalg.norm(inspector.trace.edges["W1"].grad, axis=0)))
+        assert f"d W1[:, {strongest}]" in plain(inspector._side(inspector.palette()))
+        await pilot.press("right_square_bracket", "right_square_bracket", "left_square_bracket")
+        assert inspector.unit == (strongest + 1) % 16
+        assert f"d W1[:, {inspector.unit}]" in plain(inspector._side(inspector.palette()))
+        assert "[ ] hidden unit" in tab_keys() and "f follow live" in tab_keys()  # help screen
+        await pilot.press("home")
+        assert "d W1[:" not in plain(inspector._side(inspector.palette()))  # not computed yet
+
+
+# ---- following the live run (the real engine: test_inspector_engine.py) --------------------------
+
+
+async def test_following_asks_without_pausing_only_in_slow_motion():
+    app, link = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_inspector(pilot)
+        await pilot.press("f")  # turning it on goes to graph 3
+        await settle(pilot, lambda: inspector.trace is not None and inspector.inspection.report)
+        assert inspector.graph == 3 and inspector.follow
+        assert "following live · in slow motion only (<)" in head_lines(inspector)[0]
+        pauses = link.commands.count(cmd.Pause())
+        assert pauses == 1  # full speed: 3 pauses training, as without following
+        link.events.put(ev.SpeedChanged(1.0))
+        await settle(pilot, lambda: inspector.speed == 1.0)
+        assert "following live · every iteration" in head_lines(inspector)[0]
+        inspects = sum(isinstance(c, cmd.Inspect) for c in link.commands)
+        await pilot.press("3")
+        await settle(
+            pilot, lambda: sum(isinstance(c, cmd.Inspect) for c in link.commands) > inspects
+        )
+        assert link.commands.count(cmd.Pause()) == pauses  # slow motion: training goes on
+        await pilot.press("f")
+        assert not inspector.follow and "f: follow live" in head_lines(inspector)[0]

@@ -1,11 +1,16 @@
 """The engine's side of the inspector: a fresh random batch per Inspect, answered at once and
-then again with the gradient check of that same batch."""
+then again with the gradient check of that same batch; the inspector following a live run."""
 
 import numpy as np
 
 from bp_tui.engine import HyperParams, RunState
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.remote import ThreadLink
+from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets import inspector as inspector_module
+from bp_tui.ui.widgets.inspector import Inspector
+from tests.helpers import until
 from tests.test_engine import DATA, of, run_engine
 
 
@@ -29,3 +34,40 @@ def test_inspect_draws_a_fresh_batch_and_answers_twice():
     assert not np.array_equal(a, b)  # fresh each time
     assert not np.array_equal(a, np.arange(100))
     assert of(events, ev.StateChanged)[-1].state is RunState.FINISHED
+
+
+async def test_following_live_refreshes_graph_3_as_slow_motion_training_steps(monkeypatch):
+    """f in the inspector, the run at 50 it/s: graph 3 shows the current weights again and again
+    as training goes on (never paused), at the step on screen; at full speed it stops following
+    (the engine's check of each batch would slow training)."""
+    monkeypatch.setattr(inspector_module, "FOLLOW_PER_SECOND", 20.0)  # quicker refreshes
+    hp = HyperParams(iters=1_000_000, eval_every=0)
+    link = ThreadLink(hp, DATA, start=False, progress_interval=0.02, blas_threads=1)
+    app = BpTuiApp(lambda: link, hp, start=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        # The Inspector; slow motion at 50 it/s; follow live (graph 3).
+        await pilot.press("t", "less_than_sign", "f")
+        inspector = app.query_one(Inspector)
+        await until(
+            pilot,
+            lambda: inspector.speed == 50 and inspector.inspection and inspector.inspection.report,
+        )
+        await pilot.press("end", "left")  # Relu1's backward step
+        at = inspector.k
+        app.action_toggle_run()  # not a key: a running engine makes each key press wait 1 s
+        seen: set[int] = set()
+        await until(pilot, lambda: seen.add(inspector.inspection.iteration) or len(seen - {0}) >= 2)
+        assert app.run_state is RunState.RUNNING  # following never paused it
+        assert inspector.k == at and inspector.trace.steps[at].node == "Relu1"
+        assert f"iteration {inspector.inspection.iteration:,}" in (
+            inspector.query_one("#insp-graph").border_subtitle
+        )
+        app.action_speed_up()  # 50 it/s -> full speed
+        await until(pilot, lambda: inspector.speed is None and not inspector.follow_asked)
+        shown = inspector.inspection.iteration
+        await until(pilot, lambda: app.iteration > shown + 300)
+        assert inspector.inspection.iteration == shown  # no more refreshes at full speed
+        head = inspector.query_one("#insp-head").render().plain
+        assert "following live · in slow motion only (<)" in head

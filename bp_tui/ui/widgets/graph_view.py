@@ -156,9 +156,12 @@ class Look:
         return self.style("line")
 
     def box_styles(self, node: str) -> tuple[Style, Style, bool]:
+        """Frame and label styles of a node's box, and whether it is the current one; both
+        styles carry the node's name, so that a click on the box says which node it was."""
+        which = Style(meta={"node": node})
         if node == self.current:
-            return self.style("current"), self.style("current", "op"), True
-        return self.style("box"), self.style("op"), False
+            return self.style("current") + which, self.style("current", "op") + which, True
+        return self.style("box") + which, self.style("op") + which, False
 
 
 # --- the book's apple graphs ------------------------------------------------------------------
@@ -247,7 +250,6 @@ def draw_apple_orange(look: Look) -> Canvas:
 # --- the network --------------------------------------------------------------------------------
 
 NET_ROW = 4  # the row of the main chain x -> Affine1 -> ... -> loss
-BOX_NAMES = {"Relu1": "ReLU1", "SoftmaxWithLoss": "Softmax-with-Loss"}
 
 
 def shape_text(v: Any) -> str:
@@ -312,7 +314,7 @@ def _net_gap(look: Look, edge: str) -> int:
 
 
 def draw_network(look: Look) -> Canvas:
-    """x -> Affine1 -> ReLU1|Sigmoid1 -> Affine2 -> Softmax-with-Loss -> loss, params above/below."""
+    """x -> Affine1 -> Relu1|Sigmoid1 -> Affine2 -> SoftmaxWithLoss -> loss, params above/below."""
     c = Canvas()
     tr = look.trace
     c.put(0, NET_ROW, "x", look.style("name"))
@@ -322,7 +324,7 @@ def draw_network(look: Look) -> Canvas:
         gap = _net_gap(look, main_in)
         _net_h_edge(c, look, main_in, x, x + gap - 1)
         x += gap
-        label = BOX_NAMES.get(node.name, node.name)
+        label = node.name  # the book's layer names: Affine1, Relu1, SoftmaxWithLoss
         w = len(label) + 4
         style, label_style, heavy = look.box_styles(node.name)
         c.box(x, NET_ROW - 1, w, 3, label, style, label_style, heavy)

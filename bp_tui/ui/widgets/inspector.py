@@ -2,32 +2,41 @@
 
 Graphs 1 and 2 are the book's apple examples (inputs editable with e); graph 3 is the network on
 a real mini-batch with the engine's current parameters (asked for with the Inspect command, which
-answers with an Inspection event). The widget takes focus when its tab is shown, so its keys
-(n, e, arrows...) win over the app's while it is on screen.
+answers with an Inspection event); f follows the live run, asking again as training steps in
+slow motion. The widget takes focus when its tab is shown, so its keys (n, e, arrows...) win over
+the app's while it is on screen; a click on a graph's name, a step's number or a node's box goes
+there (their styles carry where they lead).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 
 import numpy as np
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
+from textual.message import Message
+from textual.reactive import var
 
 from bp_tui.engine import events as ev
+from bp_tui.engine.events import RunState
 from bp_tui.errors import BpTuiError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
 from bp_tui.ui.bindings import keys_for
 from bp_tui.ui.messages import InspectionWanted
+from bp_tui.ui.widgets.digits import theme_color
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.graph_view import draw
 from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
+from bp_tui.ui.widgets.inspector_unit import Colours, shown_unit, unit_picture
 
 GRAPH_NAMES = {1: "Apple", 2: "Apple and orange", 3: "Network"}
 BUILDERS = {1: apple_trace, 2: apple_orange_trace}
@@ -48,8 +57,15 @@ PALETTE = (
     "muted",
     "ok",
     "bad",
+    "code-keyword",
+    "code-function",
+    "code-number",
+    "code-string",
+    "code-comment",
+    "code-line",
 )
-FADED = ("unknown", "line", "muted")  # used alone, never combined with another colour
+# Used alone, never combined with another colour (code-line: only its background is taken).
+FADED = ("unknown", "line", "muted", "code-comment", "code-line")
 LEGENDS = {
     "scalar": "above an arrow: the value going forward · below: the gradient coming back · "
     "?: not computed yet",
@@ -57,6 +73,12 @@ LEGENDS = {
     "W, b, t: value left, gradient right · ?: not yet",
 }
 NARROW = 110  # below this width the two detail panes stack
+# Below this height (the inspector's own) the code pane shows only the lines computing the step.
+SHORT = 28
+# Following the live run: at most this many fresh batches a second. Each costs the engine a
+# gradient check of ~0.15 s between two slow-motion steps; at 1 it/s that is every iteration,
+# at 5 or 50 it/s it is every few. At full speed the inspector does not follow at all.
+FOLLOW_PER_SECOND = 2.0
 
 
 def images_text(inspection: ev.Inspection, shown: int = 3) -> str:
@@ -87,6 +109,12 @@ class Inspector(VerticalScroll, can_focus=True):
     Inspector > .inspector--muted { color: $text-muted; }
     Inspector > .inspector--ok { color: $text-success; }
     Inspector > .inspector--bad { color: $text-error; text-style: bold; }
+    Inspector > .inspector--code-keyword { color: $text-secondary; text-style: bold; }
+    Inspector > .inspector--code-function { color: $text-primary; text-style: bold; }
+    Inspector > .inspector--code-number { color: $text-warning; }
+    Inspector > .inspector--code-string { color: $text-success; }
+    Inspector > .inspector--code-comment { color: $text-muted; text-style: italic; }
+    Inspector > .inspector--code-line { background: $accent 25%; }
     #insp-head {
         height: auto;
     }
@@ -144,7 +172,19 @@ class Inspector(VerticalScroll, can_focus=True):
         Binding("2", "graph(2)", "Graph 2", show=False),
         Binding("3", "graph(3)", "Graph 3 (fresh batch)", show=False),
         Binding("e", "edit_inputs", "Edit input"),
+        Binding("right_square_bracket", "unit(1)", "Hidden unit", key_display="[ ]"),
+        Binding(
+            "left_square_bracket", "unit(-1)", "Previous hidden unit", show=False, key_display="["
+        ),
+        Binding("f", "toggle_follow", "Follow live"),
     ]
+    # The run as the app last heard it (bound to the app's reactives): following needs them.
+    progress: var[ev.Progress | None] = var(None, always_update=True)
+    run_state: var[RunState] = var(RunState.STARTING)
+
+    class LiveInspectionWanted(Message):
+        """Following the live run in slow motion: the current weights on a fresh batch, and
+        training goes on (InspectionWanted pauses it)."""
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -157,6 +197,13 @@ class Inspector(VerticalScroll, can_focus=True):
         self.waiting = False
         self.problem = ""
         self.focus_columns: tuple[int, int] | None = None
+        self.unit: int | None = None  # the hidden unit drawn; None: the one the batch moves most
+        self.follow = False  # follow live: refresh graph 3 as training steps (f)
+        # The run's slow motion in iterations a second (None: full speed), as the app has it.
+        self.speed: float | None = None
+        self.shown = False  # the inspector's tab is the one on screen
+        self.follow_asked = False  # a refresh asked for and not fully answered yet
+        self.followed_at = -1e9  # monotonic time of the last refresh asked for
         self.version = 0  # bumped by every change the parts must redraw for
 
     # ---- layout ---------------------------------------------------------------------------------
@@ -241,17 +288,20 @@ class Inspector(VerticalScroll, can_focus=True):
     # ---- drawing --------------------------------------------------------------------------------
 
     def _head(self, palette: dict) -> RenderableType:
+        """The graphs, then the steps; each may be clicked (its style carries where it leads)."""
         line = Text()
         for g, name in GRAPH_NAMES.items():
             style = palette["current"] + Style(reverse=True) if g == self.graph else Style()
-            line.append(f" {g} {name} ", style)
+            line.append(f" {g} {name} ", style + Style(meta={"graph": g}))
             line.append("  ")
+        line.append_text(self._follow_text(palette))
         trace = self.trace
         if trace is None:
             return line
         strip = Text("\n")
         n_fwd = trace.n_forward
-        strip.append(" 0 ", palette["current"] + Style(reverse=True) if self.k < 0 else Style())
+        at_0 = palette["current"] + Style(reverse=True) if self.k < 0 else Style()
+        strip.append(" 0 ", at_0 + Style(meta={"step": -1}))
         for phase, steps in (
             ("forward ", range(n_fwd)),
             ("  backward ", range(n_fwd, len(trace.steps))),
@@ -262,7 +312,7 @@ class Inspector(VerticalScroll, can_focus=True):
                     style = palette["current"] + Style(reverse=True)
                 else:
                     style = Style() if i < self.k else palette["muted"]
-                strip.append(f" {i + 1} ", style)
+                strip.append(f" {i + 1} ", style + Style(meta={"step": i}))
         if self.k < 0:
             strip.append("   nothing computed yet", palette["current"])
             return line + strip
@@ -270,6 +320,20 @@ class Inspector(VerticalScroll, can_focus=True):
         arrow = "→" if step.phase == "forward" else "←"
         strip.append(f"   {arrow} {step.node}", palette["current"])
         return line + strip
+
+    def _follow_text(self, palette: dict) -> Text:
+        """Whether graph 3 follows the live run, and when it cannot."""
+        key = keys_for("toggle_follow", bindings=self.BINDINGS)
+        if not self.follow:
+            return Text(f"{key}: follow live", palette["muted"])
+        text = Text("following live", palette["current"] + Style(bold=True))
+        if self.speed is None:
+            text.append(" · in slow motion only (<)", palette["muted"])
+        elif self.speed > FOLLOW_PER_SECOND:
+            text.append(f" · {FOLLOW_PER_SECOND:g} batches a second", palette["muted"])
+        else:
+            text.append(" · every iteration", palette["muted"])
+        return text
 
     def _graph(self, palette: dict) -> RenderableType:
         if self.trace is not None:
@@ -290,7 +354,9 @@ class Inspector(VerticalScroll, can_focus=True):
         return Text(LEGENDS["scalar" if self.graph < 3 else "network"])
 
     def _node(self, palette: dict) -> RenderableType:
-        return node_detail(self.trace, self.k, palette) if self.trace else Text("")
+        if self.trace is None:
+            return Text("")
+        return node_detail(self.trace, self.k, palette, short_code=self.size.height < SHORT)
 
     def _side(self, palette: dict) -> RenderableType:
         if self.trace is None:
@@ -299,12 +365,22 @@ class Inspector(VerticalScroll, can_focus=True):
             return edges_table(self.trace, self.k, palette)
         i = self.inspection
         report = i.report if i else None
-        return network_summary(self.trace, self.k, report, palette, images_text(i) if i else "")
+        summary = network_summary(self.trace, self.k, report, palette, images_text(i) if i else "")
+        keys = keys_for("unit(1)", bindings=self.BINDINGS)
+        picture = unit_picture(self.trace, self.k, self.unit, self._colours(), palette, keys)
+        return summary if picture is None else Group(picture, Text(""), summary)
+
+    def _colours(self) -> Colours:
+        """The gradient picture's colours: the Learned tab's (red below 0, blue above)."""
+        return Colours(
+            theme_color(self, "error"), theme_color(self, "surface"), theme_color(self, "primary")
+        )
 
     # ---- the live network ---------------------------------------------------------------------
 
     def tab_changed(self, active: bool) -> None:
         """Called by the app when a tab is shown: focus here on ours, let go on the others."""
+        self.shown = active
         if active:
             self.focus()
             if self.graph == 3:
@@ -314,20 +390,27 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def request_network(self) -> None:
         """Ask for the engine's parameters and a fresh batch; an Inspection event answers, and
-        a second one with the gradient check of that batch."""
-        self.post_message(InspectionWanted())
+        a second one with the gradient check of that batch. Training pauses for it, unless the
+        inspector follows the run in slow motion."""
+        if self.follow and self.speed is not None:
+            self._ask_live()
+        else:
+            self.post_message(InspectionWanted())
         self.waiting = True
         self.redraw()
 
     def show_inspection(self, inspection: ev.Inspection) -> None:
-        """Trace the network on the engine's batch, from step 0; the check of the same batch
-        fills in when it comes (the graph stays where it is)."""
-        if inspection.report is not None and self._same_batch(inspection):
-            self.inspection = inspection
-            self.redraw()
-            return
+        """Trace the network on the engine's batch, from step 0 (following live: at the same
+        step); the check of the same batch fills in when it comes (the graph stays where it is)."""
+        if inspection.report is not None:
+            self.follow_asked = False
+            if self._same_batch(inspection):
+                self.inspection = inspection
+                self.redraw()
+                self._follow_run()  # the run may have moved on meanwhile
+                return
+        old = self.traces[3]
         self.inspection, self.waiting, self.problem = inspection, False, ""
-        self.positions[3] = -1
         try:
             self.traces[3] = network_trace(
                 inspection.params,
@@ -338,6 +421,14 @@ class Inspector(VerticalScroll, can_focus=True):
             )
         except BpTuiError as error:
             self.traces[3], self.problem = None, str(error)
+        new = self.traces[3]
+        same_graph = (
+            old is not None
+            and new is not None
+            and [n.name for n in old.nodes] == [n.name for n in new.nodes]
+        )
+        if not (self.follow and same_graph):
+            self.positions[3] = -1
         self.redraw()
 
     def _same_batch(self, inspection: ev.Inspection) -> bool:
@@ -391,3 +482,79 @@ class Inspector(VerticalScroll, can_focus=True):
                 self.redraw()
 
         self.app.push_screen(InputEditForm(f"Inputs of graph {graph}", self.inputs[graph]), apply)
+
+    def action_unit(self, delta: int) -> None:
+        """The next or previous hidden unit in the picture of d W1 (from the one drawn)."""
+        trace = self.traces[3]
+        shown = shown_unit(trace, self.unit) if trace is not None else None
+        if shown is not None:
+            self.unit = shown_unit(trace, shown + delta)
+            self.redraw()
+
+    # ---- the mouse ------------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        """A graph's name, a step's number or a node's box: what its style says it leads to."""
+        meta = event.style.meta
+        if "graph" in meta:
+            self.action_graph(meta["graph"])
+        elif "step" in meta:
+            self.step_to(meta["step"])
+        elif "node" in meta:
+            self.step_to(self._step_of(meta["node"]))
+
+    def _step_of(self, node: str) -> int:
+        """A clicked node's step in the phase on screen (forward at step 0); its other step when
+        it is the current node already."""
+        trace = self.trace
+        forward, backward = (
+            next(s.index for s in trace.steps if s.node == node and s.phase == phase)
+            for phase in ("forward", "backward")
+        )
+        if self.k in (forward, backward):
+            return backward if self.k == forward else forward
+        return backward if self.k >= trace.n_forward else forward
+
+    # ---- following the live run -----------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """Follow live: graph 3 shows the current weights on a fresh batch as training steps in
+        slow motion, at the step on screen. Turning it on goes to graph 3."""
+        self.follow = not self.follow
+        if self.follow and self.graph != 3:
+            self.action_graph(3)
+            return
+        self.redraw()
+        self._follow_run()
+
+    def watch_progress(self) -> None:
+        self._follow_run()
+
+    def watch_run_state(self) -> None:
+        self._follow_run()
+
+    def set_speed(self, speed: float | None) -> None:
+        """The run's slow motion changed (None: full speed)."""
+        self.speed = speed
+        self.redraw()
+        self._follow_run()
+
+    def _follow_run(self) -> None:
+        """Following, with graph 3 on screen: a fresh batch of the current weights once the run
+        has moved past the one shown, one request at a time, at most FOLLOW_PER_SECOND while
+        training runs, and never at full speed (the engine's gradient check would slow it)."""
+        if not (self.follow and self.shown and self.graph == 3) or self.follow_asked:
+            return
+        if self.inspection is None or self.progress is None:
+            return
+        if self.progress.iteration == self.inspection.iteration:
+            return
+        if self.run_state is RunState.RUNNING:
+            if self.speed is None or monotonic() - self.followed_at < 1 / FOLLOW_PER_SECOND:
+                return
+        self._ask_live()
+
+    def _ask_live(self) -> None:
+        self.follow_asked = True
+        self.followed_at = monotonic()
+        self.post_message(self.LiveInspectionWanted())

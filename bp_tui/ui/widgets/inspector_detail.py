@@ -16,14 +16,15 @@ from rich.text import Text
 
 from bp_tui.nn.trace import Trace, TraceStep, fmt, tensor_stats
 from bp_tui.ui.widgets.graph_view import GIVEN_KINDS, UNKNOWN
+from bp_tui.ui.widgets.inspector_code import code_for, code_pane
 
 OP_NAMES = {
     "x": "multiply (×)",
     "+": "add (+)",
     "Affine": "Affine: x · W + b",
-    "ReLU": "ReLU: max(0, x)",
+    "ReLU": "Relu: max(0, x)",
     "Sigmoid": "Sigmoid: 1 / (1 + exp(-x))",
-    "Softmax-with-Loss": "Softmax-with-Loss: cross entropy of softmax",
+    "Softmax-with-Loss": "SoftmaxWithLoss: cross entropy of softmax",
 }
 # What the backward pass of each tensor node will do, shown while going forward.
 BACKWARD_PREVIEW = {
@@ -43,28 +44,37 @@ def _num(v: float) -> str:
 
 
 def tensor_block(name: str, v: Any, palette: dict, kind: str = "value") -> list[Text]:
-    """The shape, a line of statistics, then the top-left corner of the values."""
+    """The shape, a line of statistics, then a few values around the largest |value| (a corner
+    of MNIST's x or dW1 is all 0), saying which rows and columns they are."""
     s = tensor_stats(v)
-    corner = "   its top-left corner below" if np.ndim(v) >= 2 else ""
+    sample = np.atleast_2d(s["sample"])
+    rows, cols = sample.shape
+    r, c = s["rows"], s["cols"]
+    where = ""
+    if np.ndim(v) == 1 and np.size(v) > cols:
+        where = f"   elements {c}-{c + cols - 1}"
+    elif np.ndim(v) >= 2 and np.size(v) > sample.size:
+        where = f"   rows {r}-{r + rows - 1}, cols {c}-{c + cols - 1}"
+    if where and np.any(sample):
+        where += ", around max |value|"
     head = Text.assemble(
         (f"{name} ", _st(palette, kind, "bold")),
         (str(tuple(s["shape"])), _st(palette, "bold")),
-        (corner, _st(palette, "muted", "italic")),
+        (where, _st(palette, "muted", "italic")),
     )
     stats = Text("  ")
     for key in ("mean", "std", "min", "max"):
         stats.append(f" {key} ", _st(palette, "muted"))
         stats.append(UNKNOWN if s[key] is None else _num(s[key]), _st(palette, kind))
         stats.append(" ")
-    sample = np.atleast_2d(s["sample"])
-    more_cols = np.ndim(v) >= 1 and np.shape(v)[-1] > sample.shape[-1]
-    rows = [
-        Text("  " + "".join(f" {x:>9.3g}" for x in row) + (" …" if more_cols else ""))
-        for row in sample
-    ]
-    for row in rows:
-        row.stylize(_st(palette, "muted"))
-    return [head, stats, *rows]
+    label_w = len(str(r + rows - 1)) if np.ndim(v) >= 2 else 0
+    lines = []
+    for i, row in enumerate(sample):
+        label = f"{r + i:>{label_w}} │" if label_w else ""
+        line = Text("  " + label, _st(palette, "muted"))
+        line.append("".join(f" {x:>9.3g}" for x in row))
+        lines.append(line)
+    return [head, stats, *lines]
 
 
 def _value_lines(names, values: dict, palette: dict, kind: str) -> list[Text]:
@@ -113,22 +123,27 @@ def nothing_yet(trace: Trace, palette: dict) -> RenderableType:
     )
 
 
-def node_detail(trace: Trace, k: int, palette: dict) -> RenderableType:
-    """Operation and rule with the live numbers first, then the values (forward) or the
-    gradients (backward) of the node's edges."""
+def node_detail(trace: Trace, k: int, palette: dict, short_code: bool = False) -> RenderableType:
+    """Operation and rule with the live numbers first, the layer's code that computes them,
+    then the values (forward) or the gradients (backward) of the node's edges.
+
+    short_code: only the code's marked lines (a small screen)."""
     if k < 0:
         return nothing_yet(trace, palette)
     step = trace.steps[k]
     node = trace.node(step.node)
-    lines: list[Text] = [
+    lines: list[RenderableType] = [
         Text.assemble(
             (node.name, _st(palette, "current", "bold")),
             ("   ", Style()),
             (OP_NAMES.get(node.op, node.op), _st(palette, "muted")),
         )
     ]
+    code = code_for(trace, step)
     if step.phase == "forward":
         lines += [Text(rule, _st(palette, "value", "bold")) for rule in step.rule.splitlines()]
+        if code is not None:
+            lines.append(code_pane(code, palette, short=short_code))
         lines.append(_section("inputs", palette))
         lines += _value_lines(node.inputs, step.inputs, palette, "value")
         lines.append(_section("output", palette))
@@ -138,6 +153,8 @@ def node_detail(trace: Trace, k: int, palette: dict) -> RenderableType:
         return Group(*lines)
     lines.append(_section("rule: the gradient from above (dout) × the local slope", palette))
     lines += [Text(rule, _st(palette, "grad", "bold")) for rule in step.rule.splitlines()]
+    if code is not None:
+        lines.append(code_pane(code, palette, short=short_code))
     lines.append(_section("gradient from above (dout)", palette))
     lines += _value_lines(list(step.grad_in), step.grad_in, palette, "grad")
     if any(np.ndim(g) > 0 for g in step.grads_out.values()):

@@ -11,14 +11,6 @@ from bp_tui.errors import ConfigError
 from bp_tui.nn.trace import fmt, with_input
 from bp_tui.ui.widgets.form_screen import FormScreen
 
-LABELS = {
-    "apple": "apple price",
-    "apple_num": "apples",
-    "orange": "orange price",
-    "orange_num": "oranges",
-    "tax": "tax rate",
-}
-
 
 class InputEditForm(FormScreen):
     """Dismisses with the graph's new inputs (all of them), or None when cancelled."""
@@ -72,11 +64,14 @@ class InputEditForm(FormScreen):
         with Vertical(id="inputs-box"):
             with Grid(id="inputs-grid"):
                 for name, value in self.inputs.items():
-                    yield Label(LABELS.get(name, name), classes="inputs-label")
+                    # The edge's own name, as the graph shows it (apple, apple_num, tax).
+                    yield Label(name, classes="inputs-label")
                     yield Input(fmt(value), id=f"in-{name}")
                     yield Label("", id=f"err-{name}", classes="inputs-error")
             yield Static(
-                "The trace recomputes forward and backward with these numbers.", id="inputs-hint"
+                "apple, orange: prices · apple_num, orange_num: how many · tax: 1.1 is 10 %. "
+                "The trace recomputes forward and backward with these numbers.",
+                id="inputs-hint",
             )
             with Horizontal(id="inputs-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
