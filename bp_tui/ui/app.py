@@ -173,7 +173,10 @@ class BpTuiApp(App):
                     yield HyperPanel(id="hyper").data_bind(BpTuiApp.hp, BpTuiApp.pending)
                     yield GradCheckPanel(id="gradcheck")
             with TabPane("Inspector", id="inspector"):
-                yield Inspector(id="inspector-view")
+                # Bound to the run's progress and state: the inspector can follow it live.
+                yield Inspector(id="inspector-view").data_bind(
+                    BpTuiApp.progress, BpTuiApp.run_state
+                )
             with TabPane("Digits", id="digits"):
                 yield DigitsView(id="digits-view")
             with TabPane("Learned", id="learned"):
@@ -396,6 +399,7 @@ class BpTuiApp(App):
     def _speed_changed(self, e: ev.SpeedChanged) -> None:
         self.speed = e.iters_per_second
         self.part(StatusLine).speed = e.iters_per_second
+        self.part(Inspector).set_speed(e.iters_per_second)
 
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
@@ -416,6 +420,10 @@ class BpTuiApp(App):
         if self.run_state is RunState.RUNNING:
             self.notify("training paused while inspecting", timeout=3)
         self.send(cmd.Pause())
+        self.send(cmd.Inspect(exact=self.exact))
+
+    def on_inspector_live_inspection_wanted(self, _: Inspector.LiveInspectionWanted) -> None:
+        """The inspector follows the run in slow motion: the current weights, training goes on."""
         self.send(cmd.Inspect(exact=self.exact))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
