@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 import threading
 import time
 from array import array
@@ -13,7 +14,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
 from bp_tui.nn.functions import sigmoid
-from bp_tui.nn.net import TwoLayerNet
+from bp_tui.nn.net import ProductHalves, TwoLayerNet
 from bp_tui.nn.optimizers import SGD, make_optimizer
 
 INIT_STD = 0.01  # the book's weight_init_std
@@ -34,6 +35,16 @@ class DivergedError(ArithmeticError):
             "lower the learning rate and reset"
         )
 
+
+# The second core (Trainer.use_second_core): every SPLIT_CYCLE steps, SPLIT_PROBE steps are
+# timed with the big products whole and as many split, and the split is kept for the rest of
+# the cycle only when it was SPLIT_GAIN faster (medians): the other core may be taken any time.
+# Each time the split loses, the next cycle is twice as long (up to SPLIT_CYCLE_MAX), so a
+# machine kept busy pays for a probe rarely.
+SPLIT_CYCLE = 256
+SPLIT_CYCLE_MAX = 4096
+SPLIT_PROBE = 12
+SPLIT_GAIN = 0.9
 
 # The last losses kept in memory and in a checkpoint: enough for the divergence window, a resume
 # and the charts' replay after a load; the run's metrics.jsonl keeps every one (as means of 10).
@@ -125,6 +136,11 @@ class Trainer:
         ).shape
         self._batch_x: np.ndarray | None = None
         self._sgd_scratch: dict[str, np.ndarray] = {}
+        self._halves: ProductHalves | None = None  # use_second_core()
+        self._cycle = 0
+        self._cycle_length = SPLIT_CYCLE
+        self._probe: tuple[list[float], list[float]] = ([], [])
+        self._split_wins = False
         self._evaluator = BackgroundEvaluator()
         self.reset(hp)
 
@@ -168,6 +184,7 @@ class Trainer:
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses = LossHistory()
+        self._cycle = 0
         self._evaluator.forget()  # a previous run's evaluations under way are dropped
         self.evaluations: list[Evaluation] = []
         self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
@@ -198,12 +215,16 @@ class Trainer:
         """One mini-batch iteration (sampled with replacement, as the book does); returns its loss."""
         start = time.perf_counter()
         batch = self.hp.batch_size
+        probe = self._pick_products() if self._halves is not None else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             mask = self.rng.integers(0, self._shape[0], size=batch)
             x = self._gather(mask)
             loss, grads = self.net.loss_and_gradient(x, self.t_train[mask], reuse=True)
             self._update(grads)
-        self.train_seconds += time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        self.train_seconds += seconds
+        if probe is not None:
+            probe.append(seconds)
         loss = float(loss)
         self.iteration += 1
         self.samples_seen += min(batch, self._shape[0])
@@ -243,6 +264,50 @@ class Trainer:
             np.multiply(grad, optimizer.lr, out=step)
             np.subtract(param, step, out=param)
 
+    # ---- the second core -------------------------------------------------------------------------
+
+    def use_second_core(self) -> bool:
+        """Let the step split its two big products with a thread of their own (on another core)
+        whenever that measures faster (SPLIT_CYCLE): never while an evaluation runs beside
+        training, which has that core then. Only where the split products are np.dot's bit
+        for bit, checked here on this BLAS: the run's numbers stay those of one thread
+        whichever way each step went. Returns whether the split may be used."""
+        if self._halves is None:
+            halves = ProductHalves()
+            W1 = self.net.params["W1"]
+            rows = min(self.hp.batch_size, self._shape[0])
+            x = self._gather(np.arange(rows)).copy()
+            dh = np.random.default_rng(0).standard_normal((rows, W1.shape[1])).astype(W1.dtype)
+            if not (halves.same_as_whole(x, W1) and halves.same_as_whole(x.T, dh)):
+                return False
+            self._halves = halves
+        return True
+
+    def _pick_products(self) -> list[float] | None:
+        """Split or whole products for this step; the probe list to time it into, if any."""
+        net = self.net
+        if self._evaluator.pending:  # the evaluation has the other core
+            self._cycle = 0
+            net.halves = None
+            return None
+        c = self._cycle
+        self._cycle = c + 1 if c + 1 < self._cycle_length else 0
+        whole, split = self._probe
+        if c == 0:
+            whole.clear()
+            split.clear()
+        if c < 2 * SPLIT_PROBE:
+            net.halves = self._halves if c >= SPLIT_PROBE else None
+            return split if c >= SPLIT_PROBE else whole
+        if c == 2 * SPLIT_PROBE:
+            wins = statistics.median(split) < SPLIT_GAIN * statistics.median(whole)
+            self._split_wins = wins
+            self._cycle_length = (
+                SPLIT_CYCLE if wins else min(2 * self._cycle_length, SPLIT_CYCLE_MAX)
+            )
+        net.halves = self._halves if self._split_wins else None
+        return None
+
     def _check_divergence(self, loss: float) -> None:
         why = None
         if not math.isfinite(loss):
@@ -270,7 +335,7 @@ class Trainer:
 
     def evaluate(self) -> Evaluation:
         """Accuracy on the whole train and test sets."""
-        result = self._evaluation_job()()
+        result = self._evaluation_job().run()
         self._keep_evaluation(result)
         return result
 
@@ -298,25 +363,39 @@ class Trainer:
         if len(self.evaluations) >= 2 * EVALUATION_TAIL:
             del self.evaluations[:-EVALUATION_TAIL]
 
-    def _evaluation_job(self):
-        """A function giving the Evaluation of the net as it is at this call (a snapshot)."""
+    def _evaluation_job(self) -> EvaluationJob:
+        """The Evaluation of the net as it is at this call (a snapshot), as parts to compute."""
         params = {key: value.copy() for key, value in self.net.params.items()}
         iteration, epoch, activation = self.iteration, self.epoch, self.hp.activation
-        # The bytes when there are any: accuracy() scales them as data.to_float does.
+        # The bytes when there are any: count_correct() scales them as data.to_float does.
         x_train = self._x_train_bytes if self._x_train_bytes is not None else self.x_train
         x_test = self._x_test_bytes if self._x_test_bytes is not None else self.x_test
-        t_train, t_test = self.t_train, self.t_test
+        splits = ((x_train, self.t_train), (x_test, self.t_test))
 
-        def job() -> Evaluation:
-            with np.errstate(over="ignore", invalid="ignore"):
-                return Evaluation(
-                    iteration,
-                    epoch,
-                    accuracy(params, activation, x_train, t_train),
-                    accuracy(params, activation, x_test, t_test),
-                )
+        def part(x: np.ndarray, t: np.ndarray):
+            def count() -> int:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return count_correct(params, activation, x, t)
 
-        return job
+            return count
+
+        parts, owners = [], []
+        for which, (x, t) in enumerate(splits):
+            for start in range(0, len(x), EVAL_PART):
+                parts.append(part(x[start : start + EVAL_PART], t[start : start + EVAL_PART]))
+                owners.append(which)
+
+        def finish(counts: list[int]) -> Evaluation:
+            correct = [0, 0]
+            for which, count in zip(owners, counts, strict=True):
+                correct[which] += count
+            train_acc, test_acc = (
+                correct[which] / float(len(x)) if len(x) else float("nan")
+                for which, (x, _) in enumerate(splits)
+            )
+            return Evaluation(iteration, epoch, train_acc, test_acc)
+
+        return EvaluationJob(parts, finish)
 
     def apply_live(self, changes: dict) -> None:
         """Change values that take effect at the next iteration (see config.LIVE_FIELDS)."""
@@ -353,16 +432,38 @@ class Trainer:
 # ---- evaluation ---------------------------------------------------------------------------------
 
 EVAL_CHUNK = 2_000  # rows per pass: the hidden activations (400 KB) stay in cache
+# Rows per part of an evaluation (a multiple of EVAL_CHUNK): the parts are counted by the
+# evaluation's thread, and by a caller waiting for it (take_evaluations(wait=True)) too, so
+# the run's last evaluation, which its summary waits for, takes both cores when it can.
+EVAL_PART = 10_000
+
+
+class EvaluationJob:
+    """An evaluation as parts (each counting the right answers in some rows) and the function
+    making the Evaluation of their counts: the same numbers whoever counts which part."""
+
+    def __init__(self, parts: list, finish) -> None:
+        self.parts, self.finish = parts, finish
+
+    def run(self) -> Evaluation:
+        return self.finish([part() for part in self.parts])
 
 
 def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray) -> float:
-    """TwoLayerNet.accuracy of these parameters: the class of the largest logit (softmax keeps
-    the order, so it is left out, as in predict), in chunks, each step in place. x may be
-    uint8 images, then scaled chunk by chunk as data.to_float does: float32(byte) / 255."""
+    """TwoLayerNet.accuracy of these parameters (count_correct's share of the rows)."""
+    return count_correct(params, activation, x, t) / float(len(x)) if len(x) else float("nan")
+
+
+def count_correct(
+    params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray
+) -> int:
+    """How many rows of x the net classifies right: the class of the largest logit (softmax
+    keeps the order, so it is left out, as in predict), in chunks, each step in place. x may
+    be uint8 images, then scaled chunk by chunk as data.to_float does: float32(byte) / 255."""
     W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
     n = x.shape[0]
     if n == 0:
-        return float("nan")
+        return 0
     chunk = min(EVAL_CHUNK, n)
     scaled = None
     if x.dtype == np.uint8:
@@ -386,18 +487,27 @@ def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: n
         np.dot(h, W2, out=y)
         np.add(y, b2, out=y)
         correct += int(np.count_nonzero(y.argmax(axis=1) == t[start : start + len(rows)]))
-    return correct / float(n)
+    return correct
+
+
+class _Submitted:
+    """A job given to BackgroundEvaluator: its parts' outcomes as they come."""
+
+    def __init__(self, job: EvaluationJob) -> None:
+        self.job = job
+        self.outcomes: list = [None] * len(job.parts)
+        self.claimed = self.finished = 0
 
 
 class BackgroundEvaluator:
     """One thread that runs evaluation jobs one after the other, in the order given; started at
-    the first job. forget() drops the results of the jobs given so far (a reset)."""
+    the first job. A caller waiting in take(wait=True) counts parts of them too. forget() drops
+    the results of the jobs given so far (a reset)."""
 
     def __init__(self) -> None:
         self._lock = threading.Condition()
-        self._jobs: deque = deque()
+        self._jobs: deque[_Submitted] = deque()
         self._done: deque = deque()
-        self._generation = 0
         self._pending = 0
         self._thread: threading.Thread | None = None
 
@@ -405,10 +515,11 @@ class BackgroundEvaluator:
     def pending(self) -> int:
         return self._pending
 
-    def submit(self, job) -> None:
+    def submit(self, job: EvaluationJob) -> None:
         with self._lock:
-            self._jobs.append((self._generation, job))
+            self._jobs.append(_Submitted(job))
             self._pending += 1
+            self._settle()  # a job of no parts (no rows) is done already
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._work, name="bp-tui-evaluate", daemon=True
@@ -418,15 +529,23 @@ class BackgroundEvaluator:
 
     def forget(self) -> None:
         with self._lock:
-            self._generation += 1
             self._pending = 0
-            self._jobs.clear()
+            self._jobs.clear()  # a part under way finishes into its forgotten job
             self._done.clear()
 
     def take(self, wait: bool = False) -> list:
+        while wait:
+            with self._lock:
+                if len(self._done) >= self._pending:
+                    break
+                claim = self._claim()
+                if claim is None:  # every part is being counted: wait for them
+                    self._lock.wait_for(
+                        lambda: len(self._done) >= self._pending or self._unclaimed()
+                    )
+                    continue
+            self._count(*claim)
         with self._lock:
-            if wait:
-                self._lock.wait_for(lambda: len(self._done) >= self._pending)
             results = []
             while self._done:
                 ok, value = self._done.popleft()
@@ -436,19 +555,50 @@ class BackgroundEvaluator:
                 results.append(value)
             return results
 
+    def _unclaimed(self) -> bool:
+        return any(s.claimed < len(s.job.parts) for s in self._jobs)
+
+    def _claim(self) -> tuple[_Submitted, int] | None:
+        """The next part not yet taken, oldest job first (with the lock held)."""
+        for submitted in self._jobs:
+            if submitted.claimed < len(submitted.job.parts):
+                submitted.claimed += 1
+                return submitted, submitted.claimed - 1
+        return None
+
+    def _count(self, submitted: _Submitted, index: int) -> None:
+        try:
+            outcome = (True, submitted.job.parts[index]())
+        except Exception as error:  # noqa: BLE001 - raised again by take(), in the caller
+            outcome = (False, error)
+        with self._lock:
+            submitted.outcomes[index] = outcome
+            submitted.finished += 1
+            self._settle()
+            self._lock.notify_all()
+
+    def _settle(self) -> None:
+        """Finished jobs at the head of the queue become results, in order (lock held)."""
+        jobs = self._jobs
+        while jobs and jobs[0].finished == len(jobs[0].job.parts):
+            submitted = jobs.popleft()
+            failed = [value for ok, value in submitted.outcomes if not ok]
+            if failed:
+                self._done.append((False, failed[0]))
+                continue
+            try:
+                counts = [value for _, value in submitted.outcomes]
+                self._done.append((True, submitted.job.finish(counts)))
+            except Exception as error:  # noqa: BLE001 - raised again by take()
+                self._done.append((False, error))
+
     def _work(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._jobs)
-                generation, job = self._jobs.popleft()
-            try:
-                outcome = (True, job())
-            except Exception as error:  # noqa: BLE001 - raised again by take(), in the caller
-                outcome = (False, error)
-            with self._lock:
-                if generation == self._generation:
-                    self._done.append(outcome)
-                    self._lock.notify_all()
+                self._lock.wait_for(self._unclaimed)
+                claim = self._claim()
+            if claim is not None:
+                self._count(*claim)
 
 
 def as_bytes(x: np.ndarray) -> np.ndarray | None:
