@@ -13,6 +13,13 @@ files: bp-tui's imported copy in its data directory (BP_TUI_DATA_DIR, `bp-tui da
 - `--book-1-thread`: the book again with OPENBLAS_NUM_THREADS=1, as context (load slows its two
   BLAS threads far more than one).
 
+Python's bytecode cache: a pip-installed bp-tui has its modules compiled, and an editable one
+writes `__pycache__` on its first run, unless PYTHONDONTWRITEBYTECODE is set (as in some
+shells here), which makes every run compile bp-tui's ~80 modules again (~50-80 ms). So the
+contenders run with PYTHONPYCACHEPREFIX in a fresh temporary folder (filled by the untimed
+warm-up, kept out of the source tree) and without PYTHONDONTWRITEBYTECODE;
+`--no-bytecode-cache` runs them in the environment as it is.
+
 Rounds alternate the contenders. For each run the cores other processes kept busy meanwhile are
 recorded (from /proc/stat, less the run's own CPU time), and medians are given over all runs
 and over quiet ones (others < QUIET_CORES). Both final test accuracies are reported: the
@@ -30,6 +37,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -88,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--book-1-thread", action="store_true", help="the book at 1 BLAS thread too"
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX as they are",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args(argv)
 
@@ -106,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         if name in env:
             log(f"warning: {name}={env[name]} is set and changes both sides")
+    if args.no_bytecode_cache:
+        bytecode = f"as the environment has it (PYTHONDONTWRITEBYTECODE={env.get('PYTHONDONTWRITEBYTECODE', '')!r})"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-wall-pycache-")
+        bytecode = f"cached in {env['PYTHONPYCACHEPREFIX']} (written by the warm-up)"
     book = [sys.executable, os.path.join(HERE, "book.py"), data_dir, "--iters", str(args.iters)]
     contenders = {
         "bp-tui": (
@@ -118,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         contenders["book 1 thread"] = (book, {**env, "OPENBLAS_NUM_THREADS": "1"})
     log(f"BLAS: {blas_kernel()}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     log(f"data: {data_dir}; {args.rounds} rounds of {args.iters:,} iterations, alternated")
+    log(f"bytecode: {bytecode}")
     log("warm-up (untimed): the book's pickle, the page cache")
     run([*book[:-1], "1"], env)
     run([*contenders["bp-tui"][0][:-1], "1"], env)
@@ -131,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} {result['seconds']:.2f} s (test_acc {result['test_acc']}, "
                 f"others {result['others'] or 0:.2f} cores)"
             )
-        log(f"round {r + 1}/{args.rounds}: {', '.join(text)}")
+        log(f"round {r + 1}/{args.rounds}: {', '.join(text)}; load {os.getloadavg()[0]:.2f}")
 
     def medians(quiet: bool) -> dict | None:
         out = {}
@@ -147,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "blas": blas_kernel(),
+        "bytecode": bytecode,
+        "load_average": os.getloadavg(),
         "iters": args.iters,
         "rounds": args.rounds,
         "median_seconds": medians(False),
