@@ -361,6 +361,21 @@ def test_the_dashboard_engine_records_a_new_run_at_each_reset_and_resumes_one():
     assert checkpoint.load(record.checkpoint)["meta"]["iteration"] == 160
 
 
+def test_loading_a_checkpoint_adds_no_run_until_training_goes_on():
+    store = RunStore()
+    serve_until([(cmd.Step(120), reached(120))])
+    (first,) = store.list()
+    loaded = (cmd.Load(str(first.checkpoint)), lambda e: isinstance(e, ev.Loaded))
+    # The load shows the run's losses and evaluations again: none of that is a new run.
+    seen = serve_until([loaded, (None, lambda e: isinstance(e, ev.Evaluation))])
+    assert any(isinstance(e, ev.Progress) and len(e.losses) for e in seen)
+    assert [r.id for r in store.list()] == [first.id]
+    # Training on from it is: a run of its own, resumed from that checkpoint.
+    serve_until([loaded, (cmd.Step(10), reached(130))])
+    runs = store.list()
+    assert len(runs) == 2 and runs[1].iterations == 130 and runs[1].resumed_from
+
+
 def test_a_store_that_cannot_be_written_is_one_notice_and_training_goes_on(tmp_path):
     from bp_tui.data import load_dataset
     from bp_tui.engine.loop import Engine

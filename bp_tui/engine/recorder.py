@@ -42,6 +42,7 @@ class Recorder:
         self.writer: RunWriter | None = None
         self.resume = resume
         self.loaded_from: str | None = None
+        self.loaded_at: int | None = None  # the iteration a loaded checkpoint was saved at
         self.failed = False
         self.state: ev.RunState | None = None
         self._last_checkpoint = time.monotonic()
@@ -75,17 +76,17 @@ class Recorder:
         if isinstance(event, ev.RunReset):
             # The trainer is already reset: the ended run keeps its last checkpoint.
             self._end(save=False)
-            self.hp, self.loaded_from = event.hp, None
+            self.hp, self.loaded_from, self.loaded_at = event.hp, None, None
             return
         if isinstance(event, ev.Loaded):
             if self.resume and Path(event.path) == Path(self.resume.checkpoint):
                 run_id, self.resume = self.resume.run_id, None
                 self.resume_now(run_id)
             else:
-                self.loaded_from = event.path
+                self.loaded_from, self.loaded_at = event.path, event.iteration
             return
         if self.writer is None:
-            if not _starts_run(event):
+            if not _starts_run(event, after=self.loaded_at):
                 return
             self.writer = self.store.create(self.hp, self.dataset, resumed_from=self.loaded_from)
         self.writer.on_event(event)
@@ -137,11 +138,17 @@ class Recorder:
         return None
 
 
-def _starts_run(event: object) -> bool:
-    """A run folder is made at the first sign of training, not for a dashboard opened and shut."""
-    return (isinstance(event, ev.Progress) and len(event.losses) > 0) or isinstance(
-        event, ev.Evaluation
-    )
+def _starts_run(event: object, after: int | None = None) -> bool:
+    """A run folder is made at the first sign of training, not for a dashboard opened and shut,
+    nor for the loaded run's own losses and evaluations that a load shows again (`after`: the
+    loaded iteration; only an iteration past it is new training)."""
+    if isinstance(event, ev.Progress):
+        new = len(event.losses) > 0
+    elif isinstance(event, ev.Evaluation):
+        new = True
+    else:
+        return False
+    return new and (after is None or event.iteration > after)
 
 
 def recording(emit: Callable[[object], None], recorder: Recorder) -> Callable[[object], None]:
