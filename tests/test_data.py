@@ -340,3 +340,12 @@ def test_a_loaded_data_set_keeps_its_bytes_and_makes_floats_on_first_use():
     assert data.image_bytes("train") is None and len(data.x_train) == 5
     assert data.image_bytes("test") is not None
     assert isinstance(data, Dataset)
+
+
+def test_a_loaded_data_set_pickles_with_its_bytes():
+    import pickle
+
+    data = load_dataset("sample")
+    again = pickle.loads(pickle.dumps(data))
+    np.testing.assert_array_equal(again.image_bytes("test"), data.image_bytes("test"))
+    np.testing.assert_array_equal(again.x_test, data.x_test)

@@ -70,6 +70,13 @@ class ImageFiles(Dataset):
     def image_bytes(self, split: str) -> np.ndarray | None:
         return self._bytes[split]
 
+    def __getstate__(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _float(self, split: str) -> np.ndarray:
         with self._lock:
             if split not in self._floats:

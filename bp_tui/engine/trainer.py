@@ -152,12 +152,23 @@ class Trainer:
             self._x_train = np.ascontiguousarray(self.data.x_train, dtype=np.float32)
         return self._x_train
 
+    @x_train.setter
+    def x_train(self, value: np.ndarray) -> None:
+        self._x_train = np.ascontiguousarray(value, dtype=np.float32)
+        self._x_train_bytes = as_bytes(self._x_train)
+        self._shape = self._x_train.shape
+
     @property
     def x_test(self) -> np.ndarray:
         """The test images, as x_train."""
         if self._x_test is None:
             self._x_test = np.ascontiguousarray(self.data.x_test, dtype=np.float32)
         return self._x_test
+
+    @x_test.setter
+    def x_test(self, value: np.ndarray) -> None:
+        self._x_test = np.ascontiguousarray(value, dtype=np.float32)
+        self._x_test_bytes = None
 
     @property
     def train_size(self) -> int:
