@@ -6,10 +6,8 @@ The step: 784-50-10 ReLU, batch 100 drawn (with replacement) inside the step, so
 cross-entropy, SGD lr 0.1, float32. Contenders, each in a process of its own that waits for the
 next round on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
 
-- engine: `Trainer(HyperParams()).step()` with one BLAS thread; it returns the loss as a Python
-  float every step. `engine, second core when idle`: the same with `use_second_core()`, what
-  `bp-tui train` does on two cores: the two big products split with a thread of their own in
-  the moments that measures faster (the same numbers either way).
+- engine: `Trainer(HyperParams()).step()` with one BLAS thread (what `bp-tui train` uses on two
+  cores); it returns the loss as a Python float every step.
 - floor: the engine's two 100x784x50 products alone, in the engine's process: what a step costs
   at least with this BLAS on one core.
 - jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
@@ -55,19 +53,11 @@ def engine_worker(data):
     limit = blas.limited(1)
     limit.__enter__()  # for the process's life
 
-    # What `bp-tui train` does on two cores (blas.choose_threads): the two big products split
-    # with a thread of their own whenever that measures faster (Trainer.use_second_core).
-    second = Trainer(HyperParams(iters=100_000_000), data)
-    second.use_second_core()
-
-    def timed(t):
-        def run(steps: int) -> tuple[float, float]:
-            start = time.perf_counter()
-            for _ in range(steps):
-                loss = t.step()
-            return time.perf_counter() - start, loss
-
-        return run
+    def run(steps: int) -> tuple[float, float]:
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = trainer.step()
+        return time.perf_counter() - start, loss
 
     # The floor: the step's two 100x784x50 products alone (forward x.W1, backward x.T.dh).
     import numpy as np
@@ -83,11 +73,7 @@ def engine_worker(data):
             np.dot(x.T, h, out=dW1)
         return time.perf_counter() - start, 0.0
 
-    return {
-        "engine": timed(trainer),
-        "engine, second core when idle": timed(second),
-        "floor: the two big products": floor,
-    }
+    return {"engine": run, "floor: the two big products": floor}
 
 
 def book_worker(data):
@@ -277,8 +263,6 @@ def main(argv: list[str] | None = None) -> int:
     if best_jax:
         result["best_jax"] = best_jax[1]
         result["engine_over_best_jax"] = med["engine"] / best_jax[0]
-        second = med["engine, second core when idle"] / best_jax[0]
-        result["engine_second_core_over_best_jax"] = second
     if "book" in med:
         result["engine_over_book"] = med["engine"] / med["book"]
     if args.json:
@@ -289,10 +273,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:32} {value:7,.0f} it/s  {1e6 / value:6.0f} us/step")
     if best_jax:
         print(f"engine / best JAX ({best_jax[1]}): x{result['engine_over_best_jax']:.2f}")
-        print(
-            "engine, second core when idle / best JAX: "
-            f"x{result['engine_second_core_over_best_jax']:.2f}"
-        )
     if "book" in med:
         print(f"engine / book: x{result['engine_over_book']:.2f}")
     return 0

@@ -216,39 +216,6 @@ def test_training_on_a_loaded_data_set_reads_its_bytes_and_makes_no_float_copy()
     np.testing.assert_array_equal(trainer.x_test, data.x_test)
 
 
-def test_split_products_are_np_dot_and_a_run_using_them_is_the_same_run(monkeypatch):
-    import bp_tui.engine.trainer as trainer_module
-    from bp_tui.nn.net import ProductHalves
-
-    halves = ProductHalves()
-    rng = np.random.default_rng(0)
-    a, b = rng.random((100, 784), np.float32), rng.random((784, 50), np.float32)
-    assert halves.same_as_whole(a, b) and halves.same_as_whole(a.T, rng.random((100, 7)))
-    with pytest.raises(ValueError):  # the thread's failure is raised in the caller
-        halves.dot(a, b, np.empty((100, 49), np.float32))
-    out = np.empty((100, 50), np.float32)
-    halves.dot(a, b, out)  # and the next product is whole again
-    np.testing.assert_array_equal(out, np.dot(a, b))
-
-    # Split whenever probed, and kept split: the losses and weights are one thread's.
-    monkeypatch.setattr(trainer_module, "SPLIT_GAIN", 1e9)
-    hp = HyperParams(iters=80, seed=6)
-    split, whole = Trainer(hp, BYTES), Trainer(hp, BYTES)
-    assert split.use_second_core()
-    used = []
-    real_dot = split._halves.dot
-    monkeypatch.setattr(split._halves, "dot", lambda *args: used.append(1) or real_dot(*args))
-    assert [split.step() for _ in range(80)] == [whole.step() for _ in range(80)]
-    assert len(used) == 2 * (80 - trainer_module.SPLIT_PROBE)
-    for key, value in split.net.params.items():
-        np.testing.assert_array_equal(value, whole.net.params[key])
-    # Never while an evaluation runs beside training: it has the other core.
-    split.evaluate_later()
-    split.step()
-    assert split.net.halves is None
-    split.take_evaluations(wait=True)
-
-
 def test_a_caller_waiting_for_an_evaluation_counts_parts_of_it():
     from bp_tui.engine.trainer import BackgroundEvaluator, EvaluationJob
 

@@ -41,20 +41,8 @@ def choose_threads(trainer: Trainer) -> int:
     The scratch trainer shares the data but has its own net and random stream, so the run
     itself is untouched (same seed, same losses). Rounds alternate between the counts so a
     burst of load elsewhere on the machine hits both; the median of the rounds decides.
-    With one BLAS thread and a second core, the trainer may also split its two big products
-    with a thread of their own, in the moments it measures that faster (use_second_core):
-    unlike BLAS's own threads, which spin waiting for each other, a split that finds the
-    other core taken costs a little, not 2-20x, and is given up at the next measurement.
     """
-    cores = available_cores()
-    best = _best_threads(trainer, cores)
-    if best == 1 and cores > 1:
-        trainer.use_second_core()
-    return best
-
-
-def _best_threads(trainer: Trainer, cores: int) -> int:
-    candidates = [n for n in CANDIDATES if n < cores]  # one core left for the rest
+    candidates = [n for n in CANDIDATES if n < available_cores()]  # one core left for the rest
     if len(candidates) < 2:
         return 1
     scratch = Trainer(trainer.hp, trainer.data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 import time
 from array import array
@@ -14,7 +13,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
 from bp_tui.nn.functions import sigmoid
-from bp_tui.nn.net import ProductHalves, TwoLayerNet
+from bp_tui.nn.net import TwoLayerNet
 from bp_tui.nn.optimizers import SGD, make_optimizer
 
 INIT_STD = 0.01  # the book's weight_init_std
@@ -35,16 +34,6 @@ class DivergedError(ArithmeticError):
             "lower the learning rate and reset"
         )
 
-
-# The second core (Trainer.use_second_core): every SPLIT_CYCLE steps, SPLIT_PROBE steps are
-# timed with the big products whole and as many split, and the split is kept for the rest of
-# the cycle only when it was SPLIT_GAIN faster (medians): the other core may be taken any time.
-# Each time the split loses, the next cycle is twice as long (up to SPLIT_CYCLE_MAX), so a
-# machine kept busy pays for a probe rarely.
-SPLIT_CYCLE = 256
-SPLIT_CYCLE_MAX = 4096
-SPLIT_PROBE = 12
-SPLIT_GAIN = 0.9
 
 # The last losses kept in memory and in a checkpoint: enough for the divergence window, a resume
 # and the charts' replay after a load; the run's metrics.jsonl keeps every one (as means of 10).
@@ -136,11 +125,6 @@ class Trainer:
         ).shape
         self._batch_x: np.ndarray | None = None
         self._sgd_scratch: dict[str, np.ndarray] = {}
-        self._halves: ProductHalves | None = None  # use_second_core()
-        self._cycle = 0
-        self._cycle_length = SPLIT_CYCLE
-        self._probe: tuple[list[float], list[float]] = ([], [])
-        self._split_wins = False
         self._evaluator = BackgroundEvaluator()
         self.reset(hp)
 
@@ -195,7 +179,6 @@ class Trainer:
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses = LossHistory()
-        self._cycle = 0
         self._evaluator.forget()  # a previous run's evaluations under way are dropped
         self.evaluations: list[Evaluation] = []
         self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
@@ -226,16 +209,12 @@ class Trainer:
         """One mini-batch iteration (sampled with replacement, as the book does); returns its loss."""
         start = time.perf_counter()
         batch = self.hp.batch_size
-        probe = self._pick_products() if self._halves is not None else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             mask = self.rng.integers(0, self._shape[0], size=batch)
             x = self._gather(mask)
             loss, grads = self.net.loss_and_gradient(x, self.t_train[mask], reuse=True)
             self._update(grads)
-        seconds = time.perf_counter() - start
-        self.train_seconds += seconds
-        if probe is not None:
-            probe.append(seconds)
+        self.train_seconds += time.perf_counter() - start
         loss = float(loss)
         self.iteration += 1
         self.samples_seen += min(batch, self._shape[0])
@@ -274,50 +253,6 @@ class Trainer:
                 step = scratch[key] = np.empty_like(param)
             np.multiply(grad, optimizer.lr, out=step)
             np.subtract(param, step, out=param)
-
-    # ---- the second core -------------------------------------------------------------------------
-
-    def use_second_core(self) -> bool:
-        """Let the step split its two big products with a thread of their own (on another core)
-        whenever that measures faster (SPLIT_CYCLE): never while an evaluation runs beside
-        training, which has that core then. Only where the split products are np.dot's bit
-        for bit, checked here on this BLAS: the run's numbers stay those of one thread
-        whichever way each step went. Returns whether the split may be used."""
-        if self._halves is None:
-            halves = ProductHalves()
-            W1 = self.net.params["W1"]
-            rows = min(self.hp.batch_size, self._shape[0])
-            x = self._gather(np.arange(rows)).copy()
-            dh = np.random.default_rng(0).standard_normal((rows, W1.shape[1])).astype(W1.dtype)
-            if not (halves.same_as_whole(x, W1) and halves.same_as_whole(x.T, dh)):
-                return False
-            self._halves = halves
-        return True
-
-    def _pick_products(self) -> list[float] | None:
-        """Split or whole products for this step; the probe list to time it into, if any."""
-        net = self.net
-        if self._evaluator.pending:  # the evaluation has the other core
-            self._cycle = 0
-            net.halves = None
-            return None
-        c = self._cycle
-        self._cycle = c + 1 if c + 1 < self._cycle_length else 0
-        whole, split = self._probe
-        if c == 0:
-            whole.clear()
-            split.clear()
-        if c < 2 * SPLIT_PROBE:
-            net.halves = self._halves if c >= SPLIT_PROBE else None
-            return split if c >= SPLIT_PROBE else whole
-        if c == 2 * SPLIT_PROBE:
-            wins = statistics.median(split) < SPLIT_GAIN * statistics.median(whole)
-            self._split_wins = wins
-            self._cycle_length = (
-                SPLIT_CYCLE if wins else min(2 * self._cycle_length, SPLIT_CYCLE_MAX)
-            )
-        net.halves = self._halves if self._split_wins else None
-        return None
 
     def _check_divergence(self, loss: float) -> None:
         why = None

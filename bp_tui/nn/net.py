@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
-import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -63,8 +61,6 @@ class TwoLayerNet:
         self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
         self.lastLayer = SoftmaxWithLoss(epsilon)
         self._workspace: dict[str, np.ndarray] | None = None  # the fused step's buffers
-        # The fused step's two big products, half of each in a thread of its own when set.
-        self.halves: ProductHalves | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -165,12 +161,8 @@ class TwoLayerNet:
         h, mask, y, dy, dh, col = w["h"], w["mask"], w["y"], w["dy"], w["dh"], w["col"]
         picked, at = w["picked"], w["at"]
         labels = as_labels(t)
-        halves = self.halves
         # Affine1.forward: np.dot(x, W) + b
-        if halves is None:
-            np.dot(x, a1.W, out=h)
-        else:
-            halves.dot(x, a1.W, h)
+        np.dot(x, a1.W, out=h)
         np.add(h, a1.b, out=h)
         # Relu.forward: mask = x <= 0; np.maximum(x, 0)
         np.less_equal(h, 0, out=mask)
@@ -208,10 +200,7 @@ class TwoLayerNet:
         np.subtract(mask, 1, out=keep, dtype=keep.dtype)
         np.bitwise_and(w["dh_bits"], keep, out=w["dh_bits"])
         # Affine1.backward without dx (needs_dx=False)
-        if halves is None:
-            np.dot(x.T, dh, out=w["dW1"])
-        else:
-            halves.dot(x.T, dh, w["dW1"])
+        np.dot(x.T, dh, out=w["dW1"])
         np.add.reduce(dh, axis=0, out=w["db1"])
         # The layers' state, as their own forward and backward would leave it.
         a1.original_x_shape, a1.x, a1.dW, a1.db = x.shape, x, w["dW1"], w["db1"]
@@ -219,53 +208,6 @@ class TwoLayerNet:
         a2.original_x_shape, a2.x, a2.dW, a2.db = h.shape, h, w["dW2"], w["db2"]
         last.t, last.y, last.loss = t, y, loss
         return loss, dict(w["grads"])
-
-
-class ProductHalves:
-    """Products split by rows: a thread of its own computes the first half of the rows while
-    the caller computes the second. numpy's products release the GIL, so with a second core
-    idle the two halves take about half the time (with none, a little more than the whole).
-    A row of a product is the same sums whichever rows are asked for, so the result is
-    np.dot's; same_as_whole() checks it for given operands, on this machine's BLAS."""
-
-    def __init__(self) -> None:
-        self._go = _thread.allocate_lock()
-        self._go.acquire()
-        self._done = _thread.allocate_lock()
-        self._done.acquire()
-        self._job: tuple | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._work, name="bp-tui-products", daemon=True).start()
-
-    def dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-        """np.dot(a, b, out=out), out C-contiguous."""
-        half = a.shape[0] // 2
-        self._job = (a[:half], b, out[:half])
-        self._go.release()
-        try:
-            np.dot(a[half:], b, out=out[half:])
-        finally:
-            self._done.acquire()  # the thread's half is done: out is whole
-            error, self._error = self._error, None
-        if error is not None:
-            raise error
-
-    def same_as_whole(self, a: np.ndarray, b: np.ndarray) -> bool:
-        """Whether dot(a, b) gives np.dot(a, b) bit for bit."""
-        whole = np.dot(a, b)
-        split = np.empty_like(whole)
-        self.dot(a, b, split)
-        return whole.tobytes() == split.tobytes()
-
-    def _work(self) -> None:
-        while True:
-            self._go.acquire()
-            a, b, out = self._job  # type: ignore[misc]
-            try:
-                np.dot(a, b, out=out)
-            except BaseException as error:  # noqa: BLE001 - raised again by dot(), in the caller
-                self._error = error
-            self._done.release()
 
 
 def _packed(params: dict[str, np.ndarray], dtype) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
