@@ -84,7 +84,7 @@ async def test_an_unchanged_chart_builds_no_picture():
             app.screen.refresh()  # a repaint reuses the picture
             await pilot.pause()
         assert (loss.builds, accuracy.builds) == built
-        loss.add_losses(np.ones(5))
+        loss.add_losses(np.ones(5), 105, 1.05)
         app.redraw_charts()
         await until(pilot, lambda: loss.builds == built[0] + 1)
         assert accuracy.builds == built[1]
@@ -132,7 +132,8 @@ async def test_one_value_one_place():
         link.events.put(ev.Diverged(10, 0.1, "training diverged"))
         await until(pilot, lambda: app.run_state is RunState.DIVERGED)
         await pilot.pause()
-        assert "ETA       -" in text_of(panel)  # no ETA for a run that cannot go on
+        # No ETA for a run that cannot go on (the alert's room makes the panel compact).
+        await until(pilot, lambda: panel.compact and "ETA -" in text_of(panel))
 
 
 async def test_pending_values_wrap_and_keep_keys_and_labels():
@@ -247,6 +248,36 @@ def test_chance_level_needs_two_evaluations_near_a_uniform_guess():
         False,  # said once, at the second in a row
     ]
     assert watch.stuck
+
+
+def picture_text(chart) -> str:
+    return "\n".join(chart.render_line(y).text for y in range(chart.size.height))
+
+
+async def test_smoothing_and_the_epoch_axis_are_keys_and_palette_commands():
+    losses = np.tile([3.0, 1.0], 50)  # a zig-zag that smoothing flattens
+    stream = ready() + [ev.Progress(100, 1000, 0.5, 5.0, losses, 3000.0, 0.03, 0.03)]
+    app, _ = app_with(stream + [ev.Evaluation(100, 0.5, 0.8, 0.79)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
+        await until(pilot, lambda: app.iteration == 100 and "0.95" in str(loss.border_subtitle))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Loss smoothing: 0, 0.6, 0.9, 0.95, 0.99" in titles
+        assert "Charts' x axis: iterations or epochs" in titles
+        await pilot.press("S")  # 0.95 -> 0.99
+        await until(pilot, lambda: "smoothed 0.99" in str(loss.border_subtitle))
+        # The Progress panel's value is the chart's line, smoothed again from the start.
+        assert app.smoothed_loss == loss.series.smoothed and 2.0 < app.smoothed_loss < 3.0
+        await pilot.press("S")  # -> 0: the last mini-batch loss itself
+        await until(pilot, lambda: app.smoothed_loss == 1.0)
+        assert "smoothed 0[" in str(loss.border_subtitle)
+        # Epochs: 100 iterations of batch 100 on 10,000 images is half an epoch.
+        await pilot.press("E")
+        await until(pilot, lambda: loss.in_epochs and not (loss.dirty or accuracy.dirty))
+        assert "epoch" in picture_text(loss) and "0.5" in picture_text(loss)
+        assert "iteration" not in picture_text(accuracy)
+        await pilot.press("E")
+        await until(pilot, lambda: not loss.in_epochs and not accuracy.in_epochs)
 
 
 async def test_chart_toggles_are_keys_and_palette_commands():

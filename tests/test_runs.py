@@ -26,7 +26,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.remote import EngineExited, serve
 from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
-from bp_tui.ui.widgets.runs_screen import label_for, smoothed_losses
+from bp_tui.ui.comparison import comparison_of, label_for, smoothed_losses
 from tests.helpers import run_cli as run
 from tests.helpers import until, wait_until
 
@@ -455,11 +455,35 @@ def test_comparison_labels_name_what_differs_and_curves_are_thinned():
         writer.on_event(progress(start + 100, np.full(100, 2.0 - start / 10_000)))
     writer.release()
     run_ = store.load(writer.id)
-    assert label_for(run_, HyperParams()) == "23:15 lr 0.3 sigmoid"
+    assert label_for(run_, HyperParams()) == "23:15 lr 0.3 Sigmoid seed 4"
     assert label_for(run_, run_.hp) == "23:15"
     x, y = smoothed_losses(run_)
     assert len(x) <= 400 and x[0] == 10 and x[-1] == 10_000
     assert y == sorted(y, reverse=True) and y[-1] == pytest.approx(1.01, abs=0.01)
+
+
+def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
+    store = RunStore()
+    writer = store.create(HP, "sample", run_id="20261127-231500-ab12", started=T0)
+    writer.on_event(progress(10, range(1, 11)))
+    writer.on_event(ev.ParamsChanged(10, HP.replace(lr=0.05), {}, {"lr": 0.05}))
+    writer.on_event(progress(20, range(11, 21)))
+    writer.on_event(ev.Evaluation(20, 2.0, 0.7, 0.65))
+    running = store.load(writer.id)  # no summary yet: from its change line
+    assert label_for(running, HP) == "23:15 lr 0.1→0.05"
+    assert label_for(running, HP.replace(lr=0.05)) == "23:15 lr 0.1→0.05"
+    writer.on_event(ev.Finished({"iterations": 20, "test_acc": 0.65, "diverged": False}))
+    writer.release()
+    ended = store.list()[0]  # a listing reads no metric lines: from the summary
+    assert label_for(ended, HP.replace(hidden=60)) == "23:15 lr 0.1→0.05 hidden 50"
+    final = comparison_of(store.load(writer.id), HP).final
+    assert final == {
+        "iterations": 20,
+        "final_loss": 20.0,
+        "train_acc": 0.7,
+        "test_acc": 0.65,
+        "status": "finished",
+    }
 
 
 async def test_the_compare_key_with_no_runs_says_so_and_changes_nothing():
@@ -486,9 +510,9 @@ async def test_x_clears_the_comparison():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c", "space", "enter")
         await until(pilot, lambda: app.compared == ["20261127-231500-ab12"])
-        [(label, x, _)] = app.query_one(LossChart).comparisons
-        assert label == "23:15" and x == [10, 20, 25]
-        assert app.query_one(AccuracyChart).comparisons[0][2] == [0.45, 0.65, 0.75]
+        [run] = app.query_one(LossChart).comparisons
+        assert run.label == "23:15" and run.loss_line(0.95)[0].tolist() == [10, 20, 25]
+        assert app.query_one(AccuracyChart).comparisons[0].test_acc == [0.45, 0.65, 0.75]
         await pilot.press("c", "x", "enter")
         await until(pilot, lambda: app.compared == [])
         assert app.compared == [] and app.query_one(LossChart).comparisons == []

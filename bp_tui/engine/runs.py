@@ -123,6 +123,20 @@ class RunRecord(RunInfo):
     changes: list[dict] = field(default_factory=list)
     summary: dict | None = None
 
+    @property
+    def final_hp(self) -> HyperParams:
+        """The values the run ended with: its start values and the changes made as it went
+        (from its summary, or from its change lines while it has none)."""
+        try:
+            if self.summary is not None and isinstance(self.summary.get("hp"), dict):
+                return HyperParams.from_dict(self.summary["hp"])
+            hp = self.hp
+            for line in self.changes:
+                hp = hp.replace(**line["changes"])
+            return hp
+        except (ConfigError, TypeError, ValueError):
+            return self.hp  # a damaged line: the start values are still known
+
 
 @dataclass
 class DamagedRun:

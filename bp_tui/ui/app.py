@@ -36,9 +36,12 @@ from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
+from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
+from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
@@ -48,7 +51,7 @@ from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.race_screen import RaceScreen
-from bp_tui.ui.widgets.runs_screen import Comparison, RunsScreen
+from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
@@ -87,6 +90,7 @@ class BpTuiApp(App):
     evaluation: var[ev.Evaluation | None] = var(None)
     smoothed_loss: var[float | None] = var(None)
     alert: var[str | Text] = var("")
+    comparisons: var[list[Comparison]] = var(list)  # earlier runs drawn under this one (c)
 
     def __init__(
         self,
@@ -161,6 +165,7 @@ class BpTuiApp(App):
                 with Horizontal(id="charts"):
                     yield LossChart(id="loss")
                     yield AccuracyChart(id="accuracy")
+                yield ComparedRuns(id="compared").data_bind(BpTuiApp.comparisons)
                 with Horizontal(id="panels"):
                     yield ProgressPanel(id="progress").data_bind(
                         BpTuiApp.hp,
@@ -275,6 +280,8 @@ class BpTuiApp(App):
                 handler = self._event_handlers.get(type(event))
                 if handler is not None:
                     handler(event)
+            # In the same frame as the Progress panel: one screen update, not two.
+            self.redraw_charts()
         finally:
             self.events_taken.set()
 
@@ -287,12 +294,12 @@ class BpTuiApp(App):
 
     def _progress(self, p: ev.Progress) -> None:
         chart = self.part(LossChart)
-        chart.add_losses(p.losses)
+        chart.add_losses(p.losses, p.iteration, p.epoch)
         self.smoothed_loss = chart.series.smoothed
         self.progress = p
 
     def _evaluation(self, e: ev.Evaluation) -> None:
-        self.part(AccuracyChart).add(e.iteration, e.train_acc, e.test_acc)
+        self.part(AccuracyChart).add(e.iteration, e.epoch, e.train_acc, e.test_acc)
         self.evaluation = e
         if (
             self.chance.see(e.test_acc, self.smoothed_loss)
@@ -300,7 +307,7 @@ class BpTuiApp(App):
         ):
             self.alert = Text.assemble(
                 ("At chance", "bold yellow"),
-                f": the net guesses (loss ~ln 10 = {CHANCE_LOSS:.2f}, accuracy ~0.1). ",
+                f": loss ~{CHANCE_LOSS:.2f} (ln 10), accuracy ~0.1: the net guesses. ",
                 (
                     f"Lower the rate ({keys_for('lr_down')}) or try He init "
                     f"({keys_for('cycle_init')}), then reset ({keys_for('reset')}).",
@@ -587,8 +594,25 @@ class BpTuiApp(App):
         if chosen is None:
             return
         self.compared = [c.run_id for c in chosen]
-        self.part(LossChart).set_comparisons([(c.label, c.loss_x, c.loss) for c in chosen])
-        self.part(AccuracyChart).set_comparisons([(c.label, c.acc_x, c.test_acc) for c in chosen])
+        self.comparisons = chosen
+
+    def watch_comparisons(self, runs: list[Comparison]) -> None:
+        self.part(LossChart).set_comparisons(runs)
+        self.part(AccuracyChart).set_comparisons(runs)
+        self.redraw_charts()
+
+    def action_cycle_smoothing(self) -> None:
+        chart = self.part(LossChart)
+        at = SMOOTHINGS.index(chart.series.smoothing) if chart.series.smoothing in SMOOTHINGS else 0
+        chart.set_smoothing(SMOOTHINGS[(at + 1) % len(SMOOTHINGS)])
+        self.smoothed_loss = chart.series.smoothed
+        self.redraw_charts()
+
+    def action_toggle_epochs(self) -> None:
+        in_epochs = not self.part(LossChart).in_epochs
+        for chart in (self.part(LossChart), self.part(AccuracyChart)):
+            chart.set_x_unit(in_epochs)
+        self.redraw_charts()
 
     def action_toggle_log_loss(self) -> None:
         chart = self.part(LossChart)
@@ -635,6 +659,8 @@ class BpTuiApp(App):
         for action in (
             "toggle_log_loss",
             "toggle_pin_accuracy",
+            "cycle_smoothing",
+            "toggle_epochs",
             "slow_down",
             "speed_up",
             "reset",

@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 
-SMOOTHING = 0.05  # weight of the newest loss in the smoothed line (an exponential moving average)
+# The smoothed line is an exponential moving average; smoothing is the weight the previous
+# average keeps at each iteration, on TensorBoard's scale (0: none, 0.99: very smooth).
+SMOOTHING = 0.95
+SMOOTHINGS = (0.0, 0.6, 0.9, 0.95, 0.99)  # what S steps through
+
+
+def smoothed_blocks(means: np.ndarray, counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """The moving average after each block of iterations, from the blocks' mean values: a block
+    of n iterations moves the average as n iterations of its mean would."""
+    out = np.empty(len(means))
+    level = None
+    for k, (mean, count) in enumerate(zip(means.tolist(), counts.tolist(), strict=True)):
+        level = mean if level is None else mean + smoothing ** max(count, 1) * (level - mean)
+        out[k] = level
+    return out
 
 
 class BinnedSeries:
@@ -14,8 +28,9 @@ class BinnedSeries:
     When the bins fill up, neighbours merge pairwise and the width doubles.
     """
 
-    def __init__(self, capacity: int = 512) -> None:
+    def __init__(self, capacity: int = 512, smoothing: float = SMOOTHING) -> None:
         self.capacity = capacity
+        self.smoothing = smoothing
         self.clear()
 
     def clear(self) -> None:
@@ -35,7 +50,7 @@ class BinnedSeries:
         if not np.isfinite(value):
             return
         self.smoothed = (
-            value if self.smoothed is None else self.smoothed + SMOOTHING * (value - self.smoothed)
+            value if self.smoothed is None else value + self.smoothing * (self.smoothed - value)
         )
         index = self.count // self.width
         if index >= self.capacity:
@@ -46,6 +61,18 @@ class BinnedSeries:
         self.counts[index] += 1
         self.bins = index + 1
         self.count += 1
+
+    def set_smoothing(self, smoothing: float) -> None:
+        """Smooth the whole line again, as it would have been smoothed from the start (from the
+        bins' means: their single values are gone)."""
+        self.smoothing = smoothing
+        if not self.bins:
+            return
+        counts = self.counts[: self.bins]
+        means = self.sums[: self.bins] / np.maximum(counts, 1)
+        levels = smoothed_blocks(means, counts, smoothing)
+        self.smooth_sums[: self.bins] = levels * counts
+        self.smoothed = float(levels[-1])
 
     def _merge(self) -> None:
         half = self.capacity // 2
@@ -80,3 +107,27 @@ def thin(x, y, limit: int) -> tuple[list, list]:
     if step == 1:
         return x, y
     return x[::step] + x[-1:], y[::step] + y[-1:]
+
+
+class EpochScale:
+    """Iterations to epochs for one run, from (iteration, epoch) pairs it reported: piecewise,
+    since a batch size changed mid-run changes an epoch's length."""
+
+    def __init__(self, anchors: list[tuple[int, float]] = ()) -> None:  # type: ignore[assignment]
+        self.iterations, self.epochs = [0], [0.0]
+        for iteration, epoch in anchors:
+            self.note(iteration, epoch)
+
+    def note(self, iteration: int, epoch: float) -> None:
+        if iteration > self.iterations[-1]:
+            self.iterations.append(iteration)
+            self.epochs.append(epoch)
+
+    def __call__(self, iterations) -> np.ndarray:
+        x = np.asarray(iterations, dtype=float)
+        its, eps = self.iterations, self.epochs
+        if len(its) < 2:
+            return x * 0.0
+        # Past the last pair, at the last known pace.
+        pace = (eps[-1] - eps[-2]) / (its[-1] - its[-2])
+        return np.where(x <= its[-1], np.interp(x, its, eps), eps[-1] + (x - its[-1]) * pace)

@@ -14,24 +14,17 @@ import numpy as np
 from rich.color import Color as RichColor
 from rich.color import ColorParseError
 from rich.errors import StyleSyntaxError
-from rich.markup import escape
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-from bp_tui.ui.series import BinnedSeries, thin
+from bp_tui.ui.comparison import Comparison, compare_color
+from bp_tui.ui.series import BinnedSeries, EpochScale, thin
 
 DIM = (110, 110, 110)
-# Earlier runs chosen for comparison (c): dim like DIM, but each its own hue for the legend, and
-# none near the live lines' blue, orange and green.
-COMPARE_COLORS = (
-    (155, 115, 175),
-    (175, 110, 130),
-    (160, 150, 105),
-    (120, 130, 170),
-    (140, 120, 100),
-)
 
 
 def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
@@ -40,10 +33,6 @@ def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
 
 def hex_of(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-def compare_color(index: int) -> tuple[int, int, int]:
-    return COMPARE_COLORS[index % len(COMPARE_COLORS)]
 
 
 @functools.cache
@@ -69,10 +58,10 @@ def cell_style(foreground, style: str, background) -> Style:
     return styled + Style(color=colour(foreground), bgcolor=colour(background))
 
 
-def picture_of(matrix) -> Text:
-    """plotext's finished canvas as rich Text, cell runs of one style at a time (what
-    Text.from_ansi(build()) gives, without writing and parsing the ANSI codes between)."""
-    text = Text()
+def picture_of(matrix, base: Style, width: int) -> list[Strip]:
+    """plotext's finished canvas as strips, cell runs of one style at a time (what Textual makes
+    of Text.from_ansi(build()), without writing, parsing and laying out the ANSI codes between)."""
+    strips = []
     for row in matrix.Rows[::-1]:
         markers, fg, st, bg = (
             matrix.marker[row],
@@ -80,23 +69,30 @@ def picture_of(matrix) -> Text:
             matrix.style[row],
             matrix.background[row],
         )
-        start, width = 0, len(markers)
-        for col in range(1, width + 1):
-            if col == width or fg[col] != fg[start] or st[col] != st[start] or bg[col] != bg[start]:
-                text.append(
-                    "".join(markers[start:col]), cell_style(fg[start], st[start], bg[start])
-                )
+        segments, start, end = [], 0, len(markers)
+        for col in range(1, end + 1):
+            if col == end or fg[col] != fg[start] or st[col] != st[start] or bg[col] != bg[start]:
+                style = base + cell_style(fg[start], st[start], bg[start])
+                segments.append(Segment("".join(markers[start:col]), style))
                 start = col
-        text.append("\n")
-    return text
+        strips.append(Strip(Segment.simplify(segments)).adjust_cell_length(width, base))
+    return strips
+
+
+def nice_ticks(last: float, count: int = 5, whole: bool = True) -> list[float]:
+    """Round numbers from 0 to at least `last` (1, 2 or 5 times a power of 10); whole: integers."""
+    raw = max(last, 1 if whole else 1e-6) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(1, int(step))
+    top = max(last, step) * (1 + 1e-9)
+    return [round(step * k, 9) for k in range(count + 2) if step * k <= top]
 
 
 def iteration_ticks(last: int, count: int = 5) -> list[int]:
-    """Whole, round iteration numbers from 0 to at least `last` (1, 2 or 5 times a power of 10)."""
-    raw = max(last, 1) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = max(1, int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw)))
-    return [step * k for k in range(count + 2) if step * k <= max(last, step)]
+    """Whole, round iteration numbers from 0 to at least `last`."""
+    return [int(tick) for tick in nice_ticks(last, count)]
 
 
 class Chart(PlotextPlot):
@@ -108,7 +104,7 @@ class Chart(PlotextPlot):
         super().__init__(**kwargs)
         self._redrawn_at = -math.inf
         self.version = 0  # bumped by each redraw that changed the data
-        self._picture: tuple[tuple, object] | None = None
+        self._picture: tuple[tuple, list[Strip]] | None = None
         self.builds = 0  # pictures built (tests check that an unchanged chart builds none)
 
     @property
@@ -116,14 +112,17 @@ class Chart(PlotextPlot):
         """Points a line needs at this width: braille has two dots a column."""
         return max(2 * self.size.width, 16)
 
-    def render(self):
-        key = (self.version, self.size, self.app.theme)
+    def render_line(self, y: int) -> Strip:
+        """Line y of the picture, built when the data, size or theme changed since the last."""
+        base = self.visual_style.rich_style
+        key = (self.version, self.size, self.app.theme, base)
         if self._picture is None or self._picture[0] != key:
             self.builds += 1
-            self._picture = (key, self._build())
-        return self._picture[1]
+            self._picture = (key, self._build(base))
+        strips = self._picture[1]
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, base)
 
-    def _build(self) -> Text:
+    def _build(self, base: Style) -> list[Strip]:
         """PlotextPlot.render's steps, the canvas taken as it is instead of through ANSI."""
         plot, (width, height) = self._plot, self.size
         plot.plotsize(width, height)
@@ -131,7 +130,7 @@ class Chart(PlotextPlot):
         plot.theme(self._get_plotext_theme_name(self.app.theme))
         plot._set_sizes()
         plot._build_matrix()
-        return picture_of(plot.monitor.matrix)
+        return picture_of(plot.monitor.matrix, base, width)
 
     def due(self) -> bool:
         """Whether a redraw is wanted now: the data changed, and not just redrawn."""
@@ -141,7 +140,14 @@ class Chart(PlotextPlot):
         self._redrawn_at, self.dirty = now, False
         return True
 
-    def set_legend(self, legend: str) -> None:
+    def set_legend(self, *parts: str) -> None:
+        """The legend in the bottom border: as many of its parts, in order, as fit whole."""
+        room, shown = self.size.width - 4, []
+        for part in parts:
+            if len(Text.from_markup("  ".join([*shown, part]))) > room and shown:
+                break
+            shown.append(part)
+        legend = "  ".join(shown)
         if legend != self.border_subtitle:
             self.border_subtitle = legend
 
@@ -149,34 +155,50 @@ class Chart(PlotextPlot):
         self.version += 1
         self.refresh()
 
+    def on_resize(self) -> None:
+        self.dirty = True  # its legend is fitted to its width
+
+    def set_x_unit(self, in_epochs: bool) -> None:
+        self.in_epochs = in_epochs
+        self.dirty = True
+
+    def x_axis(self, plt, last: float) -> None:
+        """Ticks from 0 to `last` (already in the axis's unit) and the axis's name."""
+        plt.xlabel("epoch" if self.in_epochs else "iteration")
+        if last:
+            ticks = nice_ticks(last, whole=not self.in_epochs)
+            plt.xticks(ticks, [f"{t:g}" for t in ticks])
+            plt.xlim(0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
+
 
 class LossChart(Chart):
     """Mini-batch loss per iteration, its smoothed line, the previous run dimmed, change marks.
 
     The x axis spans the current run (and runs chosen to compare): after a reset the new run
-    fills the chart and the previous one is drawn as far as the new one has come. Redrawn five
-    times a second at most: its picture is the UI's dearest work (about 10 ms), and the
-    Progress panel's counts tick ten times a second beside it.
+    fills the chart and the previous one is drawn as far as the new one has come. Redrawn with
+    each frame of engine news (10 a second at most), in the same screen update as the Progress
+    panel; its picture is the UI's dearest work.
     """
-
-    REDRAW_SECONDS = 0.2
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series = BinnedSeries()
-        self.previous: tuple[list, np.ndarray] | None = None
-        self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, smoothed loss)
+        self.epochs = EpochScale()
+        self.previous: tuple[list, list, EpochScale] | None = None
+        self.comparisons: list[Comparison] = []
         self.marks: list[int] = []
         self.dirty = True
         self.x_last = 0
         self.log_scale = False  # L: the loss on a log axis, as TensorBoard users read it
+        self.in_epochs = False  # E: the x axis in epochs instead of iterations
 
-    def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
-        """Earlier runs' smoothed losses, drawn dimmed under this run's and named in the legend."""
+    def set_comparisons(self, runs: list[Comparison]) -> None:
+        """Earlier runs' smoothed losses, drawn dimmed under this run's (named below the charts)."""
         self.comparisons = list(runs)
         self.dirty = True
 
-    def add_losses(self, losses: np.ndarray) -> None:
+    def add_losses(self, losses: np.ndarray, iteration: int, epoch: float) -> None:
+        self.epochs.note(iteration, epoch)
         if len(losses):
             self.series.extend(losses)
             self.dirty = True
@@ -189,12 +211,17 @@ class LossChart(Chart):
         self.log_scale = not self.log_scale
         self.dirty = True
 
+    def set_smoothing(self, smoothing: float) -> None:
+        self.series.set_smoothing(smoothing)
+        self.dirty = True
+
     def start_new_run(self) -> None:
         """Keep the finished run's smoothed line, dimmed, for comparison."""
         if self.series.count:
             x, _, smooth = self.series.points()
-            self.previous = (x.tolist(), smooth.tolist())
+            self.previous = (x.tolist(), smooth.tolist(), self.epochs)
         self.series.clear()
+        self.epochs = EpochScale()
         self.marks = []
         self.dirty = True
 
@@ -208,44 +235,53 @@ class LossChart(Chart):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.xlabel("iteration")
         if self.log_scale and self.series.count:  # plotext's log axis needs data
             plt.yscale("log")
+        # The x axis ends where the furthest of this run and the compared runs ends.
         last = self.series.count
+        unit = self.epochs if self.in_epochs else (lambda x: np.asarray(x, dtype=float))
+        end = float(unit([last])[0])
         limit = self.point_limit
-        for index, (_, cx, cy) in enumerate(self.comparisons):
+        for index, run in enumerate(self.comparisons):
+            cx, cy = run.loss_line(self.series.smoothing)
             if len(cx):
-                plt.plot(*thin(cx, cy, limit), marker="braille", color=compare_color(index))
-                last = max(last, cx[-1])
+                scale = run.epoch_scale() if self.in_epochs else unit
+                cx = scale(cx)
+                plt.plot(
+                    *thin(cx.tolist(), cy, limit), marker="braille", color=compare_color(index)
+                )
+                end = max(end, float(cx[-1]))
         if self.previous is not None:
-            px, py = self.previous
+            px, py, previous_epochs = self.previous
             shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
             if shown:
+                scale = previous_epochs if self.in_epochs else unit
                 plt.plot(
-                    *thin([px[i] for i in shown], [py[i] for i in shown], limit),
+                    *thin(scale([px[i] for i in shown]).tolist(), [py[i] for i in shown], limit),
                     marker="braille",
                     color=DIM,
                 )
-        x, y, smoothed = self.series.points(limit)
+        x, _, smoothed = self.series.points(limit)
         if len(x):
-            x = x.tolist()
-            plt.plot(x, y, marker="braille", color=raw)
-            plt.plot(x, smoothed, marker="braille", color=smooth)
+            # The noisy mini-batch line one point a column: its zig-zags are most of plotext's
+            # work, and half as many show the same band of noise.
+            raw_x, raw_y, _ = self.series.points(limit // 2)
+            plt.plot(unit(raw_x).tolist(), raw_y, marker="braille", color=raw)
+            plt.plot(unit(x).tolist(), smoothed, marker="braille", color=smooth)
             for iteration in self.marks:
-                plt.vline(iteration, color=mark)
-        ticks = iteration_ticks(last)
-        plt.xticks(ticks)
-        plt.xlim(0, max(ticks[-1], last) + 1)
+                plt.vline(float(unit([iteration])[0]), color=mark)
+        self.x_axis(plt, end)
         self.x_last = last  # the last iteration the x axis must show
         # The legend lives in the border: plotext's would cover the first iterations.
-        legend = f"[{hex_of(raw)}]━ mini-batch[/]  [{hex_of(smooth)}]━ smoothed[/]"
-        if self.previous is not None:
-            legend += f"  [{hex_of(DIM)}]━ previous run[/]"
-        for index, (label, _, _) in enumerate(self.comparisons):
-            legend += f"  [{hex_of(compare_color(index))}]━ {escape(label)}[/]"
+        parts = [
+            f"[{hex_of(raw)}]━ mini-batch[/]",
+            f"[{hex_of(smooth)}]━ smoothed {self.series.smoothing:g}[/]",
+        ]
         if self.marks:
-            legend += f"  [{hex_of(mark)}]│ change[/]"
-        self.set_legend(legend)
+            parts.append(f"[{hex_of(mark)}]│ change[/]")
+        if self.previous is not None:
+            parts.append(f"[{hex_of(DIM)}]━ previous run[/]")
+        self.set_legend(*parts)
         self.changed()
 
 
@@ -260,19 +296,20 @@ class AccuracyChart(Chart):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.points: list[tuple[int, float, float]] = []
-        self.comparisons: list[tuple[str, list, list]] = []  # (label, iterations, test accuracy)
+        self.points: list[tuple[int, float, float, float]] = []
+        self.comparisons: list[Comparison] = []
         self.dirty = True
         self.x_last = 0
         self.pinned = False  # A: the axis from 0 to 1, so that noise near chance looks flat
+        self.in_epochs = False
 
-    def set_comparisons(self, runs: list[tuple[str, list, list]]) -> None:
-        """Earlier runs' test accuracy, dimmed; the legend gives each one's last value."""
+    def set_comparisons(self, runs: list[Comparison]) -> None:
+        """Earlier runs' test accuracy, dimmed (named, with their results, below the charts)."""
         self.comparisons = list(runs)
         self.dirty = True
 
-    def add(self, iteration: int, train_acc: float, test_acc: float) -> None:
-        self.points.append((iteration, train_acc, test_acc))
+    def add(self, iteration: int, epoch: float, train_acc: float, test_acc: float) -> None:
+        self.points.append((iteration, epoch, train_acc, test_acc))
         self.dirty = True
 
     def clear(self) -> None:
@@ -290,36 +327,36 @@ class AccuracyChart(Chart):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.xlabel("iteration")
-        last = 0
-        for index, (_, cx, cy) in enumerate(self.comparisons):
-            if len(cx):
+        at = 1 if self.in_epochs else 0  # each point's epoch or iteration
+        end = 0.0
+        for index, run in enumerate(self.comparisons):
+            if len(run.acc_x):
+                cx = run.acc_epochs if self.in_epochs else run.acc_x
                 plt.plot(
-                    *thin(cx, cy, self.point_limit), marker="braille", color=compare_color(index)
+                    *thin(cx, run.test_acc, self.point_limit),
+                    marker="braille",
+                    color=compare_color(index),
                 )
-                last = max(last, cx[-1])
+                end = max(end, cx[-1])
+        parts = [f"[{hex_of(train)}]━ train[/]", f"[{hex_of(test)}]━ test[/]"]
         if self.points:
             # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
             shown = self.points[-200:]
-            x = [p[0] for p in shown]
-            plt.plot(x, [p[1] for p in shown], marker="braille", color=train)
-            plt.plot(x, [p[2] for p in shown], marker="braille", color=test)
-            last = max(last, x[-1])
-            _, train_acc, test_acc = self.points[-1]
-            legend = f"[{hex_of(train)}]━ train {train_acc:.4f}[/]  [{hex_of(test)}]━ test {test_acc:.4f}[/]"
-        else:
-            legend = f"[{hex_of(train)}]━ train[/]  [{hex_of(test)}]━ test[/]"
-        self.x_last = last
+            x = [p[at] for p in shown]
+            plt.plot(x, [p[2] for p in shown], marker="braille", color=train)
+            plt.plot(x, [p[3] for p in shown], marker="braille", color=test)
+            end = max(end, x[-1])
+            _, _, train_acc, test_acc = self.points[-1]
+            parts = [
+                f"[{hex_of(train)}]━ train {train_acc:.4f}[/]",
+                f"[{hex_of(test)}]━ test {test_acc:.4f}[/]",
+            ]
+        self.x_last = self.points[-1][0] if self.points else 0
         if self.pinned:
             plt.ylim(0, 1)
-        if last:
-            ticks = iteration_ticks(last)
-            plt.xticks(ticks)
-            plt.xlim(0, max(ticks[-1], last) + 1)
-        # Only the last test accuracy of each earlier run, in its colour: the loss legend names
-        # them, and this narrower border has room for little more.
-        for index, (_, _, cy) in enumerate(self.comparisons):
-            if len(cy):
-                legend += f" [{hex_of(compare_color(index))}]{cy[-1]:.3f}[/]"
-        self.set_legend(legend)
+        self.x_axis(plt, end)
+        if len(Text.from_markup("  ".join(parts))) > self.size.width - 4:
+            # Narrow: the names alone (the Progress panel gives the values).
+            parts = [f"[{hex_of(train)}]━ train[/]", f"[{hex_of(test)}]━ test[/]"]
+        self.set_legend(*parts)
         self.changed()

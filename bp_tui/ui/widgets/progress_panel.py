@@ -39,8 +39,10 @@ class Bar(Static):
         )
 
 
-def counts_text(hp: HyperParams, p: ev.Progress | None, state: RunState) -> tuple[float, Text]:
-    """The bar's fraction and the counts' lines."""
+def counts_text(
+    hp: HyperParams, p: ev.Progress | None, state: RunState, compact: bool = False
+) -> tuple[float, Text]:
+    """The bar's fraction and the counts' lines (compact: three, for a short panel)."""
     total = hp.iters
     iteration, epoch, speed, elapsed = (
         (p.iteration, p.epoch, p.iters_per_second, p.elapsed) if p else (0, 0.0, 0.0, 0.0)
@@ -51,12 +53,22 @@ def counts_text(hp: HyperParams, p: ev.Progress | None, state: RunState) -> tupl
     live = state in (RunState.RUNNING, RunState.PAUSED, RunState.READY)
     eta = (total - iteration) / speed if live and speed > 0 and total > iteration else None
     text = Text()
+    shown_speed = f"{speed:,.0f} it/s" if speed else "-"
+    shown_eta = clock(eta) if eta is not None else "-"
+    if compact:  # 26 columns
+        text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
+        text.append("epoch ", style="dim").append(f"{epoch:.2f}{total_epochs}\n")
+        text.append(shown_speed).append("  ETA ", style="dim").append(shown_eta)
+        return iteration / max(total, 1), text
     text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
     text.append("epoch     ", style="dim").append(f"{epoch:.2f}{total_epochs}\n")
-    text.append("speed     ", style="dim").append(f"{speed:,.0f} it/s\n" if speed else "-\n")
+    text.append("speed     ", style="dim").append(f"{shown_speed}\n")
     text.append("elapsed   ", style="dim").append(f"{clock(elapsed)}\n")
-    text.append("ETA       ", style="dim").append(clock(eta) if eta is not None else "-")
+    text.append("ETA       ", style="dim").append(shown_eta)
     return iteration / max(total, 1), text
+
+
+COMPACT_BELOW = 13  # rows of the panel under which it is compact
 
 
 class ProgressPanel(Vertical):
@@ -66,12 +78,27 @@ class ProgressPanel(Vertical):
     evaluation: reactive[ev.Evaluation | None] = reactive(None)
     smoothed_loss: reactive[float | None] = reactive(None)
     alert: reactive[str | Text] = reactive("")
+    # A short panel (80x24) packs the counts and results in five lines, so that both show.
+    compact: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
         yield Bar(id="bar")
         yield Static(id="progress-text")
-        yield Static(id="progress-alert")
         yield Static(id="progress-results")
+        # Last: an alert takes the room left and never pushes the results out of the panel.
+        yield Static(id="progress-alert")
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # An alert needs the room too: then the counts and results take five lines.
+        self.compact = self.size.height < COMPACT_BELOW or bool(self.alert)
+
+    def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
+        self._show_counts()
+        self._show_results()
 
     def on_mount(self) -> None:
         self.border_title = "Progress"
@@ -86,7 +113,7 @@ class ProgressPanel(Vertical):
         self._show_counts()
 
     def _show_counts(self) -> None:
-        fraction, text = counts_text(self.hp, self.progress, self.run_state)
+        fraction, text = counts_text(self.hp, self.progress, self.run_state, self.compact)
         self.query_one(Bar).fraction = fraction
         self._update("#progress-text", text)
 
@@ -105,6 +132,16 @@ class ProgressPanel(Vertical):
 
     def _show_results(self) -> None:
         text = Text()
+        if self.compact:  # 26 columns
+            if self.smoothed_loss is not None:
+                text.append("loss ", style="dim").append(f"{self.smoothed_loss:.4f}")
+                text.append(" smoothed\n", style="dim")
+            if self.evaluation is not None:
+                e = self.evaluation
+                text.append("train ", style="dim").append(f"{e.train_acc:.4f}")
+                text.append("  test ", style="dim").append(f"{e.test_acc:.4f}")
+            self._update("#progress-results", text)
+            return
         if self.smoothed_loss is not None:
             text.append("loss      ", style="dim").append(f"smoothed {self.smoothed_loss:.4f}\n")
         if self.evaluation is not None:
@@ -115,3 +152,4 @@ class ProgressPanel(Vertical):
 
     def watch_alert(self, alert: str | Text) -> None:
         self.query_one("#progress-alert", Static).update(alert)
+        self._fit()

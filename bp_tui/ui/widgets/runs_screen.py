@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,94 +13,62 @@ from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.runs import RunInfo, RunRecord, RunStore, brief
+from bp_tui.engine.runs import RunInfo, RunStore
 from bp_tui.errors import BpTuiError
-from bp_tui.ui.series import SMOOTHING
-
-MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
-LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")
-SHORT_NAMES = {"batch_size": "batch"}
-
-
-@dataclass
-class Comparison:
-    """What the charts draw of one earlier run."""
-
-    run_id: str
-    label: str
-    loss_x: list[int]
-    loss: list[float]  # smoothed like the live chart's smoothed line
-    acc_x: list[int]
-    test_acc: list[float]
-
-
-def label_for(run: RunInfo, hp: HyperParams) -> str:
-    """Its start time and what differs from the current run: `23:15 lr 0.3 sigmoid`."""
-    differences = [
-        _setting(name, getattr(run.hp, name))
-        for name in LABEL_FIELDS
-        if getattr(run.hp, name) != getattr(hp, name)
-    ]
-    return " ".join([f"{run.started:%H:%M}", *differences[:2]])
-
-
-def _setting(name: str, value) -> str:
-    if name in ("optimizer", "activation", "init"):
-        return str(value)
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{SHORT_NAMES.get(name, name)} {shown}"
-
-
-def thinned(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[list, list]:
-    if len(x) > limit:
-        keep = np.unique(np.linspace(0, len(x) - 1, limit).round().astype(int))
-        x, y = x[keep], y[keep]
-    return x.tolist(), y.tolist()
-
-
-def smoothed_losses(run: RunRecord) -> tuple[list, list]:
-    """The recorded block means, smoothed as the live chart smooths each iteration."""
-    points = [(i, v) for i, v in zip(run.loss_iterations, run.losses, strict=True) if v is not None]
-    if not points:
-        return [], []
-    x = np.array([p[0] for p in points])
-    values = np.array([p[1] for p in points])
-    smooth = np.empty_like(values)
-    level = values[0]
-    previous = 0
-    for k, (iteration, value) in enumerate(zip(x, values, strict=True)):
-        # One block stands for (iteration - previous) iterations of the per-iteration average.
-        weight = 1.0 - (1.0 - SMOOTHING) ** max(int(iteration - previous), 1)
-        level += weight * (value - level)
-        smooth[k], previous = level, iteration
-    return thinned(x, smooth)
-
-
-def comparison_of(run: RunRecord, hp: HyperParams) -> Comparison:
-    loss_x, loss = smoothed_losses(run)
-    acc_x, acc = thinned(
-        np.array([e.iteration for e in run.evaluations]),
-        np.array([e.test_acc for e in run.evaluations]),
-    )
-    return Comparison(run.id, label_for(run, hp), loss_x, loss, acc_x, acc)
-
+from bp_tui.ui.comparison import Comparison, compare_color, comparison_of, differences
 
 HEADER = (
-    f"{'started':<16}  {'test acc':>8}  {'status':<10}  {'iters':>9}  {'data':<8} hyperparameters"
+    f"{'started':<16}  {'test acc':>8}  {'status':<10}  {'iters':>9}  {'data':<8} what differed"
 )
 
 
-def prompt_for(run: RunInfo) -> Text:
-    """One line under HEADER: when, how well, how it ended, the recipe (cut at the right)."""
+def prompt_for(run: RunInfo, hp: HyperParams) -> Text:
+    """One line under HEADER: when, how well, how it ended, and what it did differently from
+    the current run, mid-run changes included (cut at the right)."""
     accuracy = "-" if run.test_acc is None else f"{run.test_acc:.4f}"
+    differed = " ".join(differences(run, hp)) or "the same values as now"
     text = Text.assemble(
         (f"{run.started:%Y-%m-%d %H:%M}", "bold"),
         f"  {accuracy:>8}  ",
         (f"{run.status:<10}", "" if run.status == "finished" else "dim"),
-        f"  {run.iterations:>6,} it  {run.dataset:<8} {brief(run.hp)}",
+        f"  {run.iterations:>6,} it  {run.dataset:<8} {differed}",
     )
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
+
+
+def results_table(runs: list[Comparison]) -> Table:
+    """The chosen runs' last figures side by side, each in its colour on the charts."""
+    table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+    for name, justify in RESULT_COLUMNS:
+        table.add_column(name, justify=justify, no_wrap=name != "run")
+    for index, run in enumerate(runs):
+        final = run.final
+        table.add_row(
+            Text("━━", style=Style(color=Color.from_rgb(*compare_color(index)))),
+            run.label,
+            f"{final['iterations']:,}",
+            _figure(final["final_loss"]),
+            _figure(final["train_acc"]),
+            _figure(final["test_acc"]),
+            final["status"],
+        )
+    return table
+
+
+RESULT_COLUMNS = (
+    ("", "left"),
+    ("run", "left"),
+    ("iterations", "right"),
+    ("last loss", "right"),
+    ("train acc", "right"),
+    ("test acc", "right"),
+    ("status", "left"),
+)
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 class RunsScreen(ModalScreen[list[Comparison] | None]):
@@ -125,6 +93,10 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         border: none;
         padding: 0;
     }
+    #runs-results {
+        height: auto;
+        margin: 1 0 0 0;
+    }
     #runs-header, #runs-hint, #runs-empty {
         color: $text-muted;
     }
@@ -144,15 +116,17 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         self.store = store or RunStore()
         self.runs = list(reversed(self.store.list()))  # newest first
         self.chosen = set(chosen)
+        self._loaded: dict[str, Comparison] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-box"):
             if self.runs:
                 yield Static(HEADER, id="runs-header")
                 yield SelectionList[str](
-                    *[(prompt_for(r), r.id, r.id in self.chosen) for r in self.runs],
+                    *[(prompt_for(r, self.hp), r.id, r.id in self.chosen) for r in self.runs],
                     id="runs-list",
                 )
+                yield Static(id="runs-results")
                 hint = "space tick · enter compare · x clear · esc close"
             else:
                 yield Static(
@@ -166,6 +140,34 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         box = self.query_one("#runs-box")
         box.border_title = "Compare with earlier runs"
         box.border_subtitle = f"{len(self.runs)} runs, newest first"
+        self.show_results()
+
+    def on_selection_list_selected_changed(self) -> None:
+        self.show_results()
+
+    def show_results(self) -> None:
+        """The ticked runs' last figures under the list, as they will be compared."""
+        if not self.runs:
+            return
+        chosen, _ = self.comparisons()
+        results = self.query_one("#runs-results", Static)
+        results.display = bool(chosen)
+        results.update(results_table(chosen))
+
+    def comparisons(self) -> tuple[list[Comparison], list[str]]:
+        """The ticked runs, in the list's order (the charts' colours follow it), and the
+        problems of those that could not be read."""
+        chosen, problems = [], []
+        ticked = set(self.query_one(SelectionList).selected)
+        for run_id in [r.id for r in self.runs if r.id in ticked]:
+            if run_id not in self._loaded:
+                try:
+                    self._loaded[run_id] = comparison_of(self.store.load(run_id), self.hp)
+                except BpTuiError as error:  # removed or damaged since the list was read
+                    problems.append(str(error))
+                    continue
+            chosen.append(self._loaded[run_id])
+        return chosen, problems
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -178,13 +180,8 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         if not self.runs:
             self.dismiss(None)
             return
-        chosen, problems = [], []
-        ticked = set(self.query_one(SelectionList).selected)
-        for run_id in [r.id for r in self.runs if r.id in ticked]:  # colours follow the list
-            try:
-                chosen.append(comparison_of(self.store.load(run_id), self.hp))
-            except BpTuiError as error:  # removed or damaged since the list was read
-                problems.append(str(error))
+        self._loaded.clear()  # as the files are now
+        chosen, problems = self.comparisons()
         for problem in problems:
             self.app.notify(problem, severity="warning")
         self.dismiss(chosen)
