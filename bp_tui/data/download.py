@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.client
 import os
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -78,6 +76,8 @@ def _fetch(
     url: str, out: BinaryIO, file: str, algorithm: str, progress: Progress | None, timeout: float
 ) -> str:
     """Stream ``url`` into ``out``; return the hex digest of what arrived."""
+    import urllib.request  # here: 25 ms of imports that only a download needs
+
     hasher = hashlib.new(algorithm)
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
@@ -96,6 +96,8 @@ def _fetch(
 
 
 def _describe(err: BaseException) -> str:
+    import http.client
+
     if isinstance(err, urllib.error.HTTPError):
         return f"HTTP {err.code} {err.reason}"
     if isinstance(err, urllib.error.URLError):
@@ -122,6 +124,8 @@ def _download_file(
     timeout: float,
 ) -> None:
     """Try each mirror in turn; only a whole, verified file is renamed to ``dest``."""
+    import http.client
+
     algorithm, expected = checksum.split(":", 1)
     last_error = "no mirror given"
     for mirror in mirrors:
