@@ -76,7 +76,13 @@ async def test_an_unchanged_chart_builds_no_picture():
     app, _ = app_with(ready() + [progress(100, 100), ev.Evaluation(100, 1.0, 0.8, 0.79)])
     async with app.run_test(size=(120, 40)) as pilot:
         loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
-        await until(pilot, lambda: app.iteration == 100 and not loss.dirty and loss.builds)
+        await until(
+            pilot,
+            lambda: app.iteration == 100
+            and not (loss.dirty or accuracy.dirty)
+            and loss.builds
+            and accuracy.builds,
+        )
         await pilot.pause()
         built = (loss.builds, accuracy.builds)
         for _ in range(5):

@@ -261,20 +261,20 @@ class LossChart(Chart):
                     marker="braille",
                     color=DIM,
                 )
-        x, _, smoothed = self.series.points(limit)
+        x, y, _ = self.series.points(limit)
         if len(x):
-            # The noisy mini-batch line one point a column: its zig-zags are most of plotext's
-            # work, and half as many show the same band of noise.
-            raw_x, raw_y, _ = self.series.points(limit // 2)
-            plt.plot(unit(raw_x).tolist(), raw_y, marker="braille", color=raw)
-            plt.plot(unit(x).tolist(), smoothed, marker="braille", color=smooth)
+            # The mini-batch losses as dots, two a column (braille's resolution): joined up,
+            # their zig-zags were most of plotext's work, and the dots show the same noise.
+            plt.scatter(unit(x).tolist(), y, marker="braille", color=raw)
+            line_x, _, smoothed = self.series.points(limit // 2)
+            plt.plot(unit(line_x).tolist(), smoothed, marker="braille", color=smooth)
             for iteration in self.marks:
                 plt.vline(float(unit([iteration])[0]), color=mark)
         self.x_axis(plt, end)
         self.x_last = last  # the last iteration the x axis must show
         # The legend lives in the border: plotext's would cover the first iterations.
         parts = [
-            f"[{hex_of(raw)}]━ mini-batch[/]",
+            f"[{hex_of(raw)}]• mini-batch[/]",
             f"[{hex_of(smooth)}]━ smoothed {self.series.smoothing:g}[/]",
         ]
         if self.marks:

@@ -139,7 +139,8 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
     def on_mount(self) -> None:
         box = self.query_one("#runs-box")
         box.border_title = "Compare with earlier runs"
-        box.border_subtitle = f"{len(self.runs)} runs, newest first"
+        count = len(self.runs)
+        box.border_subtitle = f"{count} run{'s' if count != 1 else ''}, newest first"
         self.show_results()
 
     def on_selection_list_selected_changed(self) -> None:
