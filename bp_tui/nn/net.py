@@ -170,8 +170,11 @@ class TwoLayerNet:
         # Affine2.forward
         np.dot(h, a2.W, out=y)
         np.add(y, a2.b, out=y)
-        # softmax: x - max, exp, / sum (functions.softmax; np.max and np.sum are these reduces)
-        np.maximum.reduce(y, axis=-1, keepdims=True, out=col)
+        # softmax: x - max, exp, / sum (functions.softmax; np.max and np.sum are these reduces).
+        # The max is taken over a transposed copy: ten rows of 100 reduce in a third of the
+        # time of 100 rows of ten, and a max is the same number in any order.
+        np.copyto(w["yT"], y.T)
+        np.maximum.reduce(w["yT"], axis=0, out=w["col_flat"])
         np.subtract(y, col, out=y)
         np.exp(y, out=y)
         np.add.reduce(y, axis=-1, keepdims=True, out=col)
@@ -244,6 +247,7 @@ def _workspace(n: int, W1: np.ndarray, W2: np.ndarray) -> dict[str, np.ndarray]:
         "dy": np.empty((n, classes), dtype),
         "dh": np.empty((n, hidden), dtype),
         "col": np.empty((n, 1), dtype),
+        "yT": np.empty((classes, n), dtype),
         "picked": np.empty(n, dtype),
         "logs": np.empty(n, dtype),
         "at": np.empty(n, np.intp),
@@ -252,6 +256,7 @@ def _workspace(n: int, W1: np.ndarray, W2: np.ndarray) -> dict[str, np.ndarray]:
         "grad_views": grad_views,
     }
     w["y_flat"], w["dy_flat"] = w["y"].reshape(-1), w["dy"].reshape(-1)
+    w["col_flat"] = w["col"].reshape(-1)
     w["dh_bits"] = w["dh"].view(w["keep"].dtype)
     w["dW1"], w["db1"], w["dW2"], w["db2"] = grad_views
     w["grads"] = dict(zip(PARAM_NAMES, grad_views, strict=True))
