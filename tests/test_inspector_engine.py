@@ -7,6 +7,7 @@ from bp_tui.engine import HyperParams, RunState
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.remote import ThreadLink
+from bp_tui.engine.trainer import Trainer
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets import inspector as inspector_module
 from bp_tui.ui.widgets.inspector import Inspector
@@ -34,6 +35,27 @@ def test_inspect_draws_a_fresh_batch_and_answers_twice():
     assert not np.array_equal(a, b)  # fresh each time
     assert not np.array_equal(a, np.arange(100))
     assert of(events, ev.StateChanged)[-1].state is RunState.FINISHED
+
+
+def test_in_slow_motion_inspect_shows_the_step_training_just_took():
+    hp = HyperParams(iters=5)
+    commands = [cmd.SetSpeed(1000.0), cmd.Step(3), cmd.Inspect(last_step=True), cmd.Run()]
+    _, events = run_engine(hp, commands, start=False)
+    first, checked = of(events, ev.Inspection)
+    # The same run again by hand: the weights before its third step, and that step's batch.
+    twin = Trainer(hp, DATA)
+    twin.step(), twin.step()
+    before = {k: v.astype(np.float64) for k, v in twin.net.params.items()}
+    twin.step()
+    assert first.iteration == 2
+    np.testing.assert_array_equal(first.indices, twin.last_batch)
+    for key, value in before.items():  # to float32 rounding: BLAS threads may differ here
+        np.testing.assert_allclose(first.params[key], value, rtol=1e-5, atol=1e-8)
+    assert "the batch training took at iteration 2" in checked.report.batch
+    assert checked.report.passed
+    # At full speed there is no step to show: a fresh batch, as before.
+    _, events = run_engine(hp, [cmd.Step(3), cmd.Inspect(last_step=True), cmd.Run()], start=False)
+    assert "random training images" in of(events, ev.Inspection)[-1].report.batch
 
 
 async def test_following_live_refreshes_graph_3_as_slow_motion_training_steps(monkeypatch):

@@ -47,11 +47,14 @@ class CheckGradient:
 @dataclass
 class Inspect:
     """A fresh random batch of training images and the net's parameters, for the inspector;
-    seed None draws another batch each time (a number: the same batch, as recordings need)."""
+    seed None draws another batch each time (a number: the same batch, as recordings need).
+    last_step: in slow motion, the training step just taken instead: its batch and the
+    weights it started from."""
 
     batch_size: int = 100
     exact: bool = False
     seed: int | None = None
+    last_step: bool = False
 
 
 @dataclass

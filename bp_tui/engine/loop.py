@@ -135,6 +135,8 @@ class Engine:
         self.clock = time.perf_counter  # slow motion's clock
         self._next_step_at = 0.0
         self._unsent_from = 0  # index of the first loss not yet reported
+        # Slow motion's last step: (iteration it started at, its batch, the weights before it).
+        self._last_step: tuple[int, np.ndarray, dict] | None = None
         self._last_progress = 0.0
         self._running_seconds = 0.0  # wall time spent running (pauses do not count)
         self._running_since: float | None = None
@@ -251,7 +253,12 @@ class Engine:
                 self._next_step_at = max(now, self._next_step_at) + 1.0 / self.speed
                 deadline = now  # one step, then it is reported and the commands are read
             try:
-                trainer.step()
+                if self.speed is not None:  # slow motion: the inspector may follow each step
+                    before = {k: v.copy() for k, v in trainer.net.params.items()}
+                    trainer.step()
+                    self._last_step = (trainer.iteration - 1, trainer.last_batch.copy(), before)
+                else:
+                    trainer.step()
             except DivergedError as error:
                 self.steps_left = 0
                 self._report_progress()
@@ -444,16 +451,22 @@ class Engine:
         self._report_check()
 
     def _inspect(self, command: cmd.Inspect) -> None:
-        """Answer at once with a fresh random batch (the graph draws), then with its check."""
+        """Answer at once with a batch (the graph draws), then with its check: a fresh random
+        one, or in slow motion the last training step's own batch and starting weights."""
         t = self.trainer
         rng = np.random.default_rng(command.seed)
-        n = max(1, min(command.batch_size, len(t.x_train)))
-        indices = np.sort(rng.choice(len(t.x_train), n, replace=False))
+        last = self._last_step if command.last_step else None
+        if last is not None and last[0] == t.iteration - 1:
+            iteration, indices, weights = last
+            batch = f"the batch training took at iteration {iteration:,}"
+        else:
+            n = max(1, min(command.batch_size, len(t.x_train)))
+            indices = np.sort(rng.choice(len(t.x_train), n, replace=False))
+            iteration, weights = t.iteration, t.net.params
+            batch = f"these {n} random training images"
         x, labels = t.x_train[indices], t.t_train[indices]
-        params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
-        answer = ev.Inspection(
-            t.iteration, t.hp.activation, params, x, labels, None, indices=indices
-        )
+        params = {k: v.astype(np.float64) for k, v in weights.items()}
+        answer = ev.Inspection(iteration, t.hp.activation, params, x, labels, None, indices=indices)
         self.emit(answer)
         report = gradient_check(
             params,
@@ -461,10 +474,10 @@ class Engine:
             labels,
             activation=t.hp.activation,
             exact=command.exact,
-            iteration=t.iteration,
+            iteration=iteration,
             sample=INSPECT_CHECK_SAMPLE,
             seed=int(rng.integers(2**31)),
-            batch=f"these {n} random training images",
+            batch=batch,
         )
         self.emit(dataclasses.replace(answer, report=report))
 

@@ -162,6 +162,7 @@ class Trainer:
         """A fresh net and history; the same seed gives the same run, bit for bit."""
         self.hp = hp or self.hp
         self.rng = np.random.default_rng(self.hp.seed)
+        self.last_batch: np.ndarray | None = None
         init = INIT_STD if self.hp.init == "std" else self.hp.init
         self.net = TwoLayerNet(
             self._shape[1],
@@ -211,6 +212,7 @@ class Trainer:
         batch = self.hp.batch_size
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             mask = self.rng.integers(0, self._shape[0], size=batch)
+            self.last_batch = mask  # which images this step took (the inspector can follow it)
             x = self._gather(mask)
             loss, grads = self.net.loss_and_gradient(x, self.t_train[mask], reuse=True)
             self._update(grads)

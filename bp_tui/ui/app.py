@@ -430,8 +430,8 @@ class BpTuiApp(App):
         self.send(cmd.Inspect(exact=self.exact))
 
     def on_inspector_live_inspection_wanted(self, _: Inspector.LiveInspectionWanted) -> None:
-        """The inspector follows the run in slow motion: the current weights, training goes on."""
-        self.send(cmd.Inspect(exact=self.exact))
+        """The inspector follows the run in slow motion: the step just taken, training goes on."""
+        self.send(cmd.Inspect(exact=self.exact, last_step=True))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
