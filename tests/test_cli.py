@@ -197,6 +197,10 @@ BAD_VALUES = [
     (["gradcheck", "--hidden", "0"], ["--hidden", "whole number from 1"]),
     (["--lr", "-1", "train"], ["--lr", "positive number"]),
     (["train", "--bogus"], ["unrecognized arguments: --bogus"]),
+    (["train", "--iters", "１０"], ["--iters", "whole number", "'１０'"]),
+    (["train", "--lr", "０.1"], ["--lr", "number such as 0.1"]),
+    (["train", "--lr", "9" * 5000], ["--lr", "positive number"]),
+    (["train", "--optimizer", "x" * 5000], ["--optimizer", "'" + "x" * 40 + "…'"]),
     (["frobnicate"], ["invalid choice: 'frobnicate'", "train", "gradcheck", "data"]),
 ]
 
@@ -215,6 +219,7 @@ def test_a_bad_value_is_one_line_and_status_2(capsys, argv, expected):
     for text in expected:
         assert text in lines[0]
     assert "Traceback" not in err and "usage:" not in err
+    assert len(lines[0]) < 300  # a long value is cut, not echoed whole
 
 
 def test_mnist_with_an_empty_cache_says_the_three_ways_out(capsys):

@@ -26,18 +26,29 @@ def error_line(error: Exception) -> str:
     return str(error)
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """A value echoed in an error line: quoted, and cut so that the line stays one line."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def whole_number(text: str) -> int:
     try:
+        if not text.isascii():  # int() takes other scripts' digits ("１０"); people mean ASCII
+            raise ValueError
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a whole number (got {text!r})") from None
+        raise argparse.ArgumentTypeError(f"expects a whole number (got {shown(text)})") from None
 
 
 def number(text: str) -> float:
     try:
+        if not text.isascii():
+            raise ValueError
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a number such as 0.1 (got {text!r})") from None
+        raise argparse.ArgumentTypeError(
+            f"expects a number such as 0.1 (got {shown(text)})"
+        ) from None
 
 
 def speed_limit(text: str) -> float | None:
@@ -50,7 +61,7 @@ def speed_limit(text: str) -> float | None:
         speed = float("nan")
     if not 0 < speed <= 1e6:
         raise argparse.ArgumentTypeError(
-            f"expects iterations a second such as 5, or full (got {text!r})"
+            f"expects iterations a second such as 5, or full (got {shown(text)})"
         )
     return speed
 
@@ -61,14 +72,16 @@ def theme_name(text: str) -> str:
 
     names = theme_names()
     if text not in names:
-        raise argparse.ArgumentTypeError(f"expects one of {', '.join(names)} (got {text[:40]!r})")
+        raise argparse.ArgumentTypeError(f"expects one of {', '.join(names)} (got {shown(text)})")
     return text
 
 
 def choice(choices):
     def parse(text: str) -> str:
         if text.lower() not in choices:
-            raise argparse.ArgumentTypeError(f"expects one of {', '.join(choices)} (got {text!r})")
+            raise argparse.ArgumentTypeError(
+                f"expects one of {', '.join(choices)} (got {shown(text)})"
+            )
         return text.lower()
 
     return parse
