@@ -18,6 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
+from textual.geometry import Region
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
@@ -152,8 +153,29 @@ class Chart(PlotextPlot):
             self.border_subtitle = legend
 
     def changed(self) -> None:
+        """The data changed: build the picture now and repaint only the lines that differ
+        (new points touch a few rows; the axes and most of the curve stay as they were)."""
         self.version += 1
-        self.refresh()
+        width, height = self.size
+        if not (width and height):
+            self.refresh()
+            return
+        base = self.visual_style.rich_style
+        key = (self.version, self.size, self.app.theme, base)
+        old = self._picture
+        self.builds += 1
+        self._picture = (key, self._build(base))
+        strips = self._picture[1]
+        if old is None or old[0][1:] != key[1:] or len(old[1]) != len(strips):
+            self.refresh()
+            return
+        lines = [
+            Region(0, y, width, 1)
+            for y, (before, now) in enumerate(zip(old[1], strips, strict=True))
+            if before != now
+        ]
+        if lines:
+            self.refresh(*lines)
 
     def on_resize(self) -> None:
         self.dirty = True  # its legend is fitted to its width
