@@ -96,6 +96,22 @@ async def test_an_unchanged_chart_builds_no_picture():
         assert accuracy.builds == built[1]
 
 
+async def test_a_chart_on_a_hidden_tab_builds_only_when_shown_again():
+    app, _ = app_with(ready() + [progress(100, 100)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: app.iteration == 100 and loss.builds and not loss.dirty)
+        await pilot.press("t")  # the Inspector
+        await until(pilot, lambda: not loss.region)
+        built = loss.builds
+        loss.add_losses(np.ones(5), 105, 1.05)
+        app.redraw_charts()
+        await pilot.pause()
+        assert loss.builds == built  # no plotext work for a chart nobody sees
+        await pilot.press("t", "t", "t")  # Digits, Learned, Train again
+        await until(pilot, lambda: loss.builds == built + 1)
+
+
 async def test_one_value_one_place():
     app, link = app_with(ready())
     async with app.run_test(size=(120, 40)) as pilot:

@@ -157,7 +157,7 @@ class Chart(PlotextPlot):
         (new points touch a few rows; the axes and most of the curve stay as they were)."""
         self.version += 1
         width, height = self.size
-        if not (width and height):
+        if not (width and height and self.region):  # not on screen: built when shown
             self.refresh()
             return
         base = self.visual_style.rich_style
