@@ -326,6 +326,7 @@ def test_a_loaded_data_set_keeps_its_bytes_and_makes_floats_on_first_use():
     assert train.flags.c_contiguous
     assert data._floats == {}  # nothing made yet: the float32 copies wait for a reader
     assert data.size_label == "sample 10,000/2,000"
+    assert "10,000 train" in repr(data)
     assert data._floats == {}
     # The floats are the bytes / 255 in float32 exactly, as the two-pass conversion made them.
     two_pass = arrays["x_test"].reshape(len(arrays["x_test"]), -1).astype(np.float32)

@@ -70,6 +70,12 @@ class ImageFiles(Dataset):
     def image_bytes(self, split: str) -> np.ndarray | None:
         return self._bytes[split]
 
+    def __repr__(self) -> str:  # without making the float copies to show them
+        return (
+            f"ImageFiles(name={self.name!r}, {len(self.t_train):,} train / "
+            f"{len(self.t_test):,} test images, source={self.source!r})"
+        )
+
     def __getstate__(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if key != "_lock"}
 
