@@ -30,6 +30,21 @@ def test_main_screen_at_80x24(snap_compare, short_run):
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, 300))
 
 
+def test_pending_changes_at_120x40(snap_compare, short_run):
+    """b h a i o as the engine answers them: live values at once, the rest waiting for r."""
+    app, link = app_with(short_run, HP)
+    pending = {"hidden": 60, "activation": "sigmoid", "init": "xavier"}
+
+    async def change(pilot):
+        await settled(app, 300)(pilot)
+        link.events.put(
+            ev.ParamsChanged(300, HP.replace(batch_size=200, optimizer="momentum"), pending, {})
+        )
+        await until(pilot, lambda: app.pending == pending and app.hp.optimizer == "momentum")
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=change)
+
+
 def test_gradient_check_panel_in_exact_mode(snap_compare):
     app, _ = app_with(recordings.load("exact_check"), HP)
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled(app, 200))
