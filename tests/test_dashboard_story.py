@@ -78,10 +78,12 @@ async def test_an_unchanged_chart_builds_no_picture():
         loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
         await until(
             pilot,
-            lambda: app.iteration == 100
-            and not (loss.dirty or accuracy.dirty)
-            and loss.builds
-            and accuracy.builds,
+            lambda: (
+                app.iteration == 100
+                and not (loss.dirty or accuracy.dirty)
+                and loss.builds
+                and accuracy.builds
+            ),
         )
         await pilot.pause()
         built = (loss.builds, accuracy.builds)
