@@ -24,6 +24,7 @@ from textual_plotext import PlotextPlot
 
 from bp_tui.ui.comparison import Comparison, compare_color
 from bp_tui.ui.series import BinnedSeries, EpochScale, thin
+from bp_tui.ui.widgets.braille import BrailleChart
 
 DIM = (110, 110, 110)
 
@@ -213,6 +214,8 @@ class LossChart(Chart):
         self.x_last = 0
         self.log_scale = False  # L: the loss on a log axis, as TensorBoard users read it
         self.in_epochs = False  # E: the x axis in epochs instead of iterations
+        self.chart = BrailleChart(xlabel="iteration")  # what the picture shows
+        self._plotext_colours: tuple[str | None, Style] = (None, Style())
 
     def set_comparisons(self, runs: list[Comparison]) -> None:
         """Earlier runs' smoothed losses, drawn dimmed under this run's (named below the charts)."""
@@ -232,6 +235,28 @@ class LossChart(Chart):
     def toggle_log_scale(self) -> None:
         self.log_scale = not self.log_scale
         self.dirty = True
+
+    def _build(self, base: Style) -> list[Strip]:
+        """Drawn with numpy (braille.py), not plotext: it changes ten times a second. Its
+        colours are those plotext's theme gives the accuracy chart beside it."""
+        width, height = self.size
+        return self.chart.picture(width, height, base + self._plotext_style())
+
+    def _plotext_style(self) -> Style:
+        theme = self.app.theme
+        if self._plotext_colours[0] != theme:
+            plot = self._plot
+            plot.clear_data()
+            plot.clear_figure()
+            plot.plotsize(8, 4)
+            plot._set_size(8, 4)
+            plot.theme(self._get_plotext_theme_name(theme))
+            plot._set_sizes()
+            plot._build_matrix()
+            matrix = plot.monitor.matrix
+            corner = cell_style(matrix.fullground[0][0], "", matrix.background[0][0])
+            self._plotext_colours = (theme, corner)
+        return self._plotext_colours[1]
 
     def set_smoothing(self, smoothing: float) -> None:
         self.series.set_smoothing(smoothing)
@@ -254,11 +279,7 @@ class LossChart(Chart):
             theme_rgb(self, n, f)
             for n, f in (("primary", "#0178D4"), ("warning", "#FFA62B"), ("error", "#BA3C5B"))
         )
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        if self.log_scale and self.series.count:  # plotext's log axis needs data
-            plt.yscale("log")
+        chart = BrailleChart(log_y=self.log_scale and self.series.count > 0)
         # The x axis ends where the furthest of this run and the compared runs ends.
         last = self.series.count
         unit = self.epochs if self.in_epochs else (lambda x: np.asarray(x, dtype=float))
@@ -269,34 +290,31 @@ class LossChart(Chart):
             if len(cx):
                 scale = run.epoch_scale() if self.in_epochs else unit
                 cx = scale(cx)
-                plt.plot(
-                    *thin(cx.tolist(), cy, limit), marker="braille", color=compare_color(index)
-                )
+                chart.line(*thin(cx.tolist(), cy, limit), compare_color(index))
                 end = max(end, float(cx[-1]))
         if self.previous is not None:
             px, py, previous_epochs = self.previous
             shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
             if shown:
                 scale = previous_epochs if self.in_epochs else unit
-                plt.plot(
-                    *thin(scale([px[i] for i in shown]).tolist(), [py[i] for i in shown], limit),
-                    marker="braille",
-                    color=DIM,
-                )
-        x, y, _ = self.series.points(limit)
+                x_shown = scale([px[i] for i in shown]).tolist()
+                chart.line(*thin(x_shown, [py[i] for i in shown], limit), DIM)
+        x, y, smoothed = self.series.points(limit)
         if len(x):
-            # The mini-batch losses as dots, two a column (braille's resolution): joined up,
-            # their zig-zags were most of plotext's work, and the dots show the same noise.
-            plt.scatter(unit(x).tolist(), y, marker="braille", color=raw)
-            line_x, _, smoothed = self.series.points(limit // 2)
-            plt.plot(unit(line_x).tolist(), smoothed, marker="braille", color=smooth)
-            for iteration in self.marks:
-                plt.vline(float(unit([iteration])[0]), color=mark)
-        self.x_axis(plt, end)
+            x = unit(x)
+            chart.line(x, y, raw)
+            chart.line(x, smoothed, smooth)
+            chart.vlines = [(float(unit([i])[0]), mark) for i in self.marks]
+        chart.xlabel = "epoch" if self.in_epochs else "iteration"
+        if end:
+            ticks = nice_ticks(end, whole=not self.in_epochs)
+            chart.xticks, chart.xlabels = ticks, [f"{t:g}" for t in ticks]
+            chart.xlim = (0.0, max(ticks[-1], end) * 1.001 + (0 if self.in_epochs else 1))
+        self.chart = chart
         self.x_last = last  # the last iteration the x axis must show
         # The legend lives in the border: plotext's would cover the first iterations.
         parts = [
-            f"[{hex_of(raw)}]• mini-batch[/]",
+            f"[{hex_of(raw)}]━ mini-batch[/]",
             f"[{hex_of(smooth)}]━ smoothed {self.series.smoothing:g}[/]",
         ]
         if self.marks:

@@ -1,0 +1,66 @@
+"""The loss chart's numpy braille drawing: dots where the data are, a frame and ticks as plotext."""
+
+from rich.style import Style
+
+from bp_tui.ui.widgets.braille import BrailleChart
+
+BLUE, RED = (0, 0, 255), (255, 0, 0)
+
+
+def text(chart: BrailleChart, width: int = 20, height: int = 8) -> list[str]:
+    strips = chart.picture(width, height, Style())
+    assert all(strip.cell_length == width for strip in strips) and len(strips) == height
+    return [strip.text for strip in strips]
+
+
+def canvas(lines: list[str]) -> list[str]:
+    """The cells inside the frame (rows between the top and bottom frame lines)."""
+    left = lines[0].index("┌") + 1
+    right = lines[0].index("┐")
+    return [line[left:right] for line in lines[1:-3]]
+
+
+def test_a_joined_line_leaves_no_column_empty_and_dots_alone_do():
+    joined = BrailleChart(xlim=(0, 10))
+    joined.line([0, 10], [0, 1], BLUE)
+    cells = canvas(text(joined))
+    assert all(any(row[col] != " " for row in cells) for col in range(len(cells[0])))
+    dots = BrailleChart(xlim=(0, 10))
+    dots.line([0, 10], [0, 1], BLUE, joined=False)
+    cells = canvas(text(dots))
+    assert sum(ch != " " for row in cells for ch in row) == 2  # the two ends only
+    # The top right cell holds the high end, the bottom left the low one.
+    assert cells[0][-1] != " " and cells[-1][0] != " "
+
+
+def test_a_flat_line_is_one_row_of_dots_in_its_colour():
+    chart = BrailleChart(xlim=(0, 1))
+    chart.line([0, 1], [2.0, 2.0], RED)
+    strips = chart.picture(20, 8, Style())
+    rows = [s.text for s in strips[1:-3]]
+    drawn = [r for r in rows if any("\u2800" < ch <= "\u28ff" for ch in r)]
+    assert len(drawn) == 1
+    colours = {
+        seg.style.color.triplet for s in strips for seg in s if seg.style and seg.style.color
+    }
+    assert colours == {(255, 0, 0)}
+
+
+def test_ticks_and_labels_are_placed_like_plotexts():
+    chart = BrailleChart(xticks=[0, 50, 100], xlabels=["0", "50", "100"], xlim=(0, 101))
+    chart.xlabel = "iteration"
+    chart.line([0, 100], [0.5, 2.5], BLUE)
+    lines = text(chart, width=40, height=12)
+    assert lines[1].lstrip().startswith("2.50┤") and "0.50┤" in lines[-4]
+    assert lines[-3].count("┬") == 3 and "└" in lines[-3] and "┘" in lines[-3]
+    assert lines[-2].split() == ["0", "50", "100"] and lines[-1].strip() == "iteration"
+
+
+def test_a_log_axis_labels_the_values_not_their_logarithms_and_a_mark_is_a_column():
+    chart = BrailleChart(log_y=True, xlim=(0, 10), vlines=[(5.0, RED)])
+    chart.line([0, 10], [10.0, 0.1], BLUE)
+    lines = text(chart, width=30, height=10)
+    assert lines[1].lstrip().startswith("10┤") and "0.1┤" in lines[-4]
+    cells = canvas(lines)
+    marked = [col for col in range(len(cells[0])) if all(row[col] != " " for row in cells)]
+    assert marked  # the change mark runs from top to bottom
