@@ -114,6 +114,16 @@ async def test_a_chart_on_a_hidden_tab_builds_only_when_shown_again():
         await until(pilot, lambda: loss.builds > built)
 
 
+async def test_engine_news_arriving_as_the_app_closes_is_dropped_quietly():
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await app.query_one(StatusLine).remove()  # as at shutdown: the widgets are going
+        app.events_taken.clear()
+        app.on_engine_event(EngineEvent(ready()))
+        assert app.events_taken.is_set()  # the pump goes on; nothing raised
+
+
 async def test_one_value_one_place():
     app, link = app_with(ready())
     async with app.run_test(size=(120, 40)) as pilot:

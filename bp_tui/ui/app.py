@@ -282,6 +282,10 @@ class BpTuiApp(App):
                     handler(event)
             # In the same frame as the Progress panel: one screen update, not two.
             self.redraw_charts()
+        except NoMatches:
+            # The widgets exist from mount to shutdown: a batch that finds them gone came
+            # while the app was closing (the engine still talking), and has nothing to show.
+            pass
         finally:
             self.events_taken.set()
 
