@@ -26,7 +26,8 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.remote import EngineExited, serve
 from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
-from bp_tui.ui.comparison import comparison_of, label_for, smoothed_losses
+from bp_tui.ui.comparison import comparison_of, label_for
+from bp_tui.ui.series import SMOOTHING
 from tests.helpers import run_cli as run
 from tests.helpers import until, wait_until
 
@@ -457,7 +458,8 @@ def test_comparison_labels_name_what_differs_and_curves_are_thinned():
     run_ = store.load(writer.id)
     assert label_for(run_, HyperParams()) == "23:15 lr 0.3 Sigmoid seed 4"
     assert label_for(run_, run_.hp) == "23:15"
-    x, y = smoothed_losses(run_)
+    x, y = comparison_of(run_, run_.hp).loss_line(SMOOTHING)
+    x = x.tolist()
     assert len(x) <= 400 and x[0] == 10 and x[-1] == 10_000
     assert y == sorted(y, reverse=True) and y[-1] == pytest.approx(1.01, abs=0.01)
 

@@ -9,7 +9,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.runs import RunInfo, RunRecord
 from bp_tui.ui.names import format_value
-from bp_tui.ui.series import SMOOTHING, EpochScale, smoothed_blocks
+from bp_tui.ui.series import EpochScale, smoothed_blocks
 
 MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
 LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")
@@ -87,12 +87,6 @@ def thinned(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[list
         keep = np.unique(np.linspace(0, len(x) - 1, limit).round().astype(int))
         x, y = x[keep], y[keep]
     return x.tolist(), y.tolist()
-
-
-def smoothed_losses(run: RunRecord, smoothing: float = SMOOTHING) -> tuple[list, list]:
-    """The recorded block means, smoothed as the live chart smooths each iteration."""
-    x, y = comparison_of(run, run.hp).loss_line(smoothing)
-    return x.tolist(), y
 
 
 def comparison_of(run: RunRecord, hp: HyperParams) -> Comparison:

@@ -185,13 +185,14 @@ class Chart(PlotextPlot):
         self.in_epochs = in_epochs
         self.dirty = True
 
-    def x_axis(self, plt, last: float) -> None:
-        """Ticks from 0 to `last` (already in the axis's unit) and the axis's name."""
-        plt.xlabel("epoch" if self.in_epochs else "iteration")
-        if last:
-            ticks = nice_ticks(last, whole=not self.in_epochs)
-            plt.xticks(ticks, [f"{t:g}" for t in ticks])
-            plt.xlim(0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
+    def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
+        """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its
+        limits (None before there is data)."""
+        name = "epoch" if self.in_epochs else "iteration"
+        if not last:
+            return name, [], None
+        ticks = nice_ticks(last, whole=not self.in_epochs)
+        return name, ticks, (0.0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
 
 
 class LossChart(Chart):
@@ -305,11 +306,8 @@ class LossChart(Chart):
             chart.line(x, y, raw)
             chart.line(x, smoothed, smooth)
             chart.vlines = [(float(unit([i])[0]), mark) for i in self.marks]
-        chart.xlabel = "epoch" if self.in_epochs else "iteration"
-        if end:
-            ticks = nice_ticks(end, whole=not self.in_epochs)
-            chart.xticks, chart.xlabels = ticks, [f"{t:g}" for t in ticks]
-            chart.xlim = (0.0, max(ticks[-1], end) * 1.001 + (0 if self.in_epochs else 1))
+        chart.xlabel, chart.xticks, chart.xlim = self.x_axis(end)
+        chart.xlabels = [f"{t:g}" for t in chart.xticks]
         self.chart = chart
         self.x_last = last  # the last iteration the x axis must show
         # The legend lives in the border: plotext's would cover the first iterations.
@@ -394,7 +392,11 @@ class AccuracyChart(Chart):
         self.x_last = self.points[-1][0] if self.points else 0
         if self.pinned:
             plt.ylim(0, 1)
-        self.x_axis(plt, end)
+        name, ticks, limits = self.x_axis(end)
+        plt.xlabel(name)
+        if limits:
+            plt.xticks(ticks, [f"{t:g}" for t in ticks])
+            plt.xlim(*limits)
         if len(Text.from_markup("  ".join(parts))) > self.size.width - 4:
             # Narrow: the names alone (the Progress panel gives the values).
             parts = [f"[{hex_of(train)}]━ train[/]", f"[{hex_of(test)}]━ test[/]"]
