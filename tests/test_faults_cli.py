@@ -23,6 +23,8 @@ from tests.idx_fixtures import idx_bytes, synthetic_arrays, write_idx_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.hostile
+
 
 @pytest.mark.parametrize(
     ("argv", "named"),

@@ -21,6 +21,8 @@ from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.hostile
+
 
 def alive(pid: int) -> bool:
     """Whether pid runs (a zombie left to an init that does not reap counts as gone)."""

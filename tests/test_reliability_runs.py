@@ -25,6 +25,8 @@ T0 = datetime(2026, 11, 27, 23, 15, tzinfo=timezone.utc)
 HP = HyperParams(iters=25)
 GOOD, OTHER, BAD = "20261127-231500-ab12", "20261127-232000-cd34", "20261127-232500-ef56"
 
+pytestmark = pytest.mark.hostile
+
 
 def write_run(store: RunStore, run_id: str, started=T0, dataset="sample", changes=None) -> None:
     writer = store.create(HP, dataset, run_id=run_id, started=started)
