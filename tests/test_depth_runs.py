@@ -141,3 +141,15 @@ def test_an_optimizer_state_of_other_shapes_is_refused():
         Momentum.check_state({**good, "v/W2": np.zeros((4, 2))}, shapes)
     with pytest.raises(ValueError, match="misses part of v"):
         Momentum.check_state({k: v for k, v in good.items() if k != "v/b2"}, shapes)
+
+
+def test_serve_hands_the_widths_on_as_the_command_line_takes_them():
+    import shlex
+
+    from bp_tui.cli import build_parser
+    from bp_tui.cli.serve import dashboard_command
+
+    args = build_parser().parse_args(["serve", "--hidden", "100,100,100,100", "--lr", "0.05"])
+    words = shlex.split(dashboard_command(args))
+    assert words[words.index("--hidden") + 1] == "100,100,100,100"
+    assert build_parser().parse_args(words[3:]).hidden == (100, 100, 100, 100)
