@@ -7,6 +7,9 @@ prints are counted and dropped; input() refuses; memory is capped; a piece that 
 time limit has its stack written (faulthandler) before the process ends.
 
     python -m bp_tui.learner.child PATH FD LIMIT_SECONDS DUMP_FILE KNOWN_JSON
+
+KNOWN_JSON: {"verdicts": {book class: status already found}, "hung": [[file, cell, line,
+what, place], ...] definitions not to run again}.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ def _refuse_input(prompt: object = "") -> str:
 def main(argv: list[str]) -> int:
     path, fd, limit, dump_path, known_json = argv
     channel = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
-    known: dict[str, str] = json.loads(known_json)
+    known_data = json.loads(known_json)
+    known: dict[str, str] = known_data["verdicts"]
     limit_seconds = float(limit)
 
     def emit(event: str, **data) -> None:
@@ -60,7 +64,7 @@ def main(argv: list[str]) -> int:
     from bp_tui.learner.checks import check_class
     from bp_tui.learner.load import load
     from bp_tui.learner.names import BOOK_CLASSES, book_name_of
-    from bp_tui.learner.source import LearnerFileError
+    from bp_tui.learner.source import LearnerFileError, Place
 
     sink = _CountingSink()
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -81,7 +85,11 @@ def main(argv: list[str]) -> int:
 
     running("load")
     try:
-        loaded = load(Path(path))
+        hung = {
+            (file, cell, line): (what, Place(**where))
+            for file, cell, line, what, where in known_data["hung"]
+        }
+        loaded = load(Path(path), hung)
     except LearnerFileError as error:
         faulthandler.cancel_dump_traceback_later()
         emit("unreadable", message=str(error))

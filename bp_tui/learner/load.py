@@ -39,6 +39,7 @@ class Loaded:
     classes: list[DefinedClass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     verdicts: dict[str, str] = field(default_factory=dict)  # class name -> status, as checked
+    hung: dict[tuple, tuple[str, Place]] = field(default_factory=dict)
 
     @property
     def skipped(self) -> int:
@@ -57,9 +58,13 @@ class Loaded:
         return found
 
 
-def load(path: Path) -> Loaded:
-    """The learner's file or folder, loaded: LearnerFileError if a file cannot be read."""
-    loaded = Loaded()
+def load(path: Path, hung: dict[tuple, tuple[str, Place]] | None = None) -> Loaded:
+    """The learner's file or folder, loaded: LearnerFileError if a file cannot be read.
+
+    hung: definitions not to run, by (file, cell, line) of their first line, each with what to
+    say and where (an earlier child found them still running at that place).
+    """
+    loaded = Loaded(hung=hung or {})
     paths = learner_files(path)
     for file in paths:
         loaded.files[str(file)] = read_learner_file(file)
@@ -92,6 +97,12 @@ def _module_of(loaded: Loaded, file: Path) -> types.ModuleType:
         for node in piece.kept:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 _run_import(loaded, module, piece, node, own)
+                continue
+            if (piece.file, piece.cell, node.lineno) in loaded.hung:
+                what, where = loaded.hung[(piece.file, piece.cell, node.lineno)]
+                if isinstance(node, ast.ClassDef):
+                    place = piece.line(node.lineno)
+                    loaded.classes.append(DefinedClass(node.name, place, None, what, where))
                 continue
             code = compile(ast.Module([node], []), piece.filename, "exec")
             try:

@@ -39,37 +39,46 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 def check_path(path: Path | str, limit: float = DEFAULT_LIMIT) -> CheckReport:
     """The report on PATH's classes; LearnerFileError when it cannot be read."""
     path = Path(path)
-    files = {str(p): read_learner_file(p) for p in learner_files(path)}  # reading, not running
+    # reading, not running: the parent names the lines the child's stack dump points at
+    files = {str(p): read_learner_file(p) for p in learner_files(path.resolve())}
     report = CheckReport(str(path))
     known: dict[str, str] = {}
+    hung: list[list] = []  # definitions whose loading ran past the limit: not run again
     started = False
     while True:
-        outcome = _run_child(path, limit, known)
+        outcome = _run_child(path, limit, {"verdicts": known, "hung": hung})
         if outcome.unreadable:
             raise LearnerFileError(outcome.unreadable)
-        if not started and outcome.loaded is not None:
+        if not started and outcome.loaded is None:  # loading did not finish
+            definition = _definition_at(outcome.where(files), files)
+            if definition is None or definition in [h[:3] for h in hung]:
+                report.notes.append(_loading_failed(outcome, files, limit))
+                return report
+            where = outcome.where(files)
+            hung.append(
+                [*definition, f"its definition is {outcome.describe(limit)}", where.to_dict()]
+            )
+            continue
+        if not started:
             started = True
             report.skipped_statements = outcome.loaded["skipped"]
             report.notes.extend(outcome.loaded["notes"])
             found = outcome.loaded["found"]
-        if not started:  # loading itself did not finish
-            report.notes.append(_loading_failed(outcome, files, limit))
-            return report
         for result in outcome.results:
             report.classes.append(result)
             known[result.book_name] = result.status
         report.printed_lines += outcome.printed
         if outcome.finished:
             break
-        hung = outcome.phase.get("book") if outcome.phase else None
-        if hung is None or hung in known:
+        stuck = outcome.phase.get("book") if outcome.phase else None
+        if stuck is None or stuck in known:
             report.notes.append(f"the check stopped early: {outcome.describe(limit)}")
             break
-        name = next((n for b, n, _ in found if b == hung), hung)
-        place = next((Place(**p) for b, _, p in found if b == hung), None)
+        name = next((n for b, n, _ in found if b == stuck), stuck)
+        place = next((Place(**p) for b, _, p in found if b == stuck), None)
         report.classes.append(
             ClassResult(
-                hung,
+                stuck,
                 name,
                 DOES_NOT_RUN,
                 place,
@@ -83,7 +92,7 @@ def check_path(path: Path | str, limit: float = DEFAULT_LIMIT) -> CheckReport:
                 ],
             )
         )
-        known[hung] = DOES_NOT_RUN
+        known[stuck] = DOES_NOT_RUN
     order = {b: i for i, (b, _, _) in enumerate(found)}
     report.classes.sort(key=lambda c: order.get(c.book_name, len(order)))
     return report
@@ -125,7 +134,7 @@ class _Outcome:
         return None
 
 
-def _run_child(path: Path, limit: float, known: dict[str, str]) -> _Outcome:
+def _run_child(path: Path, limit: float, known: dict) -> _Outcome:
     outcome = _Outcome()
     read_fd, write_fd = os.pipe()
     with tempfile.NamedTemporaryFile("r", prefix="bp-tui-check-", suffix=".txt") as dump:
@@ -220,6 +229,19 @@ def _end(child: subprocess.Popen, at_once: bool) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     child.wait()
+
+
+def _definition_at(place: Place | None, files: dict[str, LearnerFile]) -> list | None:
+    """[file, cell, line] of the top-level definition that holds the learner's `place`."""
+    if place is None or place.file not in files:
+        return None
+    for piece in files[place.file].pieces:
+        if piece.cell != place.cell:
+            continue
+        for node in piece.kept:
+            if node.lineno <= place.line <= (node.end_lineno or node.lineno):
+                return [piece.file, piece.cell, node.lineno]
+    return None
 
 
 def _loading_failed(outcome: _Outcome, files: dict[str, LearnerFile], limit: float) -> str:
