@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -15,7 +19,7 @@ import pytest
 
 from bp_tui.learner import DOES_NOT_RUN, PASSED, WRONG, check_path
 from bp_tui.learner.names import BOOK_CLASSES, book_name_of
-from tests.helpers import run_cli
+from tests.helpers import run_cli, wait_until
 
 LEARNERS = Path(__file__).parent / "learners"
 
@@ -281,3 +285,34 @@ def test_a_notebook_cell_that_does_not_parse_is_skipped_with_a_note(tmp_path):
 def test_hyperparameter_options_are_refused(capsys):
     code, _, err = run_cli(capsys, "--lr", "0.1", "check", str(LEARNERS / "book_style.py"))
     assert code == 2 and "--lr does nothing for check" in err
+
+
+def test_watch_checks_again_when_the_file_is_saved(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text((LEARNERS / "book_style.py").read_text())
+    out = tmp_path / "out.txt"
+    with out.open("w") as sink:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "bp_tui", "check", "--watch", str(path)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: "watching" in out.read_text())
+        faulty = (LEARNERS / "fault_mul_x_y_swapped.py").read_text()
+
+        def saved_and_checked() -> bool:
+            # saved again until seen: the watcher may start watching after its first line
+            if "6 passed, 1 wrong" in out.read_text():
+                return True
+            path.write_text(faulty)
+            time.sleep(0.5)
+            return False
+
+        wait_until(saved_and_checked)
+        assert "x and y swapped" in out.read_text()
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        code = watcher.wait(timeout=60)
+    assert code == 128 + signal.SIGTERM
+    assert out.read_text().splitlines()[-1] == "bp-tui: stopped by SIGTERM"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -63,17 +64,31 @@ def _show(report: CheckReport, as_json: bool) -> int:
 
 
 def _watch(path: Path, limit: float, as_json: bool) -> int:
+    """Check, then again at each save, until Ctrl-C (130) or SIGTERM / SIGHUP (128+N)."""
     from watchfiles import watch  # here: a single check does not import it
+
+    from bp_tui.cli import Terminated, stop_signals
 
     code = _once(path, limit, as_json)
     folder = path if path.is_dir() else path.parent
-    if not folder.is_dir():
-        return code
     if not as_json:
         print(f"watching {path} (Ctrl-C stops)", flush=True)
-    for _ in watch(folder, watch_filter=lambda change, name: Path(name).suffix in SUFFIXES):
-        code = _once(path, limit, as_json)
+    stop, signalled = threading.Event(), []
+
+    def on_signal(signum: int, frame: object) -> None:
+        signalled.append(signum)
+        stop.set()  # watchfiles' own wait would swallow an exception raised into it
+
+    with stop_signals(on_signal):
+        for _ in watch(folder, watch_filter=_learner_file, stop_event=stop):
+            code = _once(path, limit, as_json)
+    if signalled:
+        raise Terminated(signalled[0])
     return code
+
+
+def _learner_file(change: object, name: str) -> bool:
+    return Path(name).suffix in SUFFIXES
 
 
 def _once(path: Path, limit: float, as_json: bool) -> int:
