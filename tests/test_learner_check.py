@@ -316,3 +316,17 @@ def test_watch_checks_again_when_the_file_is_saved(tmp_path):
         code = watcher.wait(timeout=60)
     assert code == 128 + signal.SIGTERM
     assert out.read_text().splitlines()[-1] == "bp-tui: stopped by SIGTERM"
+
+
+@pytest.mark.parametrize(
+    "fault, node",
+    [
+        ("relu_mask_wrong_side", "Relu1 (Relu): its dx"),
+        ("softmax_no_batch_size", "lastLayer (SoftmaxWithLoss): its dx"),
+        ("affine_dw_transposed", "Affine2 (Affine): its dW"),
+    ],
+)
+def test_a_wrong_net_names_the_first_wrong_node_of_its_backward_pass(fault, node):
+    report = check_path(LEARNERS / f"fault_{fault}.py")
+    net = next(c for c in report.classes if c.book_name == "TwoLayerNet")
+    assert any(f"the first wrong node of the backward pass is {node}" in n for n in net.notes)

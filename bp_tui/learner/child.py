@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     # Everything bp-tui needs is imported before their code runs, and before the limits.
     from bp_tui.learner.checks import check_class
     from bp_tui.learner.load import load
-    from bp_tui.learner.names import BOOK_CLASSES, book_name_of
+    from bp_tui.learner.names import BOOK_CLASSES
     from bp_tui.learner.source import LearnerFileError, Place
 
     sink = _CountingSink()
@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
         emit("unreadable", message=str(error))
         return 0
     faulthandler.cancel_dump_traceback_later()
-    chosen = _choose(loaded.classes, book_name_of)
+    chosen = loaded.by_book_name()
     emit(
         "loaded",
         skipped=loaded.skipped,
@@ -113,19 +113,6 @@ def main(argv: list[str]) -> int:
         emit("result", result=result.to_dict())
     emit("done", printed=sink.lines)
     return 0
-
-
-def _choose(classes, book_name_of) -> dict:
-    """For each book class, the learner's class that stands for it: the book's own name first,
-    else the last class defined under a variant of it (as Python keeps the last)."""
-    chosen: dict = {}
-    for defined in classes:
-        book = book_name_of(defined.name)
-        if book is None:
-            continue
-        if book not in chosen or chosen[book].name != book or defined.name == book:
-            chosen[book] = defined
-    return chosen
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bp_tui.learner.book import book_module, is_book_module
+from bp_tui.learner.names import book_name_of
 from bp_tui.learner.source import LearnerFile, Place, learner_files, place_of, read_learner_file
 
 
@@ -44,6 +45,18 @@ class Loaded:
     @property
     def skipped(self) -> int:
         return sum(f.skipped for f in self.files.values())
+
+    def by_book_name(self) -> dict[str, DefinedClass]:
+        """For each book class, the learner's class that stands for it: the book's own name
+        first, else the last class defined under a variant of it (as Python keeps the last)."""
+        chosen: dict[str, DefinedClass] = {}
+        for defined in self.classes:
+            book = book_name_of(defined.name)
+            if book is None:
+                continue
+            if book not in chosen or chosen[book].name != book or defined.name == book:
+                chosen[book] = defined
+        return chosen
 
     def place(self, filename: str, line: int) -> Place | None:
         return place_of(filename, line, self.files)

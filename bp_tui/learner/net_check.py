@@ -127,6 +127,27 @@ def check_net(probe: Probe, rng) -> None:
             got = probe.array("numerical_gradient", key, theirs[key])
             against = "your numerical_gradient, as gradient_check.py compares"
             probe.compare("gradient", key, grads[key], got, causes, with_log_epsilon, against)
+    if any(f.quantity in PARAMS for f in probe.findings):
+        _first_wrong_node(probe, net, x, t)
+
+
+def _first_wrong_node(probe: Probe, net, x, t) -> None:
+    """Where a wrong gradient starts: the net's layers checked node by node (a note)."""
+    from bp_tui.learner.graph import first_wrong_node
+
+    layers = getattr(net, "layers", None)
+    last = getattr(net, "lastLayer", None)
+    if not isinstance(layers, dict) or last is None:
+        return
+    found = probe.call(
+        "gradient", first_wrong_node, list(layers.values()), last, x.copy(), t.copy()
+    )
+    if found is not None:
+        label = "lastLayer" if found.node == len(layers) else list(layers)[found.node]
+        probe.notes.append(
+            f"the first wrong node of the backward pass is {label} ({found.name}): its "
+            f"{found.quantity} departs from central differences of its forward"
+        )
 
 
 def _wrong_layers(probe: Probe, net) -> list[str]:
