@@ -330,3 +330,40 @@ def test_a_wrong_net_names_the_first_wrong_node_of_its_backward_pass(fault, node
     report = check_path(LEARNERS / f"fault_{fault}.py")
     net = next(c for c in report.classes if c.book_name == "TwoLayerNet")
     assert any(f"the first wrong node of the backward pass is {node}" in n for n in net.notes)
+
+
+def test_a_learner_numpy_py_beside_their_file_does_not_stand_in_for_numpy(tmp_path):
+    (tmp_path / "numpy.py").write_text("raise SystemExit('not numpy')\n")
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "__init__.py").write_text("raise SystemExit('not the book')\n")
+    path = tmp_path / "mine.py"
+    path.write_text((LEARNERS / "book_style.py").read_text())
+    assert check_path(path).passed
+
+
+def test_timeout_must_be_a_positive_number_of_seconds(capsys):
+    code, _, err = run_cli(capsys, "check", "--timeout", "0", str(LEARNERS / "book_style.py"))
+    assert code == 2 and "--timeout expects seconds" in err
+
+
+def test_the_parent_never_imports_what_runs_a_learner_s_code():
+    from tests.test_architecture import graph
+
+    runs_their_code = {
+        f"bp_tui.learner.{m}" for m in ("load", "checks", "probe", "net_check", "graph", "child")
+    }
+    edges = graph()
+    parent_side = [
+        m
+        for m in edges
+        if m.startswith(("bp_tui.cli", "bp_tui.ui", "bp_tui.engine"))
+        or m in {"bp_tui.learner", "bp_tui.learner.sandbox", "bp_tui.learner.report"}
+    ]
+    seen, todo = set(), list(parent_side)
+    while todo:  # everything the parent side imports, directly or not
+        module = todo.pop()
+        for target in edges.get(module, ()):
+            if target in edges and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    assert seen & runs_their_code == set()

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bp_tui.errors import BpTuiError
 from bp_tui.learner.report import DOES_NOT_RUN, CheckReport, ClassResult, Finding
 from bp_tui.learner.source import (
     LearnerFile,
@@ -137,35 +138,19 @@ class _Outcome:
 def _run_child(path: Path, limit: float, known: dict) -> _Outcome:
     outcome = _Outcome()
     read_fd, write_fd = os.pipe()
-    with tempfile.NamedTemporaryFile("r", prefix="bp-tui-check-", suffix=".txt") as dump:
-        env = {
-            **os.environ,
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-        }
-        env.pop("PYTHONSTARTUP", None)
-        # bp_tui importable in the child whatever its folder (a source checkout included)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bp_tui.learner.child",
-                str(path.resolve()),
-                str(write_fd),
-                str(limit),
-                dump.name,
-                json.dumps(known),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(write_fd,),
-            start_new_session=True,  # its own process group: ended as a whole
-            env=env,
-            cwd=str(path.resolve().parent if path.is_file() else path.resolve()),
-        )
+    # A folder of its own: with -m the child's folder comes first on sys.path, and a learner's
+    # numpy.py or common/ there must not stand in for the real ones.
+    with tempfile.TemporaryDirectory(prefix="bp-tui-check-") as folder:
+        dump = Path(folder) / "stack.txt"
+        dump.touch()
+        try:
+            child = _start(path, write_fd, limit, dump, known, folder)
+        except OSError as error:
+            os.close(read_fd)
+            os.close(write_fd)
+            raise BpTuiError(
+                f"cannot start the checking process: {error.strerror or error}"
+            ) from None
         os.close(write_fd)
         try:
             _follow(child, read_fd, limit, outcome)
@@ -173,8 +158,42 @@ def _run_child(path: Path, limit: float, known: dict) -> _Outcome:
             os.close(read_fd)
             _end(child, at_once=outcome.timed_out)
             outcome.returncode = child.returncode
-            outcome.dump = Path(dump.name).read_text(errors="replace")
+            outcome.dump = dump.read_text(errors="replace")
     return outcome
+
+
+def _start(
+    path: Path, write_fd: int, limit: float, dump: Path, known: dict, folder: str
+) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    env.pop("PYTHONSTARTUP", None)
+    # bp_tui importable in the child whatever its folder (a source checkout included)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+    command = [
+        sys.executable,
+        "-m",
+        "bp_tui.learner.child",
+        str(path.resolve()),
+        str(write_fd),
+        str(limit),
+        str(dump),
+        json.dumps(known),
+    ]
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(write_fd,),
+        start_new_session=True,  # its own process group: ended as a whole
+        env=env,
+        cwd=folder,
+    )
 
 
 def _follow(child: subprocess.Popen, read_fd: int, limit: float, outcome: _Outcome) -> None:

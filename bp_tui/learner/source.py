@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +140,9 @@ def _notebook(path: Path, text: str) -> LearnerFile:
     import nbformat  # here: a .py check does not pay for it
 
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():  # nbformat's own (a missing cell id): not the learner's
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(text, as_version=4)
     except (json.JSONDecodeError, nbformat.reader.NotJSONError, ValueError, KeyError) as error:
         raise LearnerFileError(f"{path}: not a Jupyter notebook ({error})") from None
     learner = LearnerFile(path, [])
