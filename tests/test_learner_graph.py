@@ -3,11 +3,17 @@ gave it, so a wrong node is named where it is, not where its error finally shows
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from bp_tui.learner.graph import build_net, check_chain, first_wrong_node
 from bp_tui.nn import Affine, Relu, SoftmaxWithLoss
+
+LEARNERS = Path(__file__).parent / "learners"
 
 
 class MaskOnTheWrongSide(Relu):
@@ -109,3 +115,25 @@ def test_a_book_sized_net_is_checked_on_a_sample_of_elements():
     x, t = rng.random((3, 784)), np.eye(10)[[3, 1, 4]]
     report = check_chain(layers, last, x, t, max_elements=50)
     assert report.passed, report.first_wrong
+
+
+def test_a_learner_s_classes_build_a_net_whose_first_wrong_node_is_theirs():
+    # Their code runs here, so in a process of its own, as an engine process would run it.
+    script = (
+        "import numpy as np\n"
+        "from bp_tui.learner.load import learner_classes\n"
+        "from bp_tui.learner.graph import build_net, first_wrong_node\n"
+        "classes = learner_classes(__import__('pathlib').Path({!r}))\n"
+        "layers, last, params = build_net(classes, (6, 5, 3))\n"
+        "rng = np.random.default_rng(0)\n"
+        "found = first_wrong_node(layers, last, rng.standard_normal((4, 6)), np.eye(3)[[0, 1, 2, 0]])\n"
+        "print(sorted(classes), found.node, found.name, found.quantity)\n"
+    ).format(str(LEARNERS / "fault_relu_mask_wrong_side.py"))
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    names = (
+        "['AddLayer', 'Affine', 'MulLayer', 'Relu', 'Sigmoid', 'SoftmaxWithLoss', 'TwoLayerNet']"
+    )
+    assert done.stdout.strip() == f"{names} 1 Relu dx"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bp_tui.learner.load import DefinedClass, Loaded
+from bp_tui.learner.load import DefinedClass, Loaded, describe
 from bp_tui.learner.probe import Probe, Stop, close
-from bp_tui.learner.report import ClassResult
+from bp_tui.learner.report import ClassResult, Finding
 from bp_tui.nn import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.functions import LOG_EPSILON, softmax
 
@@ -26,6 +26,10 @@ def check_class(book_name: str, defined: DefinedClass, loaded: Loaded) -> ClassR
         CHECKS[book_name](probe, np.random.default_rng(SEED))
     except Stop:
         pass
+    except Exception as error:  # their object misbehaved outside a call (an odd __array__)
+        probe.does_not_run = True
+        what = f"the check could not go on: {describe(error)}"
+        probe.findings.append(Finding("check", what, None, loaded.learner_frame(error)))
     return probe.result()
 
 

@@ -87,6 +87,12 @@ def load(path: Path, hung: dict[tuple, tuple[str, Place]] | None = None) -> Load
     return loaded
 
 
+def learner_classes(path: Path) -> dict[str, type]:
+    """The learner's classes that load, by the book's name (runs their definitions: for a
+    process that runs their code, such as an engine process started for their layers)."""
+    return {b: c.cls for b, c in load(path).by_book_name().items() if c.cls is not None}
+
+
 def _beside(paths: list[Path]) -> list[Path]:
     """The .py and .ipynb files that an import of the learner's may mean (same folders)."""
     folders = {p.parent for p in paths}

@@ -18,6 +18,9 @@ N = 5
 
 def check_net(probe: Probe, rng) -> None:
     net = probe.make(*SIZES)
+    wrong_layers = _wrong_layers(probe, net)
+    cause = f"it uses your {', '.join(wrong_layers)}, found wrong" if wrong_layers else None
+    probe.fallback_cause = cause
     params = getattr(net, "params", None)
     if not isinstance(params, dict) or any(k not in params for k in PARAMS):
         probe.fail(
@@ -74,8 +77,6 @@ def check_net(probe: Probe, rng) -> None:
         "loss returns None: return self.lastLayer.forward(y, t)",
     )
     grads = probe.call("gradient", probe.method(net, "gradient"), x.copy(), t.copy())
-    wrong_layers = _wrong_layers(probe, net)
-    cause = f"it uses your {', '.join(wrong_layers)}, found wrong" if wrong_layers else None
     causes = [(lambda _: True, cause)] if cause else []
     # Their loss carries the book's 1e-7 inside the log, which backprop's (y - t) / N leaves
     # out: up to 1e-7 / y of the right class's probability y, allowed for against their loss.

@@ -65,6 +65,7 @@ class Probe:
         self.notes: list[str] = []
         self.checked: list[str] = []
         self.does_not_run = False
+        self.fallback_cause: str | None = None  # when nothing better explains an exception
         self._node = self._class_node()
 
     # ---- the result --------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class Probe:
     def _raised(self, method: str, error: BaseException):
         place = self.loaded.learner_frame(error) or self.place_of(method)
         what = f"{method} raises {describe(error)}"
-        cause = self._why(error)
+        cause = self._why(error) or self.fallback_cause
         if isinstance(error, ValueError) and any(w in str(error) for w in _SHAPE_WORDS):
             self.findings.append(Finding(method, what, cause or _shape_cause(place), place))
             raise Stop from None

@@ -140,7 +140,7 @@ def _run_child(path: Path, limit: float, known: dict) -> _Outcome:
     read_fd, write_fd = os.pipe()
     # A folder of its own: with -m the child's folder comes first on sys.path, and a learner's
     # numpy.py or common/ there must not stand in for the real ones.
-    with tempfile.TemporaryDirectory(prefix="bp-tui-check-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bp-tui-check-", ignore_cleanup_errors=True) as folder:
         dump = Path(folder) / "stack.txt"
         dump.touch()
         try:
