@@ -121,7 +121,7 @@ class CheckReport:
         counts = {
             s: sum(c.status == s for c in self.classes) for s in (PASSED, WRONG, DOES_NOT_RUN)
         }
-        if self.not_found:
+        if self.not_found and self.classes:
             out.append(f"  not found: {', '.join(self.not_found)}")
         if self.skipped_statements:
             out.append(
