@@ -58,6 +58,10 @@ FAULTS = {
         "TwoLayerNet": (WRONG, "np.dot(self.x.T, dout)"),
     },
     "affine_dw_transposed": {"Affine": (WRONG, "dW transposed"), "TwoLayerNet": NET_USES["Affine"]},
+    "affine_dw_adds_up": {
+        "Affine": (WRONG, "a += where = belongs"),
+        "TwoLayerNet": (WRONG, "called a second time"),
+    },
     "net_extra_relu_on_scores": {"TwoLayerNet": (WRONG, "extra ReLU on the scores")},
     "net_misspelled_lastlayer": {"TwoLayerNet": (DOES_NOT_RUN, "lastlayer is set")},
     "typo_foward": {"Sigmoid": (DOES_NOT_RUN, "foward is defined")},

@@ -52,16 +52,6 @@ def _in_place_note(probe: Probe, before: np.ndarray, after: np.ndarray, name: st
         )
 
 
-def _twice(probe: Probe, quantity: str, first, second, method: str) -> None:
-    if not close(second, first, 1e-12):
-        probe.wrong(
-            quantity,
-            f"{method} gives a different {quantity} when called a second time",
-            "state kept from the first call (a += where = belongs, or an input changed in place)",
-            method=method,
-        )
-
-
 # ---- MulLayer, AddLayer ----------------------------------------------------------------------
 
 
@@ -115,7 +105,7 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         [(lambda g: close(g, dout * y) and not close(g, dout * x), swapped)],
     )
     again = probe.call("backward", layer.backward, dout.copy())
-    _twice(probe, "dx", dx, np.asarray(again[0], dtype=np.float64), "backward")
+    probe.twice("dx", dx, np.asarray(again[0], dtype=np.float64), "backward")
 
 
 def check_mul(probe: Probe, rng) -> None:
@@ -155,7 +145,7 @@ def _one_input(
     probe.gradient("backward", "dx", dx, num, backward_causes)
     probe.call("forward", layer.forward, x.copy())
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, dout.copy()))
-    _twice(probe, "dx", dx, again, "backward")
+    probe.twice("dx", dx, again, "backward")
 
 
 def check_relu(probe: Probe, rng) -> None:
@@ -204,8 +194,18 @@ def check_sigmoid(probe: Probe, rng) -> None:
 # ---- Affine ----------------------------------------------------------------------------------
 
 _STORED = {
-    "dW": ("dw", "gradw", "wgrad", "dweight", "dweights", "gw", "deltaw"),
-    "db": ("db", "gradb", "bgrad", "dbias", "dbiases", "gb", "deltab"),
+    "dW": (
+        "dw",
+        "gradw",
+        "wgrad",
+        "dweight",
+        "dweights",
+        "gw",
+        "deltaw",
+        "gradweights",
+        "weightsgrad",
+    ),
+    "db": ("db", "gradb", "bgrad", "dbias", "dbiases", "gb", "deltab", "gradbias", "biasgrad"),
 }
 
 
@@ -260,6 +260,7 @@ def check_affine(probe: Probe, rng) -> None:
         numeric_of("x"),
         [(lambda g: close(g, np.dot(dout, W)), "W not transposed: dx = np.dot(dout, self.W.T)")],
     )
+    firsts: dict[str, tuple[str, np.ndarray]] = {}  # quantity -> (attribute, first value)
     for quantity, shape, causes in (
         (
             "dW",
@@ -302,7 +303,17 @@ def check_affine(probe: Probe, rng) -> None:
             )
             continue
         got = probe.array("backward", quantity, value)
+        firsts[quantity] = (name, got)
         probe.gradient("backward", quantity, got, numeric_of(quantity[1]), causes)
+    # Called again on the same inputs: the same out, dx, dW and db (a += would add up).
+    out_again = probe.call("forward", layer.forward, x.copy())
+    probe.twice("out", out, np.asarray(out_again, dtype=np.float64), "forward")
+    dx_again = probe.call("backward", layer.backward, dout.copy())
+    probe.twice("dx", dx, np.asarray(dx_again, dtype=np.float64), "backward")
+    for quantity, (name, first) in firsts.items():
+        value = getattr(layer, name, None)
+        second = None if value is None else np.asarray(value, dtype=np.float64)
+        probe.twice(quantity, first, second, "backward")
 
 
 # ---- SoftmaxWithLoss -------------------------------------------------------------------------
@@ -413,7 +424,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
     )
     probe.call("forward", layer.forward, x.copy(), t.copy())
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, *_dout_one(layer)))
-    _twice(probe, "dx", dx, again, "backward")
+    probe.twice("dx", dx, again, "backward")
 
 
 def _dout_one(layer) -> tuple:

@@ -128,6 +128,16 @@ def check_net(probe: Probe, rng) -> None:
             got = probe.array("numerical_gradient", key, theirs[key])
             against = "your numerical_gradient, as gradient_check.py compares"
             probe.compare("gradient", key, grads[key], got, causes, with_log_epsilon, against)
+    again = probe.call("gradient", net.gradient, x.copy(), t.copy())
+    if isinstance(again, dict):
+        for key in PARAMS:
+            second = again.get(key)
+            probe.twice(
+                key,
+                grads[key],
+                None if second is None else np.asarray(second, dtype=np.float64),
+                "gradient",
+            )
     if any(f.quantity in PARAMS for f in probe.findings):
         _first_wrong_node(probe, net, x, t)
 

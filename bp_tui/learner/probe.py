@@ -228,6 +228,17 @@ class Probe:
         )
         return False
 
+    def twice(self, quantity: str, first, second, method: str) -> None:
+        """A finding when a second call on the same inputs gives another answer."""
+        if second is None or not close(second, first, 1e-12):
+            self.wrong(
+                quantity,
+                f"{method} gives a different {quantity} when called a second time",
+                "state kept from the first call (a += where = belongs, or an input changed "
+                "in place)",
+                method=method,
+            )
+
     def gradient(
         self,
         method: str,
