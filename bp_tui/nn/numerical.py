@@ -220,3 +220,27 @@ def _loop(net, x, t, epsilon, h, indices, progress):
         if epsilon is not None and saved is not None:
             last.epsilon = saved
     return grads
+
+
+def central_differences(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H
+) -> np.ndarray:
+    """The book's numerical_gradient(f, x) (common/gradient.py): df/dx by central differences,
+    one element at a time, perturbing x in place and putting each element back.
+
+    f is called with x itself, so anything that holds a reference to x (a layer's W) sees the
+    perturbation, as the book's TwoLayerNet.numerical_gradient relies on.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    flat, grad_flat = x.reshape(-1), grad.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("central_differences needs an array it can perturb in place")
+    for i in range(flat.size):
+        kept = flat[i]
+        flat[i] = kept + h
+        plus = float(f(x))
+        flat[i] = kept - h
+        minus = float(f(x))
+        flat[i] = kept
+        grad_flat[i] = (plus - minus) / (2 * h)
+    return grad
