@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -222,6 +223,35 @@ def test_the_watchdog_ends_a_process_whose_quit_hangs_and_its_children():
             os.kill(child, signal.SIGKILL)
     assert process.returncode == 7
     assert err == "bp-tui: the dashboard did not close in time: ended it and its engine\n"
+
+
+def test_a_browser_pages_dashboard_ends_when_its_input_pipe_closes():
+    """Under bp-tui serve each page's dashboard reads its keys from a pipe (Textual's web
+    driver): a server gone (the pipe closed) used to leave it running for ever."""
+    dashboard = subprocess.Popen(
+        [sys.executable, "-m", "bp_tui", *TRAINING],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"},
+    )
+    drawn = bytearray()
+    reader = threading.Thread(target=lambda: drawn.extend(dashboard.stdout.read()), daemon=True)
+    reader.start()
+    try:
+        wait_until(trained())
+        wait_until(lambda: len(children(dashboard.pid)) >= 1)
+        dashboard.stdin.close()
+        wait_until(lambda: dashboard.poll() is not None)
+        wait_until(lambda: not ours())
+    finally:
+        for pid in ours():
+            os.kill(pid, signal.SIGKILL)
+        dashboard.kill()
+        dashboard.wait()
+    assert b"Traceback" not in dashboard.stderr.read()
+    recorded_as_stopped()
 
 
 # ---- the engine killed ----------------------------------------------------------------------
