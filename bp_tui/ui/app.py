@@ -274,6 +274,7 @@ class BpTuiApp(App):
             self.on_quit()
 
     def on_unmount(self) -> None:
+        self.quitting()  # also the ways out that skip action_quit (a browser page's quit)
         self.stop_engine()
 
     # ---- engine events -> state -----------------------------------------------------------------
