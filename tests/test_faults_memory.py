@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bp_tui.engine.trainer import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
-from tests.helpers import wait_until
+from tests.helpers import run_cli, wait_until
 from tests.idx_fixtures import synthetic_arrays, write_idx_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +93,18 @@ def test_train_evaluating_every_iteration_keeps_its_memory(tmp_path):
     assert "Traceback" not in done.stderr
     assert done.stdout.count("train_acc") == 1000
     assert peak < 300 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_train_out_of_memory_even_for_its_failure_report_is_one_line(capsys, monkeypatch):
+    """Memory exhausted past the engine's own report (as the unbounded queue did): restoring
+    the signal handlers raised again, a KeyError among the tracebacks. Now one line, exit 1."""
+    from bp_tui.engine.loop import Engine
+
+    def exhausted(self, start: bool = True) -> dict:
+        self.trainer.step()
+        raise MemoryError
+
+    monkeypatch.setattr(Engine, "run", exhausted)
+    code, out, err = run_cli(capsys, "train", "--dataset", "sample", "--iters", "50")
+    assert code == 1 and out == ""
+    assert err == "bp-tui: error: training failed at iteration 1: out of memory\n"
