@@ -9,6 +9,7 @@ import sys
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    from bp_tui import paths
     from bp_tui.cli.options import hyperparams_from
     from bp_tui.data import resolve_dataset
     from bp_tui.data.cache import dataset_folder, is_cached
@@ -18,6 +19,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.ui.app import BpTuiApp
 
     data_dir = getattr(args, "data_dir", None)
+    paths.home()  # where the run is recorded: a name no file system takes is one line here
     resume = None
     if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
