@@ -106,13 +106,18 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
         assert "passed" in text_of(panel)
 
 
+async def open_edit_form(app, pilot) -> EditForm:
+    """The edit form (e) of an app started paused, once the engine is ready."""
+    await until(pilot, lambda: app.run_state == "ready")
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, EditForm))
+    return app.screen
+
+
 async def test_edit_form_applies_good_values_and_refuses_bad_ones():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.run_state == "ready")
-        await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, EditForm))
-        form = app.screen
+        form = await open_edit_form(app, pilot)
         form.query_one("#in-batch_size").value = "0"
         await pilot.press("ctrl+s")
         error = form.query_one("#err-batch_size")

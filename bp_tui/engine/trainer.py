@@ -158,6 +158,11 @@ class Trainer:
     def train_size(self) -> int:
         return self._shape[0]
 
+    @property
+    def input_size(self) -> int:
+        """Inputs of an image (784 for MNIST's 28 x 28)."""
+        return self._shape[1]
+
     def reset(self, hp: HyperParams | None = None) -> None:
         """A fresh net and history; the same seed gives the same run, bit for bit."""
         self.hp = hp or self.hp

@@ -723,4 +723,6 @@ class BpTuiApp(App):
             if changes:
                 self.change(**changes)
 
-        self.push_screen(EditForm(self.hp, self.pending), apply)
+        shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
+        options = {"inputs": shape[0]} if shape else {}
+        self.push_screen(EditForm(self.hp, self.pending, **options), apply)
