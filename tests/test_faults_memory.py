@@ -142,7 +142,7 @@ def limited(argv: list[str]) -> subprocess.CompletedProcess:
     ("argv", "named", "layers"),
     [
         (["--batch-size", "1000000"], "--batch-size 1,000,000", "784-50-10"),
-        (["--hidden", "10000", "--batch-size", "100000"], "--batch-size 100,000", "784-10,000-10"),
+        (["--hidden", "10000", "--batch-size", "100000"], "--batch-size 100,000", "784-10000-10"),
     ],
 )
 def test_train_too_big_for_the_machine_is_refused_before_training(argv, named, layers):

@@ -6,9 +6,9 @@ batch its gathered image (bytes, then float32) and, for every layer after the in
 layer's output with what its backward pass keeps and makes (the ReLU mask, the gradient, a
 temporary); then copies of the weights (gradients, the optimiser's slots, the snapshots the
 evaluations and the gradient check take) and the evaluation's chunks, for any number of
-layers. Measured here, it is a little above what runs take beyond their start: a batch of
-300,000 is estimated at 1.5 GB and took 1.38 GB (ReLU) and 1.23 GB (Sigmoid); 2,000 units with
-a batch of 20,000, 0.83 GB and 0.67 GB.
+layers. Measured here, it is a little above what runs take beyond their start: 784-50-10 with
+a batch of 300,000 is estimated at 1.5 GB and took 1.38 GB; 784-300-300-300-10 with 100,000,
+1.9 GB and 1.54 GB; 784-2000-10 with 20,000, 0.89 GB and 0.78 GB.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import resource
 from collections.abc import Sequence
 from pathlib import Path
 
-from bp_tui.engine.trainer import EVAL_CHUNK, OUTPUT_SIZE, QUEUE_LIMIT
+from bp_tui.engine.trainer import OUTPUT_SIZE, QUEUE_LIMIT
 from bp_tui.errors import ConfigError
+from bp_tui.nn.evaluate import CHUNK as EVAL_CHUNK
 
 FLOAT = 4  # bytes of a float32
 INPUT_BYTES = 1 + FLOAT  # each input of a batch row: the gathered byte and its float32 value
@@ -30,6 +31,7 @@ OUTPUT_BYTES = 4 * FLOAT  # each unit of each row: output, mask, gradient, one t
 # evaluations' snapshots (QUEUE_LIMIT and one in hand), the gradient check's float64 copy (2).
 WEIGHT_COPIES = 5 + QUEUE_LIMIT + 1 + 2
 EVALUATION_COUNTERS = 2  # the evaluation's thread and the engine waiting for it
+EVALUATION_COPIES = 3  # each unit of a chunk's rows: the layer's output, its activation, a mask
 
 
 def layer_widths(hidden: int | Sequence[int], inputs: int) -> list[int]:
@@ -48,7 +50,7 @@ def training_bytes(widths: Sequence[int], batch_size: int) -> int:
     inputs, units = widths[0], sum(widths[1:])
     batch = batch_size * (inputs * INPUT_BYTES + ROW_BYTES + units * OUTPUT_BYTES)
     weights = weight_count(widths) * FLOAT * WEIGHT_COPIES
-    evaluation = EVALUATION_COUNTERS * EVAL_CHUNK * (inputs + units) * FLOAT
+    evaluation = EVALUATION_COUNTERS * EVAL_CHUNK * (inputs + EVALUATION_COPIES * units) * FLOAT
     return batch + weights + evaluation
 
 
@@ -97,10 +99,10 @@ def check_fits(hidden: int | Sequence[int], batch_size: int, inputs: int) -> Non
     have = available_bytes()
     if have is None or need <= have:
         return
-    shape = "-".join(f"{w:,}" for w in widths)
+    shape = "-".join(map(str, widths))
     without_batch = training_bytes(widths, 0)
     if without_batch > have:
-        field, value = "hidden", ", ".join(f"{w:,}" for w in widths[1:-1])
+        field, value = "hidden", ",".join(map(str, widths[1:-1]))  # as --hidden takes them
     else:
         field, value = "batch_size", f"{batch_size:,}"
     raise ConfigError(
