@@ -18,10 +18,11 @@ import pytest
 from bp_tui.engine import HyperParams
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.jobs import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.memory import layer_widths, training_bytes
 from bp_tui.engine.runs import RunStore
-from bp_tui.engine.trainer import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob, Trainer
+from bp_tui.engine.trainer import Trainer
 from tests.helpers import run_cli, tiny_data, wait_until
 from tests.idx_fixtures import synthetic_arrays, write_idx_files
 
@@ -157,7 +158,7 @@ def test_train_too_big_for_the_machine_is_refused_before_training(argv, named, l
 
 @pytest.mark.hostile
 def test_the_dashboard_too_big_for_the_machine_is_refused_before_it_starts():
-    done = limited(["--dataset", "sample", "--batch-size", "1000000"])
+    done = limited(["--dataset", "sample", "--batch-size", "1000000", "--exit-when-done"])
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("bp-tui: error: --batch-size 1,000,000 is too big")
 

@@ -19,7 +19,8 @@ import resource
 from collections.abc import Sequence
 from pathlib import Path
 
-from bp_tui.engine.trainer import OUTPUT_SIZE, QUEUE_LIMIT
+from bp_tui.engine.jobs import QUEUE_LIMIT
+from bp_tui.engine.trainer import OUTPUT_SIZE
 from bp_tui.errors import ConfigError
 from bp_tui.nn.evaluate import CHUNK as EVAL_CHUNK
 
