@@ -106,7 +106,7 @@ def test_the_page_shows_the_dashboard_and_a_key_changes_the_learning_rate():
 
             wait_until(shown("ready"))  # the header, once the engine has reported
             for title in ("bp-tui", "Loss", "Accuracy", "Hyperparameters", "lr 0.1"):
-                assert shown(title)()
+                wait_until(shown(title))  # frames come as they come: each text is waited for
             page.click(".textual-terminal")
             page.keyboard.type("+")
             wait_until(shown("lr 0.2"))
