@@ -139,14 +139,20 @@ def _stacked(net, places, x, t, epsilon, h, indices, progress):
         out = inputs[k + 1]
         count = len(cols)
         stack = np.broadcast_to(out, (count, *out.shape)).copy()
-        stack[np.arange(count), :, cols] += deltas
+        copies = np.arange(count)
+        stack[copies, :, cols] += deltas
         z = stack.reshape(count * n, -1)
         crossed = np.zeros(count, dtype=bool)
         for j in range(k + 1, len(chain)):
-            if type(chain[j]) is Relu:
-                moved = (z.reshape(count, n, -1) <= 0) != (inputs[j] <= 0)  # for each copy
-                crossed |= moved.reshape(count, -1).any(axis=1)
-            z = chain[j].forward(z)
+            layer = chain[j]
+            if type(layer) is Relu and j == k + 1:
+                # Right after the perturbed layer only the moved column can cross 0.
+                moved = (stack[copies, :, cols] <= 0) != (out[:, cols].T <= 0)
+                crossed |= moved.any(axis=1)
+            z = layer.forward(z)
+            if type(layer) is Relu and j > k + 1:  # deeper, every unit may
+                moved = layer.mask.reshape(count, n, -1) != (inputs[j] <= 0)
+                crossed |= moved.any(axis=(1, 2))
         scores = z.reshape(count, n, -1)
         return cross_entropy_error(softmax(scores), t, eps), crossed
 
