@@ -14,7 +14,7 @@ from bp_tui.cli.options import add_shared_options, speed_limit, theme_name
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
-SESSION_MB = 250  # what one session (dashboard and training engine) holds, measured: README
+SESSION_MB = 450  # one MNIST session's memory, dashboard and engine (benchmarks/bench_serve.py)
 
 
 def default_max_sessions() -> int:
