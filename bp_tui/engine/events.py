@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -150,10 +151,41 @@ class Insight:
     confidences: np.ndarray  # float32 (N,) softmax probability of that label
     confusion: np.ndarray  # (10, 10) counts, rows true, columns predicted
     w1: np.ndarray  # float32 (784, H) copy of the first layer's weights
-    histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # W1 b1 W2 b2 -> (counts, edges)
+    histograms: dict[
+        str, tuple[np.ndarray, np.ndarray]
+    ]  # each of the net's parameters -> (counts, edges)
     grad_histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # the last step's; empty before
     fire_rate: np.ndarray | None  # (H,) share of test images each ReLU fires on; None: sigmoid
     dead_fraction: float | None  # share of ReLUs firing on none; None: sigmoid
+
+
+@dataclass
+class GradNorms:
+    """Each layer's ‖dW‖ every few iterations since the previous GradNorms (bp_tui.nn.stats):
+    sent with each Progress, for the chart of vanishing gradients."""
+
+    iterations: np.ndarray  # (k,) the iteration after whose step each norm was taken
+    norms: dict[str, np.ndarray]  # layer name (Affine1, ...) -> (k,) its ‖dW‖ at those
+
+    @classmethod
+    def of(cls, samples: list[tuple[int, dict[str, float]]]) -> GradNorms:
+        """From (iteration, {layer: norm}) samples of one net."""
+        names = samples[0][1]
+        return cls(
+            np.array([i for i, _ in samples], dtype=np.int64),
+            {name: np.array([s[name] for _, s in samples]) for name in names},
+        )
+
+
+@dataclass
+class Activations:
+    """Each hidden layer's activation histogram on a fixed batch of test images, sent with
+    each Insight (bp_tui.nn.stats.activation_histograms: the book's figures 6-10 to 6-14)."""
+
+    iteration: int
+    activation: str
+    batch: int  # images in the batch
+    histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # layer name -> (counts, edges)
 
 
 @dataclass
@@ -185,3 +217,20 @@ class Notice:
     message: str
     field: str | None = None
     action: str | None = None
+
+
+# ---- streams of events ----------------------------------------------------------------------------
+
+STREAMING = (Progress, Evaluation, Insight)  # what training sends as it goes
+
+
+def merged(events: list, event: object) -> None:
+    """Append `event` to `events`, folding a Progress into a Progress just before it: the
+    losses of both, the newer counts and clock."""
+    if isinstance(event, Progress) and events and isinstance(events[-1], Progress):
+        losses = np.concatenate([events[-1].losses, event.losses])
+        events[-1] = dataclasses.replace(event, losses=losses)
+    elif isinstance(event, Insight):  # only the latest is drawn
+        events[:] = [e for e in events if not isinstance(e, Insight)] + [event]
+    else:
+        events.append(event)

@@ -26,14 +26,16 @@ from bp_tui.engine.config import LIVE_FIELDS
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
-from bp_tui.nn import analysis
+from bp_tui.nn import analysis, stats
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
-# The inspector's check of its 100 images: every element of W1 would take ~4 s (twice in book
-# mode); a random sample of this many W1 elements (b1, W2, b2 in full) takes ~0.2 s.
+# The inspector's check of its 100 images: every element of the first weights would take ~4 s
+# (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
+GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
+ACTIVATION_BATCH = 1_000  # test images whose activations are histogrammed (the book's 1000)
 
 
 class _Superseded(Exception):
@@ -135,6 +137,7 @@ class Engine:
         self.clock = time.perf_counter  # slow motion's clock
         self._next_step_at = 0.0
         self._unsent_from = 0  # index of the first loss not yet reported
+        self._grad_norms: list[tuple[int, dict[str, float]]] = []  # not yet reported
         # Slow motion's last step: (iteration it started at, its batch, the weights before it).
         self._last_step: tuple[int, np.ndarray, dict] | None = None
         self._last_progress = 0.0
@@ -180,6 +183,8 @@ class Engine:
                     break
         except Exception as error:  # noqa: BLE001 - the UI must hear of any failure, never hang
             self.state = RunState.FAILED
+            if isinstance(error, MemoryError):  # what is under way may be what took it
+                self.trainer.forget_evaluations()
             details = traceback.format_exc()
             with contextlib.suppress(Exception):  # the losses so far, if the fault allows
                 self._report_progress()
@@ -266,6 +271,12 @@ class Engine:
                 self._set_state(RunState.DIVERGED, str(error))
                 self.emit(ev.Diverged(error.iteration, error.lr, str(error)))
                 return
+            if self.insights and (
+                trainer.iteration % GRAD_NORMS_EVERY == 0
+                or self.speed is not None
+                or self.steps_left
+            ):
+                self._grad_norms.append((trainer.iteration, stats.layer_grad_norms(trainer.net)))
             if trainer.evaluation_due():
                 if self.overlap_evaluation:
                     trainer.evaluate_later()
@@ -303,6 +314,9 @@ class Engine:
         self._last_progress = now
         losses = t.losses[self._unsent_from :]
         self._unsent_from = len(t.losses)
+        if self._grad_norms:
+            samples, self._grad_norms = self._grad_norms, []
+            self.emit(ev.GradNorms.of(samples))
         self.emit(
             ev.Progress(
                 iteration=t.iteration,
@@ -330,6 +344,9 @@ class Engine:
             return
         t = self.trainer
         self.emit(ev.Insight(t.iteration, t.epoch, **analysis.summarize(t.net, t.x_test, t.t_test)))
+        batch = t.x_test[:ACTIVATION_BATCH]
+        histograms = stats.activation_histograms(t.net, batch)
+        self.emit(ev.Activations(t.iteration, t.hp.activation, len(batch), histograms))
 
     def _elapsed(self, now: float) -> float:
         since = self._running_since
@@ -385,6 +402,7 @@ class Engine:
         self.steps_left = 0
         self.trainer.reset(hp)
         self._unsent_from = 0
+        self._grad_norms = []
         self._running_seconds, self._running_since = 0.0, None
         self.emit(ev.RunReset(hp, self.trainer.net.shape))
         self._report_insight()
@@ -395,11 +413,14 @@ class Engine:
         current = self.trainer.hp
         # Validate the whole record first: a bad value changes nothing.
         try:
-            current.replace(**{**self.pending, **changes})
+            validated = current.replace(**{**self.pending, **changes})
         except ConfigError:
             # The UI may already show the refused value: tell it what still holds.
             self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
             raise
+        changes = {
+            k: getattr(validated, k) for k in changes
+        }  # as the record keeps them: 20 -> (20,)
         live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
         waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
         self.pending.update(waiting)
@@ -497,6 +518,7 @@ class Engine:
                 f"start bp-tui with --dataset {loaded['meta']['dataset']}"
             )
         checkpoint.restore(self.trainer, loaded)
+        self._grad_norms = []
         self.pending = {}
         self.steps_left = 0
         self._unsent_from = 0

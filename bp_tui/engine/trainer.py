@@ -1,19 +1,21 @@
-"""One training run, step by step: mini-batch SGD on TwoLayerNet, no threads and no UI."""
+"""One training run, step by step: mini-batch training of a net of any depth, no UI.
+
+Its history is engine/history.py's, its evaluations beside training engine/jobs.py's.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from array import array
-from collections import deque
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
-from bp_tui.nn.functions import sigmoid
-from bp_tui.nn.net import TwoLayerNet
+from bp_tui.engine.history import EVALUATION_TAIL, LossHistory
+from bp_tui.engine.jobs import EVAL_PART, BackgroundEvaluator, EvaluationJob
+from bp_tui.nn.evaluate import count_correct
+from bp_tui.nn.model import LayerNet, NetSpec
 from bp_tui.nn.optimizers import SGD, make_optimizer
 
 INIT_STD = 0.01  # the book's weight_init_std
@@ -33,70 +35,6 @@ class DivergedError(ArithmeticError):
             f"training diverged: {why} at iteration {iteration:,} with learning rate {lr:g}; "
             "lower the learning rate and reset"
         )
-
-
-# The last losses kept in memory and in a checkpoint: enough for the divergence window, a resume
-# and the charts' replay after a load; the run's metrics.jsonl keeps every one (as means of 10).
-LOSS_TAIL = 2**15
-EVALUATION_TAIL = 5_000  # the last evaluations kept likewise (every one is in metrics.jsonl)
-
-
-class LossHistory:
-    """The run's mini-batch losses by iteration (index i is iteration i + 1), keeping only the
-    last LOSS_TAIL to 2 * LOSS_TAIL of them, so a run of any length takes bounded memory.
-
-    len() counts every loss of the run; indexing and slicing use those run-wide indices, and a
-    slice returns the part still kept (a list, as slicing the full list did).
-    """
-
-    def __init__(self, values=(), start: int = 0, keep: int = LOSS_TAIL) -> None:
-        self._values = array("d", values)
-        self.start = start  # the index of the first loss kept
-        self.keep = keep
-
-    def append(self, value: float) -> None:
-        values = self._values
-        values.append(value)
-        if len(values) >= 2 * self.keep:
-            drop = len(values) - self.keep
-            del values[:drop]
-            self.start += drop
-
-    def __len__(self) -> int:
-        return self.start + len(self._values)
-
-    def __getitem__(self, key):
-        if isinstance(key, slice):
-            first, stop, step = key.indices(len(self))
-            if step != 1:
-                raise ValueError("a loss history slices with step 1 only")
-            first = max(first, self.start)
-            return self._values[first - self.start : max(stop - self.start, 0)].tolist()
-        index = key + len(self) if key < 0 else key
-        if not self.start <= index < len(self):
-            raise IndexError(f"loss {key} is not kept (only the last {len(self._values)} are)")
-        return self._values[index - self.start]
-
-    def __iter__(self):
-        """The losses still kept."""
-        return iter(self._values)
-
-    def recent(self, count: int = LOSS_TAIL) -> np.ndarray:
-        """The last `count` losses kept, as float64."""
-        return np.array(self._values[max(len(self._values) - count, 0) :], dtype=np.float64)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LossHistory):
-            return self.start == other.start and self._values == other._values
-        try:
-            return len(other) == len(self) and list(other[self.start :]) == self._values.tolist()  # type: ignore[arg-type,index]
-        except TypeError:
-            return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LossHistory({len(self)} losses, the last {len(self._values)} kept)"
 
 
 class Trainer:
@@ -124,7 +62,6 @@ class Trainer:
             self._x_train_bytes if self._x_train_bytes is not None else self.x_train
         ).shape
         self._batch_x: np.ndarray | None = None
-        self._sgd_scratch: dict[str, np.ndarray] = {}
         self._evaluator = BackgroundEvaluator()
         self.reset(hp)
 
@@ -158,29 +95,25 @@ class Trainer:
     def train_size(self) -> int:
         return self._shape[0]
 
+    @property
+    def spec(self) -> NetSpec:
+        """The net these hyperparameters make for this data: input, hidden widths, output."""
+        init = INIT_STD if self.hp.init == "std" else self.hp.init
+        return NetSpec(self._shape[1], self.hp.hidden, OUTPUT_SIZE, self.hp.activation, init)
+
     def reset(self, hp: HyperParams | None = None) -> None:
         """A fresh net and history; the same seed gives the same run, bit for bit."""
         self.hp = hp or self.hp
         self.rng = np.random.default_rng(self.hp.seed)
         self.last_batch: np.ndarray | None = None
-        init = INIT_STD if self.hp.init == "std" else self.hp.init
-        self.net = TwoLayerNet(
-            self._shape[1],
-            self.hp.hidden,
-            OUTPUT_SIZE,
-            init,
-            activation=self.hp.activation,
-            rng=self.rng,
-            dtype=np.float32,
-            input_grad=False,
-        )
+        self.net = LayerNet(self.spec, rng=self.rng, dtype=np.float32, input_grad=False)
         self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
         self.iteration = 0
         self.diverged = False
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses = LossHistory()
-        self._evaluator.forget()  # a previous run's evaluations under way are dropped
+        self.forget_evaluations()  # a previous run's evaluations under way are dropped
         self.evaluations: list[Evaluation] = []
         self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
 
@@ -236,25 +169,15 @@ class Trainer:
         return np.divide(images[mask], 255.0, out=out, dtype=np.float32)
 
     def _update(self, grads: dict[str, np.ndarray]) -> None:
-        """The optimiser's update; plain SGD in place: params -= lr * grad, the same float32
-        products and differences as SGD.update without a temporary array per parameter, and
-        over the four parameters at once when they and the gradients are each one array."""
+        """The optimiser's update; an elementwise stateless one (SGD) over every parameter at
+        once when they and the gradients are each one array (the fused step's)."""
         optimizer, net = self.optimizer, self.net
-        if type(optimizer) is not SGD:
-            optimizer.update(net.params, grads)
-            return
-        flat, flat_grad = net.flat_params(), net.flat_gradient(grads)
-        if flat is not None and flat_grad is not None:
-            pairs = ((None, flat, flat_grad),)
-        else:
-            pairs = ((key, param, grads[key]) for key, param in net.params.items())
-        scratch = self._sgd_scratch
-        for key, param, grad in pairs:
-            step = scratch.get(key)
-            if step is None or step.shape != param.shape or step.dtype != param.dtype:
-                step = scratch[key] = np.empty_like(param)
-            np.multiply(grad, optimizer.lr, out=step)
-            np.subtract(param, step, out=param)
+        if type(optimizer) is SGD:
+            flat, flat_grad = net.flat_params(), net.flat_gradient(grads)
+            if flat is not None and flat_grad is not None:
+                optimizer.update({"all": flat}, {"all": flat_grad})
+                return
+        optimizer.update(net.params, grads)
 
     def _check_divergence(self, loss: float) -> None:
         why = None
@@ -292,6 +215,10 @@ class Trainer:
         products release the GIL, so it runs on another core while training goes on); its
         Evaluation, the same numbers evaluate() would give now, comes from take_evaluations()."""
         self._evaluator.submit(self._evaluation_job())
+
+    def forget_evaluations(self) -> None:
+        """Drop the evaluations under way and their copies of the weights (after a failure)."""
+        self._evaluator.forget()
 
     @property
     def evaluations_pending(self) -> int:
@@ -379,174 +306,10 @@ class Trainer:
 
 # ---- evaluation ---------------------------------------------------------------------------------
 
-EVAL_CHUNK = 2_000  # rows per pass: the hidden activations (400 KB) stay in cache
-# Rows per part of an evaluation (a multiple of EVAL_CHUNK): the parts are counted by the
-# evaluation's thread, and by a caller waiting for it (take_evaluations(wait=True)) too, so
-# the run's last evaluation, which its summary waits for, takes both cores when it can.
-EVAL_PART = 10_000
-
-
-class EvaluationJob:
-    """An evaluation as parts (each counting the right answers in some rows) and the function
-    making the Evaluation of their counts: the same numbers whoever counts which part."""
-
-    def __init__(self, parts: list, finish) -> None:
-        self.parts, self.finish = parts, finish
-
-    def run(self) -> Evaluation:
-        return self.finish([part() for part in self.parts])
-
 
 def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray) -> float:
-    """TwoLayerNet.accuracy of these parameters (count_correct's share of the rows)."""
+    """The net's accuracy with these parameters (count_correct's share of the rows)."""
     return count_correct(params, activation, x, t) / float(len(x)) if len(x) else float("nan")
-
-
-def count_correct(
-    params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray
-) -> int:
-    """How many rows of x the net classifies right: the class of the largest logit (softmax
-    keeps the order, so it is left out, as in predict), in chunks, each step in place. x may
-    be uint8 images, then scaled chunk by chunk as data.to_float does: float32(byte) / 255."""
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
-    n = x.shape[0]
-    if n == 0:
-        return 0
-    chunk = min(EVAL_CHUNK, n)
-    scaled = None
-    if x.dtype == np.uint8:
-        scaled = np.empty((chunk, x.shape[1]), np.float32)
-    dtype = np.result_type(scaled.dtype if scaled is not None else x.dtype, W1.dtype)
-    hidden = np.empty((chunk, W1.shape[1]), dtype)
-    logits = np.empty((chunk, W2.shape[1]), np.result_type(dtype, W2.dtype))
-    correct = 0
-    for start in range(0, n, chunk):
-        rows = x[start : start + chunk]
-        if scaled is not None:
-            rows = np.divide(rows, 255.0, out=scaled[: len(rows)], dtype=np.float32)
-        h, y = hidden[: len(rows)], logits[: len(rows)]
-        # Affine: np.dot(x, W) + b; ReLU: np.maximum(x, 0); Sigmoid as functions.sigmoid
-        np.dot(rows, W1, out=h)
-        np.add(h, b1, out=h)
-        if activation == "relu":
-            np.maximum(h, 0, out=h)
-        else:
-            h[...] = sigmoid(h)
-        np.dot(h, W2, out=y)
-        np.add(y, b2, out=y)
-        correct += int(np.count_nonzero(y.argmax(axis=1) == t[start : start + len(rows)]))
-    return correct
-
-
-class _Submitted:
-    """A job given to BackgroundEvaluator: its parts' outcomes as they come."""
-
-    def __init__(self, job: EvaluationJob) -> None:
-        self.job = job
-        self.outcomes: list = [None] * len(job.parts)
-        self.claimed = self.finished = 0
-
-
-class BackgroundEvaluator:
-    """One thread that runs evaluation jobs one after the other, in the order given; started at
-    the first job. A caller waiting in take(wait=True) counts parts of them too. forget() drops
-    the results of the jobs given so far (a reset)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._jobs: deque[_Submitted] = deque()
-        self._done: deque = deque()
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-
-    @property
-    def pending(self) -> int:
-        return self._pending
-
-    def submit(self, job: EvaluationJob) -> None:
-        with self._lock:
-            self._jobs.append(_Submitted(job))
-            self._pending += 1
-            self._settle()  # a job of no parts (no rows) is done already
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="bp-tui-evaluate", daemon=True
-                )
-                self._thread.start()
-            self._lock.notify_all()
-
-    def forget(self) -> None:
-        with self._lock:
-            self._pending = 0
-            self._jobs.clear()  # a part under way finishes into its forgotten job
-            self._done.clear()
-
-    def take(self, wait: bool = False) -> list:
-        while wait:
-            with self._lock:
-                if len(self._done) >= self._pending:
-                    break
-                claim = self._claim()
-                if claim is None:  # every part is being counted: wait for them
-                    self._lock.wait_for(
-                        lambda: len(self._done) >= self._pending or self._unclaimed()
-                    )
-                    continue
-            self._count(*claim)
-        with self._lock:
-            results = []
-            while self._done:
-                ok, value = self._done.popleft()
-                self._pending -= 1
-                if not ok:
-                    raise value
-                results.append(value)
-            return results
-
-    def _unclaimed(self) -> bool:
-        return any(s.claimed < len(s.job.parts) for s in self._jobs)
-
-    def _claim(self) -> tuple[_Submitted, int] | None:
-        """The next part not yet taken, oldest job first (with the lock held)."""
-        for submitted in self._jobs:
-            if submitted.claimed < len(submitted.job.parts):
-                submitted.claimed += 1
-                return submitted, submitted.claimed - 1
-        return None
-
-    def _count(self, submitted: _Submitted, index: int) -> None:
-        try:
-            outcome = (True, submitted.job.parts[index]())
-        except Exception as error:  # noqa: BLE001 - raised again by take(), in the caller
-            outcome = (False, error)
-        with self._lock:
-            submitted.outcomes[index] = outcome
-            submitted.finished += 1
-            self._settle()
-            self._lock.notify_all()
-
-    def _settle(self) -> None:
-        """Finished jobs at the head of the queue become results, in order (lock held)."""
-        jobs = self._jobs
-        while jobs and jobs[0].finished == len(jobs[0].job.parts):
-            submitted = jobs.popleft()
-            failed = [value for ok, value in submitted.outcomes if not ok]
-            if failed:
-                self._done.append((False, failed[0]))
-                continue
-            try:
-                counts = [value for _, value in submitted.outcomes]
-                self._done.append((True, submitted.job.finish(counts)))
-            except Exception as error:  # noqa: BLE001 - raised again by take()
-                self._done.append((False, error))
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._lock.wait_for(self._unclaimed)
-                claim = self._claim()
-            if claim is not None:
-                self._count(*claim)
 
 
 def as_bytes(x: np.ndarray) -> np.ndarray | None:
