@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from bp_tui.errors import BpTuiError
 
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="with --exit-when-done: print the summary"
     )
+    parser.add_argument("--layers", type=Path, metavar="PATH", help=LAYERS_HELP)
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train without the dashboard")
@@ -173,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         default=argparse.SUPPRESS,
         help="go on with a recorded run from its checkpoint (bp-tui runs)",
+    )
+    train.add_argument(
+        "--layers", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=LAYERS_HELP
     )
 
     check = sub.add_parser(
@@ -198,7 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     race.register(sub)
     serve.register(sub)
     check_command.register(sub)
+    # only to be refused with a reason: the browser never runs code
+    sub.choices["serve"].add_argument(
+        "--layers", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return parser
+
+
+LAYERS_HELP = (
+    "train the layers of your own file (.py or .ipynb): your TwoLayerNet, or bp-tui's net "
+    "made of your Affine, Relu, Sigmoid, SoftmaxWithLoss (runs your code)"
+)
 
 
 # HyperParams' fields, each an option (named here so that `bp-tui --help` imports no engine).
@@ -241,6 +256,12 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     for name in ("paused", "exit_when_done", "speed", "theme"):
         if getattr(args, name, False) and not (command == "serve" and name != "exit_when_done"):
             parser.error(f"{flag(name)} only applies to the dashboard (bp-tui without {command})")
+    if getattr(args, "layers", None) is not None:
+        if command not in (None, "train"):
+            why = " (the browser never runs code)" if command == "serve" else ""
+            parser.error(f"--layers goes with the dashboard or train, not {command}{why}")
+        if getattr(args, "resume", None):
+            parser.error("--layers cannot go with --resume (a run of bp-tui's own layers)")
     if command != "train" and getattr(args, "resume", None):
         parser.error(f"--resume goes with the dashboard or train, not {command}")
     if command == "data" and getattr(args, "json", False):

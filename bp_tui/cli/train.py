@@ -7,6 +7,7 @@ import json
 import queue
 import signal
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -21,6 +22,7 @@ from bp_tui.engine.chance import ChanceWatch
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
+from bp_tui.errors import BpTuiError
 
 
 def format_evaluation(e: ev.Evaluation, loss: float | None) -> str:
@@ -47,7 +49,16 @@ class Stopped(Exception):
         self.signum = signum
 
 
+def _readable(path: Path) -> None:
+    from bp_tui.learner.source import learner_files
+
+    learner_files(path)  # LearnerFileError (one line) for a missing file or another kind
+
+
 def run_train(args: argparse.Namespace) -> int:
+    layers = getattr(args, "layers", None)
+    if layers is not None:
+        _readable(layers)  # before the data is loaded
     resume = None
     if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
@@ -57,7 +68,8 @@ def run_train(args: argparse.Namespace) -> int:
         hp, data = resume.hp, load_data(args)
     else:
         hp, data = hyperparams_from(args), load_data(args)
-    trainer = Trainer(hp, data)
+    # Their code runs here, in the process started for that path: see README, "Your layers".
+    trainer = Trainer(hp, data, layers=layers)
     memory.check_fits(hp.hidden, hp.batch_size, trainer.input_size)  # before anything trains
     # Every run is recorded in the run store (bp-tui runs); a resumed one goes on in its folder.
     recorder = Recorder(trainer, data.name)
@@ -181,6 +193,13 @@ def run_train(args: argparse.Namespace) -> int:
         errors.print(f"bp-tui: stopped by {how} {where}{resume}", highlight=False, markup=False)
         return 128 + how.signum
 
+    if failure and isinstance(engine.error, BpTuiError):  # their layer raised: one line, status 2
+        errors.print(
+            f"bp-tui: error: at iteration {summary['iterations'] + 1:,}: {failure[0]}",
+            highlight=False,
+            markup=False,
+        )
+        return 2
     if failure:
         errors.print(
             f"bp-tui: error: training failed at iteration {summary['iterations']:,}: {failure[0]}",

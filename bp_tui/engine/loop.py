@@ -128,6 +128,7 @@ class Engine:
         self.blas_threads = blas_threads
         self.insights = insights
         self.overlap_evaluation = overlap_evaluation
+        self.error: Exception | None = None  # what ended the run, if anything did
         self.state = RunState.READY
         self.pending: dict = {}
         self.steps_left = 0
@@ -190,7 +191,12 @@ class Engine:
                 self._report_progress()
             with contextlib.suppress(Exception):  # and the evaluations done before the fault
                 self._report_evaluations(wait=True)
-            self.emit(ev.Failed(f"{type(error).__name__}: {error}", details))
+            self.error = error
+            # bp-tui's own errors (a learner's layer that raised) are one line already
+            said = (
+                str(error) if isinstance(error, BpTuiError) else f"{type(error).__name__}: {error}"
+            )
+            self.emit(ev.Failed(said, details))
         return self.trainer.summary(self.dataset)
 
     def _handle_commands(self) -> bool:

@@ -5,8 +5,10 @@ Its history is engine/history.py's, its evaluations beside training engine/jobs.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,8 +42,10 @@ class DivergedError(ArithmeticError):
 class Trainer:
     """Holds the net, the optimiser, the random stream and the history of one run."""
 
-    def __init__(self, hp: HyperParams, data) -> None:
+    def __init__(self, hp: HyperParams, data, layers: Path | None = None) -> None:
+        """layers: a learner's file whose layers the net is made of (runs their code)."""
         self.data = data
+        self.layers = layers
         self.t_train = np.asarray(data.t_train, dtype=np.intp)
         self.t_test = np.asarray(data.t_test, dtype=np.intp)
         # The images as the bytes they are made from (x == byte / 255 in float32, as
@@ -111,7 +115,18 @@ class Trainer:
         self.hp = hp or self.hp
         self.rng = np.random.default_rng(self.hp.seed)
         self.last_batch: np.ndarray | None = None
-        self.net = LayerNet(self.spec, rng=self.rng, dtype=np.float32, input_grad=False)
+        if self.layers is not None:
+            from bp_tui.learner.training import LearnerNet  # their code: only when asked
+
+            spec = self.spec
+            self.net = LearnerNet(
+                self.layers,
+                spec.sizes,
+                self.hp.activation,
+                lambda: spec.init_params(lambda *shape: self.rng.standard_normal(shape)),
+            )
+        else:
+            self.net = LayerNet(self.spec, rng=self.rng, dtype=np.float32, input_grad=False)
         self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
         self.iteration = 0
         self.diverged = False
@@ -246,6 +261,7 @@ class Trainer:
     def _evaluation_job(self) -> EvaluationJob:
         """The Evaluation of the net as it is at this call (a snapshot), as parts to compute."""
         params = {key: value.copy() for key, value in self.net.params.items()}
+        theirs = copy.deepcopy(self.net) if self.layers is not None else None
         iteration, epoch, activation = self.iteration, self.epoch, self.hp.activation
         # The bytes when there are any: count_correct() scales them as data.to_float does.
         x_train = self._x_train_bytes if self._x_train_bytes is not None else self.x_train
@@ -255,6 +271,8 @@ class Trainer:
         def part(x: np.ndarray, t: np.ndarray):
             def count() -> int:
                 with np.errstate(over="ignore", invalid="ignore"):
+                    if theirs is not None:  # their forward decides, right or wrong
+                        return theirs.count_correct(x, t)
                     return count_correct(params, activation, x, t)
 
             return count

@@ -1,0 +1,179 @@
+"""Training with the learner's layers, through the book's API: predict, loss, gradient, and the
+optimizer's update of their params.
+
+Runs their code: only for a process started for a path given on the command line (`bp-tui
+train --layers`, the dashboard's engine process). Their TwoLayerNet is trained as it is when
+the net has one hidden layer; otherwise bp-tui's chain is built from their layer classes
+(graph.build_net), bp-tui's standing in for those they did not write. A wrong layer trains
+(the loss goes wrong); one that raises is a LayerError naming the class, method and line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from bp_tui.errors import BpTuiError
+from bp_tui.learner.graph import STANDARD, build_net
+from bp_tui.learner.load import describe, load
+from bp_tui.learner.source import Place
+
+LAYER_NAMES = tuple(STANDARD)  # Affine, Relu, Sigmoid, SoftmaxWithLoss
+
+
+class LayerError(BpTuiError):
+    """The learner's code raised (or cannot make a net): one line naming the layer and line."""
+
+
+class LearnerNet:
+    """Their net (or the chain of their layers) behind the calls the engine's Trainer makes."""
+
+    def __init__(self, path: Path, sizes: tuple[int, ...], activation: str, init_params) -> None:
+        self.path = Path(path)
+        self.shape = tuple(sizes)
+        loaded = load(self.path)
+        self._loaded = loaded
+        chosen = loaded.by_book_name()
+        broken = [c for c in chosen.values() if c.cls is None]
+        if broken:
+            first = broken[0]
+            raise LayerError(
+                f"your {first.name} does not load: {first.error} ({first.error_place})"
+            )
+        classes = {book: c.cls for book, c in chosen.items()}
+        mine = [name for name in LAYER_NAMES if name in classes]
+        self.own_net = "TwoLayerNet" in classes and len(sizes) == 3
+        if not self.own_net and not mine:
+            raise LayerError(
+                f"{self.path.name} defines none of TwoLayerNet, {', '.join(LAYER_NAMES)}"
+            )
+        self.classes = classes
+        self.mine = ["TwoLayerNet"] if self.own_net else mine
+        fresh = init_params()
+        if self.own_net:
+            net = self._call(
+                "TwoLayerNet.__init__",
+                lambda: classes["TwoLayerNet"](sizes[0], sizes[1], sizes[2]),
+            )
+            self._book = net
+            params = getattr(net, "params", None)
+            if not isinstance(params, dict):
+                raise LayerError("your TwoLayerNet has no params dict (the book's self.params)")
+            for key, value in fresh.items():  # the run's seed decides the weights, as for ours
+                if key in params and np.shape(params[key]) == value.shape:
+                    params[key][...] = value
+            self.params = params
+        else:
+            layers, last, params = self._call(
+                "__init__",
+                lambda: build_net(classes, sizes, activation=activation.capitalize()),
+            )
+            for key, value in fresh.items():
+                params[key][...] = value
+            self.layers, self.last_layer, self.params = layers, last, params
+
+    # ---- the book's API, their code behind it ---------------------------------------------------
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if self.own_net:
+            return np.asarray(self._call("predict", lambda: self._book.predict(x)))
+        for layer in self.layers:
+            x = self._call("forward", lambda layer=layer, x=x: layer.forward(x))
+        return np.asarray(x)
+
+    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):
+        """Their loss and their backprop's gradient of every parameter on this batch."""
+        one_hot = np.zeros((len(t), self.sizes_out), dtype=np.float64)
+        one_hot[np.arange(len(t)), t] = 1.0  # one-hot labels: every SoftmaxWithLoss takes them
+        x = np.asarray(x, dtype=np.float64)
+        if self.own_net:
+            loss = self._call("loss", lambda: self._book.loss(x, one_hot))
+            grads = self._call("gradient", lambda: self._book.gradient(x, one_hot))
+            if not isinstance(grads, dict):
+                raise LayerError(f"your TwoLayerNet.gradient returned {type(grads).__name__}")
+        else:
+            scores = self.predict(x)
+            loss = self._call("forward", lambda: self.last_layer.forward(scores, one_hot))
+            dout = self._call("backward", lambda: self.last_layer.backward(1))
+            grads = {}
+            for i, layer in enumerate(reversed(self.layers)):
+                dout = self._call("backward", lambda layer=layer, d=dout: layer.backward(d))
+                if i % 2 == 0:  # an Affine, from the last: its stored dW, db
+                    n = (len(self.layers) - i + 1) // 2
+                    grads[f"W{n}"], grads[f"b{n}"] = layer.dW, layer.db
+        missing = [k for k in self.params if grads.get(k) is None]
+        if missing:
+            raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
+        for key, param in self.params.items():
+            if np.shape(grads[key]) != np.shape(param):  # the update could not apply it
+                raise LayerError(
+                    f"your backprop's gradient of {key} has shape {np.shape(grads[key])}, "
+                    f"{key} has {np.shape(param)}"
+                )
+        return float(np.asarray(loss)), grads
+
+    @property
+    def sizes_out(self) -> int:
+        return self.shape[-1]
+
+    def flat_params(self):
+        return None  # their arrays, updated one by one by the optimizer
+
+    def flat_gradient(self, grads):
+        return None
+
+    def count_correct(self, x: np.ndarray, t: np.ndarray, part: int = 10_000) -> int:
+        """Images their predict classes right (x as bytes is scaled as data.to_float does)."""
+        correct = 0
+        for start in range(0, len(x), part):
+            rows = x[start : start + part]
+            if rows.dtype == np.uint8:
+                rows = np.divide(rows, 255.0, dtype=np.float32)
+            scores = self.predict(np.asarray(rows, dtype=np.float64))
+            correct += int(np.sum(np.argmax(scores, axis=1) == t[start : start + part]))
+        return correct
+
+    def __deepcopy__(self, memo) -> LearnerNet:
+        """A snapshot of the weights and of their layers (for an evaluation beside training);
+        the loaded modules are shared."""
+        import copy
+
+        twin = object.__new__(LearnerNet)
+        twin.__dict__.update(self.__dict__)
+        if self.own_net:
+            twin._book = copy.deepcopy(self._book, memo)
+            twin.params = twin._book.params
+        else:
+            twin.layers, twin.last_layer, twin.params = copy.deepcopy(
+                (self.layers, self.last_layer, self.params), memo
+            )
+        return twin
+
+    # ---- their exceptions, one line -------------------------------------------------------------
+
+    def _call(self, what: str, action):
+        try:
+            return action()
+        except (BpTuiError, MemoryError):
+            raise
+        except Exception as error:  # noqa: BLE001 - their code: any exception is theirs to fix
+            raise LayerError(self._blame(what, error)) from None
+
+    def _blame(self, what: str, error: BaseException) -> str:
+        """ "Affine.backward raised NameError: ... at layers.py line 23: dx = ..."."""
+        where: Place | None = None
+        owner = None
+        tb = error.__traceback__
+        for frame, line in traceback.walk_tb(tb):
+            place = self._loaded.place(frame.f_code.co_filename, line)
+            if place is not None:
+                where = place
+                me = frame.f_locals.get("self")
+                owner = (
+                    f"{type(me).__name__}.{frame.f_code.co_name}" if me else frame.f_code.co_name
+                )
+        name = owner or what
+        at = f" at {where}: {where.text}" if where is not None else ""
+        return f"your {name} raised {describe(error)}{at}"

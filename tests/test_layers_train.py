@@ -1,0 +1,93 @@
+"""`bp-tui train --layers PATH`: the learner's own layers trained through the book's API, in real
+processes. A correct file learns; a wrong layer still trains (its loss goes wrong); a layer that
+raises is one line naming it and its line, status 2; serve refuses --layers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LEARNERS = Path(__file__).parent / "learners"
+
+
+TRAIN = ["train", "--dataset", "sample", "--iters", "300", "--seed", "3", "--json"]
+
+
+def bp_tui(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bp_tui", *argv], capture_output=True, text=True, timeout=600
+    )
+
+
+def train(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return bp_tui(*TRAIN, "--layers", str(path), *extra)
+
+
+def test_their_correct_layers_learn_as_ours_do():
+    theirs = train(LEARNERS / "book_style.py")
+    assert theirs.returncode == 0, theirs.stderr
+    ours = bp_tui(*TRAIN)
+    mine, book = json.loads(theirs.stdout), json.loads(ours.stdout)
+    # the same seed's weights and batches: a right backprop lands where ours does
+    assert mine["test_acc"] > 0.8
+    assert abs(mine["test_acc"] - book["test_acc"]) < 0.03
+
+
+def test_a_wrong_layer_still_trains_and_its_loss_goes_wrong():
+    wrong = train(LEARNERS / "fault_softmax_no_batch_size.py")
+    assert wrong.returncode == 0, wrong.stderr
+    summary = json.loads(wrong.stdout)
+    assert summary["iterations"] == 300
+    assert summary["test_acc"] < 0.5
+
+
+def test_their_layers_in_bp_tuis_deeper_net():
+    deep = train(LEARNERS / "book_style.py", "--hidden", "40,30", "--init", "he")
+    assert deep.returncode == 0, deep.stderr
+    assert json.loads(deep.stdout)["test_acc"] > 0.5
+
+
+@pytest.mark.hostile
+def test_a_layer_that_raises_is_one_line_naming_it_and_its_line():
+    result = train(LEARNERS / "fault_typo_slef.py")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "your Affine.forward raised NameError" in lines[0]
+    assert "fault_typo_slef.py line" in lines[0] and "slef.W" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.hostile
+def test_a_gradient_of_the_wrong_shape_is_one_line():
+    result = train(LEARNERS / "fault_affine_db_is_dout.py")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "gradient of b" in result.stderr and "has shape (100," in result.stderr
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["serve", "--layers", "x.py"], "not serve (the browser never runs code)"),
+        (["--layers", "x.py", "serve"], "not serve (the browser never runs code)"),
+        (["train", "--layers", "/nonexistent/x.py"], "no such file or folder"),
+        (["train", "--layers", "notes.txt"], "not a .py file"),
+    ],
+)
+def test_refused_layers(argv, said, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    result = subprocess.run(
+        [sys.executable, "-m", "bp_tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert said in result.stderr and result.stderr.strip().count("\n") == 0, result.stderr
