@@ -22,6 +22,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.ui.app import BpTuiApp
     from bp_tui.ui.widgets.edit_form import INPUTS
 
+    layers = getattr(args, "layers", None)
+    if layers is not None:
+        from bp_tui.learner.source import learner_files
+
+        learner_files(layers)  # a missing file is one line here, not in the engine
+        layers = layers.resolve()
     headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
     paths.home()  # where the run is recorded: a name no file system takes is one line here
@@ -42,7 +48,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
     multiprocessing.resource_tracker.ensure_running()
     watchdog = lifecycle.Watchdog()
     app = BpTuiApp(
-        lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume, speed=args.speed),
+        lambda: ProcessLink(
+            hp, name, data_dir, start=False, resume=resume, speed=args.speed, layers=layers
+        ),
         hp,
         start=not args.paused,
         exit_when_done=args.exit_when_done,

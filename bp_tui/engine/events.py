@@ -36,6 +36,7 @@ class EngineReady:
     test_size: int
     shape: tuple[int, int, int]
     hp: HyperParams
+    layers: str = ""  # the learner's file whose layers train (bp-tui --layers), or ""
 
 
 @dataclass

@@ -9,6 +9,7 @@ command sent after it, unless a Pause or Stop sent after it cuts it short.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import queue
 import threading
@@ -169,7 +170,10 @@ class Engine:
 
     def _run(self, start: bool) -> dict:
         t = self.trainer
-        self.emit(ev.EngineReady(self.dataset, t.train_size, len(t.x_test), t.net.shape, t.hp))
+        layers = "" if t.layers is None else str(t.layers)
+        self.emit(
+            ev.EngineReady(self.dataset, t.train_size, len(t.x_test), t.net.shape, t.hp, layers)
+        )
         if self.insights:
             # Once: the UI draws the very images the engine tests on, wherever they came from.
             self.emit(ev.ImageSet(self.dataset, analysis.as_bytes(t.x_test), t.t_test.copy()))
@@ -462,8 +466,10 @@ class Engine:
         runs beside training and its GradChecked follows when it is done."""
         t = self.trainer
         params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
+        # a learner's net is checked as it is, their backprop against their own loss
+        net = copy.deepcopy(t.net) if t.layers is not None else params
         self._check.start(
-            params,
+            net,
             t.x_train[:GRADCHECK_SAMPLES].copy(),
             t.t_train[:GRADCHECK_SAMPLES].copy(),
             activation=t.hp.activation,

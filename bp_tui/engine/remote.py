@@ -93,6 +93,7 @@ def serve(
     start: bool,
     resume: Resume | None = None,
     lifeline=None,
+    layers=None,
 ) -> None:
     """Load the data, then run the engine loop until Stop; every outcome is an event.
 
@@ -119,7 +120,7 @@ def serve(
         from bp_tui.data import load_dataset
 
         data = load_dataset(dataset, data_dir)
-        trainer = Trainer(hp, data)
+        trainer = Trainer(hp, data, layers=layers)  # their layers: this process runs them
         recorder = Recorder(trainer, dataset, resume=resume)
         engine = Engine(
             trainer,
@@ -206,9 +207,11 @@ class ProcessLink(_QueueLink):
         start: bool = True,
         resume: Resume | None = None,
         speed: float | None = None,
+        layers=None,
     ) -> None:
         """resume: a recorded run to go on with, loaded before any other command; speed: slow
-        motion from the start (iterations a second)."""
+        motion from the start (iterations a second); layers: a learner's file whose layers
+        train (their code then runs in the engine's process only)."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
         self._stopping = False  # stop() was called: the engine's end is no news
@@ -231,6 +234,7 @@ class ProcessLink(_QueueLink):
                 start,
                 resume,
                 self._lifeline_end,
+                layers,
             ),
             name="bp-tui-engine",
             daemon=True,
@@ -287,10 +291,16 @@ class ProcessLink(_QueueLink):
 class ThreadLink(_QueueLink):
     """The engine in a thread of this process: for tests and for data already in memory."""
 
-    def __init__(self, hp: HyperParams, data, start: bool = True, **engine_options) -> None:
+    def __init__(
+        self, hp: HyperParams, data, start: bool = True, layers=None, **engine_options
+    ) -> None:
         super().__init__(queue.Queue(), queue.Queue())
         self.engine = Engine(
-            Trainer(hp, data), self.events.put, self.commands, dataset=data.name, **engine_options
+            Trainer(hp, data, layers=layers),
+            self.events.put,
+            self.commands,
+            dataset=data.name,
+            **engine_options,
         )
         self.thread = threading.Thread(target=self._run, args=(start,), daemon=True)
 

@@ -33,6 +33,7 @@ class LearnerNet:
     def __init__(self, path: Path, sizes: tuple[int, ...], activation: str, init_params) -> None:
         self.path = Path(path)
         self.shape = tuple(sizes)
+        self.activation = activation
         loaded = load(self.path)
         self._loaded = loaded
         chosen = loaded.by_book_name()
@@ -72,36 +73,77 @@ class LearnerNet:
             )
             for key, value in fresh.items():
                 params[key][...] = value
-            self.layers, self.last_layer, self.params = layers, last, params
+            self.layers_list, self._last, self.params = layers, last, params
 
     # ---- the book's API, their code behind it ---------------------------------------------------
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.own_net:
             return np.asarray(self._call("predict", lambda: self._book.predict(x)))
-        for layer in self.layers:
+        for layer in self.layers_list:
             x = self._call("forward", lambda layer=layer, x=x: layer.forward(x))
         return np.asarray(x)
 
-    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):
-        """Their loss and their backprop's gradient of every parameter on this batch."""
-        one_hot = np.zeros((len(t), self.sizes_out), dtype=np.float64)
-        one_hot[np.arange(len(t)), t] = 1.0  # one-hot labels: every SoftmaxWithLoss takes them
-        x = np.asarray(x, dtype=np.float64)
+    @property
+    def layers(self) -> dict:
+        """The chain's layers by name (the book's TwoLayerNet.layers when it is theirs)."""
         if self.own_net:
-            loss = self._call("loss", lambda: self._book.loss(x, one_hot))
+            return dict(getattr(self._book, "layers", {}) or {})
+        named, chain = {}, self.layers_list  # the book's keys: Affine1, Relu1, Affine2, ...
+        for i, layer in enumerate(chain):
+            kind = "Affine" if i % 2 == 0 else self.activation.capitalize()
+            named[f"{kind}{i // 2 + 1}"] = layer
+        return named
+
+    # what the dashboard's insights read of a net (nn.model.Network's names)
+    @property
+    def depth(self) -> int:
+        return len(self.shape) - 1
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.params)
+
+    def affine(self, index: int):
+        """The index-th layer holding weights (from 1): an Affine, the learner's or bp-tui's."""
+        return [layer for layer in self.layers.values() if hasattr(layer, "W")][index - 1]
+
+    def forward_steps(self, x: np.ndarray):
+        for key, layer in self.layers.items():
+            x = self._call("forward", lambda layer=layer, x=x: layer.forward(x))
+            yield key, x
+
+    @property
+    def last_layer(self):
+        if self.own_net:
+            return getattr(self._book, "lastLayer", None) or getattr(self._book, "last_layer", None)
+        return self._last
+
+    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        """Their loss on labels t (given to their code one-hot)."""
+        x, one_hot = self._batch(x, t)
+        if self.own_net:
+            return float(np.asarray(self._call("loss", lambda: self._book.loss(x, one_hot))))
+        scores = self.predict(x)
+        return float(np.asarray(self._call("forward", lambda: self._last.forward(scores, one_hot))))
+
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+        """Their backprop's gradient of every parameter on labels t."""
+        x, one_hot = self._batch(x, t)
+        if self.own_net:
             grads = self._call("gradient", lambda: self._book.gradient(x, one_hot))
             if not isinstance(grads, dict):
                 raise LayerError(f"your TwoLayerNet.gradient returned {type(grads).__name__}")
         else:
             scores = self.predict(x)
-            loss = self._call("forward", lambda: self.last_layer.forward(scores, one_hot))
-            dout = self._call("backward", lambda: self.last_layer.backward(1))
+            self._call("forward", lambda: self._last.forward(scores, one_hot))
+            dout = self._call("backward", lambda: self._last.backward(1))
             grads = {}
-            for i, layer in enumerate(reversed(self.layers)):
+            chain = self.layers_list
+            for i, layer in enumerate(reversed(chain)):
                 dout = self._call("backward", lambda layer=layer, d=dout: layer.backward(d))
                 if i % 2 == 0:  # an Affine, from the last: its stored dW, db
-                    n = (len(self.layers) - i + 1) // 2
+                    n = (len(chain) - i + 1) // 2
                     grads[f"W{n}"], grads[f"b{n}"] = layer.dW, layer.db
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
@@ -112,11 +154,19 @@ class LearnerNet:
                     f"your backprop's gradient of {key} has shape {np.shape(grads[key])}, "
                     f"{key} has {np.shape(param)}"
                 )
-        return float(np.asarray(loss)), grads
+        return grads
 
-    @property
-    def sizes_out(self) -> int:
-        return self.shape[-1]
+    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):
+        """Their loss and their backprop's gradient on this batch (the Trainer's step)."""
+        return self.loss(x, t), self.gradient(x, t)
+
+    def _batch(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(t)
+        if t.ndim == 2:
+            return np.asarray(x, dtype=np.float64), t
+        one_hot = np.zeros((len(t), self.shape[-1]), dtype=np.float64)
+        one_hot[np.arange(len(t)), t] = 1.0  # one-hot labels: every SoftmaxWithLoss takes them
+        return np.asarray(x, dtype=np.float64), one_hot
 
     def flat_params(self):
         return None  # their arrays, updated one by one by the optimizer
@@ -146,8 +196,8 @@ class LearnerNet:
             twin._book = copy.deepcopy(self._book, memo)
             twin.params = twin._book.params
         else:
-            twin.layers, twin.last_layer, twin.params = copy.deepcopy(
-                (self.layers, self.last_layer, self.params), memo
+            twin.layers_list, twin._last, twin.params = copy.deepcopy(
+                (self.layers_list, self._last, self.params), memo
             )
         return twin
 

@@ -307,6 +307,7 @@ class BpTuiApp(App):
         status.dataset = e.dataset
         status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
         status.shape = e.shape
+        status.layers = e.layers
         self.hp = e.hp
 
     def _progress(self, p: ev.Progress) -> None:

@@ -37,6 +37,7 @@ class StatusLine(Static):
     dataset: reactive[str] = reactive("loading data…")
     sizes: reactive[str] = reactive("")  # "(10,000 train / 2,000 test)"
     speed: reactive[float | None] = reactive(None)  # slow motion's iterations a second
+    layers: reactive[str] = reactive("")  # the learner's file whose layers train, or ""
 
     def render(self) -> Text:
         # The state comes first so that a narrow terminal never cuts it off, then the learning
@@ -46,6 +47,8 @@ class StatusLine(Static):
         parts = [Text.assemble(("bp-tui ", "bold"), (f"{mark} {state.value}", self._state_style()))]
         if self.speed is not None:
             parts[0].append(f" at {self.speed:g} it/s", style="bold italic")
+        if self.layers:
+            parts.append(Text("your layers", style="bold italic"))
         if self.shape and self.hp:
             parts.append(Text(f"{display_name(self.hp.optimizer)} lr {self.hp.lr:g}"))
             parts.append(

@@ -1,0 +1,60 @@
+"""The dashboard with a learner's layers (bp-tui --layers): the header says so, and the
+gradient-check panel checks their backprop on the batch, per parameter, through the engine."""
+
+import re
+from pathlib import Path
+
+from bp_tui.engine import HyperParams
+from bp_tui.engine.remote import ThreadLink
+from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.status import StatusLine
+from tests.helpers import tiny_data, until
+from tests.test_dashboard import text_of
+
+LEARNERS = Path(__file__).parent / "learners"
+HP = HyperParams(iters=40, batch_size=20, hidden=(8,))
+
+
+def app_on(layers: Path):
+    links = []
+
+    def factory():
+        links.append(
+            ThreadLink(
+                HP, tiny_data(), start=False, layers=layers, progress_interval=0.02, blas_threads=1
+            )
+        )
+        return links[-1]
+
+    app = BpTuiApp(factory, HP, start=False)
+    app.animation_level = "none"
+    return app, links
+
+
+async def test_their_correct_layers_pass_the_check_and_train():
+    app, links = app_on(LEARNERS / "book_style.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel, header = app.query_one("#gradcheck"), app.query_one(StatusLine)
+        await until(pilot, lambda: "your layers" in text_of(header))
+        await until(pilot, lambda: "passed" in text_of(panel))
+        await until(pilot, lambda: "your layers: your backprop" in text_of(panel))
+        await pilot.press("space")
+        await until(pilot, lambda: app.summary is not None)
+        assert app.summary["iterations"] == 40
+
+
+async def test_a_wrong_softmax_fails_the_check_in_every_parameter_and_still_trains():
+    app, links = app_on(LEARNERS / "fault_softmax_no_batch_size.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(pilot, lambda: "FAILED" in text_of(panel))
+        for name in ("W1", "b1", "W2", "b2"):
+            await until(
+                pilot,
+                lambda name=name: any(
+                    re.search(rf"\b{name}\b.*✖", line) for line in text_of(panel).splitlines()
+                ),
+            )
+        await pilot.press("space")
+        await until(pilot, lambda: app.summary is not None)
+        assert app.summary["iterations"] == 40
