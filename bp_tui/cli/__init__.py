@@ -51,17 +51,22 @@ _signalled: list[int] = []  # the stop signals a dashboard quit on
 
 
 @contextlib.contextmanager
-def quit_on_signal(app) -> Iterator[None]:
-    """Around a Textual app's run: SIGTERM or SIGHUP quit it as its q does (the engine stops
-    and records the run, the terminal is put back); main() then says so and exits 128+N.
+def quit_on_signal(app, watchdog=None) -> Iterator[None]:
+    """Around a Textual app's run: SIGTERM, SIGHUP or SIGINT quit it as its q does (the engine
+    stops and records the run, the terminal is put back); main() then says so and exits 128+N.
 
     An exception raised into asyncio's loop would leave its tasks torn, so the quit is
-    scheduled on the loop instead.
+    scheduled on the loop instead. The first signal arms the watchdog (the exit is certain
+    within 2 s); later ones change nothing (Ctrl-C pressed again while quitting).
     """
 
     import asyncio  # here: `bp-tui train` needs no asyncio (30 ms of start-up)
 
     def handler(signum: int, frame: object) -> None:
+        if watchdog is not None:
+            if watchdog.armed:
+                return
+            watchdog.arm(128 + signum)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the app is not running (yet, or any more)
@@ -69,7 +74,7 @@ def quit_on_signal(app) -> Iterator[None]:
         _signalled.append(signum)
         loop.call_soon_threadsafe(app.call_later, app.action_quit)
 
-    with stop_signals(handler):
+    with stop_signals(handler, (*STOP_SIGNALS, signal.SIGINT)):
         yield
 
 
@@ -245,8 +250,21 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             parser.error(f"{flag(name)} does nothing for {command} ({WHY_UNUSED[command]})")
 
 
+_dashboard_ran: list[bool] = []  # set once the dashboard has started in this process
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """bp-tui; every fault is one line on stderr and a non-zero status, never a traceback."""
+    _dashboard_ran.clear()
+    code = _guarded_main(argv)
+    if argv is None and _dashboard_ran:  # the command line's own process, not a test's call
+        from bp_tui.ui.lifecycle import leave_now
+
+        leave_now(code)
+    return code
+
+
+def _guarded_main(argv: Sequence[str] | None) -> int:
     stdout = sys.stdout
     if stdout is None:  # started with stdout closed (>&-): nothing could be shown
         _say("bp-tui: error: standard output is closed")
@@ -301,6 +319,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return args.func(args)
         from bp_tui.cli.dashboard import run_dashboard
 
+        _dashboard_ran.append(True)
         return run_dashboard(args)
     except OutputError:
         raise

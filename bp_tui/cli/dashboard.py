@@ -5,19 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing.resource_tracker
+import signal
 import sys
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    from bp_tui import paths
     from bp_tui.cli.options import hyperparams_from
     from bp_tui.data import resolve_dataset
     from bp_tui.data.cache import dataset_folder, is_cached
     from bp_tui.data.datasets import missing_message
+    from bp_tui.engine import memory
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
+    from bp_tui.ui import lifecycle
     from bp_tui.ui.app import BpTuiApp
+    from bp_tui.ui.widgets.edit_form import INPUTS
 
+    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
+    paths.home()  # where the run is recorded: a name no file system takes is one line here
     resume = None
     if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
@@ -29,9 +36,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
         name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
+    memory.check_fits(hp.hidden, hp.batch_size, INPUTS)  # before the engine takes it all
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()
+    watchdog = lifecycle.Watchdog()
     app = BpTuiApp(
         lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume, speed=args.speed),
         hp,
@@ -39,11 +48,21 @@ def run_dashboard(args: argparse.Namespace) -> int:
         exit_when_done=args.exit_when_done,
         note=note,
         theme=args.theme,
+        on_quit=watchdog.arm,
     )
     from bp_tui.cli import quit_on_signal
 
-    with quit_on_signal(app):  # SIGTERM, SIGHUP: quit as q does, the run recorded
-        summary = app.run()
+    if not headless:
+        lifecycle.watch_hangup()  # an input stream that ends is a SIGHUP
+    try:
+        with quit_on_signal(app, watchdog):  # SIGTERM, SIGHUP, SIGINT: quit as q does
+            summary = app.run(headless=headless)
+    finally:
+        # The app is done: from here on the process only ends. A Ctrl-C more (the terminal
+        # takes it as a signal again) must not raise in multiprocessing's exit, and if that
+        # exit hangs the watchdog ends it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        watchdog.arm(1)
     if args.json and summary is not None:
         print(json.dumps(summary))
     elif args.exit_when_done and summary is None:

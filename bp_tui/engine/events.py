@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -216,3 +217,20 @@ class Notice:
     message: str
     field: str | None = None
     action: str | None = None
+
+
+# ---- streams of events ----------------------------------------------------------------------------
+
+STREAMING = (Progress, Evaluation, Insight)  # what training sends as it goes
+
+
+def merged(events: list, event: object) -> None:
+    """Append `event` to `events`, folding a Progress into a Progress just before it: the
+    losses of both, the newer counts and clock."""
+    if isinstance(event, Progress) and events and isinstance(events[-1], Progress):
+        losses = np.concatenate([events[-1].losses, event.losses])
+        events[-1] = dataclasses.replace(event, losses=losses)
+    elif isinstance(event, Insight):  # only the latest is drawn
+        events[:] = [e for e in events if not isinstance(e, Insight)] + [event]
+    else:
+        events.append(event)
