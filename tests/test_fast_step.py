@@ -12,6 +12,7 @@ from bp_tui.engine import HyperParams, Trainer
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.trainer import as_bytes
+from bp_tui.nn.model import LayerNet, NetSpec
 from bp_tui.nn.net import TwoLayerNet
 from bp_tui.nn.optimizers import SGD
 from tests.helpers import WAIT_SECONDS, TinyData, tiny_data
@@ -50,6 +51,32 @@ def test_the_fused_step_is_the_layers_step_bit_for_bit():
         SGD(0.1).update(fused.params, grads_a)
         SGD(0.1).update(plain.params, grads_b)
     assert fused._workspace is not None
+
+
+@pytest.mark.parametrize("hidden", [(30,), (40, 20), (50, 30, 20, 10)])
+def test_the_fused_step_is_the_layers_step_bit_for_bit_at_any_depth(hidden):
+    rng = np.random.default_rng(2)
+    spec = NetSpec(784, hidden, 10, "relu", "he")
+    kwargs = dict(dtype=np.float32, input_grad=False)
+    fused = LayerNet(spec, rng=np.random.default_rng(7), **kwargs)
+    plain = LayerNet(spec, rng=np.random.default_rng(7), **kwargs)
+    assert list(fused.params) == [f"{p}{i}" for i in range(1, len(hidden) + 2) for p in "Wb"]
+    for _ in range(20):
+        rows = rng.integers(0, len(BYTES.x_train), 64)
+        x, t = BYTES.x_train[rows], BYTES.t_train[rows].astype(np.intp)
+        loss_a, grads_a = fused.loss_and_gradient(x, t, reuse=True)
+        loss_b, grads_b = plain.loss_and_gradient(x, t)
+        assert loss_a == loss_b and list(grads_a) == list(grads_b)
+        for key in grads_a:
+            np.testing.assert_array_equal(grads_a[key], grads_b[key])
+        for key, layer in fused.layers.items():  # the state their own passes leave
+            if key.startswith("Relu"):
+                np.testing.assert_array_equal(layer.mask, plain.layers[key].mask)
+            else:
+                np.testing.assert_array_equal(layer.dW, plain.layers[key].dW)
+        SGD(0.1).update(fused.params, grads_a)
+        SGD(0.1).update(plain.params, grads_b)
+    assert fused._workspace is not None and plain._workspace is None
 
 
 def test_the_fused_path_is_only_taken_where_it_holds():
@@ -173,7 +200,9 @@ def test_sgd_in_one_operation_is_sgd_update_and_falls_back_when_params_are_rebou
         plain.optimizer.update(plain.net.params, grads)
     for key, value in fast.net.params.items():
         np.testing.assert_array_equal(value, plain.net.params[key])
-    assert fast.net.flat_gradient(fast.net._workspace["grads"]) is not None
+    fused = fast.net._workspace
+    grads = dict(zip(fast.net.param_names, fused.grad_views, strict=True))
+    assert fast.net.flat_gradient(grads) is fused.grad
     # A caller rebinds a parameter: each one is updated on its own, still as SGD.update.
     fast.net.params["W2"] = fast.net.params["W2"].copy()
     fast.net.layers["Affine2"].W = fast.net.params["W2"]

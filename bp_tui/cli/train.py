@@ -150,6 +150,12 @@ def run_train(args: argparse.Namespace) -> int:
             with stop_signals(on_signal, (*STOP_SIGNALS, signal.SIGINT)):
                 summary = engine.run()
                 run_id = recorder.writer.id if recorder.writer is not None else None
+        except MemoryError:
+            # Only when even the engine's failure report found no memory: one line all the same.
+            # (Out of memory, restoring the signal handlers raised again, a KeyError among them.)
+            trainer.forget_evaluations()
+            summary = trainer.summary(data.name)
+            failure.append("out of memory")
         except KeyboardInterrupt:
             summary = engine.trainer.summary(data.name)
             errors.print(f"interrupted at iteration {summary['iterations']:,}", highlight=False)

@@ -180,7 +180,7 @@ class Trainer:
         self.samples_seen = 0
         self.train_seconds = 0.0
         self.losses = LossHistory()
-        self._evaluator.forget()  # a previous run's evaluations under way are dropped
+        self.forget_evaluations()  # a previous run's evaluations under way are dropped
         self.evaluations: list[Evaluation] = []
         self.marks: list[tuple[int, str]] = []  # (iteration, what changed) during the run
 
@@ -292,6 +292,10 @@ class Trainer:
         products release the GIL, so it runs on another core while training goes on); its
         Evaluation, the same numbers evaluate() would give now, comes from take_evaluations()."""
         self._evaluator.submit(self._evaluation_job())
+
+    def forget_evaluations(self) -> None:
+        """Drop the evaluations under way and their copies of the weights (after a failure)."""
+        self._evaluator.forget()
 
     @property
     def evaluations_pending(self) -> int:
@@ -447,6 +451,11 @@ class _Submitted:
         self.claimed = self.finished = 0
 
 
+# Unfinished evaluation jobs at most: one being counted, one waiting. Dropping the evaluations
+# that do not fit would make a seeded run print different lines on a slower CPU.
+QUEUE_LIMIT = 2
+
+
 class BackgroundEvaluator:
     """One thread that runs evaluation jobs one after the other, in the order given; started at
     the first job. A caller waiting in take(wait=True) counts parts of them too. forget() drops
@@ -463,7 +472,16 @@ class BackgroundEvaluator:
     def pending(self) -> int:
         return self._pending
 
+    @property
+    def queued(self) -> int:
+        """Jobs given and not yet finished (each holds a copy of the weights)."""
+        return len(self._jobs)
+
     def submit(self, job: EvaluationJob) -> None:
+        """Queue a job; with QUEUE_LIMIT unfinished already, the caller first counts parts of
+        them (or waits) until one finishes: evaluations due faster than they finish slow
+        training to their pace instead of piling up weight copies without end."""
+        self._help_until(lambda: len(self._jobs) < QUEUE_LIMIT)
         with self._lock:
             self._jobs.append(_Submitted(job))
             self._pending += 1
@@ -482,17 +500,8 @@ class BackgroundEvaluator:
             self._done.clear()
 
     def take(self, wait: bool = False) -> list:
-        while wait:
-            with self._lock:
-                if len(self._done) >= self._pending:
-                    break
-                claim = self._claim()
-                if claim is None:  # every part is being counted: wait for them
-                    self._lock.wait_for(
-                        lambda: len(self._done) >= self._pending or self._unclaimed()
-                    )
-                    continue
-            self._count(*claim)
+        if wait:
+            self._help_until(lambda: len(self._done) >= self._pending)
         with self._lock:
             results = []
             while self._done:
@@ -502,6 +511,19 @@ class BackgroundEvaluator:
                     raise value
                 results.append(value)
             return results
+
+    def _help_until(self, done) -> None:
+        """Count parts in this thread, oldest job first, until done() holds (checked with the
+        lock held); wait when every part left is being counted elsewhere."""
+        while True:
+            with self._lock:
+                if done():
+                    return
+                claim = self._claim()
+                if claim is None:
+                    self._lock.wait_for(lambda: done() or self._unclaimed())
+                    continue
+            self._count(*claim)
 
     def _unclaimed(self) -> bool:
         return any(s.claimed < len(s.job.parts) for s in self._jobs)

@@ -1,9 +1,11 @@
-"""The math: the book's layers, the two-layer net, optimisers and gradient checking (numpy only)."""
+"""The math: the book's layers, its nets (TwoLayerNet, MultiLayerNet) on one model, optimisers and
+gradient checking (numpy only)."""
 
-from bp_tui.nn.functions import cross_entropy_error, sigmoid, softmax
+from bp_tui.nn.functions import cross_entropy_error, sigmoid, smooth_curve, softmax
 from bp_tui.nn.gradcheck import GradCheckReport, gradient_check
 from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
-from bp_tui.nn.net import TwoLayerNet
+from bp_tui.nn.model import LayerNet, NetSpec, Network
+from bp_tui.nn.net import MultiLayerNet, TwoLayerNet
 from bp_tui.nn.optimizers import SGD, AdaGrad, Adam, Momentum, make_optimizer
 
 __all__ = [
@@ -12,8 +14,12 @@ __all__ = [
     "AddLayer",
     "Affine",
     "GradCheckReport",
+    "LayerNet",
     "Momentum",
     "MulLayer",
+    "MultiLayerNet",
+    "NetSpec",
+    "Network",
     "Relu",
     "SGD",
     "Sigmoid",
@@ -23,5 +29,6 @@ __all__ = [
     "gradient_check",
     "make_optimizer",
     "sigmoid",
+    "smooth_curve",
     "softmax",
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from bp_tui.nn.functions import softmax
-from bp_tui.nn.net import PARAM_NAMES
 
 CHUNK = 10_000  # rows per forward pass: bounds the hidden layer's memory on a big test set
 HISTOGRAM_BINS = 32
@@ -57,31 +56,33 @@ def summarize(net, x: np.ndarray, t: np.ndarray) -> dict:
     Gradients are the last mini-batch's, left on the Affine layers by backward; before the
     first step (or after a load) there are none and grad_histograms is empty.
     """
-    n, (_, hidden_size, classes) = len(x), net.shape
+    n, hidden_size, classes = len(x), net.shape[1], net.shape[-1]
     labels = np.zeros(n, dtype=np.uint8 if classes <= 256 else np.intp)
     confidences = np.zeros(n, dtype=np.float32)
     fired = np.zeros(hidden_size, dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, n, CHUNK):
             rows = slice(start, start + CHUNK)
-            # net.predict's pass, layer by layer, to count the ReLUs on the way (the first
-            # layer is most of the cost: a second pass for them would nearly double it).
+            # net.predict's pass, layer by layer, to count the first layer's ReLUs on the way
+            # (it is most of the cost: a second pass for them would nearly double it).
             out = x[rows]
-            for name, layer in net.layers.items():
-                out = layer.forward(out)
+            for name, output in net.forward_steps(out):
                 if name == "Affine1":
-                    fired += np.count_nonzero(out > 0, axis=0)
+                    fired += np.count_nonzero(output > 0, axis=0)
+                out = output
             labels[rows], confidences[rows] = _answers(out)
     relu = net.activation == "relu"
-    first, second = net.layers["Affine1"], net.layers["Affine2"]
-    grads = {"W1": first.dW, "b1": first.db, "W2": second.dW, "b2": second.db}
+    grads = {}
+    for i in range(1, net.depth + 1):
+        layer = net.affine(i)
+        grads[f"W{i}"], grads[f"b{i}"] = layer.dW, layer.db
     return {
         "activation": net.activation,
         "predictions": labels,
         "confidences": confidences,
         "confusion": confusion_matrix(t, labels, classes),
         "w1": np.array(net.params["W1"], dtype=np.float32),  # a copy: training goes on
-        "histograms": {name: histogram(net.params[name]) for name in PARAM_NAMES},
+        "histograms": {name: histogram(net.params[name]) for name in net.param_names},
         "grad_histograms": {name: histogram(g) for name, g in grads.items() if g is not None},
         "fire_rate": (fired / max(n, 1)).astype(np.float32) if relu else None,
         "dead_fraction": float(np.mean(fired == 0)) if relu else None,

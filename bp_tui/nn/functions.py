@@ -39,3 +39,15 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray, epsilon: float = LOG_EPSIL
     batch_size = y.shape[-2]
     picked = y[..., np.arange(batch_size), labels]
     return -np.sum(np.log(picked + epsilon), axis=-1) / batch_size
+
+
+def smooth_curve(x, window: int = 11, beta: float = 2.0) -> np.ndarray:
+    """A loss curve smoothed as the book's common/util.py does for its ch06 figures: a Kaiser
+    window (11 points, beta 2) run over the curve padded with its own mirror image at both
+    ends (the book's padding: x[10..1] before, x[-1..-10] after), as long as the curve."""
+    values = np.asarray(x, dtype=np.float64)
+    padded = np.concatenate([values[1:window][::-1], values, values[::-1][: window - 1]])
+    kernel = np.kaiser(window, beta)
+    smoothed = np.convolve(kernel / kernel.sum(), padded, mode="valid")
+    half = window // 2
+    return smoothed[half : len(smoothed) - half]

@@ -1,7 +1,8 @@
 """Gradient checking: backprop against central differences, as the book's gradient_check.py.
 
-The numerical side is bp_tui.nn.numerical (many perturbations at a time); this module compares it
-with TwoLayerNet's backprop, names the elements a central difference cannot judge, and reports.
+The numerical side is bp_tui.nn.numerical (the net's own loss, many perturbations at a time when
+it can); this module compares it with the net's backprop, names the elements a central
+difference cannot judge, and reports which way the numerical side was computed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bp_tui.nn.functions import LOG_EPSILON
-from bp_tui.nn.net import PARAM_NAMES, TwoLayerNet
-from bp_tui.nn.numerical import H, numerical_gradient
+from bp_tui.nn.model import LayerNet, spec_of_params
+from bp_tui.nn.numerical import METHODS, numerical_check
 
 # Thresholds on the relative error ||backprop - numerical|| / (||backprop|| + ||numerical||).
 # Book mode: the 1e-7 inside the log is not in SoftmaxWithLoss.backward, so the two differ by ~1e-7
@@ -69,6 +70,11 @@ class GradCheckReport:
     batch: str = ""  # which images: "training images 0-2", "100 random training images"
     images: int = 0  # how many
     verdict_threshold: float = VERDICT_THRESHOLD
+    method: str = "stacked"  # how the numerical side was computed: a key of numerical.METHODS
+
+    @property
+    def method_text(self) -> str:
+        return f"{self.method}: {METHODS[self.method]}"
 
     @property
     def passed(self) -> bool:
@@ -99,6 +105,7 @@ class GradCheckReport:
             "verdict_threshold": self.verdict_threshold,
             "explanation": self.explanation,
             "batch": self.batch,
+            "method": self.method,
         }
 
 
@@ -116,46 +123,29 @@ def compare(
     )
 
 
-def kinked_elements(params: dict[str, np.ndarray], x: np.ndarray, h: float = H) -> dict:
-    """W1 and b1 elements whose central difference straddles ReLU's corner for some sample.
-
-    Moving W1[i, j] by h moves unit j's input by h * x[n, i]; when that reaches across 0 the two
-    sides see different slopes and the difference is no derivative at all. Backprop is right there.
-    """
-    x2 = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    a1 = x2 @ params["W1"] + params["b1"]
-    reach_b = np.abs(a1) < h  # (N, H)
-    # W1[i, j] is kinked when |a1[n, j]| < h * |x[n, i]| for some n.
-    reach_w = (np.abs(x2)[:, :, None] * h > np.abs(a1)[:, None, :]).any(axis=0)
-    return {"W1": reach_w, "b1": reach_b.any(axis=0)}
-
-
 # A full check costs about W1's elements x hidden units; up to 784 x 200 x 200 (a few seconds)
 # every element is checked, beyond it a random sample of SAMPLE elements of each parameter.
 FULL_CHECK_WORK = 784 * 200 * 200
 SAMPLE = 2_000
 
 
+def check_work(params: dict[str, np.ndarray]) -> int:
+    """About what a full check costs per image: each weight's element times the hidden units its
+    perturbation passes through (784 x 50 x 50 for the book's ch05 net)."""
+    widths = [np.shape(params[f"W{i}"])[1] for i in range(1, len(params) // 2 + 1)]
+    return sum(
+        int(np.size(params[f"W{i}"])) * max(sum(widths[i - 1 : -1]), 1)
+        for i in range(1, len(widths) + 1)
+    )
+
+
 def default_sample(params: dict[str, np.ndarray]) -> int | None:
     """None (check every element) for nets up to FULL_CHECK_WORK, else SAMPLE per parameter."""
-    d, hidden = params["W1"].shape
-    return None if d * hidden * hidden <= FULL_CHECK_WORK else SAMPLE
-
-
-def kinked_at(params: dict[str, np.ndarray], x: np.ndarray, index: dict, h: float = H) -> dict:
-    """kinked_elements, for the W1 and b1 elements at the flat indices `index` only."""
-    x2 = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    a1 = x2 @ params["W1"] + params["b1"]
-    hidden = params["W1"].shape[1]
-    rows, cols = np.divmod(index["W1"], hidden)
-    return {
-        "W1": (np.abs(x2[:, rows]) * h > np.abs(a1[:, cols])).any(axis=0),
-        "b1": (np.abs(a1[:, index["b1"]]) < h).any(axis=0),
-    }
+    return None if check_work(params) <= FULL_CHECK_WORK else SAMPLE
 
 
 def gradient_check(
-    params: dict[str, np.ndarray],
+    params: dict[str, np.ndarray] | object,
     x: np.ndarray,
     t: np.ndarray,
     *,
@@ -167,8 +157,10 @@ def gradient_check(
     progress=None,
     batch: str = "",
 ) -> GradCheckReport:
-    """Backprop vs. numerical gradient for a copy of params (float64), in book or exact mode.
+    """Backprop vs. numerical gradient, in book or exact mode.
 
+    params: W1, b1, ..., Wn, bn of a chain with this activation (checked on a float64 copy), or
+    a net itself, checked as it is (its own layers, a learner's too: then by the book's loop).
     The verdict (``passed``) is the same rule in both modes: backprop against the numerical
     gradient of the loss it differentiates (no 1e-7 in the log), rel err < VERDICT_THRESHOLD.
     Book mode also computes the book's figures, for the loss with +1e-7, and shows them unjudged.
@@ -178,64 +170,48 @@ def gradient_check(
     batch: says which images x holds, for the panels.
     """
     start = time.perf_counter()
-    epsilon = 0.0 if exact else LOG_EPSILON
-    d, hidden = params["W1"].shape
-    net = TwoLayerNet(d, hidden, params["W2"].shape[1], activation=activation, epsilon=epsilon)
-    for key in PARAM_NAMES:
-        net.params[key][...] = params[key]
+    if isinstance(params, dict):
+        spec = spec_of_params(params, activation)
+        net = LayerNet(spec, {k: np.asarray(v, np.float64) for k, v in params.items()})
+    else:
+        net = params
+    names = list(net.params)
     rng = np.random.default_rng(seed)
     index = {}
     if sample is not None:
-        for key in PARAM_NAMES:
-            size = net.params[key].size
+        for key in names:
+            size = np.size(net.params[key])
             if size > sample:
                 index[key] = np.sort(rng.choice(size, sample, replace=False))
     # The loss backprop differentiates first (the verdict); book mode then the book's loss too.
-    rounds = [0.0] if exact else [0.0, epsilon]
-    gradients: list[dict[str, np.ndarray]] = []
+    # A loss layer without bp-tui's epsilon has only its own loss to offer.
+    own_only = getattr(net.last_layer, "epsilon", None) is None
+    rounds = [None] if own_only else [0.0] if exact else [0.0, LOG_EPSILON]
+    results: list = []
 
     def follow(done: int, of: int) -> None:  # one bar over both rounds
         if progress is not None:
-            progress(len(gradients) * of + done, len(rounds) * of)
+            progress(len(results) * of + done, len(rounds) * of)
 
     for eps in rounds:
-        gradients.append(
-            numerical_gradient(
-                net.params,
-                x,
-                t,
-                activation=activation,
-                epsilon=eps,
-                elements=index,
-                progress=follow,
-            )
-        )
-    verdict_numerical, numerical = gradients[0], gradients[-1]
-    backprop = {k: np.array(v) for k, v in net.gradient(x, t).items()}
+        results.append(numerical_check(net, x, t, epsilon=eps, elements=index, progress=follow))
+    verdict_numerical, numerical = results[0].grads, results[-1].grads
+    kinks = results[0].kinked
+    backprop = {k: np.array(v, dtype=np.float64) for k, v in net.gradient(x, t).items()}
     mode = "exact" if exact else "book"
     threshold = THRESHOLDS[mode]
-    if activation != "relu":
-        kinks = {}
-    elif index:
-        every = {k: np.arange(net.params[k].size) for k in ("W1", "b1")}
-        kinks = kinked_at(net.params, x, {**every, **index})
-    else:
-        kinks = kinked_elements(net.params, x)
-    compared = {
-        k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k] for k in PARAM_NAMES
-    }
-    kinks = {k: v if k in index else v.reshape(net.params[k].shape) for k, v in kinks.items()}
-    checks = {k: compare(compared[k], numerical[k], threshold, kinks.get(k)) for k in PARAM_NAMES}
+    compared = {k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k] for k in names}
+    checks = {k: compare(compared[k], numerical[k], threshold, kinks.get(k)) for k in names}
     for k, check in checks.items():
         judged = compare(compared[k], verdict_numerical[k], VERDICT_THRESHOLD, kinks.get(k))
         check.verdict_rel_error, check.passed = judged.rel_error, judged.passed
     for key, chosen in index.items():
-        checks[key].checked, checks[key].size = len(chosen), net.params[key].size
+        checks[key].checked, checks[key].size = len(chosen), np.size(net.params[key])
     explanation = EXPLANATIONS[mode]
     n_kinked = sum(c.kinked for c in checks.values())
     if n_kinked:
         explanation += (
-            f"; {n_kinked:,} W1/b1 elements step across ReLU's corner, where a central "
+            f"; {n_kinked:,} elements step across a ReLU's corner, where a central "
             "difference is no derivative: left out of rel err"
         )
     return GradCheckReport(
@@ -249,4 +225,5 @@ def gradient_check(
         numerical=numerical,
         batch=batch,
         images=len(x),
+        method=results[0].method,
     )

@@ -1,107 +1,216 @@
-"""The two-layer net's numerical gradient, many perturbations at a time: a pure function.
+"""A net's numerical gradient: central differences of its own loss, as the book's.
 
-The book's loop perturbs one weight per Python iteration (2 forward passes each, 79,520 in all for
-784-50-10). Here one weight's perturbation only moves one column of a pre-activation, so a whole
-chunk of perturbed copies of the batch goes through the rest of the net as one stacked array.
+Two ways, the same numbers to rounding:
+- "stacked", for a chain of bp-tui's own layers (Affine, Relu, Sigmoid, then SoftmaxWithLoss):
+  moving one weight of Affine k only moves one column of that layer's output, so a chunk of
+  perturbed copies of the batch goes through the rest of the chain, the layers' own forward
+  methods on float64 copies, as one stacked array; it also sees which steps cross a ReLU's
+  corner, where a central difference is no derivative.
+- "loop", for anything else (a learner's layer in the chain): the book's loop, each element of
+  net.params moved by +-h in place and net.loss called twice, then put back.
 
-Only parameters, inputs, labels, the activation's name and the loss's epsilon go in: no net and
-no layer objects, so bp_tui.nn.net can import this module and this module imports no net.
+Only duck typing of the net (layers, last_layer, params, loss): this module imports no net.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from bp_tui.nn.functions import LOG_EPSILON, cross_entropy_error, sigmoid, softmax
+from bp_tui.nn.functions import cross_entropy_error, softmax
+from bp_tui.nn.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 
 H = 1e-4  # the book's h in numerical_gradient (common/gradient.py)
 _CHUNK_ELEMENTS = 2_000_000
-
-# The hidden layer's forward, as the layer classes compute it (Relu.forward, Sigmoid.forward).
-ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda a: np.maximum(a, 0),
-    "sigmoid": sigmoid,
+ROW_WISE_LAYERS = (Affine, Relu, Sigmoid)  # each row of the output depends on its row only
+METHODS = {
+    "stacked": "many perturbations at a time through bp-tui's layers",
+    "loop": "the book's loop: one element at a time, the net's own loss",
 }
 
 
-def numerical_gradient(
-    params: dict[str, np.ndarray],
+@dataclass
+class NumericalGradient:
+    grads: dict[str, np.ndarray]
+    method: str  # a key of METHODS
+    # For the stacked method: per element computed, whether its +-h step moved some ReLU's
+    # input across 0 for some image (the parameters with a ReLU after them only).
+    kinked: dict[str, np.ndarray]
+
+
+def method_for(net) -> str:
+    """ "stacked" when the net is a chain of bp-tui's layers holding its params, else "loop"."""
+    return "stacked" if _param_places(net) is not None else "loop"
+
+
+def numerical_gradient(net, x: np.ndarray, t: np.ndarray, **options) -> dict[str, np.ndarray]:
+    """Every parameter's central-difference gradient of net.loss (see numerical_check)."""
+    return numerical_check(net, x, t, **options).grads
+
+
+def numerical_check(
+    net,
     x: np.ndarray,
     t: np.ndarray,
     *,
-    activation: str = "relu",
-    epsilon: float = LOG_EPSILON,
+    epsilon: float | None = None,
     h: float = H,
     elements: dict[str, np.ndarray] | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, np.ndarray]:
-    """Every parameter's central-difference gradient (float64), equal to the book's loop.
+) -> NumericalGradient:
+    """Central differences (h) of the net's loss for every parameter in net.params, the
+    book's numbers to rounding; the params are left as they were.
 
-    params holds W1 b1 W2 b2 of input -> Affine -> activation -> Affine -> softmax with
-    cross-entropy, whose log has ``epsilon`` added inside (0 for the exact loss). The params are
-    only read.
-
-    elements: for some parameters, the flat indices of the only elements to compute; their
-    gradient comes back as a 1-D array in that order. progress(done, total) is called as
-    elements are done, over all parameters.
+    epsilon: the 1e-7 inside the log of bp-tui's SoftmaxWithLoss for this computation only (0 for
+    the exact loss); None keeps the net's own. elements: for some parameters, the flat indices
+    of the only elements to compute; their gradient comes back as a 1-D array in that order.
+    progress(done, total) is called as elements are done, over all parameters.
     """
     elements = elements or {}
-    try:
-        act = ACTIVATION_FUNCTIONS[activation]
-    except KeyError:
-        raise ValueError(f"unknown activation {activation!r}: use relu or sigmoid") from None
-    p = {k: np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
-    x2 = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    n, hidden = x2.shape[0], p["W1"].shape[1]
-    a1 = x2 @ p["W1"] + p["b1"]
-    z1 = act(a1)
-    out = z1 @ p["W2"] + p["b2"]
+    indices = {
+        k: np.asarray(elements[k]) if k in elements else np.arange(np.size(v))
+        for k, v in net.params.items()
+    }
+    places = _param_places(net)
+    if places is None:
+        grads = _loop(net, x, t, epsilon, h, indices, progress)
+        method, kinked = "loop", {}
+    else:
+        grads, kinked = _stacked(net, places, x, t, epsilon, h, indices, progress)
+        method = "stacked"
+    shaped = {
+        k: g if k in elements else g.reshape(np.shape(net.params[k])) for k, g in grads.items()
+    }
+    kinked = {
+        k: v if k in elements else v.reshape(np.shape(net.params[k])) for k, v in kinked.items()
+    }
+    return NumericalGradient(shaped, method, kinked)
 
-    def losses(scores: np.ndarray) -> np.ndarray:
-        return cross_entropy_error(softmax(scores), t, epsilon)
 
-    def hidden_losses(cols: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-        # deltas: (K, N) change of pre-activation column cols[k] for each perturbed copy k.
-        stack = np.broadcast_to(a1, (len(cols), n, hidden)).copy()
-        stack[np.arange(len(cols)), :, cols] += deltas
-        return losses(act(stack) @ p["W2"] + p["b2"])
+def _param_places(net) -> dict[str, tuple[int, str]] | None:
+    """name -> (index of its Affine layer in the chain, "W" or "b"), when the net is made only of
+    bp-tui's row-wise layers and a SoftmaxWithLoss and its params are its Affine layers' arrays;
+    else None."""
+    layers = list(net.layers.values())
+    if type(getattr(net, "last_layer", None)) is not SoftmaxWithLoss:
+        return None
+    if not all(type(layer) in ROW_WISE_LAYERS for layer in layers):
+        return None
+    by_id = {}
+    for index, layer in enumerate(layers):
+        if type(layer) is Affine:
+            by_id[id(layer.W)], by_id[id(layer.b)] = (index, "W"), (index, "b")
+    places = {name: by_id.get(id(value)) for name, value in net.params.items()}
+    if None in places.values() or len(places) != len(by_id):
+        return None
+    return places
 
-    def output_losses(cols: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-        stack = np.broadcast_to(out, (len(cols), *out.shape)).copy()
-        stack[np.arange(len(cols)), :, cols] += deltas
-        return losses(stack)
 
-    indices = {k: np.asarray(elements[k]) if k in elements else np.arange(p[k].size) for k in p}
+def _float64_chain(layers: list) -> list:
+    """Copies of the layers in float64 (new objects: their forward state is their own)."""
+    chain = []
+    for layer in layers:
+        if type(layer) is Affine:
+            chain.append(Affine(np.array(layer.W, np.float64), np.array(layer.b, np.float64)))
+        else:
+            chain.append(type(layer)())
+    return chain
+
+
+def _stacked(net, places, x, t, epsilon, h, indices, progress):
+    chain = _float64_chain(list(net.layers.values()))
+    eps = net.last_layer.epsilon if epsilon is None else epsilon
+    decay = float(getattr(net, "weight_decay_lambda", 0) or 0)
+    weights = [layer.W for layer in chain if type(layer) is Affine]
+    base_decay = sum(0.5 * decay * np.sum(W**2) for W in weights) if decay else 0.0
+    # inputs[k]: what layer k receives; outputs of Affine layers are inputs[k + 1]
+    inputs = [np.asarray(x, dtype=np.float64).reshape(len(x), -1)]
+    for layer in chain:
+        inputs.append(layer.forward(inputs[-1]))
+    n = inputs[0].shape[0]
     total, done = sum(len(i) for i in indices.values()), [0]
+    grads, kinked = {}, {}
 
-    def grad_of(key: str, source: np.ndarray | None, losses_of) -> np.ndarray:
-        # Element k of the parameter is (row, col) = divmod(k, shape[-1]); a bias has no row and a
-        # source of ones.
-        shape, index = p[key].shape, indices[key]
-        size = len(index)
-        cols_all = index % shape[-1]
-        rows_all = index // shape[-1]
-        grad = np.empty(size)
-        chunk = max(1, _CHUNK_ELEMENTS // (n * max(hidden, out.shape[1])))
-        for start in range(0, size, chunk):
+    def losses_of(k: int, cols: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss of each perturbed copy (column cols[c] of layer k's output moved by
+        deltas[c]), and whether a ReLU after it saw an input cross 0 for some image."""
+        out = inputs[k + 1]
+        count = len(cols)
+        stack = np.broadcast_to(out, (count, *out.shape)).copy()
+        stack[np.arange(count), :, cols] += deltas
+        z = stack.reshape(count * n, -1)
+        crossed = np.zeros(count, dtype=bool)
+        for j in range(k + 1, len(chain)):
+            if type(chain[j]) is Relu:
+                moved = (z.reshape(count, n, -1) <= 0) != (inputs[j] <= 0)  # for each copy
+                crossed |= moved.reshape(count, -1).any(axis=1)
+            z = chain[j].forward(z)
+        scores = z.reshape(count, n, -1)
+        return cross_entropy_error(softmax(scores), t, eps), crossed
+
+    for name, (k, kind) in places.items():
+        param = chain[k].W if kind == "W" else chain[k].b
+        width = param.shape[-1]
+        index = indices[name]
+        cols_all = index % width
+        rows_all = index // width
+        grad = np.empty(len(index))
+        kinks = np.zeros(len(index), dtype=bool)
+        widest = max(a.shape[1] for a in inputs[k + 1 :])
+        chunk = max(1, _CHUNK_ELEMENTS // (n * widest))
+        for start in range(0, len(index), chunk):
             cols = cols_all[start : start + chunk]
-            scale = (
-                np.ones((len(cols), n))
-                if source is None
-                else source[:, rows_all[start : start + chunk]].T
-            )
-            plus, minus = losses_of(cols, h * scale), losses_of(cols, -h * scale)
+            if kind == "W":
+                scale = inputs[k][:, rows_all[start : start + chunk]].T
+            else:
+                scale = np.ones((len(cols), n))
+            plus, crossed_plus = losses_of(k, cols, h * scale)
+            minus, crossed_minus = losses_of(k, cols, -h * scale)
+            if decay and kind == "W":
+                w = param.reshape(-1)[index[start : start + chunk]]
+                rest = base_decay - 0.5 * decay * w**2
+                plus = plus + rest + 0.5 * decay * (w + h) ** 2
+                minus = minus + rest + 0.5 * decay * (w - h) ** 2
+            elif decay:
+                plus, minus = plus + base_decay, minus + base_decay
             grad[start : start + chunk] = (plus - minus) / (2 * h)
+            kinks[start : start + chunk] = crossed_plus | crossed_minus
             if progress is not None:
                 done[0] += len(cols)
                 progress(done[0], total)
-        return grad if key in elements else grad.reshape(shape)
+        grads[name] = grad
+        if any(type(layer) is Relu for layer in chain[k + 1 :]):
+            kinked[name] = kinks
+    return grads, kinked
 
-    return {
-        "W1": grad_of("W1", x2, hidden_losses),
-        "b1": grad_of("b1", None, hidden_losses),
-        "W2": grad_of("W2", z1, output_losses),
-        "b2": grad_of("b2", None, output_losses),
-    }
+
+def _loop(net, x, t, epsilon, h, indices, progress):
+    """The book's numerical_gradient over each parameter of the net, on its own loss."""
+    last = net.last_layer
+    saved = getattr(last, "epsilon", None)
+    if epsilon is not None and saved is not None:
+        last.epsilon = epsilon
+    total, done = sum(len(i) for i in indices.values()), 0
+    grads = {}
+    try:
+        for name, param in net.params.items():
+            grad = np.empty(len(indices[name]))
+            for at, i in enumerate(indices[name]):
+                where = np.unravel_index(i, np.shape(param))  # in place: the net reads param
+                keep = param[where]
+                param[where] = keep + h
+                plus = net.loss(x, t)
+                param[where] = keep - h
+                minus = net.loss(x, t)
+                grad[at] = (plus - minus) / (2 * h)
+                param[where] = keep
+                done += 1
+                if progress is not None and (done % 64 == 0 or done == total):
+                    progress(done, total)
+            grads[name] = grad
+    finally:
+        if epsilon is not None and saved is not None:
+            last.epsilon = saved
+    return grads
