@@ -26,7 +26,7 @@ def test_every_layer_forward_then_back_at_depth_5(batch):
     keys = list(net.layers)
     assert [n.name for n in tr.nodes] == [*keys, "SoftmaxWithLoss"]
     assert [s.node for s in tr.steps] == [*keys, "SoftmaxWithLoss", "SoftmaxWithLoss", *keys[::-1]]
-    assert tr.title == "MultiLayerNet 784-100-100-100-100-10 (Sigmoid), batch of 20"
+    assert tr.title == "5-layer net 784-100-100-100-100-10 (Sigmoid), batch of 20"
     assert tr.nodes[2].inputs == ["z1", "W2", "b2"] and tr.nodes[8].outputs == ["a5"]
     expected = net.gradient(x, t)
     got = tr.param_grads()

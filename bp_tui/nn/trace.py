@@ -380,7 +380,7 @@ def net_title(net: Any, batch: int) -> str:
     """ "TwoLayerNet 784-50-10 (ReLU), batch of 100": the book's name for a net of this depth."""
     weights = [layer.W for layer in net.layers.values() if isinstance(layer, Affine)]
     widths = [weights[0].shape[0], *(w.shape[1] for w in weights)] if weights else []
-    name = "TwoLayerNet" if len(weights) == 2 else "MultiLayerNet"
+    name = "TwoLayerNet" if len(weights) == 2 else f"{len(weights)}-layer net"
     kinds = {OPS.get(type(layer), type(layer).__name__) for layer in net.layers.values()}
     ops = sorted(kinds - {"Affine"})
     shape = "-".join(map(str, widths))
