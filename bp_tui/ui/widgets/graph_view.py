@@ -34,6 +34,7 @@ CORNERS = {
 }
 LIGHT = "┌┐└┘─│"
 HEAVY = "┏┓┗┛━┃"
+DRAWING = set(LIGHT + HEAVY + "".join(HEADS.values()) + "".join(CORNERS.values()) + "┼")
 
 Seg = tuple[str, Style | None]
 
@@ -425,6 +426,7 @@ def window(canvas: Canvas, width: int, look: Look) -> Canvas:
     for (x, y), seg in canvas.cells.items():
         if start <= x < start + width:
             out.cells[(x - start, y)] = seg
+    _drop_cut_words(canvas, out, start, width)
     if canvas.focus is not None:
         out.focus = (canvas.focus[0] - start, canvas.focus[1] - start)
     out.boxes = [(a - start, b - start) for a, b in canvas.boxes]
@@ -437,6 +439,24 @@ def window(canvas: Canvas, width: int, look: Look) -> Canvas:
     if after:
         out.right(width - 1, y, f"{after} more after ▶", muted)
     return out
+
+
+def _drop_cut_words(canvas: Canvas, out: Canvas, start: int, width: int) -> None:
+    """Blank the ends of labels the window cuts through (")" of "W3 (16, 16)"), leaving the
+    lines and arrows that cross its edges."""
+
+    def cut(x: int, y: int) -> bool:
+        ch = canvas.cells.get((x, y), (" ", None))[0]
+        return ch != " " and ch not in DRAWING
+
+    for y in {y for _, y in canvas.cells}:
+        for edge, inward in ((start, 1), (start + width - 1, -1)):
+            x = edge
+            if not cut(edge - inward, y):
+                continue
+            while start <= x < start + width and cut(x, y):
+                out.cells.pop((x - start, y), None)
+                x += inward
 
 
 def draw(
