@@ -1,6 +1,6 @@
 """The import contract: the layers of bp_tui, checked on every run of the suite.
 
-    nn (the book's math)  <-  data  <-  engine  <-  ui (Textual)  <-  cli
+    nn (the book's math)  <-  data  <-  learner  <-  engine  <-  ui (Textual)  <-  cli
 
 Each package imports only those to its left (nn imports nothing of bp_tui but the shared errors
 and files); nothing but ui and cli imports Textual; and no module imports, even lazily, one that
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "bp_tui"
-LAYERS = ("nn", "data", "engine", "ui", "cli")
+LAYERS = ("nn", "data", "learner", "engine", "ui", "cli")
 SHARED = {"bp_tui", "bp_tui.errors", "bp_tui.files", "bp_tui.paths", "bp_tui.__main__"}
 UI_LIBRARIES = ("textual", "textual_plotext", "plotext", "rich")
 

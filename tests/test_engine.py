@@ -120,7 +120,7 @@ def test_commands_from_another_thread_pause_step_and_change_values(one_step_burs
     assert not worker.is_alive()
     assert engine.trainer.iteration == 5
     assert engine.trainer.hp.lr == 0.05 and engine.trainer.optimizer.lr == 0.05
-    assert engine.trainer.hp.hidden == 50 and engine.pending == {"hidden": 20}
+    assert engine.trainer.hp.hidden == (50,) and engine.pending == {"hidden": (20,)}
     assert engine.trainer.marks == [(3, "lr 0.05")]
     assert any(n.field == "batch_size" for n in of(events, ev.Notice))
     assert engine.trainer.hp.batch_size == 100

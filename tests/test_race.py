@@ -30,7 +30,14 @@ def test_the_optimizers_race_puts_adam_ahead_of_sgd_as_the_book_does(capsys):
     assert result["race"] == "optimizers" and result["iterations"] == 300
     by_name = {c["name"]: c for c in result["configurations"]}
     assert list(by_name) == ["SGD", "Momentum", "AdaGrad", "Adam"]
-    assert by_name["Adam"]["settings"] == {"iters": 300, "optimizer": "adam", "lr": 0.001}
+    # The book's optimizer race: He-initialised nets (its MultiLayerNet's default)
+    assert by_name["Adam"]["settings"] == {
+        "iters": 300,
+        "optimizer": "adam",
+        "lr": 0.001,
+        "init": "he",
+    }
+    assert result["hidden"] == [100, 100, 100, 100]
     for c in by_name.values():
         assert len(c["losses_every_100"]) == 3 and c["final_loss"] == c["losses_every_100"][-1]
         assert 0 <= c["test_acc"] <= 1 and not c["diverged"]
@@ -50,6 +57,17 @@ def test_the_init_race_shows_std_001_learning_slowest(capsys):
     assert list(losses) == ["std 0.01", "Xavier", "He"]
     assert losses["std 0.01"] > losses["Xavier"] and losses["std 0.01"] > losses["He"]  # fig. 6-15
     assert np.isclose(BOOK_RACE.lr, 0.01) and BOOK_RACE.batch_size == 128
+
+
+def test_a_race_takes_a_depth_or_widths_but_not_both(capsys):
+    code, out, err = run_cli(capsys, "race", "init", "--depth", "3", "--hidden", "20")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--depth" in err
+    code, out, err = run_cli(capsys, "race", "init", "--depth", "1")
+    assert code == 2 and "--depth" in err and err.count("\n") == 1
+    code, out, _ = run_cli(
+        capsys, "race", "init", "--dataset", "sample", "--iters", "20", "--depth", "3", "--json"
+    )
+    assert code == 0 and json.loads(out)["hidden"] == [100, 100]
 
 
 @pytest.mark.parametrize("option", ["--lr", "--optimizer", "--init"])

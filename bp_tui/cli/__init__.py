@@ -119,6 +119,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bp_tui.cli import check as check_command
     from bp_tui.cli import data_commands, race, runs_commands, serve
     from bp_tui.cli.options import add_shared_options, speed_limit, theme_name, whole_number
 
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_commands.register(sub)
     race.register(sub)
     serve.register(sub)
+    check_command.register(sub)
     return parser
 
 
@@ -213,12 +215,14 @@ UNUSED_BY = {
     "data": HYPERPARAMETERS,
     "runs": (*HYPERPARAMETERS, "dataset", "data_dir"),
     "race": ("lr", "optimizer", "init", "activation", "eval_every"),
+    "check": (*HYPERPARAMETERS, "dataset", "data_dir"),
 }
 WHY_UNUSED = {
     "gradcheck": "it checks the untrained net",
     "data": "it trains nothing",
     "runs": "it only reads the run records",
     "race": "each configuration of the race sets it",
+    "check": "it checks your own classes",
 }
 
 
@@ -293,7 +297,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from bp_tui.cli.gradcheck import run_gradcheck
 
             return run_gradcheck(args)
-        if args.command in ("data", "runs", "race", "serve"):
+        if args.command in ("data", "runs", "race", "serve", "check"):
             return args.func(args)
         from bp_tui.cli.dashboard import run_dashboard
 

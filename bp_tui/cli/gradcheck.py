@@ -34,7 +34,8 @@ def report_table(report: GradCheckReport) -> Table:
 
 
 def sample_lines(report: GradCheckReport) -> list[str]:
-    """ "checked 2,000 of 7,840,000 elements of W1 (...)" for each sampled parameter."""
+    """ "checked 2,000 of 78,400 elements of ... (a random sample...)" for each sampled
+    parameter."""
     return [
         f"checked {c.checked:,} of {c.size:,} elements of {key} (a random sample; --sample 0 "
         "checks them all)"
@@ -79,6 +80,11 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     else:
         console = Console()
         console.print(report_table(report))
+        console.print(
+            f"{report.images} images through {trainer.spec} ({hp.activation}); numerical "
+            f"gradient {report.method_text}",
+            highlight=False,
+        )
         console.print(report.explanation, highlight=False)
         for line in sample_lines(report):
             console.print(line, highlight=False)

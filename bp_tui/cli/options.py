@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from bp_tui.cli import HYPERPARAMETERS
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import (
+    MAX_HIDDEN_LAYERS,
+    MAX_PARAMS,
+    MAX_WIDTH,
+    HyperParams,
+    hidden_text,
+    parse_hidden,
+)
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -38,6 +45,14 @@ def whole_number(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expects a whole number (got {shown(text)})") from None
+
+
+def hidden_widths(text: str) -> tuple[int, ...]:
+    """--hidden: a comma list of widths, "100,100" (HyperParams checks their limits)."""
+    try:
+        return parse_hidden(text)
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(error.problem) from None
 
 
 def number(text: str) -> float:
@@ -111,7 +126,14 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
         help=f"mini-batch size (default {d.batch_size})",
     )
     add("--lr", type=number, default=s, help=f"learning rate (default {d.lr})")
-    add("--hidden", type=whole_number, default=s, help=f"hidden units (default {d.hidden})")
+    add(
+        "--hidden",
+        type=hidden_widths,
+        default=s,
+        help=f"hidden layer widths, a comma list: 50 is the book's 784-50-10, 100,100,100,100 "
+        f"its ch06 net (default {hidden_text(d.hidden)}; up to {MAX_HIDDEN_LAYERS} layers of "
+        f"{MAX_WIDTH:,}, {MAX_PARAMS:,} parameters in all)",
+    )
     add(
         "--activation", type=choice(tuple(ACTIVATIONS)), default=s, help="relu (default) or sigmoid"
     )

@@ -9,8 +9,19 @@ from rich.console import Console
 from rich.table import Table
 
 from bp_tui.cli.common import load_data
-from bp_tui.cli.options import add_shared_options
-from bp_tui.engine.race import BOOK_RACE, LOSS_EVERY, RACES, Entry, run_race
+from bp_tui.cli.options import add_shared_options, shown, whole_number
+from bp_tui.engine.config import CLASSES, IMAGE_SIZE, MAX_HIDDEN_LAYERS
+from bp_tui.engine.race import (
+    BOOK_RACE,
+    BOOK_WIDTH,
+    LOSS_EVERY,
+    RACES,
+    Entry,
+    hidden_of_depth,
+    run_race,
+)
+from bp_tui.errors import ConfigError
+from bp_tui.nn.model import shape_text
 
 # The race sets the learning rate, optimizer, initialisation and activation itself.
 USERS_OWN = ("iters", "batch_size", "hidden", "seed")
@@ -24,10 +35,20 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description=(
             "Train the configurations of one of the book's chapter-6 comparisons side by side, "
             "on the same mini-batches: optimizers (SGD, Momentum, AdaGrad, Adam) or init "
-            "(std 0.01, Xavier, He). The book's settings: 2,000 iterations of batch 128."
+            "(std 0.01, Xavier, He). The book's settings: its five-layer ReLU net "
+            "784-100-100-100-100-10, 2,000 iterations of batch 128; optimizers: SGD, Momentum "
+            "and AdaGrad at lr 0.01, Adam at 0.001, He initialisation; init: SGD at lr 0.01. "
+            "--depth or --hidden race another net."
         ),
     )
     race.add_argument("kind", choices=tuple(RACES), help="which race")
+    race.add_argument(
+        "--depth",
+        type=depth_number,
+        default=argparse.SUPPRESS,
+        help=f"weight layers of the raced net, each hidden one {BOOK_WIDTH} wide (default 5, "
+        f"the book's; 2 to {MAX_HIDDEN_LAYERS + 1})",
+    )
     add_shared_options(race)
     race.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object"
@@ -36,16 +57,31 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return race
 
 
+def depth_number(text: str) -> int:
+    depth = whole_number(text)
+    if not 2 <= depth <= MAX_HIDDEN_LAYERS + 1:
+        raise argparse.ArgumentTypeError(
+            f"expects a whole number from 2 to {MAX_HIDDEN_LAYERS + 1} (got {shown(text)})"
+        )
+    return depth
+
+
 def run(args: argparse.Namespace) -> int:
+    if hasattr(args, "depth") and hasattr(args, "hidden"):
+        raise ConfigError("--depth and --hidden both shape the net: give one of them")
     base = BOOK_RACE.replace(**{f: getattr(args, f) for f in USERS_OWN if hasattr(args, f)})
+    if hasattr(args, "depth"):
+        base = base.replace(hidden=hidden_of_depth(args.depth))
     as_json = getattr(args, "json", False)
     data = load_data(args, quiet=as_json)  # a missing or damaged data set: one line, here
     name, data_dir = data.name, getattr(args, "data_dir", None)
     errors = Console(stderr=True, soft_wrap=True)
     if not as_json:
         configs = ", ".join(n for n, _ in RACES[args.kind])
+        shape = shape_text((IMAGE_SIZE, *base.hidden, CLASSES))
         errors.print(
-            f"racing {configs} on {name}: {base.iters:,} iterations of batch {base.batch_size}"
+            f"racing {configs} on {name}: {shape} ReLU nets, {base.iters:,} iterations of "
+            f"batch {base.batch_size}"
         )
     entries = run_race(args.kind, name, data_dir, base)
     if as_json:
@@ -56,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                     "dataset": name,
                     "iterations": base.iters,
                     "batch_size": base.batch_size,
-                    "hidden": base.hidden,
+                    "hidden": list(base.hidden),
                     "configurations": [e.to_dict() for e in entries],
                 }
             )

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import HyperParams, hidden_text
 from bp_tui.engine.events import Evaluation
 from bp_tui.engine.trainer import LOSS_TAIL, OUTPUT_SIZE, LossHistory, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.files import atomic_write as write_atomically
-from bp_tui.nn.net import PARAM_NAMES
+from bp_tui.nn.model import spec_of_params
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.paths import checkpoints_dir
 
@@ -65,7 +65,7 @@ def save(trainer: Trainer, dataset: str, path: str | Path | None = None) -> Path
         "rng": trainer.rng.bit_generator.state,
         "optimizer": trainer.hp.optimizer,
     }
-    arrays = {f"param/{k}": trainer.net.params[k] for k in PARAM_NAMES}
+    arrays = {f"param/{k}": v for k, v in trainer.net.params.items()}
     arrays.update({f"opt/{k}": v for k, v in trainer.optimizer.state().items()})
     # The last LOSS_TAIL losses only (those of iterations iteration - len + 1 .. iteration): a
     # checkpoint stays small however long the run; the run's metrics.jsonl has them all.
@@ -162,25 +162,24 @@ def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
     )
     _check_rng(meta["rng"])
 
-    params = {}
-    for key in PARAM_NAMES:
-        _require(f"param/{key}" in arrays, f"it has no {key}")
-        value = arrays.pop(f"param/{key}")
-        _require(value.dtype.kind in "fiu", f"its {key} is not numbers ({value.dtype})")
-        params[key] = value
-    w1 = params["W1"]
-    _require(w1.ndim == 2, f"its W1 has shape {w1.shape}, not (inputs, hidden)")
-    d, h = w1.shape
-    expected = {"W1": (d, h), "b1": (h,), "W2": (h, OUTPUT_SIZE), "b2": (OUTPUT_SIZE,)}
-    for key, shape in expected.items():
-        _require(
-            params[key].shape == shape, f"its {key} has shape {params[key].shape}, not {shape}"
-        )
-    _require(h == hp.hidden, f"its W1 has {h} hidden units but its hyperparameters say {hp.hidden}")
-    _require(d > 0, "its W1 has no inputs")
-
+    params = {k[6:]: arrays.pop(k) for k in list(arrays) if k.startswith("param/")}
+    for key, value in params.items():
+        _require(value.dtype.kind in "fiu", f"its {key[:20]} is not numbers ({value.dtype})")
+    try:
+        spec = spec_of_params(params, hp.activation)
+    except ValueError as error:
+        raise _Damaged(f"its weights make no net ({error})") from None
+    _require(spec.output_size == OUTPUT_SIZE, f"its net has {spec.output_size} outputs, not 10")
+    _require(
+        spec.hidden == hp.hidden,
+        f"its weights make a {spec} net but its hyperparameters say hidden "
+        f"{hidden_text(hp.hidden)}",
+    )
     optimizer = {k[4:]: arrays.pop(k) for k in list(arrays) if k.startswith("opt/")}
-    _check_optimizer(hp.optimizer, optimizer, expected)
+    try:
+        OPTIMIZERS[hp.optimizer].check_state(optimizer, {k: v.shape for k, v in params.items()})
+    except ValueError as error:
+        raise _Damaged(str(error)) from None
 
     _require("losses" in arrays, "it has no loss history")
     losses = arrays.pop("losses")
@@ -199,6 +198,7 @@ def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
         "meta": meta,
         "hp": hp,
         "params": params,
+        "spec": spec,
         "optimizer": optimizer,
         "losses": losses.astype(np.float64),
         "evaluations": evaluations,
@@ -221,45 +221,18 @@ def _check_rng(state: object) -> None:
         raise _Damaged(f"its random state is refused ({error})") from None
 
 
-def _check_optimizer(name: str, state: dict[str, np.ndarray], shapes: dict) -> None:
-    """The slots the named optimiser keeps, all or none, each shaped like its parameter."""
-    slots = OPTIMIZERS[name].__dict__.get("slots", ())
-    allowed = {f"{slot}/{key}" for slot in slots for key in PARAM_NAMES}
-    has_iter = name == "adam"
-    unknown = sorted(set(state) - allowed - ({"iter"} if has_iter else set()))
-    _require(not unknown, f"its {name} state has unexpected slots ({', '.join(unknown)[:60]})")
-    for slot in slots:
-        present = [k for k in PARAM_NAMES if f"{slot}/{k}" in state]
-        _require(len(present) in (0, len(PARAM_NAMES)), f"its {name} state misses part of {slot}")
-        for key in present:
-            value = state[f"{slot}/{key}"]
-            _require(
-                value.dtype.kind == "f" and value.shape == shapes[key],
-                f"its {name} slot {slot}/{key} is not {shapes[key]} numbers",
-            )
-    if has_iter:
-        value = state.get("iter")
-        _require(
-            value is not None
-            and value.shape == ()
-            and value.dtype.kind in "iu"
-            and int(value) >= 0,
-            "its adam step count is missing or not a whole number",
-        )
-
-
 def restore(trainer: Trainer, checkpoint: dict) -> None:
     """Put a loaded checkpoint into trainer, so that training goes on where it stopped.
 
     All or nothing: should anything fail, the trainer keeps the run it had."""
     meta = checkpoint["meta"]
-    if checkpoint["params"]["W1"].shape[0] != trainer.x_train.shape[1]:
+    if checkpoint["spec"].input_size != trainer.spec.input_size:
         raise CheckpointError("the checkpoint's input size does not match this data set")
     before = dict(vars(trainer))  # reset() rebinds every attribute it changes: a shallow copy holds
     try:
         trainer.reset(checkpoint["hp"])
-        for key in PARAM_NAMES:
-            trainer.net.params[key][...] = checkpoint["params"][key]
+        for key, value in trainer.net.params.items():
+            value[...] = checkpoint["params"][key]
         trainer.optimizer.load_state(checkpoint["optimizer"])
         trainer.rng.bit_generator.state = meta["rng"]
         trainer.iteration = int(meta["iteration"])

@@ -14,6 +14,42 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 # Values an optimiser reads each step can change mid-run; the rest shape the net and wait for reset.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "iters", "eval_every"})
 
+# The limits of --hidden (README, "Command line"): up to MAX_HIDDEN_LAYERS widths of 1 to
+# MAX_WIDTH units, and at most MAX_PARAMS weights and biases for MNIST's 784 inputs and 10
+# classes (80 MB of float32, four times that with Adam's two moments and the gradient).
+MAX_WIDTH = 10_000
+MAX_HIDDEN_LAYERS = 10
+MAX_PARAMS = 20_000_000
+IMAGE_SIZE, CLASSES = 784, 10
+HIDDEN_RULE = (
+    f"a comma list of 1 to {MAX_HIDDEN_LAYERS} hidden widths, each a whole number from 1 to "
+    f"{MAX_WIDTH:,}, such as 100,100"
+)
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """ "100,100" -> (100, 100); ConfigError (field "hidden") for anything else."""
+    parts = str(text).strip().split(",")
+    try:
+        if not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
+            raise ValueError
+        widths = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"expects {HIDDEN_RULE} (got {_shown(text)})", "hidden") from None
+    return widths
+
+
+def hidden_text(hidden: tuple[int, ...] | int) -> str:
+    """(100, 100) -> "100,100", as --hidden takes it (a lone width as it is)."""
+    if isinstance(hidden, (tuple, list)):
+        return ",".join(str(width) for width in hidden)
+    return str(hidden)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
 
 @dataclass(frozen=True)
 class HyperParams:
@@ -22,7 +58,7 @@ class HyperParams:
     iters: int = 10_000
     batch_size: int = 100
     lr: float = 0.1
-    hidden: int = 50
+    hidden: tuple[int, ...] = (50,)  # the hidden layers' widths; an int is one layer
     activation: str = "relu"
     init: str = "std"
     optimizer: str = "sgd"
@@ -32,7 +68,7 @@ class HyperParams:
     def __post_init__(self) -> None:
         self._check_int("iters", 1, 100_000_000)
         self._check_int("batch_size", 1, 1_000_000)
-        self._check_int("hidden", 1, 10_000)
+        self._check_hidden()
         self._check_int("seed", 0, 2**32 - 1)
         if self.eval_every is not None:
             self._check_int("eval_every", 0, 100_000_000)
@@ -56,6 +92,39 @@ class HyperParams:
                 f"must be a whole number from {low:,} to {high:,} (got {value!r})", name
             )
 
+    def _check_hidden(self) -> None:
+        value = self.hidden
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value,)
+        if isinstance(value, str):
+            value = parse_hidden(value)
+        if isinstance(value, list):
+            value = tuple(value)
+        if (
+            not isinstance(value, tuple)
+            or not 1 <= len(value) <= MAX_HIDDEN_LAYERS
+            or not all(
+                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= MAX_WIDTH
+                for w in value
+            )
+        ):
+            got = hidden_text(value) if isinstance(value, tuple) else repr(self.hidden)
+            raise ConfigError(f"must be {HIDDEN_RULE} (got {_shown(got)})", "hidden")
+        sizes = (IMAGE_SIZE, *value, CLASSES)
+        params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        if params > MAX_PARAMS:
+            raise ConfigError(
+                f"makes a net of {params:,} weights and biases, more than the {MAX_PARAMS:,} "
+                f"allowed (got {hidden_text(value)})",
+                "hidden",
+            )
+        object.__setattr__(self, "hidden", value)
+
+    @property
+    def depth(self) -> int:
+        """How many weight matrices: hidden layers + 1."""
+        return len(self.hidden) + 1
+
     def _check_choice(self, name: str, choices) -> None:
         if getattr(self, name) not in choices:
             raise ConfigError(
@@ -70,7 +139,10 @@ class HyperParams:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The record as JSON has it (hidden a list)."""
+        values = dataclasses.asdict(self)
+        values["hidden"] = list(self.hidden)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> HyperParams:
@@ -79,6 +151,6 @@ class HyperParams:
 
     def describe(self) -> str:
         return (
-            f"{self.hidden} {self.activation} units, {self.init} init, {self.optimizer} lr {self.lr:g}, "
+            f"hidden {hidden_text(self.hidden)} {self.activation}, {self.init} init, {self.optimizer} lr {self.lr:g}, "
             f"batch {self.batch_size}, {self.iters:,} iterations, seed {self.seed}"
         )

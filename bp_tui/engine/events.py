@@ -150,7 +150,9 @@ class Insight:
     confidences: np.ndarray  # float32 (N,) softmax probability of that label
     confusion: np.ndarray  # (10, 10) counts, rows true, columns predicted
     w1: np.ndarray  # float32 (784, H) copy of the first layer's weights
-    histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # W1 b1 W2 b2 -> (counts, edges)
+    histograms: dict[
+        str, tuple[np.ndarray, np.ndarray]
+    ]  # each of the net's parameters -> (counts, edges)
     grad_histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # the last step's; empty before
     fire_rate: np.ndarray | None  # (H,) share of test images each ReLU fires on; None: sigmoid
     dead_fraction: float | None  # share of ReLUs firing on none; None: sigmoid

@@ -30,8 +30,8 @@ from bp_tui.nn import analysis, stats
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
-# The inspector's check of its 100 images: every element of W1 would take ~4 s (twice in book
-# mode); a random sample of this many W1 elements (b1, W2, b2 in full) takes ~0.2 s.
+# The inspector's check of its 100 images: every element of the first weights would take ~4 s
+# (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
@@ -413,11 +413,14 @@ class Engine:
         current = self.trainer.hp
         # Validate the whole record first: a bad value changes nothing.
         try:
-            current.replace(**{**self.pending, **changes})
+            validated = current.replace(**{**self.pending, **changes})
         except ConfigError:
             # The UI may already show the refused value: tell it what still holds.
             self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
             raise
+        changes = {
+            k: getattr(validated, k) for k in changes
+        }  # as the record keeps them: 20 -> (20,)
         live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
         waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
         self.pending.update(waiting)

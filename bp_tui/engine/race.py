@@ -1,9 +1,10 @@
 """The races of chapter 6: several configurations trained side by side on the same mini-batches.
 
 `optimizers` is the book's figure 6-9 (optimizer_compare_mnist.py: SGD, Momentum, AdaGrad and
-Adam at the book's own learning rates) and `init` its figure 6-15 (weight_init_compare.py: std
-0.01, Xavier and He, SGD lr 0.01); both 2,000 iterations of batch 128. The book races a
-five-layer net (four hidden layers of 100); bp-tui races its two-layer one with 100 hidden units.
+Adam at the book's own learning rates, 0.01 and Adam's 0.001, on He-initialised nets, the
+default of its MultiLayerNet) and `init` its figure 6-15 (weight_init_compare.py: std 0.01,
+Xavier and He, SGD lr 0.01); both 2,000 iterations of batch 128 on the book's five-layer ReLU
+net, 784-100-100-100-100-10 (a depth or widths of the user's own instead).
 
 Every configuration is an ordinary Trainer with the same seed: the initial weights draw the same
 amount from the same stream, so every configuration trains on the very same mini-batches. They
@@ -24,13 +25,14 @@ from bp_tui.engine.config import HyperParams
 from bp_tui.engine.trainer import DivergedError, Trainer
 
 # The book's race settings; the configurations change only what their name says.
-BOOK_RACE = HyperParams(iters=2000, batch_size=128, hidden=100, lr=0.01, eval_every=0)
+BOOK_WIDTH = 100  # the book's hidden layers, four of them
+BOOK_RACE = HyperParams(iters=2000, batch_size=128, hidden=(BOOK_WIDTH,) * 4, lr=0.01, eval_every=0)
 RACES: dict[str, tuple[tuple[str, dict], ...]] = {
     "optimizers": (
-        ("SGD", {"optimizer": "sgd", "lr": 0.01}),
-        ("Momentum", {"optimizer": "momentum", "lr": 0.01}),
-        ("AdaGrad", {"optimizer": "adagrad", "lr": 0.01}),
-        ("Adam", {"optimizer": "adam", "lr": 0.001}),
+        ("SGD", {"optimizer": "sgd", "lr": 0.01, "init": "he"}),
+        ("Momentum", {"optimizer": "momentum", "lr": 0.01, "init": "he"}),
+        ("AdaGrad", {"optimizer": "adagrad", "lr": 0.01, "init": "he"}),
+        ("Adam", {"optimizer": "adam", "lr": 0.001, "init": "he"}),
     ),
     "init": (
         ("std 0.01", {"init": "std"}),
@@ -54,7 +56,8 @@ class Entry:
     diverged: bool = False
 
     def to_dict(self) -> dict:
-        changed = {k: v for k, v in self.hp.to_dict().items() if v != getattr(BOOK_RACE, k)}
+        book = BOOK_RACE.to_dict()
+        changed = {k: v for k, v in self.hp.to_dict().items() if v != book[k]}
         return {
             "name": self.name,
             "settings": changed,
@@ -64,6 +67,11 @@ class Entry:
             "diverged": self.diverged,
             "losses_every_100": self.losses,
         }
+
+
+def hidden_of_depth(depth: int) -> tuple[int, ...]:
+    """The book's widths for a net of `depth` weight layers: depth - 1 hidden layers of 100."""
+    return (BOOK_WIDTH,) * (depth - 1)
 
 
 def configurations(kind: str, base: HyperParams = BOOK_RACE) -> list[tuple[str, HyperParams]]:

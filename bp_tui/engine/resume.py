@@ -10,6 +10,7 @@ from bp_tui.engine.config import LIVE_FIELDS, HyperParams
 from bp_tui.engine.runs import RunError, RunStore
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
+from bp_tui.nn.model import shape_text
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ def plan(run_ref: str, given: dict, dataset: str | None, *, needs_iterations: bo
         raise RunError(f"run {run.id} has no checkpoint to resume from ({run.status})")
     loaded = checkpoint.load(run.checkpoint)
     saved: HyperParams = loaded["hp"]
+    shape = loaded["spec"]
+    if shape.hidden != run.hp.hidden or saved.activation != run.hp.activation:
+        raise RunError(
+            f"run {run.id} is recorded as a {shape_text((shape.input_size, *run.hp.hidden, 10))} "
+            f"{run.hp.activation} net but its checkpoint holds a {shape} {saved.activation} one: "
+            "not resumed (the checkpoint is another run's)"
+        )
     trained_on = loaded["meta"].get("dataset") or run.dataset
     if dataset and dataset != trained_on:
         raise ConfigError(

@@ -36,7 +36,7 @@ except ImportError:  # Windows: no flock, and no run lock
     fcntl = None  # type: ignore[assignment]
 from bp_tui.engine import events as ev
 from bp_tui.engine.checkpoint import write_atomically
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import HyperParams, hidden_text
 from bp_tui.engine.events import Evaluation
 from bp_tui.errors import BpTuiError, ConfigError
 
@@ -77,9 +77,9 @@ def _finite(value: float | None) -> float | None:
 
 
 def brief(hp: HyperParams) -> str:
-    """The recipe in a table cell: 50 relu std, sgd 0.1, b100, seed 0."""
+    """The recipe in a table cell: 50 relu std, sgd 0.1, b100, seed 0 (100,100 for two layers)."""
     return (
-        f"{hp.hidden} {hp.activation} {hp.init}, {hp.optimizer} {hp.lr:g}, b{hp.batch_size}, "
+        f"{hidden_text(hp.hidden)} {hp.activation} {hp.init}, {hp.optimizer} {hp.lr:g}, b{hp.batch_size}, "
         f"seed {hp.seed}"
     )
 

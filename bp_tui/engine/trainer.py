@@ -1,4 +1,4 @@
-"""One training run, step by step: mini-batch SGD on TwoLayerNet, no threads and no UI."""
+"""One training run, step by step: mini-batch training of a net of any depth, no threads and no UI."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
-from bp_tui.nn.functions import sigmoid
-from bp_tui.nn.net import TwoLayerNet
+from bp_tui.nn.evaluate import count_correct
+from bp_tui.nn.model import LayerNet, NetSpec
 from bp_tui.nn.optimizers import SGD, make_optimizer
 
 INIT_STD = 0.01  # the book's weight_init_std
@@ -124,7 +124,6 @@ class Trainer:
             self._x_train_bytes if self._x_train_bytes is not None else self.x_train
         ).shape
         self._batch_x: np.ndarray | None = None
-        self._sgd_scratch: dict[str, np.ndarray] = {}
         self._evaluator = BackgroundEvaluator()
         self.reset(hp)
 
@@ -158,22 +157,18 @@ class Trainer:
     def train_size(self) -> int:
         return self._shape[0]
 
+    @property
+    def spec(self) -> NetSpec:
+        """The net these hyperparameters make for this data: input, hidden widths, output."""
+        init = INIT_STD if self.hp.init == "std" else self.hp.init
+        return NetSpec(self._shape[1], self.hp.hidden, OUTPUT_SIZE, self.hp.activation, init)
+
     def reset(self, hp: HyperParams | None = None) -> None:
         """A fresh net and history; the same seed gives the same run, bit for bit."""
         self.hp = hp or self.hp
         self.rng = np.random.default_rng(self.hp.seed)
         self.last_batch: np.ndarray | None = None
-        init = INIT_STD if self.hp.init == "std" else self.hp.init
-        self.net = TwoLayerNet(
-            self._shape[1],
-            self.hp.hidden,
-            OUTPUT_SIZE,
-            init,
-            activation=self.hp.activation,
-            rng=self.rng,
-            dtype=np.float32,
-            input_grad=False,
-        )
+        self.net = LayerNet(self.spec, rng=self.rng, dtype=np.float32, input_grad=False)
         self.optimizer = make_optimizer(self.hp.optimizer, self.hp.lr)
         self.iteration = 0
         self.diverged = False
@@ -236,25 +231,15 @@ class Trainer:
         return np.divide(images[mask], 255.0, out=out, dtype=np.float32)
 
     def _update(self, grads: dict[str, np.ndarray]) -> None:
-        """The optimiser's update; plain SGD in place: params -= lr * grad, the same float32
-        products and differences as SGD.update without a temporary array per parameter, and
-        over the four parameters at once when they and the gradients are each one array."""
+        """The optimiser's update; an elementwise stateless one (SGD) over every parameter at
+        once when they and the gradients are each one array (the fused step's)."""
         optimizer, net = self.optimizer, self.net
-        if type(optimizer) is not SGD:
-            optimizer.update(net.params, grads)
-            return
-        flat, flat_grad = net.flat_params(), net.flat_gradient(grads)
-        if flat is not None and flat_grad is not None:
-            pairs = ((None, flat, flat_grad),)
-        else:
-            pairs = ((key, param, grads[key]) for key, param in net.params.items())
-        scratch = self._sgd_scratch
-        for key, param, grad in pairs:
-            step = scratch.get(key)
-            if step is None or step.shape != param.shape or step.dtype != param.dtype:
-                step = scratch[key] = np.empty_like(param)
-            np.multiply(grad, optimizer.lr, out=step)
-            np.subtract(param, step, out=param)
+        if type(optimizer) is SGD:
+            flat, flat_grad = net.flat_params(), net.flat_gradient(grads)
+            if flat is not None and flat_grad is not None:
+                optimizer.update({"all": flat}, {"all": flat_grad})
+                return
+        optimizer.update(net.params, grads)
 
     def _check_divergence(self, loss: float) -> None:
         why = None
@@ -383,8 +368,7 @@ class Trainer:
 
 # ---- evaluation ---------------------------------------------------------------------------------
 
-EVAL_CHUNK = 2_000  # rows per pass: the hidden activations (400 KB) stay in cache
-# Rows per part of an evaluation (a multiple of EVAL_CHUNK): the parts are counted by the
+# Rows per part of an evaluation (a multiple of nn.evaluate.CHUNK): the parts are counted by the
 # evaluation's thread, and by a caller waiting for it (take_evaluations(wait=True)) too, so
 # the run's last evaluation, which its summary waits for, takes both cores when it can.
 EVAL_PART = 10_000
@@ -402,44 +386,8 @@ class EvaluationJob:
 
 
 def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray) -> float:
-    """TwoLayerNet.accuracy of these parameters (count_correct's share of the rows)."""
+    """The net's accuracy with these parameters (count_correct's share of the rows)."""
     return count_correct(params, activation, x, t) / float(len(x)) if len(x) else float("nan")
-
-
-def count_correct(
-    params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray
-) -> int:
-    """How many rows of x the net classifies right: the class of the largest logit (softmax
-    keeps the order, so it is left out, as in predict), in chunks, each step in place. x may
-    be uint8 images, then scaled chunk by chunk as data.to_float does: float32(byte) / 255."""
-    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
-    n = x.shape[0]
-    if n == 0:
-        return 0
-    chunk = min(EVAL_CHUNK, n)
-    scaled = None
-    if x.dtype == np.uint8:
-        scaled = np.empty((chunk, x.shape[1]), np.float32)
-    dtype = np.result_type(scaled.dtype if scaled is not None else x.dtype, W1.dtype)
-    hidden = np.empty((chunk, W1.shape[1]), dtype)
-    logits = np.empty((chunk, W2.shape[1]), np.result_type(dtype, W2.dtype))
-    correct = 0
-    for start in range(0, n, chunk):
-        rows = x[start : start + chunk]
-        if scaled is not None:
-            rows = np.divide(rows, 255.0, out=scaled[: len(rows)], dtype=np.float32)
-        h, y = hidden[: len(rows)], logits[: len(rows)]
-        # Affine: np.dot(x, W) + b; ReLU: np.maximum(x, 0); Sigmoid as functions.sigmoid
-        np.dot(rows, W1, out=h)
-        np.add(h, b1, out=h)
-        if activation == "relu":
-            np.maximum(h, 0, out=h)
-        else:
-            h[...] = sigmoid(h)
-        np.dot(h, W2, out=y)
-        np.add(y, b2, out=y)
-        correct += int(np.count_nonzero(y.argmax(axis=1) == t[start : start + len(rows)]))
-    return correct
 
 
 class _Submitted:

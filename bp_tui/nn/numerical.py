@@ -139,14 +139,20 @@ def _stacked(net, places, x, t, epsilon, h, indices, progress):
         out = inputs[k + 1]
         count = len(cols)
         stack = np.broadcast_to(out, (count, *out.shape)).copy()
-        stack[np.arange(count), :, cols] += deltas
+        copies = np.arange(count)
+        stack[copies, :, cols] += deltas
         z = stack.reshape(count * n, -1)
         crossed = np.zeros(count, dtype=bool)
         for j in range(k + 1, len(chain)):
-            if type(chain[j]) is Relu:
-                moved = (z.reshape(count, n, -1) <= 0) != (inputs[j] <= 0)  # for each copy
-                crossed |= moved.reshape(count, -1).any(axis=1)
-            z = chain[j].forward(z)
+            layer = chain[j]
+            if type(layer) is Relu and j == k + 1:
+                # Right after the perturbed layer only the moved column can cross 0.
+                moved = (stack[copies, :, cols] <= 0) != (out[:, cols].T <= 0)
+                crossed |= moved.any(axis=1)
+            z = layer.forward(z)
+            if type(layer) is Relu and j > k + 1:  # deeper, every unit may
+                moved = layer.mask.reshape(count, n, -1) != (inputs[j] <= 0)
+                crossed |= moved.any(axis=(1, 2))
         scores = z.reshape(count, n, -1)
         return cross_entropy_error(softmax(scores), t, eps), crossed
 
@@ -214,3 +220,27 @@ def _loop(net, x, t, epsilon, h, indices, progress):
         if epsilon is not None and saved is not None:
             last.epsilon = saved
     return grads
+
+
+def central_differences(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = H
+) -> np.ndarray:
+    """The book's numerical_gradient(f, x) (common/gradient.py): df/dx by central differences,
+    one element at a time, perturbing x in place and putting each element back.
+
+    f is called with x itself, so anything that holds a reference to x (a layer's W) sees the
+    perturbation, as the book's TwoLayerNet.numerical_gradient relies on.
+    """
+    grad = np.zeros_like(x, dtype=np.float64)
+    flat, grad_flat = x.reshape(-1), grad.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("central_differences needs an array it can perturb in place")
+    for i in range(flat.size):
+        kept = flat[i]
+        flat[i] = kept + h
+        plus = float(f(x))
+        flat[i] = kept - h
+        minus = float(f(x))
+        flat[i] = kept
+        grad_flat[i] = (plus - minus) / (2 * h)
+    return grad

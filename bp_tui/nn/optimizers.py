@@ -1,4 +1,8 @@
-"""Optimisers shaped like the book's (ch. 6): update(params, grads) changes params in place."""
+"""Optimisers shaped like the book's (ch. 6): update(params, grads) changes params in place.
+
+Each saves its own state (state(), load_state()) and says what a saved state must hold
+(check_state), so a checkpoint of any optimiser at any depth round-trips.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +11,24 @@ import numpy as np
 Arrays = dict[str, np.ndarray]
 
 
-class SGD:
-    """params -= lr * grad."""
+class Optimizer:
+    """What every optimiser has: a learning rate, update, and its state as named arrays."""
 
-    def __init__(self, lr: float = 0.01) -> None:
-        self.lr = lr
+    name = ""
+    slots: tuple[str, ...] = ()  # one array per parameter each
+    counts_steps = False  # keeps "iter", the number of updates made
+
+    lr: float
 
     def update(self, params: Arrays, grads: Arrays) -> None:
-        for key in params:
-            params[key] -= self.lr * grads[key]
-
-    def state(self) -> Arrays:
-        return {}
-
-    def load_state(self, state: Arrays) -> None:
-        pass
-
-
-class _Stateful:
-    """Optimisers that keep one array per parameter between updates."""
-
-    slots: tuple[str, ...] = ()
+        raise NotImplementedError
 
     def state(self) -> Arrays:
         out = {}
         for slot in self.slots:
             for key, value in (getattr(self, slot) or {}).items():
                 out[f"{slot}/{key}"] = value
-        if hasattr(self, "iter"):
+        if self.counts_steps:
             out["iter"] = np.array(self.iter)
         return out
 
@@ -48,10 +42,58 @@ class _Stateful:
                 setattr(self, slot, {})
             getattr(self, slot)[key] = np.array(value)
 
+    @classmethod
+    def check_state(cls, state: Arrays, shapes: dict[str, tuple[int, ...]]) -> None:
+        """ValueError naming what is wrong when `state` is not one this optimiser saved for
+        parameters of these shapes: each slot for all parameters or none, shaped like them."""
+        allowed = {f"{slot}/{key}" for slot in cls.slots for key in shapes}
+        unknown = sorted(set(state) - allowed - ({"iter"} if cls.counts_steps else set()))
+        if unknown:
+            raise ValueError(
+                f"its {cls.name} state has unexpected slots ({', '.join(unknown)[:60]})"
+            )
+        for slot in cls.slots:
+            present = [k for k in shapes if f"{slot}/{k}" in state]
+            if len(present) not in (0, len(shapes)):
+                raise ValueError(f"its {cls.name} state misses part of {slot}")
+            for key in present:
+                value = state[f"{slot}/{key}"]
+                if value.dtype.kind != "f" or value.shape != shapes[key]:
+                    raise ValueError(
+                        f"its {cls.name} slot {slot}/{key} is not {shapes[key]} numbers"
+                    )
+        if cls.counts_steps:
+            value = state.get("iter")
+            if value is None or value.shape != () or value.dtype.kind not in "iu" or value < 0:
+                raise ValueError(f"its {cls.name} step count is missing or not a whole number")
 
-class Momentum(_Stateful):
+
+class SGD(Optimizer):
+    """params -= lr * grad."""
+
+    name = "sgd"
+
+    def __init__(self, lr: float = 0.01) -> None:
+        self.lr = lr
+        self._steps: dict[str, np.ndarray] = {}
+
+    def update(self, params: Arrays, grads: Arrays) -> None:
+        """In place, into a buffer kept per parameter: the very products and differences of
+        params[key] -= lr * grads[key] without a temporary array each step. Elementwise, so
+        parameters packed in one array (Network.flat_params) update in one operation."""
+        steps = self._steps
+        for key, param in params.items():
+            step = steps.get(key)
+            if step is None or step.shape != param.shape or step.dtype != param.dtype:
+                step = steps[key] = np.empty_like(param)
+            np.multiply(grads[key], self.lr, out=step)
+            np.subtract(param, step, out=param)
+
+
+class Momentum(Optimizer):
     """v = momentum * v - lr * grad; params += v."""
 
+    name = "momentum"
     slots = ("v",)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
@@ -66,9 +108,10 @@ class Momentum(_Stateful):
             params[key] += self.v[key]
 
 
-class AdaGrad(_Stateful):
+class AdaGrad(Optimizer):
     """h += grad^2; params -= lr * grad / sqrt(h): each weight gets its own shrinking rate."""
 
+    name = "adagrad"
     slots = ("h",)
 
     def __init__(self, lr: float = 0.01) -> None:
@@ -82,9 +125,11 @@ class AdaGrad(_Stateful):
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + 1e-7)
 
 
-class Adam(_Stateful):
+class Adam(Optimizer):
     """Momentum and AdaGrad combined, with the book's bias-corrected rate."""
 
+    name = "adam"
+    counts_steps = True
     slots = ("m", "v")
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:

@@ -579,10 +579,10 @@ class BpTuiApp(App):
         self.change(batch_size=max(1, self.hp.batch_size // BATCH_FACTOR))
 
     def action_hidden_up(self) -> None:
-        self.change(hidden=self._next_value("hidden") + HIDDEN_STEP)
+        self.change(hidden=tuple(w + HIDDEN_STEP for w in self._next_value("hidden")))
 
     def action_hidden_down(self) -> None:
-        self.change(hidden=max(1, self._next_value("hidden") - HIDDEN_STEP))
+        self.change(hidden=tuple(max(1, w - HIDDEN_STEP) for w in self._next_value("hidden")))
 
     def action_toggle_activation(self) -> None:
         self.change(activation=cycle(("relu", "sigmoid"), self._next_value("activation")))

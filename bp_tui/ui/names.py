@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bp_tui.engine.config import hidden_text
 from bp_tui.engine.events import Notice
 from bp_tui.ui.bindings import keys_for
 
@@ -40,6 +41,8 @@ def format_value(field: str, value) -> str:
         return "each epoch" if field == "eval_every" else "-"
     if field == "lr":
         return f"{value:g}"
+    if field == "hidden":
+        return hidden_text(value)  # as --hidden takes it: 100,100
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return display_name(value)

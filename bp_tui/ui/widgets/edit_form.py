@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import HyperParams, hidden_text, parse_hidden
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -20,7 +20,7 @@ TEXT_FIELDS = tuple(
     for f, kind in (
         ("lr", float),
         ("batch_size", int),
-        ("hidden", int),
+        ("hidden", tuple),
         ("iters", int),
         ("seed", int),
         ("eval_every", int),
@@ -38,6 +38,11 @@ CHOICE_FIELDS = tuple(
 
 def parse_field(field: str, kind: type, text: str):
     """The typed value of a text field; ConfigError naming what it accepts."""
+    if kind is tuple:  # the hidden widths, a comma list as --hidden takes it
+        try:
+            return parse_hidden(text)
+        except ConfigError as error:
+            raise ConfigError(error.problem) from None
     text = text.strip().replace(",", "").replace("_", "")
     if field == "eval_every" and text in ("", "epoch"):
         return None
@@ -108,7 +113,11 @@ class EditForm(FormScreen):
                     value = getattr(self.hp, field)
                     yield Label(label, classes="edit-label")
                     yield Input(
-                        "" if value is None else str(value),
+                        ""
+                        if value is None
+                        else hidden_text(value)
+                        if field == "hidden"
+                        else str(value),
                         id=f"in-{field}",
                         placeholder="one epoch" if field == "eval_every" else "",
                     )
@@ -123,7 +132,8 @@ class EditForm(FormScreen):
                     )
                     yield Label("", id=f"err-{field}", classes="edit-error")
             yield Static(
-                "hidden size, activation, init and seed take effect at the next reset",
+                "hidden widths (a comma list: 100,100), activation, init and seed take effect "
+                "at the next reset",
                 id="edit-hint",
             )
             with Horizontal(id="edit-buttons"):

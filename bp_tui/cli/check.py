@@ -1,0 +1,105 @@
+"""`bp-tui check PATH`: a learner's own chapter-5 classes, graded (run in a child process)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from pathlib import Path
+
+from bp_tui.cli.options import number
+from bp_tui.errors import ConfigError
+from bp_tui.learner import DEFAULT_LIMIT, CheckReport, LearnerFileError, check_path
+from bp_tui.learner.source import SUFFIXES
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    check = subparsers.add_parser(
+        "check",
+        help="check your own layers (MulLayer ... TwoLayerNet) in a .py, .ipynb or folder",
+        description="Check the chapter's classes written by you: forward against the book's "
+        "formulas, every gradient against central differences. Only imports and definitions "
+        "run, in a child process with a time limit.",
+    )
+    check.add_argument("path", metavar="PATH", help="a .py file, a notebook (.ipynb) or a folder")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the report as one JSON object",
+    )
+    check.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again each time the file is saved (Ctrl-C stops)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=number,
+        default=DEFAULT_LIMIT,
+        metavar="SECONDS",
+        help=f"time each class (and the loading) may run (default {DEFAULT_LIMIT:g})",
+    )
+    check.set_defaults(func=run_check)
+    return check
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if not 0 < args.timeout <= 3600:
+        raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {args.timeout:g})")
+    path = Path(args.path)
+    as_json = getattr(args, "json", False)
+    if not args.watch:
+        return _show(check_path(path, args.timeout), as_json)
+    return _watch(path, args.timeout, as_json)
+
+
+def _show(report: CheckReport, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(report.to_dict()), flush=True)
+    else:
+        print("\n".join(report.lines()), flush=True)
+    return report.exit_code
+
+
+def _watch(path: Path, limit: float, as_json: bool) -> int:
+    """Check, then again at each save, until Ctrl-C (130) or SIGTERM / SIGHUP (128+N)."""
+    from watchfiles import watch  # here: a single check does not import it
+
+    from bp_tui.cli import Terminated, stop_signals
+
+    code = _once(path, limit, as_json)
+    folder = path if path.is_dir() else path.parent
+    if not as_json:
+        print(f"watching {path} (Ctrl-C stops)", flush=True)
+    stop, signalled = threading.Event(), []
+
+    def on_signal(signum: int, frame: object) -> None:
+        signalled.append(signum)
+        stop.set()  # watchfiles' own wait would swallow an exception raised into it
+
+    with stop_signals(on_signal):
+        for _ in watch(folder, watch_filter=_learner_file, stop_event=stop):
+            code = _once(path, limit, as_json)
+    if signalled:
+        raise Terminated(signalled[0])
+    return code
+
+
+def _learner_file(change: object, name: str) -> bool:
+    return Path(name).suffix in SUFFIXES
+
+
+def _once(path: Path, limit: float, as_json: bool) -> int:
+    """One check in watch mode: a file that cannot be read now is a line, not the end."""
+    if not as_json:
+        print(f"--- {time.strftime('%H:%M:%S')}", flush=True)
+    try:
+        return _show(check_path(path, limit), as_json)
+    except LearnerFileError as error:
+        if as_json:
+            print(json.dumps({"path": str(path), "error": str(error)}), flush=True)
+        else:
+            print(f"bp-tui: error: {error}", flush=True)
+        return 2
