@@ -40,3 +40,18 @@ def test_each_insight_comes_with_the_activations_of_a_test_batch():
         ((name, (counts, edges)),) = a.histograms.items()
         assert name == "Sigmoid1" and counts.sum() == ACTIVATION_BATCH * 50
         assert (edges[0], edges[-1]) == (0.0, 1.0)
+
+
+def test_a_deep_sigmoid_net_with_small_weights_shows_its_gradient_vanish():
+    """--activation sigmoid --init std --hidden 100,100,100,100, as the engine trains it."""
+    hp = HyperParams(iters=30, hidden=(100, 100, 100, 100), activation="sigmoid", init="std")
+    _, events = run_engine(hp)
+    sent = of(events, ev.GradNorms)
+    assert list(sent[0].norms) == [f"Affine{k}" for k in range(1, 6)]
+    first = np.concatenate([g.norms["Affine1"] for g in sent])
+    last = np.concatenate([g.norms["Affine5"] for g in sent])
+    assert len(first) == 3 and np.all(first < last * 1e-4)
+    activations = of(events, ev.Activations)
+    assert activations and all(
+        list(a.histograms) == [f"Sigmoid{k}" for k in range(1, 5)] for a in activations
+    )
