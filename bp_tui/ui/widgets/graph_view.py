@@ -442,19 +442,24 @@ def window(canvas: Canvas, width: int, look: Look) -> Canvas:
 
 
 def _drop_cut_words(canvas: Canvas, out: Canvas, start: int, width: int) -> None:
-    """Blank the ends of labels the window cuts through (")" of "W3 (16, 16)"), leaving the
-    lines and arrows that cross its edges."""
+    """Blank what the window's edges leave of a label they cut through ("100)" of
+    "(100, 100)"): a label is a run of text with single spaces inside; the lines and arrows
+    crossing the edges stay."""
 
-    def cut(x: int, y: int) -> bool:
+    def text(x: int, y: int) -> bool:
         ch = canvas.cells.get((x, y), (" ", None))[0]
         return ch != " " and ch not in DRAWING
 
+    def label_at(x: int, y: int, step: int) -> bool:
+        """Whether x is text, or a lone space inside a label, going `step` from it."""
+        return text(x, y) or (text(x - step, y) and text(x + step, y))
+
     for y in {y for _, y in canvas.cells}:
         for edge, inward in ((start, 1), (start + width - 1, -1)):
-            x = edge
-            if not cut(edge - inward, y):
+            if not (label_at(edge, y, inward) and label_at(edge - inward, y, inward)):
                 continue
-            while start <= x < start + width and cut(x, y):
+            x = edge
+            while start <= x < start + width and label_at(x, y, inward):
                 out.cells.pop((x - start, y), None)
                 x += inward
 
