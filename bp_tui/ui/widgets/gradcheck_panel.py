@@ -52,8 +52,8 @@ def full_table(report: GradCheckReport) -> Table:
 
 
 def paired_table(report: GradCheckReport) -> Table:
-    """Two parameters a row, in the net's order (W1 beside b1...): the verdict with the rel
-    err it judged."""
+    """Two parameters a row, in the net's order (each layer's weights beside its biases): the
+    verdict with the rel err it judged."""
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     for _ in range(2):
         table.add_column("param", style="bold")
