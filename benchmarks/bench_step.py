@@ -1,15 +1,20 @@
 """One training step of the book's net: bp_tui's engine against a jit-compiled JAX step.
 
     python benchmarks/bench_step.py [--dataset mnist] [--steps 2000] [--rounds 7] [--book] [--json]
+        [--hidden 100,100,100,100 --batch-size 128 --lr 0.01] [--before DIR]
 
-The step: 784-50-10 ReLU, batch 100 drawn (with replacement) inside the step, softmax
-cross-entropy, SGD lr 0.1, float32. Contenders, each in a process of its own that waits for the
-next round on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
+The step: 784-50-10 ReLU (or the widths of --hidden: 100,100,100,100 is the book's ch06 net),
+batch 100 (--batch-size) drawn (with replacement) inside the step, softmax cross-entropy, SGD
+lr 0.1 (--lr), float32. Contenders, each in a process of its own that waits for the next round
+on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
 
 - engine: `Trainer(HyperParams()).step()` with one BLAS thread (what `bp-tui train` uses on two
   cores); it returns the loss as a Python float every step.
-- floor: the engine's two 100x784x50 products alone, in the engine's process: what a step costs
-  at least with this BLAS on one core.
+- engine before (`--before DIR`): the same step of another checkout of bp-tui (DIR holds its
+  bp_tui package, e.g. `git worktree add /tmp/before REV`), two-layer nets only: the same step
+  of the code before a change, in the same run.
+- floor: the engine's first layer's two products (batch x 784 x width) alone, in the engine's
+  process: what a step costs at least with this BLAS on one core.
 - jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
   at XLA's default threading; `jax (1 thread)`: XLA_FLAGS asks for one thread. Each is timed
   two ways: the loss read back every step (as the engine does) and the losses left on the device
@@ -46,10 +51,18 @@ def load(dataset: str):
     return load_dataset(dataset)
 
 
-def engine_worker(data):
+def engine_worker(data, shape: dict, before: str | None = None):
+    if before:  # the other checkout's bp_tui, imported in place of this one
+        sys.path.insert(0, os.path.abspath(before))
+        for name in [m for m in sys.modules if m == "bp_tui" or m.startswith("bp_tui.")]:
+            del sys.modules[name]
     from bp_tui.engine import HyperParams, Trainer, blas
 
-    trainer = Trainer(HyperParams(iters=100_000_000), data)
+    hidden = shape["hidden"] if not before else shape["hidden"][0]
+    hp = HyperParams(
+        iters=100_000_000, hidden=hidden, batch_size=shape["batch_size"], lr=shape["lr"]
+    )
+    trainer = Trainer(hp, data)
     limit = blas.limited(1)
     limit.__enter__()  # for the process's life
 
@@ -59,12 +72,14 @@ def engine_worker(data):
             loss = trainer.step()
         return time.perf_counter() - start, loss
 
-    # The floor: the step's two 100x784x50 products alone (forward x.W1, backward x.T.dh).
+    if before:
+        return {"engine before": run}
+    # The floor: the first layer's two products alone (forward x.W, backward x.T.dh).
     import numpy as np
 
-    x = trainer.x_train[:100].copy()
-    W1 = trainer.net.params["W1"]
-    h, dW1 = np.empty((100, W1.shape[1]), np.float32), np.empty_like(W1)
+    x = trainer.x_train[: shape["batch_size"]].copy()
+    W1 = next(iter(trainer.net.params.values()))
+    h, dW1 = np.empty((len(x), W1.shape[1]), np.float32), np.empty_like(W1)
 
     def floor(steps: int) -> tuple[float, float]:
         start = time.perf_counter()
@@ -73,7 +88,7 @@ def engine_worker(data):
             np.dot(x.T, h, out=dW1)
         return time.perf_counter() - start, 0.0
 
-    return {"engine": run, "floor: the two big products": floor}
+    return {"engine": run, "floor: the first layer's products": floor}
 
 
 def book_worker(data):
@@ -101,7 +116,7 @@ def book_worker(data):
     return {"book": run}
 
 
-def jax_worker(data, name: str):
+def jax_worker(data, name: str, shape: dict):
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -110,23 +125,28 @@ def jax_worker(data, name: str):
     t_train = jax.device_put(np.asarray(data.t_train, dtype=np.int32))
     n = x_train.shape[0]
     rng = np.random.default_rng(0)
-    params = {
-        "W1": jnp.asarray(0.01 * rng.standard_normal((784, 50)), dtype=jnp.float32),
-        "b1": jnp.zeros(50, jnp.float32),
-        "W2": jnp.asarray(0.01 * rng.standard_normal((50, 10)), dtype=jnp.float32),
-        "b2": jnp.zeros(10, jnp.float32),
-    }
+    sizes = (784, *shape["hidden"], 10)
+    batch, lr = shape["batch_size"], shape["lr"]
+    params = [
+        (
+            jnp.asarray(0.01 * rng.standard_normal((a, b)), dtype=jnp.float32),
+            jnp.zeros(b, jnp.float32),
+        )
+        for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
 
     def loss_fn(p, x, t):
-        h = jnp.maximum(x @ p["W1"] + p["b1"], 0.0)
-        y = jax.nn.softmax(h @ p["W2"] + p["b2"])
+        for W, b in p[:-1]:
+            x = jnp.maximum(x @ W + b, 0.0)
+        W, b = p[-1]
+        y = jax.nn.softmax(x @ W + b)
         return -jnp.mean(jnp.log(y[jnp.arange(x.shape[0]), t] + 1e-7))
 
     def step(p, key, x_all, t_all):
         key, sub = jax.random.split(key)
-        idx = jax.random.randint(sub, (100,), 0, n)
+        idx = jax.random.randint(sub, (batch,), 0, n)
         loss, grads = jax.value_and_grad(loss_fn)(p, x_all[idx], t_all[idx])
-        return jax.tree.map(lambda a, g: a - 0.1 * g, p, grads), key, loss
+        return jax.tree.map(lambda a, g: a - lr * g, p, grads), key, loss
 
     step = jax.jit(step, donate_argnums=(0, 1))
     state = {"p": params, "key": jax.random.PRNGKey(0)}
@@ -154,15 +174,17 @@ def jax_worker(data, name: str):
     return {f"{name} (loss each step)": run_sync, f"{name} (losses at the end)": run_async}
 
 
-def worker(kind: str, dataset: str) -> int:
+def worker(kind: str, dataset: str, shape: dict, before: str | None) -> int:
     """Answers each line `steps` on stdin with one JSON line {contender: [seconds, loss]}."""
     data = load(dataset)
     if kind == "engine":
-        runs = engine_worker(data)
+        runs = engine_worker(data, shape)
+    elif kind == "before":
+        runs = engine_worker(data, shape, before)
     elif kind == "book":
         runs = book_worker(data)
     else:
-        runs = jax_worker(data, kind)
+        runs = jax_worker(data, kind, shape)
     for run in runs.values():  # warm-up: compilation, first calls, allocator
         run(200)
     print(json.dumps({"ready": list(runs)}), flush=True)
@@ -175,9 +197,20 @@ def worker(kind: str, dataset: str) -> int:
 # ---- the driver --------------------------------------------------------------------------------
 
 
-def start(kind: str, dataset: str, env: dict | None = None) -> subprocess.Popen:
+def start(kind: str, args, env: dict | None = None) -> subprocess.Popen:
+    options = ["--hidden", args.hidden, "--batch-size", str(args.batch_size), "--lr", str(args.lr)]
+    if args.before:
+        options += ["--before", args.before]
     return subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--worker", kind, "--dataset", dataset],
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            kind,
+            "--dataset",
+            args.dataset,
+            *options,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -206,10 +239,21 @@ def main(argv: list[str] | None = None) -> int:
         help="the book's step too (its two BLAS threads load the machine: bench_speed.py has it)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--hidden", default="50", help="hidden widths, a comma list (50)")
+    parser.add_argument("--batch-size", type=int, default=100, help="batch size (100)")
+    parser.add_argument("--lr", type=float, default=0.1, help="SGD's learning rate (0.1)")
+    parser.add_argument("--before", help="another checkout of bp-tui: its engine step too")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    shape = {
+        "hidden": tuple(int(w) for w in args.hidden.split(",")),
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+    }
     if args.worker:
-        return worker(args.worker, args.dataset)
+        return worker(args.worker, args.dataset, shape, args.before)
+    if args.before and len(shape["hidden"]) != 1:
+        parser.error("--before compares two-layer nets only (the code before knew no depth)")
 
     def log(text: str) -> None:
         print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
@@ -218,16 +262,17 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"numpy {np.__version__}, BLAS: {blas_kernel()}; load average {os.getloadavg()[0]:.2f}")
     result_load = [os.getloadavg()[0]]
-    workers = {"engine": start("engine", args.dataset)}
+    log(f"net 784-{args.hidden.replace(',', '-')}-10, batch {args.batch_size}, SGD lr {args.lr:g}")
+    workers = {"engine": start("engine", args)}
+    if args.before:
+        workers["before"] = start("before", args)
     if importlib.util.find_spec("jax") is None:
         log("jax: not installed, skipped (pip install -e '.[bench]' or pip install jax)")
     else:
-        workers["jax"] = start("jax", args.dataset)
-        workers["jax 1 thread"] = start(
-            "jax 1 thread", args.dataset, {"XLA_FLAGS": JAX_ONE_THREAD_FLAGS}
-        )
+        workers["jax"] = start("jax", args)
+        workers["jax 1 thread"] = start("jax 1 thread", args, {"XLA_FLAGS": JAX_ONE_THREAD_FLAGS})
     if args.book:
-        workers["book"] = start("book", args.dataset)
+        workers["book"] = start("book", args)
     for kind, proc in workers.items():
         line = proc.stdout.readline()
         if not line:
@@ -265,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         result["engine_over_best_jax"] = med["engine"] / best_jax[0]
     if "book" in med:
         result["engine_over_book"] = med["engine"] / med["book"]
+    if "engine before" in med:
+        result["engine_over_before"] = med["engine"] / med["engine before"]
+    result["net"] = f"784-{args.hidden.replace(',', '-')}-10"
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -275,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"engine / best JAX ({best_jax[1]}): x{result['engine_over_best_jax']:.2f}")
     if "book" in med:
         print(f"engine / book: x{result['engine_over_book']:.2f}")
+    if "engine before" in med:
+        print(f"engine / engine before: x{result['engine_over_before']:.2f}")
     return 0
 
 

@@ -128,3 +128,29 @@ def test_the_check_finds_a_cycle():
     edges = graph()
     edges["bp_tui.nn.functions"] = edges["bp_tui.nn.functions"] | {"bp_tui.nn.layers"}
     assert cycles(edges)
+
+
+# Parameter names come from the network (bp_tui/nn); the engine and the command line loop over
+# net.params. ui/** is checked likewise once its graph and charts name none.
+NAMELESS = ("engine", "cli")
+
+
+@pytest.mark.parametrize("package", NAMELESS)
+def test_no_module_outside_nn_spells_a_parameter_name(package):
+    import io
+    import re
+    import tokenize
+
+    spelled = re.compile(r"\b[Wb][0-9]+\b")
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            # names and strings: code that names a parameter (comments and docstrings are prose)
+            prose = token.type == tokenize.STRING and token.string.lstrip("rbfu").startswith('"""')
+            if (
+                token.type in (tokenize.NAME, tokenize.STRING)
+                and not prose
+                and spelled.search(token.string)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{token.start[0]} {token.string[:40]}")
+    assert not found, found

@@ -15,9 +15,10 @@ import pytest
 from bp_tui.engine import HyperParams, checkpoint
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.history import LOSS_TAIL, LossHistory
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.runs import CHECKPOINT, RunStore
-from bp_tui.engine.trainer import LOSS_TAIL, LossHistory, Trainer
+from bp_tui.engine.trainer import Trainer
 from tests.helpers import run_cli as run
 from tests.helpers import tiny_data, wait_until
 

@@ -7,8 +7,7 @@ import pytest
 from bp_tui.engine import HyperParams
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.events import RunState
-from bp_tui.ui.app import merged
+from bp_tui.engine.events import RunState, merged
 from bp_tui.ui.messages import EngineEvent
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.edit_form import EditForm

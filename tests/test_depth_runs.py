@@ -107,3 +107,49 @@ def test_the_edit_forms_hidden_field_gives_its_own_error(text):
         value = parse_field("hidden", tuple, text)
         HyperParams(hidden=value)
     assert "comma list" in refused.value.problem
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad", "adam"])
+@pytest.mark.parametrize("hidden", [(8,), (12, 8, 6)])
+def test_a_checkpoint_of_any_optimizer_at_any_depth_round_trips(tmp_path, optimizer, hidden):
+    from bp_tui.engine.trainer import Trainer
+    from tests.helpers import tiny_data
+
+    data = tiny_data()
+    hp = HyperParams(iters=40, hidden=hidden, optimizer=optimizer, lr=0.01, eval_every=0)
+    straight, halted = Trainer(hp, data), Trainer(hp, data)
+    for _ in range(20):
+        straight.step()
+        halted.step()
+    path = checkpoint.save(halted, "tiny", tmp_path / "c.npz")
+    resumed = Trainer(hp.replace(hidden=(5,)), data)  # another net: restore makes the right one
+    checkpoint.restore(resumed, checkpoint.load(path))
+    assert resumed.net.shape == (784, *hidden, 10)
+    for _ in range(20):
+        assert resumed.step() == straight.step()  # bit for bit, optimiser state included
+    for key, value in straight.net.params.items():
+        np.testing.assert_array_equal(resumed.net.params[key], value)
+
+
+def test_an_optimizer_state_of_other_shapes_is_refused():
+    from bp_tui.nn.optimizers import Momentum
+
+    shapes = {"W1": (4, 3), "b1": (3,), "W2": (3, 2), "b2": (2,)}
+    good = {f"v/{k}": np.zeros(s) for k, s in shapes.items()}
+    Momentum.check_state(good, shapes)
+    with pytest.raises(ValueError, match="v/W2"):
+        Momentum.check_state({**good, "v/W2": np.zeros((4, 2))}, shapes)
+    with pytest.raises(ValueError, match="misses part of v"):
+        Momentum.check_state({k: v for k, v in good.items() if k != "v/b2"}, shapes)
+
+
+def test_serve_hands_the_widths_on_as_the_command_line_takes_them():
+    import shlex
+
+    from bp_tui.cli import build_parser
+    from bp_tui.cli.serve import dashboard_command
+
+    args = build_parser().parse_args(["serve", "--hidden", "100,100,100,100", "--lr", "0.05"])
+    words = shlex.split(dashboard_command(args))
+    assert words[words.index("--hidden") + 1] == "100,100,100,100"
+    assert build_parser().parse_args(words[3:]).hidden == (100, 100, 100, 100)

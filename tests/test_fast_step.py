@@ -246,7 +246,7 @@ def test_training_on_a_loaded_data_set_reads_its_bytes_and_makes_no_float_copy()
 
 
 def test_a_caller_waiting_for_an_evaluation_counts_parts_of_it():
-    from bp_tui.engine.trainer import BackgroundEvaluator, EvaluationJob
+    from bp_tui.engine.jobs import BackgroundEvaluator, EvaluationJob
 
     helped = threading.Event()
 

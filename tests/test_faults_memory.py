@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bp_tui.engine.trainer import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
+from bp_tui.engine.jobs import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
 from tests.helpers import wait_until
 from tests.idx_fixtures import synthetic_arrays, write_idx_files
 

@@ -185,7 +185,9 @@ def test_a_signal_stops_train_like_ctrl_c_and_the_run_resumes(how):
 class Terminal:
     """The dashboard in a pseudo-terminal: what it draws is read (and dropped) as it comes."""
 
-    def __init__(self, *argv: str) -> None:
+    def __init__(self, *argv: str, controlling: bool = False, env: dict | None = None) -> None:
+        """controlling: the pty is the process's controlling terminal, so that Ctrl-C is SIGINT
+        and the terminal's end SIGHUP, as in a terminal window; env: variables to change."""
         import fcntl
         import pty
         import struct
@@ -194,7 +196,7 @@ class Terminal:
 
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color"}
+        env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bp_tui", *argv],
             cwd=ROOT,
@@ -202,7 +204,8 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env=env,
-            start_new_session=True,
+            start_new_session=True,  # then (controlling) fd 0 becomes the session's terminal
+            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
         )
         os.close(slave)
         self.master, self.output = master, bytearray()

@@ -51,17 +51,22 @@ _signalled: list[int] = []  # the stop signals a dashboard quit on
 
 
 @contextlib.contextmanager
-def quit_on_signal(app) -> Iterator[None]:
-    """Around a Textual app's run: SIGTERM or SIGHUP quit it as its q does (the engine stops
-    and records the run, the terminal is put back); main() then says so and exits 128+N.
+def quit_on_signal(app, watchdog=None) -> Iterator[None]:
+    """Around a Textual app's run: SIGTERM, SIGHUP or SIGINT quit it as its q does (the engine
+    stops and records the run, the terminal is put back); main() then says so and exits 128+N.
 
     An exception raised into asyncio's loop would leave its tasks torn, so the quit is
-    scheduled on the loop instead.
+    scheduled on the loop instead. The first signal arms the watchdog (the exit is certain
+    within 2 s); later ones change nothing (Ctrl-C pressed again while quitting).
     """
 
     import asyncio  # here: `bp-tui train` needs no asyncio (30 ms of start-up)
 
     def handler(signum: int, frame: object) -> None:
+        if watchdog is not None:
+            if watchdog.armed:
+                return
+            watchdog.arm(128 + signum)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the app is not running (yet, or any more)
@@ -69,7 +74,7 @@ def quit_on_signal(app) -> Iterator[None]:
         _signalled.append(signum)
         loop.call_soon_threadsafe(app.call_later, app.action_quit)
 
-    with stop_signals(handler):
+    with stop_signals(handler, (*STOP_SIGNALS, signal.SIGINT)):
         yield
 
 

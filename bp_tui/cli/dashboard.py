@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing.resource_tracker
+import signal
 import sys
 
 
@@ -15,8 +16,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.data.datasets import missing_message
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
+    from bp_tui.ui import lifecycle
     from bp_tui.ui.app import BpTuiApp
 
+    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
     resume = None
     if getattr(args, "resume", None) is not None:
@@ -32,6 +35,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()
+    watchdog = lifecycle.Watchdog()
     app = BpTuiApp(
         lambda: ProcessLink(hp, name, data_dir, start=False, resume=resume, speed=args.speed),
         hp,
@@ -39,11 +43,21 @@ def run_dashboard(args: argparse.Namespace) -> int:
         exit_when_done=args.exit_when_done,
         note=note,
         theme=args.theme,
+        on_quit=watchdog.arm,
     )
     from bp_tui.cli import quit_on_signal
 
-    with quit_on_signal(app):  # SIGTERM, SIGHUP: quit as q does, the run recorded
-        summary = app.run()
+    if not headless:
+        lifecycle.watch_hangup()  # an input stream that ends is a SIGHUP
+    try:
+        with quit_on_signal(app, watchdog):  # SIGTERM, SIGHUP, SIGINT: quit as q does
+            summary = app.run(headless=headless)
+    finally:
+        # The app is done: from here on the process only ends. A Ctrl-C more (the terminal
+        # takes it as a signal again) must not raise in multiprocessing's exit, and if that
+        # exit hangs the watchdog ends it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        watchdog.arm(1)
     if args.json and summary is not None:
         print(json.dumps(summary))
     elif args.exit_when_done and summary is None:

@@ -62,11 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def dashboard_command(args: argparse.Namespace) -> str:
     """The command each browser page runs: this Python, bp-tui, the options given to serve."""
     from bp_tui.cli.options import flag
+    from bp_tui.engine.config import hidden_text
 
     words = [sys.executable, "-m", "bp_tui"]
     for name in ("dataset", "data_dir", *HYPERPARAMETERS):
         if hasattr(args, name):
-            words += [flag(name), str(getattr(args, name))]
+            value = getattr(args, name)
+            words += [flag(name), hidden_text(value) if name == "hidden" else str(value)]
     if args.paused:
         words.append("--paused")
     if args.speed is not None:

@@ -12,7 +12,8 @@ import numpy as np
 
 from bp_tui.engine.config import HyperParams, hidden_text
 from bp_tui.engine.events import Evaluation
-from bp_tui.engine.trainer import LOSS_TAIL, OUTPUT_SIZE, LossHistory, Trainer
+from bp_tui.engine.history import LOSS_TAIL, LossHistory
+from bp_tui.engine.trainer import OUTPUT_SIZE, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.files import atomic_write as write_atomically
 from bp_tui.nn.model import spec_of_params

@@ -22,8 +22,7 @@ MAX_HIDDEN_LAYERS = 10
 MAX_PARAMS = 20_000_000
 IMAGE_SIZE, CLASSES = 784, 10
 HIDDEN_RULE = (
-    f"a comma list of 1 to {MAX_HIDDEN_LAYERS} hidden widths, each a whole number from 1 to "
-    f"{MAX_WIDTH:,}, such as 100,100"
+    f"a comma list of 1 to {MAX_HIDDEN_LAYERS} widths from 1 to {MAX_WIDTH:,}, such as 100,100"
 )
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -166,6 +167,13 @@ class GradNorms:
     iterations: np.ndarray  # (k,) the iteration after whose step each norm was taken
     norms: dict[str, np.ndarray]  # layer name (Affine1, ...) -> (k,) its ‖dW‖ at those
 
+    def joined(self, later: GradNorms) -> GradNorms:
+        """This one's samples, then those of `later` (the same layers)."""
+        return GradNorms(
+            np.concatenate([self.iterations, later.iterations]),
+            {n: np.concatenate([v, later.norms[n]]) for n, v in self.norms.items()},
+        )
+
     @classmethod
     def of(cls, samples: list[tuple[int, dict[str, float]]]) -> GradNorms:
         """From (iteration, {layer: norm}) samples of one net."""
@@ -216,3 +224,38 @@ class Notice:
     message: str
     field: str | None = None
     action: str | None = None
+
+
+# ---- streams of events ----------------------------------------------------------------------------
+
+# What training sends as it goes.
+STREAMING = (Progress, Evaluation, Insight, GradNorms, Activations)
+
+
+def merged(events: list, event: object) -> None:
+    """Append `event` to `events`, folding a Progress into the last Progress (the losses of
+    both, the newer counts and clock) and GradNorms into the last GradNorms (the samples of
+    both) when only training news of the other kind lies between; of Insight and Activations
+    only the latest is kept."""
+    progress_at = _foldable(events, Progress, GradNorms) if isinstance(event, Progress) else None
+    norms_at = _foldable(events, GradNorms, Progress) if isinstance(event, GradNorms) else None
+    if progress_at is not None:
+        losses = np.concatenate([events[progress_at].losses, event.losses])
+        events[progress_at] = dataclasses.replace(event, losses=losses)
+    elif norms_at is not None and set(events[norms_at].norms) == set(event.norms):
+        events[norms_at] = events[norms_at].joined(event)
+    elif isinstance(event, (Insight, Activations)):  # only the latest is drawn
+        events[:] = [e for e in events if not isinstance(e, type(event))] + [event]
+    else:
+        events.append(event)
+
+
+def _foldable(events: list, kind: type, over: type) -> int | None:
+    """The index of the last event of `kind`, found looking back over events of type `over`
+    only (Progress and GradNorms come in turns); None when another event comes first."""
+    for at in range(len(events) - 1, -1, -1):
+        if isinstance(events[at], kind):
+            return at
+        if not isinstance(events[at], over):
+            return None
+    return None

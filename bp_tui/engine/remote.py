@@ -9,10 +9,13 @@ queues, so the UI cannot tell them apart.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.queues
+import os
 import queue
 import signal
 import threading
+from dataclasses import dataclass
 from typing import Protocol
 
 from bp_tui.engine import commands as cmd
@@ -36,6 +39,51 @@ class EngineExited:
     """Sent after the engine loop returns, so the UI's event reader can stop."""
 
 
+@dataclass
+class EngineLost(EngineExited):
+    """The engine's process ended without saying so (kill -9, a crash): what the link says in
+    place of the events that will never come. exitcode: -N for signal N, as multiprocessing."""
+
+    exitcode: int | None
+
+    def describe(self) -> str:
+        if self.exitcode is not None and self.exitcode < 0:
+            try:
+                return f"killed by {signal.Signals(-self.exitcode).name}"
+            except ValueError:
+                return f"killed by signal {-self.exitcode}"
+        return f"ended with status {self.exitcode}"
+
+
+QUEUED_EVENTS = 64  # events waiting for the UI, at most, before training news is merged
+
+
+class Outbox:
+    """The engine's end of the event queue, bounded: while the UI reads nothing (suspended with
+    Ctrl-Z, stopped, busy) training news merges here as the UI merges it (one Progress with all
+    the losses, the latest Insight), instead of piling up in the queue without limit (107 ->
+    208 MB in 40 s seen). Anything else goes at once, after what was held, in order."""
+
+    def __init__(self, events, limit: int = QUEUED_EVENTS) -> None:
+        self.events, self.limit = events, limit
+        self.held: list = []
+
+    def _backlog(self) -> int:
+        try:
+            return self.events.qsize()
+        except NotImplementedError:  # macOS: no count; the queue is then unbounded as before
+            return 0
+
+    def put(self, event: object) -> None:
+        if isinstance(event, ev.STREAMING) and self._backlog() >= self.limit:
+            ev.merged(self.held, event)
+            return
+        held, self.held = self.held, []
+        for waiting in held:
+            self.events.put(waiting)
+        self.events.put(event)
+
+
 def serve(
     hp: HyperParams,
     dataset: str,
@@ -57,6 +105,7 @@ def serve(
     closed terminal signals the whole process group) stop it the same way.
     """
     parent = _Parent(commands, events)
+    outbox = Outbox(events)
     if lifeline is not None:
         threading.Thread(
             target=parent.watch, args=(lifeline,), name="bp-tui-lifeline", daemon=True
@@ -74,7 +123,7 @@ def serve(
         recorder = Recorder(trainer, dataset, resume=resume)
         engine = Engine(
             trainer,
-            recording(events.put, recorder),
+            recording(outbox.put, recorder),
             commands,
             dataset=dataset,
             progress_interval=0.1,
@@ -82,14 +131,14 @@ def serve(
         )
         engine.run(start=start)
     except BpTuiError as error:
-        events.put(ev.Failed(str(error)))
+        outbox.put(ev.Failed(str(error)))
     except Exception as error:  # noqa: BLE001 - the UI must hear of it, never hang
-        events.put(ev.Failed(f"{type(error).__name__}: {error}"))
+        outbox.put(ev.Failed(f"{type(error).__name__}: {error}"))
     finally:
         notice = recorder.close() if recorder is not None else None
         if notice is not None:
-            events.put(notice)
-        events.put(EngineExited())
+            outbox.put(notice)
+        outbox.put(EngineExited())
         # The run is recorded: from here a signal ends the process at once.
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -162,6 +211,7 @@ class ProcessLink(_QueueLink):
         motion from the start (iterations a second)."""
         ctx = multiprocessing.get_context("spawn")
         super().__init__(ctx.Queue(), ctx.Queue())
+        self._stopping = False  # stop() was called: the engine's end is no news
         # The engine reads end-of-file on its end when this process is gone, however it went.
         self._lifeline_end, self._lifeline = ctx.Pipe(duplex=False)
         if speed is not None:
@@ -194,17 +244,44 @@ class ProcessLink(_QueueLink):
     def pid(self) -> int | None:
         return self.process.pid
 
+    def next_event(self, timeout: float) -> object | None:
+        event = super().next_event(timeout)
+        if event is None and self._ended():
+            # Nothing more can come: say so once, in place of the EngineExited never sent.
+            event = EngineExited() if self._stopping else EngineLost(self.process.exitcode)
+        return event
+
+    def _ended(self) -> bool:
+        """Whether the engine's process has ended; its sentinel tells without reaping it (the
+        UI's thread calls this while the main thread may be joining the process)."""
+        if self.process.pid is None:
+            return False
+        return bool(multiprocessing.connection.wait([self.process.sentinel], timeout=0))
+
     def stop(self, timeout: float = 1.0) -> None:
+        """Stop the engine, its run recorded, within about `timeout` seconds, and at worst kill
+        it: a stopped engine (SIGSTOP) is woken to hear the Stop, and is never waited for."""
+        self._stopping = True
         if self.process.is_alive():
+            self._signal(signal.SIGCONT)
             self.send(cmd.Stop())
-            self.process.join(timeout)
+            self.process.join(timeout * 0.6)
         if self.process.is_alive():
             self.process.terminate()  # a Stop too, until the run is recorded; then the end
-            self.process.join(timeout)
+            self.process.join(timeout * 0.3)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout * 0.3)
         self._lifeline.close()
         for q in (self.commands, self.events):
             q.cancel_join_thread()
             q.close()
+
+    def _signal(self, signum: int) -> None:
+        try:
+            os.kill(self.process.pid, signum)
+        except (ProcessLookupError, TypeError):  # gone already, or never started
+            pass
 
 
 class ThreadLink(_QueueLink):

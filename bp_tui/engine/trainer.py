@@ -1,17 +1,19 @@
-"""One training run, step by step: mini-batch training of a net of any depth, no threads and no UI."""
+"""One training run, step by step: mini-batch training of a net of any depth, no UI.
+
+Its history is engine/history.py's, its evaluations beside training engine/jobs.py's.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from array import array
-from collections import deque
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import Evaluation
+from bp_tui.engine.history import EVALUATION_TAIL, LossHistory
+from bp_tui.engine.jobs import EVAL_PART, BackgroundEvaluator, EvaluationJob
 from bp_tui.nn.evaluate import count_correct
 from bp_tui.nn.model import LayerNet, NetSpec
 from bp_tui.nn.optimizers import SGD, make_optimizer
@@ -33,70 +35,6 @@ class DivergedError(ArithmeticError):
             f"training diverged: {why} at iteration {iteration:,} with learning rate {lr:g}; "
             "lower the learning rate and reset"
         )
-
-
-# The last losses kept in memory and in a checkpoint: enough for the divergence window, a resume
-# and the charts' replay after a load; the run's metrics.jsonl keeps every one (as means of 10).
-LOSS_TAIL = 2**15
-EVALUATION_TAIL = 5_000  # the last evaluations kept likewise (every one is in metrics.jsonl)
-
-
-class LossHistory:
-    """The run's mini-batch losses by iteration (index i is iteration i + 1), keeping only the
-    last LOSS_TAIL to 2 * LOSS_TAIL of them, so a run of any length takes bounded memory.
-
-    len() counts every loss of the run; indexing and slicing use those run-wide indices, and a
-    slice returns the part still kept (a list, as slicing the full list did).
-    """
-
-    def __init__(self, values=(), start: int = 0, keep: int = LOSS_TAIL) -> None:
-        self._values = array("d", values)
-        self.start = start  # the index of the first loss kept
-        self.keep = keep
-
-    def append(self, value: float) -> None:
-        values = self._values
-        values.append(value)
-        if len(values) >= 2 * self.keep:
-            drop = len(values) - self.keep
-            del values[:drop]
-            self.start += drop
-
-    def __len__(self) -> int:
-        return self.start + len(self._values)
-
-    def __getitem__(self, key):
-        if isinstance(key, slice):
-            first, stop, step = key.indices(len(self))
-            if step != 1:
-                raise ValueError("a loss history slices with step 1 only")
-            first = max(first, self.start)
-            return self._values[first - self.start : max(stop - self.start, 0)].tolist()
-        index = key + len(self) if key < 0 else key
-        if not self.start <= index < len(self):
-            raise IndexError(f"loss {key} is not kept (only the last {len(self._values)} are)")
-        return self._values[index - self.start]
-
-    def __iter__(self):
-        """The losses still kept."""
-        return iter(self._values)
-
-    def recent(self, count: int = LOSS_TAIL) -> np.ndarray:
-        """The last `count` losses kept, as float64."""
-        return np.array(self._values[max(len(self._values) - count, 0) :], dtype=np.float64)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, LossHistory):
-            return self.start == other.start and self._values == other._values
-        try:
-            return len(other) == len(self) and list(other[self.start :]) == self._values.tolist()  # type: ignore[arg-type,index]
-        except TypeError:
-            return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LossHistory({len(self)} losses, the last {len(self._values)} kept)"
 
 
 class Trainer:
@@ -368,155 +306,10 @@ class Trainer:
 
 # ---- evaluation ---------------------------------------------------------------------------------
 
-# Rows per part of an evaluation (a multiple of nn.evaluate.CHUNK): the parts are counted by the
-# evaluation's thread, and by a caller waiting for it (take_evaluations(wait=True)) too, so
-# the run's last evaluation, which its summary waits for, takes both cores when it can.
-EVAL_PART = 10_000
-
-
-class EvaluationJob:
-    """An evaluation as parts (each counting the right answers in some rows) and the function
-    making the Evaluation of their counts: the same numbers whoever counts which part."""
-
-    def __init__(self, parts: list, finish) -> None:
-        self.parts, self.finish = parts, finish
-
-    def run(self) -> Evaluation:
-        return self.finish([part() for part in self.parts])
-
 
 def accuracy(params: dict[str, np.ndarray], activation: str, x: np.ndarray, t: np.ndarray) -> float:
     """The net's accuracy with these parameters (count_correct's share of the rows)."""
     return count_correct(params, activation, x, t) / float(len(x)) if len(x) else float("nan")
-
-
-class _Submitted:
-    """A job given to BackgroundEvaluator: its parts' outcomes as they come."""
-
-    def __init__(self, job: EvaluationJob) -> None:
-        self.job = job
-        self.outcomes: list = [None] * len(job.parts)
-        self.claimed = self.finished = 0
-
-
-# Unfinished evaluation jobs at most: one being counted, one waiting. Dropping the evaluations
-# that do not fit would make a seeded run print different lines on a slower CPU.
-QUEUE_LIMIT = 2
-
-
-class BackgroundEvaluator:
-    """One thread that runs evaluation jobs one after the other, in the order given; started at
-    the first job. A caller waiting in take(wait=True) counts parts of them too. forget() drops
-    the results of the jobs given so far (a reset)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._jobs: deque[_Submitted] = deque()
-        self._done: deque = deque()
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-
-    @property
-    def pending(self) -> int:
-        return self._pending
-
-    @property
-    def queued(self) -> int:
-        """Jobs given and not yet finished (each holds a copy of the weights)."""
-        return len(self._jobs)
-
-    def submit(self, job: EvaluationJob) -> None:
-        """Queue a job; with QUEUE_LIMIT unfinished already, the caller first counts parts of
-        them (or waits) until one finishes: evaluations due faster than they finish slow
-        training to their pace instead of piling up weight copies without end."""
-        self._help_until(lambda: len(self._jobs) < QUEUE_LIMIT)
-        with self._lock:
-            self._jobs.append(_Submitted(job))
-            self._pending += 1
-            self._settle()  # a job of no parts (no rows) is done already
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="bp-tui-evaluate", daemon=True
-                )
-                self._thread.start()
-            self._lock.notify_all()
-
-    def forget(self) -> None:
-        with self._lock:
-            self._pending = 0
-            self._jobs.clear()  # a part under way finishes into its forgotten job
-            self._done.clear()
-
-    def take(self, wait: bool = False) -> list:
-        if wait:
-            self._help_until(lambda: len(self._done) >= self._pending)
-        with self._lock:
-            results = []
-            while self._done:
-                ok, value = self._done.popleft()
-                self._pending -= 1
-                if not ok:
-                    raise value
-                results.append(value)
-            return results
-
-    def _help_until(self, done) -> None:
-        """Count parts in this thread, oldest job first, until done() holds (checked with the
-        lock held); wait when every part left is being counted elsewhere."""
-        while True:
-            with self._lock:
-                if done():
-                    return
-                claim = self._claim()
-                if claim is None:
-                    self._lock.wait_for(lambda: done() or self._unclaimed())
-                    continue
-            self._count(*claim)
-
-    def _unclaimed(self) -> bool:
-        return any(s.claimed < len(s.job.parts) for s in self._jobs)
-
-    def _claim(self) -> tuple[_Submitted, int] | None:
-        """The next part not yet taken, oldest job first (with the lock held)."""
-        for submitted in self._jobs:
-            if submitted.claimed < len(submitted.job.parts):
-                submitted.claimed += 1
-                return submitted, submitted.claimed - 1
-        return None
-
-    def _count(self, submitted: _Submitted, index: int) -> None:
-        try:
-            outcome = (True, submitted.job.parts[index]())
-        except Exception as error:  # noqa: BLE001 - raised again by take(), in the caller
-            outcome = (False, error)
-        with self._lock:
-            submitted.outcomes[index] = outcome
-            submitted.finished += 1
-            self._settle()
-            self._lock.notify_all()
-
-    def _settle(self) -> None:
-        """Finished jobs at the head of the queue become results, in order (lock held)."""
-        jobs = self._jobs
-        while jobs and jobs[0].finished == len(jobs[0].job.parts):
-            submitted = jobs.popleft()
-            failed = [value for ok, value in submitted.outcomes if not ok]
-            if failed:
-                self._done.append((False, failed[0]))
-                continue
-            try:
-                counts = [value for _, value in submitted.outcomes]
-                self._done.append((True, submitted.job.finish(counts)))
-            except Exception as error:  # noqa: BLE001 - raised again by take()
-                self._done.append((False, error))
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._lock.wait_for(self._unclaimed)
-                claim = self._claim()
-            if claim is not None:
-                self._count(*claim)
 
 
 def as_bytes(x: np.ndarray) -> np.ndarray | None:

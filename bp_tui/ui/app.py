@@ -6,14 +6,12 @@ commands. The app holds no math: numbers come from the engine's events.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
 
-import numpy as np
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,8 +27,8 @@ from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
 from bp_tui.engine.config import LIVE_FIELDS, HyperParams
-from bp_tui.engine.events import RunState
-from bp_tui.engine.remote import EngineExited, EngineLink
+from bp_tui.engine.events import STREAMING, RunState, merged
+from bp_tui.engine.remote import EngineExited, EngineLink, EngineLost
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
@@ -56,21 +54,8 @@ from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
-STREAMING = (ev.Progress, ev.Evaluation, ev.Insight, ev.GradNorms, ev.Activations)  # as it goes
 BATCH_LIMIT = 1000  # events read off the link in one go, at most
 NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
-
-
-def merged(events: list, event: object) -> None:
-    """Append `event` to `events`, folding a Progress into a Progress just before it: the
-    losses of both, the newer counts and clock."""
-    if isinstance(event, ev.Progress) and events and isinstance(events[-1], ev.Progress):
-        losses = np.concatenate([events[-1].losses, event.losses])
-        events[-1] = dataclasses.replace(event, losses=losses)
-    elif isinstance(event, (ev.Insight, ev.Activations)):  # only the latest is drawn
-        events[:] = [e for e in events if not isinstance(e, type(event))] + [event]
-    else:
-        events.append(event)
 
 
 def cycle(options, current):
@@ -102,8 +87,12 @@ class BpTuiApp(App):
         exit_when_done: bool = False,
         note: str = "",
         theme: str | None = None,
+        on_quit: Callable[[], None] | None = None,
     ) -> None:
+        """on_quit: called as soon as the app is asked to quit (the command line arms its
+        watchdog with it)."""
         super().__init__()
+        self.on_quit = on_quit
         for own in settings.THEMES:
             self.register_theme(own)
         # --theme, else the one chosen last time (remembered by watch_theme), else the default.
@@ -154,7 +143,9 @@ class BpTuiApp(App):
             ev.Insight: self._insight,
             ev.GradNorms: self._grad_norms,
             ev.Activations: self._activations,
+            EngineLost: self._engine_lost,
         }
+        self.engine_lost = False  # the engine's process ended unasked: r starts a new one
 
     @property
     def iteration(self) -> int:
@@ -200,14 +191,20 @@ class BpTuiApp(App):
         self.query_one("#loss").border_title = "Loss"
         self.query_one("#accuracy").border_title = "Accuracy"
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
+        # Back from Ctrl-Z (fg): the terminal's screen was the shell's meanwhile, draw it all.
+        self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
         if self.note:
             self.notify(self.note, timeout=6)
+        self.start_engine(self.start_running)
+
+    def start_engine(self, run: bool) -> None:
         self.link = self.link_factory()
         self.link.start()
+        self.engine_lost = False
         self.pump_events()
         # The book's check on the untrained net first, then (unless --paused) training.
         self.send(cmd.CheckGradient(self.exact))
-        if self.start_running:
+        if run:
             self.send(cmd.Run())
 
     # ---- engine link ----------------------------------------------------------------------------
@@ -248,6 +245,8 @@ class BpTuiApp(App):
             event = self.link.next_event(timeout=0.01 if batch else 0.05)
             while event is not None:
                 if isinstance(event, EngineExited):
+                    if isinstance(event, EngineLost):
+                        batch.append(event)
                     if batch:
                         self.post_message(EngineEvent(batch))
                     return
@@ -272,8 +271,13 @@ class BpTuiApp(App):
             self.link = None
 
     async def action_quit(self) -> None:
+        self.quitting()
         self.stop_engine()
         self.exit(self.summary)
+
+    def quitting(self) -> None:
+        if self.on_quit is not None:
+            self.on_quit()
 
     def on_unmount(self) -> None:
         self.stop_engine()
@@ -376,6 +380,7 @@ class BpTuiApp(App):
     def _finished(self, e: ev.Finished) -> None:
         self.summary = e.summary
         if self.exit_when_done:
+            self.quitting()
             self.stop_engine()
             self.exit(self.summary)
 
@@ -392,6 +397,7 @@ class BpTuiApp(App):
         )
         self.notice("run", e.message, severity="error", timeout=8)
         if self.exit_when_done:
+            self.quitting()
             self.stop_engine()
             self.exit(self.summary)
 
@@ -404,6 +410,16 @@ class BpTuiApp(App):
             else ""
         )
         self.notify(e.message + where, severity="error", timeout=10)
+
+    def _engine_lost(self, e: EngineLost) -> None:
+        self.run_state = RunState.FAILED
+        self.engine_lost = True
+        text = (
+            f"The engine stopped ({e.describe()}): the run so far is recorded (bp-tui runs); "
+            f"{keys_for('reset')} starts a new engine."
+        )
+        self.alert = Text(text, style="bold red")
+        self.notice("run", text, severity="error", timeout=10)
 
     def _grad_checked(self, e: ev.GradChecked) -> None:
         panel = self.part(GradCheckPanel)
@@ -539,6 +555,14 @@ class BpTuiApp(App):
         self.send(cmd.Step(1))
 
     def action_reset(self) -> None:
+        if self.engine_lost:  # a new engine, a new run: the charts start again
+            self.stop_engine()
+            self.part(LossChart).start_new_run()
+            self.part(AccuracyChart).clear()
+            self.progress, self.evaluation, self.smoothed_loss, self.alert = None, None, None, ""
+            self.withdraw("run")
+            self.start_engine(run=False)
+            return
         self.send(cmd.Reset())
         self.check_gradient()
 

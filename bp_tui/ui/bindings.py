@@ -43,6 +43,10 @@ APP_BINDINGS = [
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
+    # Ctrl-C quits as in any terminal program (Textual only tells how to quit); a text field
+    # with a selection still copies it. Ctrl-Z suspends the dashboard, fg brings it back.
+    Binding("ctrl+c", "quit", "Quit", show=False),
+    Binding("ctrl+z", "suspend_process", "Suspend (fg resumes)", show=False),
 ]
 
 # The action that changes each hyperparameter: the panel and the notices show its keys.

@@ -41,8 +41,10 @@ def format_value(field: str, value) -> str:
         return "each epoch" if field == "eval_every" else "-"
     if field == "lr":
         return f"{value:g}"
-    if field == "hidden":
-        return hidden_text(value)  # as --hidden takes it: 100,100
+    if field == "hidden":  # as --hidden takes it, 100,100; four equal layers as 4 × 100
+        text = hidden_text(value)
+        widths = value if isinstance(value, tuple) else (value,)
+        return f"{len(widths)} × {widths[0]}" if len(text) > 11 and len(set(widths)) == 1 else text
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return display_name(value)
