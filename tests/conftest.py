@@ -23,3 +23,25 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("BP_TUI_HOME", str(root / "home"))
     monkeypatch.setenv("BP_TUI_CONFIG", str(root / "config"))
     return root
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Starts `bp-tui serve --dataset sample ARGS` (served("--paused")); each is stopped at the
+    end, and must have left no dashboard nor engine behind."""
+    from tests.helpers import wait_until
+    from tests.serving import Served
+
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        started.append(Served(tmp_path, *args).wait_ready())
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+    for server in started:
+        wait_until(lambda server=server: not server.children())

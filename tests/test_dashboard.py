@@ -64,7 +64,7 @@ async def test_step_change_values_reset_and_quit():
         await pilot.press("n")
         await until(pilot, lambda: app.iteration == 1)
         assert engine.trainer.iteration == 1
-        assert "iteration 1 / 60" in text_of(app.query_one(ProgressPanel))
+        await until(pilot, lambda: "iteration 1 / 60" in text_of(app.query_one(ProgressPanel)))
 
         await pilot.press("plus")
         assert app.hp.lr == pytest.approx(0.2)  # shown at once, before the engine answers
@@ -74,7 +74,7 @@ async def test_step_change_values_reset_and_quit():
         await pilot.press("h")
         await until(pilot, lambda: engine.pending.get("hidden") == (60,))
         assert engine.trainer.net.shape == (784, 50, 10)  # waits for the reset
-        assert "→ 60" in text_of(app.query_one(HyperPanel))
+        await until(pilot, lambda: "→ 60" in text_of(app.query_one(HyperPanel)))
 
         await pilot.press("r")
         await until(pilot, lambda: engine.trainer.net.shape == (784, 60, 10) and not app.pending)
@@ -91,7 +91,9 @@ async def test_run_pause_and_finish():
         await until(pilot, lambda: app.run_state == "ready")
         await pilot.press("space")
         await until(pilot, lambda: app.run_state in ("running", "finished"))
+        # The state comes before the summary (Finished): each is waited for.
         await until(pilot, lambda: app.run_state == "finished")
+        await until(pilot, lambda: app.summary is not None)
         assert app.summary["iterations"] == 60
         assert links[0].engine.trainer.evaluations  # accuracy at each epoch's end and the end
 
@@ -106,13 +108,18 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
         await until(pilot, lambda: "exact mode" in text_of(panel) and "passed" in text_of(panel))
 
 
+async def open_edit_form(app, pilot) -> EditForm:
+    """The edit form (e) of an app started paused, once the engine is ready."""
+    await until(pilot, lambda: app.run_state == "ready")
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, EditForm))
+    return app.screen
+
+
 async def test_edit_form_applies_good_values_and_refuses_bad_ones():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.run_state == "ready")
-        await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, EditForm))
-        form = app.screen
+        form = await open_edit_form(app, pilot)
         form.query_one("#in-batch_size").value = "0"
         await pilot.press("ctrl+s")
         error = form.query_one("#err-batch_size")
@@ -121,8 +128,8 @@ async def test_edit_form_applies_good_values_and_refuses_bad_ones():
         form.query_one("#in-batch_size").value = "25"
         form.query_one("#in-lr").value = "0.05"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app.hp.batch_size == 25)
-        assert links[0].engine.trainer.hp.lr == 0.05
+        await until(pilot, lambda: app.hp.batch_size == 25)  # shown at once...
+        await until(pilot, lambda: links[0].engine.trainer.hp.lr == 0.05)  # ...then applied
 
 
 async def test_exit_when_done_returns_the_summary():
@@ -233,10 +240,10 @@ async def test_slow_motion_keys_step_through_the_speeds():
         await until(pilot, lambda: engine.speed == 50.0 and app.speed == 50.0)
         await pilot.press("less_than_sign", "less_than_sign", "less_than_sign")  # stops at 1
         await until(pilot, lambda: engine.speed == 1.0)
-        assert "at 1 it/s" in text_of(app.query_one("#status"))
+        await until(pilot, lambda: "at 1 it/s" in text_of(app.query_one("#status")))
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         await until(pilot, lambda: engine.speed is None and app.speed is None)
-        assert "it/s" not in text_of(app.query_one("#status"))
+        await until(pilot, lambda: "it/s" not in text_of(app.query_one("#status")))
 
 
 async def test_the_theme_is_remembered_and_a_damaged_config_is_the_defaults():

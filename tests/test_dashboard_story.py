@@ -128,18 +128,15 @@ async def test_one_value_one_place():
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one(ProgressPanel)
         await until(pilot, lambda: app.run_state is RunState.READY)
-        await pilot.pause()
+        await until(pilot, lambda: "iteration 0 / 1,000" in text_of(panel))
         text = text_of(panel)
         assert "epoch     0.00" in text and "0.00 / 0.00" not in text  # no total before a run
-        assert "iteration 0 / 1,000" in text
 
         link.events.put(progress(100, 100))
         link.events.put(ev.Evaluation(100, 1.0, 0.81, 0.8))
         await until(pilot, lambda: app.iteration == 100 and app.evaluation is not None)
-        await pilot.pause()
-        text = text_of(panel)
-        assert "epoch     1.00 / 10.00" in text
-        assert "smoothed 1.0000" in text  # the smoothed loss says so
+        await until(pilot, lambda: "epoch     1.00 / 10.00" in text_of(panel))
+        await until(pilot, lambda: "smoothed 1.0000" in text_of(panel))  # the smoothed loss says so
         # One legend, written by the chart alone.
         chart = app.query_one(AccuracyChart)
         await until(pilot, lambda: "train 0.8100" in chart.border_subtitle)
@@ -148,9 +145,8 @@ async def test_one_value_one_place():
         longer = HP.replace(iters=5000)
         link.events.put(ev.ParamsChanged(100, longer, {}, {"iters": 5000}))
         await until(pilot, lambda: app.hp.iters == 5000)
-        await pilot.pause()
-        assert "iteration 100 / 5,000" in text_of(panel)
-        assert "5,000" in text_of(app.query_one(HyperPanel))
+        await until(pilot, lambda: "iteration 100 / 5,000" in text_of(panel))
+        await until(pilot, lambda: "5,000" in text_of(app.query_one(HyperPanel)))
         assert "10.00" not in text_of(panel)  # the old epoch total is not shown with the new one
 
         # After a reset the loss chart spans the new run, not the previous one's 100.
@@ -176,10 +172,13 @@ async def test_pending_values_wrap_and_keep_keys_and_labels():
         await until(pilot, lambda: app.run_state is RunState.READY)
         link.events.put(ev.ParamsChanged(0, HP.replace(lr=0.2, batch_size=200), pending, {}))
         await until(pilot, lambda: app.pending == pending)
-        await pilot.pause()
-        text = text_of(app.query_one(HyperPanel)).replace(" ", "")
-        for line in ("+-learningrate0.2", "hHhiddenunits50", "aactivationReLU", "iinitstd"):
-            assert line in text, text
+        lines = ("+-learningrate0.2", "hHhiddenunits50", "aactivationReLU", "iinitstd")
+
+        def panel_text() -> str:
+            return text_of(app.query_one(HyperPanel)).replace(" ", "")
+
+        await until(pilot, lambda: all(line in panel_text() for line in lines))
+        text = panel_text()
         assert "…" not in text
         assert "50→60" in text and "Sigmoid" in text and "Xavier" in text
 
@@ -189,11 +188,9 @@ async def test_quit_help_and_next_tab_are_in_the_footer_on_every_tab(size):
     app, _ = app_with(ready())
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.run_state is RunState.READY)
+        hints = ("t Next tab", "? Help", "q Quit")
         for _ in range(5):  # every tab
-            await pilot.pause()
-            footer = text_of(app.query_one(KeyFooter))
-            for hint in ("t Next tab", "? Help", "q Quit"):
-                assert hint in footer, (app.query_one("#tabs").active, footer)
+            await until(pilot, lambda: all(h in text_of(app.query_one(KeyFooter)) for h in hints))
             await pilot.press("t")
 
 
@@ -202,9 +199,7 @@ async def test_the_learning_rate_is_whole_at_80x24():
     app, _ = app_with(ready(hp), hp)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.run_state is RunState.READY)
-        await pilot.pause()
-        header = text_of(app.query_one(StatusLine))
-        assert f"Momentum lr {hp.lr:g}" in header
+        await until(pilot, lambda: f"Momentum lr {hp.lr:g}" in text_of(app.query_one(StatusLine)))
 
 
 async def test_twelve_presses_make_one_notice():
@@ -300,15 +295,16 @@ async def test_smoothing_and_the_epoch_axis_are_keys_and_palette_commands():
         await pilot.press("S")  # 0.95 -> 0.99
         await until(pilot, lambda: "smoothed 0.99" in str(loss.border_subtitle))
         # The Progress panel's value is the chart's line, smoothed again from the start.
-        assert app.smoothed_loss == loss.series.smoothed and 2.0 < app.smoothed_loss < 3.0
+        await until(pilot, lambda: app.smoothed_loss == loss.series.smoothed)
+        assert 2.0 < app.smoothed_loss < 3.0
         await pilot.press("S")  # -> 0: the last mini-batch loss itself
         await until(pilot, lambda: app.smoothed_loss == 1.0)
-        assert "smoothed 0[" in str(loss.border_subtitle)
+        await until(pilot, lambda: "smoothed 0[" in str(loss.border_subtitle))
         # Epochs: 100 iterations of batch 100 on 10,000 images is half an epoch.
         await pilot.press("E")
         await until(pilot, lambda: loss.in_epochs and not (loss.dirty or accuracy.dirty))
-        assert "epoch" in picture_text(loss) and "0.5" in picture_text(loss)
-        assert "iteration" not in picture_text(accuracy)
+        await until(pilot, lambda: "epoch" in picture_text(loss) and "0.5" in picture_text(loss))
+        await until(pilot, lambda: "iteration" not in picture_text(accuracy))
         await pilot.press("E")
         await until(pilot, lambda: not loss.in_epochs and not accuracy.in_epochs)
 

@@ -7,6 +7,7 @@ checked directly, without waiting for memory to grow.
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -14,8 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from bp_tui.engine import HyperParams
+from bp_tui.engine import commands as cmd
+from bp_tui.engine import events as ev
 from bp_tui.engine.jobs import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
-from tests.helpers import wait_until
+from bp_tui.engine.loop import Engine
+from bp_tui.engine.memory import layer_widths, training_bytes
+from bp_tui.engine.runs import RunStore
+from bp_tui.engine.trainer import Trainer
+from tests.helpers import run_cli, tiny_data, wait_until
 from tests.idx_fixtures import synthetic_arrays, write_idx_files
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,3 +101,106 @@ def test_train_evaluating_every_iteration_keeps_its_memory(tmp_path):
     assert "Traceback" not in done.stderr
     assert done.stdout.count("train_acc") == 1000
     assert peak < 300 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_train_out_of_memory_even_for_its_failure_report_is_one_line(capsys, monkeypatch):
+    """Memory exhausted past the engine's own report (as the unbounded queue did): restoring
+    the signal handlers raised again, a KeyError among the tracebacks. Now one line, exit 1."""
+    from bp_tui.engine.loop import Engine
+
+    def exhausted(self, start: bool = True) -> dict:
+        self.trainer.step()
+        raise MemoryError
+
+    monkeypatch.setattr(Engine, "run", exhausted)
+    code, out, err = run_cli(capsys, "train", "--dataset", "sample", "--iters", "50")
+    assert code == 1 and out == ""
+    assert err == "bp-tui: error: training failed at iteration 1: out of memory\n"
+
+
+# ---- nets too big for the machine ---------------------------------------------------------------
+
+LIMIT = 3 * 2**30  # the address space a test's bp-tui may take (ulimit -v): "what it has"
+
+
+def limited(argv: list[str]) -> subprocess.CompletedProcess:
+    """bp-tui with its address space limited, so that the machine it sees is small."""
+    import resource
+
+    return subprocess.run(
+        [sys.executable, "-m", "bp_tui", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT)),
+    )
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize(
+    ("argv", "named", "layers"),
+    [
+        (["--batch-size", "1000000"], "--batch-size 1,000,000", "784-50-10"),
+        (["--hidden", "10000", "--batch-size", "100000"], "--batch-size 100,000", "784-10000-10"),
+    ],
+)
+def test_train_too_big_for_the_machine_is_refused_before_training(argv, named, layers):
+    done = limited(["train", "--dataset", "sample", "--iters", "2", *argv])
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith(f"bp-tui: error: {named} is too big for this machine: layers {layers}")
+    assert " GB of memory to train, and " in line and line.endswith(" is free")
+    assert RunStore().list() == []  # refused before a run was recorded
+
+
+@pytest.mark.hostile
+def test_the_dashboard_too_big_for_the_machine_is_refused_before_it_starts():
+    done = limited(["--dataset", "sample", "--batch-size", "1000000", "--exit-when-done"])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("bp-tui: error: --batch-size 1,000,000 is too big")
+
+
+def test_the_estimate_follows_every_width_and_the_batch():
+    small = training_bytes([784, 50, 10], 100)
+    assert training_bytes([784, 50, 10], 200) > small
+    assert training_bytes([784, 50, 50, 10], 100) > small
+    assert training_bytes([784, 100, 100, 100, 100, 10], 100) > training_bytes([784, 100, 10], 100)
+    # Measured here: 1.38 GB above the process's own for a batch of 300,000 (peak 1.52 GB).
+    assert 1.3e9 < training_bytes([784, 50, 10], 300_000) < 1.8e9
+    assert layer_widths(50, 784) == [784, 50, 10]
+    assert layer_widths((100, 100), 784) == [784, 100, 100, 10]
+
+
+def test_the_engine_refuses_a_change_that_would_not_fit_and_keeps_its_values():
+    hp = HyperParams(iters=20, hidden=6)
+    trainer = Trainer(hp, tiny_data())
+    seen, commands = [], queue.Queue()
+    engine = Engine(trainer, seen.append, commands)
+    worker = threading.Thread(target=engine.run, kwargs={"start": False}, daemon=True)
+    worker.start()
+    # 10,000 units for a batch of 1,000,000: some 160 GB.
+    commands.put(cmd.SetParams({"hidden": 10_000, "batch_size": 1_000_000}))
+    commands.put(cmd.Stop())
+    worker.join(timeout=60)
+    (notice,) = [e for e in seen if isinstance(e, ev.Notice)]
+    assert notice.field == "batch_size" and "is too big for this machine" in notice.message
+    assert engine.trainer.hp == hp and engine.pending == {}
+
+
+async def test_the_edit_form_says_it_beside_the_batch_size():
+    from tests.helpers import until
+    from tests.test_dashboard import make_app, open_edit_form
+
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_edit_form(app, pilot)
+        form.query_one("#in-batch_size").value = "1000000"
+        form.query_one("#in-hidden").value = "10000"
+        await pilot.press("ctrl+s")
+        error = form.query_one("#err-batch_size")
+        await until(pilot, lambda: "too big for this machine" in str(error.render()))
+        await until(pilot, lambda: app.screen is form)  # refused: the form stays open
+    assert links[0].engine.trainer.hp.batch_size == 50

@@ -83,8 +83,13 @@ async def test_following_live_refreshes_graph_3_as_slow_motion_training_steps(mo
         await until(pilot, lambda: seen.add(inspector.inspection.iteration) or len(seen - {0}) >= 2)
         assert app.run_state is RunState.RUNNING  # following never paused it
         assert inspector.k == at and inspector.trace.steps[at].node == "Relu1"
-        assert f"iteration {inspector.inspection.iteration:,}" in (
-            inspector.query_one("#insp-graph").border_subtitle
+        # The shown step keeps changing: the title follows the inspection it belongs to.
+        await until(
+            pilot,
+            lambda: (
+                f"iteration {inspector.inspection.iteration:,}"
+                in inspector.query_one("#insp-graph").border_subtitle
+            ),
         )
         app.action_speed_up()  # 50 it/s -> full speed
         await until(pilot, lambda: inspector.speed is None and not inspector.follow_asked)

@@ -41,7 +41,7 @@ FAULTS = {
     },
     "softmax_backward_returns_none": {
         "SoftmaxWithLoss": (WRONG, "backward returns None"),
-        "TwoLayerNet": (DOES_NOT_RUN, None),
+        "TwoLayerNet": (DOES_NOT_RUN, "uses your SoftmaxWithLoss"),
     },
     "softmax_epsilon_outside_the_log": {"SoftmaxWithLoss": (WRONG, "1e-7 outside the log")},
     "affine_db_is_dout": {"Affine": (WRONG, "db = dout"), "TwoLayerNet": NET_USES["Affine"]},
@@ -51,11 +51,11 @@ FAULTS = {
     },
     "affine_forward_returns_none": {
         "Affine": (WRONG, "forward returns None"),
-        "TwoLayerNet": (DOES_NOT_RUN, None),
+        "TwoLayerNet": (DOES_NOT_RUN, "uses your Affine"),
     },
     "affine_dot_dout_x": {
         "Affine": (WRONG, "np.dot(self.x.T, dout)"),
-        "TwoLayerNet": (WRONG, "np.dot(self.x.T, dout)"),
+        "TwoLayerNet": NET_USES["Affine"],
     },
     "affine_dw_transposed": {"Affine": (WRONG, "dW transposed"), "TwoLayerNet": NET_USES["Affine"]},
     "affine_dw_adds_up": {
@@ -76,7 +76,7 @@ FAULTS = {
     "typo_sef": {"MulLayer": (DOES_NOT_RUN, "first parameter is sef")},
     "typo_int": {
         "Affine": (DOES_NOT_RUN, "__int__ is a typo of __init__"),
-        "TwoLayerNet": (DOES_NOT_RUN, None),
+        "TwoLayerNet": (DOES_NOT_RUN, "uses your Affine"),
     },
     "undefined_name": {"Sigmoid": (DOES_NOT_RUN, "grad_of is never defined")},
     "mul_x_y_swapped": {"MulLayer": (WRONG, "x and y swapped")},

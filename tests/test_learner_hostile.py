@@ -141,3 +141,23 @@ def test_only_definitions_run_so_a_download_at_the_top_never_happens(tmp_path):
     assert done.returncode == 0, done.stdout
     assert not marker.exists()
     assert "3 top-level statements skipped" in done.stdout
+
+
+def test_writing_on_the_check_s_own_descriptor_is_dropped(tmp_path):
+    # The child's report goes out on a descriptor their code could find: garbage there is
+    # not a traceback in the parent.
+    source = forward_doing(
+        "import os",
+        "[os.write(fd, b'garbage\\n{not json\\n') for fd in range(3, 20) if _ok(fd)]",
+    )
+    source = source.replace(
+        "class Sigmoid:\n",
+        "def _ok(fd):\n    import os\n    try:\n        os.fstat(fd)\n        return True\n    except OSError:\n        return False\n\n\nclass Sigmoid:\n",
+        1,
+    )
+    path = tmp_path / "scribbles.py"
+    path.write_text(source)
+    done = check(path)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.returncode in (0, 1)
+    assert "Sigmoid" in done.stdout

@@ -512,12 +512,14 @@ async def test_x_clears_the_comparison():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c", "space", "enter")
         await until(pilot, lambda: app.compared == ["20261127-231500-ab12"])
+        await until(pilot, lambda: len(app.query_one(LossChart).comparisons) == 1)
+        await until(pilot, lambda: len(app.query_one(AccuracyChart).comparisons) == 1)
         [run] = app.query_one(LossChart).comparisons
         assert run.label == "23:15" and run.loss_line(0.95)[0].tolist() == [10, 20, 25]
         assert app.query_one(AccuracyChart).comparisons[0].test_acc == [0.45, 0.65, 0.75]
         await pilot.press("c", "x", "enter")
         await until(pilot, lambda: app.compared == [])
-        assert app.compared == [] and app.query_one(LossChart).comparisons == []
+        await until(pilot, lambda: app.query_one(LossChart).comparisons == [])
 
 
 def test_an_engine_fault_is_one_line_for_the_user_and_a_traceback_in_the_runs_folder(monkeypatch):

@@ -250,8 +250,21 @@ def check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             parser.error(f"{flag(name)} does nothing for {command} ({WHY_UNUSED[command]})")
 
 
+_dashboard_ran: list[bool] = []  # set once the dashboard has started in this process
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """bp-tui; every fault is one line on stderr and a non-zero status, never a traceback."""
+    _dashboard_ran.clear()
+    code = _guarded_main(argv)
+    if argv is None and _dashboard_ran:  # the command line's own process, not a test's call
+        from bp_tui.ui.lifecycle import leave_now
+
+        leave_now(code)
+    return code
+
+
+def _guarded_main(argv: Sequence[str] | None) -> int:
     stdout = sys.stdout
     if stdout is None:  # started with stdout closed (>&-): nothing could be shown
         _say("bp-tui: error: standard output is closed")
@@ -306,6 +319,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return args.func(args)
         from bp_tui.cli.dashboard import run_dashboard
 
+        _dashboard_ran.append(True)
         return run_dashboard(args)
     except OutputError:
         raise

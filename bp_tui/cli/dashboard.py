@@ -10,17 +10,21 @@ import sys
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    from bp_tui import paths
     from bp_tui.cli.options import hyperparams_from
     from bp_tui.data import resolve_dataset
     from bp_tui.data.cache import dataset_folder, is_cached
     from bp_tui.data.datasets import missing_message
+    from bp_tui.engine import memory
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
     from bp_tui.ui import lifecycle
     from bp_tui.ui.app import BpTuiApp
+    from bp_tui.ui.widgets.edit_form import INPUTS
 
     headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
+    paths.home()  # where the run is recorded: a name no file system takes is one line here
     resume = None
     if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
@@ -32,6 +36,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
+    memory.check_fits(hp.hidden, hp.batch_size, INPUTS)  # before the engine takes it all
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()

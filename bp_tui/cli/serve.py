@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import shlex
 import sys
+from urllib.parse import quote
 
 from bp_tui.cli import HYPERPARAMETERS
 from bp_tui.cli.options import add_shared_options, speed_limit, theme_name
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
+SESSION_MB = 450  # one MNIST session's memory, dashboard and engine (benchmarks/bench_serve.py)
+
+
+def default_max_sessions() -> int:
+    """One session a core (its engine trains on one), no more than the memory holds."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        free_mb = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (ValueError, OSError, AttributeError):
+        free_mb = SESSION_MB * (cores or 1)
+    return max(1, min(cores or 1, free_mb // SESSION_MB))
+
+
+def session_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 1000:
+        raise argparse.ArgumentTypeError(
+            f"expects a number of sessions from 1 to 1000 (got {text!r})"
+        )
+    return count
+
+
+def token_text(text: str) -> str:
+    if not text.strip() or not text.isprintable():
+        raise argparse.ArgumentTypeError("expects a token of printable characters")
+    return text
 
 
 def port_number(text: str) -> int:
@@ -38,6 +70,26 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--host",
         default=LOCAL,
         help=f"address to listen on (default {LOCAL}: this machine only)",
+    )
+    serve.add_argument(
+        "--token",
+        type=token_text,
+        default=None,
+        metavar="TEXT",
+        help="the token a browser needs (default: a random one, printed in the URL)",
+    )
+    serve.add_argument(
+        "--no-token",
+        action="store_true",
+        help="no token: anyone on this machine may connect (only with a loopback --host)",
+    )
+    serve.add_argument(
+        "--max-sessions",
+        type=session_count,
+        default=None,
+        metavar="N",
+        help="browser pages served at once, each a dashboard and a training engine "
+        f"(default here {default_max_sessions()}: one a core, within the free memory)",
     )
     add_shared_options(serve)
     serve.add_argument("--paused", action="store_true", help="open each dashboard paused")
@@ -80,13 +132,64 @@ def dashboard_command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from textual_serve.server import Server
+        from bp_tui.cli import classroom
     except ImportError:
         raise ConfigError("needs textual-serve: pip install textual-serve") from None
+    import asyncio
+
     from bp_tui.cli.options import hyperparams_from
 
     hyperparams_from(args)  # a bad value is refused here, not in every page
-    url = f"http://{args.host}:{args.port}"
-    print(f"bp-tui: serving the dashboard at {url} (Ctrl-C stops)", file=sys.stderr)
-    Server(dashboard_command(args), host=args.host, port=args.port, title="bp-tui").serve()
+    if args.no_token and args.token is not None:
+        raise ConfigError("--token and --no-token contradict each other")
+    local = classroom.is_loopback(classroom.resolve(args.host, args.port))
+    if args.no_token and not local:
+        raise ConfigError(
+            f"--no-token is only for this machine; {args.host} is reachable from others"
+        )
+    token = None if args.no_token else (args.token or secrets.token_hex(24))
+    server = classroom.Classroom(
+        dashboard_command(args),
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_sessions=args.max_sessions or default_max_sessions(),
+    )
+
+    def ready() -> None:
+        if not local:
+            print(
+                f"bp-tui: warning: {args.host} can be reached from other machines: anyone who "
+                f"can reach port {args.port} with this URL can drive training here, on this "
+                "machine's cores (plain HTTP: the token is not encrypted)",
+                file=sys.stderr,
+            )
+        print(
+            f"bp-tui: serving the dashboard at {url(args.host, args.port, token)} "
+            f"(at most {server.max_sessions} sessions; Ctrl-C stops)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    classroom.log_in_one_line()
+    signum = asyncio.run(server.run(ready))
+    print(f"bp-tui: serve stopped ({signal_name(signum)})", file=sys.stderr)
     return 0
+
+
+def url(host: str, port: int, token: str | None) -> str:
+    """The address to open: a name others can use for a wildcard host, and the token."""
+    import socket
+
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    query = f"?token={quote(token, safe='')}" if token else ""
+    return f"http://{host}:{port}/{query}"
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name

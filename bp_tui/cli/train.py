@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bp_tui.cli import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
 from bp_tui.cli.common import load_data
 from bp_tui.cli.options import hyperparams_from
-from bp_tui.engine import blas
+from bp_tui.engine import blas, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ChanceWatch
@@ -58,6 +58,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         hp, data = hyperparams_from(args), load_data(args)
     trainer = Trainer(hp, data)
+    memory.check_fits(hp.hidden, hp.batch_size, trainer.input_size)  # before anything trains
     # Every run is recorded in the run store (bp-tui runs); a resumed one goes on in its folder.
     recorder = Recorder(trainer, data.name)
     if resume is not None:

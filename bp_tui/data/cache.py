@@ -18,6 +18,7 @@ from bp_tui.data.idx import check_images, check_labels, check_pair
 from bp_tui.data.sources import DOWNLOADABLE, IDX_FILES, check_name
 from bp_tui.errors import DataError
 from bp_tui.files import atomic_write
+from bp_tui.paths import checked_folder
 
 DECODED = "arrays.npz"
 SAMPLE_FILE = "mnist-sample.npz"
@@ -30,8 +31,9 @@ def cache_root(override: str | Path | None = None) -> Path:
     A file there is refused (DataError), never taken for an empty cache."""
     env = os.environ.get("BP_TUI_DATA_DIR")
     root = Path(override or env or platformdirs.user_cache_dir("bp-tui")).expanduser()
+    origin = "--data-dir" if override else "$BP_TUI_DATA_DIR" if env else "the cache folder"
+    checked_folder(root, origin)
     if root.exists() and not root.is_dir():
-        origin = "--data-dir" if override else "$BP_TUI_DATA_DIR" if env else "the cache folder"
         raise DataError(f"{origin} {root} is not a folder: name a folder for the data cache")
     return root
 

@@ -211,6 +211,7 @@ def import_dataset(
     """
     check_name(name, DOWNLOADABLE)
     checksums = checksums if checksums is not None else RAW_SHA256.get(name, {})
+    dataset_folder(name, data_dir)  # a cache that cannot be: said before the files are read
     src = Path(src_dir).expanduser()
     if not src.is_dir():
         raise DataError(f"{src}: no such folder (expected the four IDX files of {LABELS[name]})")

@@ -92,8 +92,11 @@ def load(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path} is not a file, so not a bp-tui checkpoint")
     try:
+        _check_members(path)
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
+    except _Damaged as error:
+        raise CheckpointError(f"{path} is a damaged bp-tui checkpoint: {error}") from None
     except Exception as error:  # noqa: BLE001 - numpy and zipfile fail in many ways on a bad file
         if path.stat().st_size == 0:
             reason = "the file is empty"
@@ -121,7 +124,51 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+# bp-tui stores a checkpoint's arrays uncompressed (np.savez) and weights barely compress: arrays
+# declaring many times the file's size are a zip bomb (3 MB of zeros that would be 3 GB).
+MAX_EXPANSION = 8
+EXPANSION_ALLOWANCE = 1 << 20
+
+
+def _check_members(path: Path) -> None:
+    """Every member an .npy array whose header declares the size its zip entry holds, and all
+    of them together no more than MAX_EXPANSION times the file: read from the headers alone,
+    before any array is (as the IDX reader checks its header before reading)."""
+    declared_total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = repr(info.filename[:40])
+            _require(info.filename.endswith(".npy"), f"its member {name} is not an array")
+            with archive.open(info) as member:
+                try:
+                    major, _ = np.lib.format.read_magic(member)
+                    read_header = {
+                        1: np.lib.format.read_array_header_1_0,
+                        2: np.lib.format.read_array_header_2_0,
+                    }[major]
+                    shape, _, dtype = read_header(member)
+                except (ValueError, KeyError, OSError, EOFError):
+                    raise _Damaged(f"its member {name} is not an array") from None
+                header = member.tell()
+            _require(not dtype.hasobject, f"its member {name} holds Python objects")
+            declared = math.prod(shape) * dtype.itemsize
+            _require(
+                header + declared == info.file_size,
+                f"its member {name} holds {info.file_size - header:,} bytes where its header "
+                f"declares {declared:,}",
+            )
+            declared_total += declared
+    size = path.stat().st_size
+    _require(
+        declared_total <= MAX_EXPANSION * size + EXPANSION_ALLOWANCE,
+        f"its arrays declare {declared_total:,} bytes from a file of {size:,} (a zip bomb; "
+        "bp-tui stores its checkpoints uncompressed), not read",
+    )
+
+
 def _checked(arrays: dict[str, np.ndarray], path: Path) -> dict:
+    for key, value in arrays.items():
+        _require(isinstance(value, np.ndarray), f"its member {key[:40]!r} is not an array")
     _require("meta" in arrays, "it has no meta record")
     meta_array = arrays.pop("meta")
     _require(meta_array.shape == () and meta_array.dtype.kind == "U", "its meta record is not text")

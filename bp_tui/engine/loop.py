@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bp_tui.engine import blas, checkpoint
+from bp_tui.engine import blas, checkpoint, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import LIVE_FIELDS
@@ -398,6 +398,7 @@ class Engine:
 
     def _reset(self, _: cmd.Reset) -> None:
         hp = self.trainer.hp.replace(**self.pending)
+        self._check_memory(hp)
         self.pending = {}
         self.steps_left = 0
         self.trainer.reset(hp)
@@ -414,6 +415,7 @@ class Engine:
         # Validate the whole record first: a bad value changes nothing.
         try:
             validated = current.replace(**{**self.pending, **changes})
+            self._check_memory(validated)
         except ConfigError:
             # The UI may already show the refused value: tell it what still holds.
             self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
@@ -432,6 +434,10 @@ class Engine:
         )
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
+
+    def _check_memory(self, hp) -> None:
+        """ConfigError naming the field when training with hp would not fit in memory."""
+        memory.check_fits(hp.hidden, hp.batch_size, self.trainer.input_size)
 
     def _set_speed(self, command: cmd.SetSpeed) -> None:
         speed = command.iters_per_second

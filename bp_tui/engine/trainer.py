@@ -96,6 +96,11 @@ class Trainer:
         return self._shape[0]
 
     @property
+    def input_size(self) -> int:
+        """Inputs of an image (784 for MNIST's 28 x 28)."""
+        return self._shape[1]
+
+    @property
     def spec(self) -> NetSpec:
         """The net these hyperparameters make for this data: input, hidden widths, output."""
         init = INIT_STD if self.hp.init == "std" else self.hp.init

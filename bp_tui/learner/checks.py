@@ -52,6 +52,14 @@ def _in_place_note(probe: Probe, before: np.ndarray, after: np.ndarray, name: st
         )
 
 
+def _floats(value) -> np.ndarray | None:
+    """A second call's answer as numbers, or None when it is none (then not the same)."""
+    try:
+        return None if value is None else np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
 # ---- MulLayer, AddLayer ----------------------------------------------------------------------
 
 
@@ -104,8 +112,12 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         num_y,
         [(lambda g: close(g, dout * y) and not close(g, dout * x), swapped)],
     )
+    out_again = probe.call("forward", layer.forward, x.copy(), y.copy())
+    probe.twice("out", out, _floats(out_again), "forward")
     again = probe.call("backward", layer.backward, dout.copy())
-    probe.twice("dx", dx, np.asarray(again[0], dtype=np.float64), "backward")
+    probe.twice(
+        "dx", dx, _floats(again[0] if isinstance(again, tuple | list) else None), "backward"
+    )
 
 
 def check_mul(probe: Probe, rng) -> None:
@@ -143,7 +155,8 @@ def _one_input(
     xs = x.copy()
     num = probe.numeric(_projected(probe, probe.make, "forward", lambda: (xs.copy(),), dout), xs)
     probe.gradient("backward", "dx", dx, num, backward_causes)
-    probe.call("forward", layer.forward, x.copy())
+    out_again = probe.call("forward", layer.forward, x.copy())
+    probe.twice("out", out, _floats(out_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, dout.copy()))
     probe.twice("dx", dx, again, "backward")
 
@@ -307,9 +320,9 @@ def check_affine(probe: Probe, rng) -> None:
         probe.gradient("backward", quantity, got, numeric_of(quantity[1]), causes)
     # Called again on the same inputs: the same out, dx, dW and db (a += would add up).
     out_again = probe.call("forward", layer.forward, x.copy())
-    probe.twice("out", out, np.asarray(out_again, dtype=np.float64), "forward")
+    probe.twice("out", out, _floats(out_again), "forward")
     dx_again = probe.call("backward", layer.backward, dout.copy())
-    probe.twice("dx", dx, np.asarray(dx_again, dtype=np.float64), "backward")
+    probe.twice("dx", dx, _floats(dx_again), "backward")
     for quantity, (name, first) in firsts.items():
         value = getattr(layer, name, None)
         second = None if value is None else np.asarray(value, dtype=np.float64)
@@ -422,7 +435,8 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
             ),
         ],
     )
-    probe.call("forward", layer.forward, x.copy(), t.copy())
+    loss_again = probe.call("forward", layer.forward, x.copy(), t.copy())
+    probe.twice("loss", loss, _floats(loss_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, *_dout_one(layer)))
     probe.twice("dx", dx, again, "backward")
 

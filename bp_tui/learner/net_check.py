@@ -5,6 +5,8 @@ without the 1e-7 (the loss backprop differentiates)."""
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from bp_tui.learner.probe import GRADIENT_TOLERANCE, Probe, Stop, close
@@ -17,6 +19,8 @@ N = 5
 
 
 def check_net(probe: Probe, rng) -> None:
+    named = _wrong_classes_named(probe)  # before it is made: __init__ may raise in them
+    probe.fallback_cause = f"it uses your {', '.join(named)}, found wrong" if named else None
     net = probe.make(*SIZES)
     wrong_layers = _wrong_layers(probe, net)
     cause = f"it uses your {', '.join(wrong_layers)}, found wrong" if wrong_layers else None
@@ -159,6 +163,14 @@ def _first_wrong_node(probe: Probe, net, x, t) -> None:
             f"the first wrong node of the backward pass is {label} ({found.name}): its "
             f"{found.quantity} departs from central differences of its forward"
         )
+
+
+def _wrong_classes_named(probe: Probe) -> list[str]:
+    """The learner's classes found wrong that the net's own code names."""
+    node = probe.class_node
+    verdicts = probe.loaded.verdicts
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+    return sorted(n for n in names if verdicts.get(n) not in (None, "passed"))
 
 
 def _wrong_layers(probe: Probe, net) -> list[str]:

@@ -68,6 +68,11 @@ class Probe:
         self.fallback_cause: str | None = None  # when nothing better explains an exception
         self._node = self._class_node()
 
+    @property
+    def class_node(self) -> ast.ClassDef | None:
+        """The class's definition in their file (its AST), when found."""
+        return self._node
+
     # ---- the result --------------------------------------------------------------------------
 
     def result(self) -> ClassResult:

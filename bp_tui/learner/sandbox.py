@@ -216,8 +216,11 @@ def _follow(child: subprocess.Popen, read_fd: int, limit: float, outcome: _Outco
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
-                event = json.loads(line)
-                kind = event.pop("event")
+                try:
+                    event = json.loads(line)
+                    kind = event.pop("event")
+                except (ValueError, AttributeError, KeyError):
+                    continue  # not the child's (their code wrote to its descriptor): dropped
                 if kind == "phase":
                     outcome.phase = event
                     deadline = time.monotonic() + limit + _GRACE

@@ -20,12 +20,12 @@ from bp_tui.nn.layers import Affine, Relu, SoftmaxWithLoss
 def fusable(net, x: np.ndarray, t: np.ndarray) -> bool:
     """Whether net is Affine, Relu, ..., Affine of bp-tui's classes with a SoftmaxWithLoss, the
     first layer's dx unused, and x rows of the weights' dtype with integer labels t."""
-    layers = list(net.layers.values())
-    if len(layers) % 2 == 0 or type(net.last_layer) is not SoftmaxWithLoss:
+    layers = tuple(net.layers.values())
+    affines, relus = layers[::2], layers[1::2]
+    if len(affines) != len(relus) + 1 or type(net.last_layer) is not SoftmaxWithLoss:
         return False
-    for i, layer in enumerate(layers):
-        if type(layer) is not (Affine if i % 2 == 0 else Relu):
-            return False
+    if any(type(a) is not Affine for a in affines) or any(type(r) is not Relu for r in relus):
+        return False
     first = layers[0]
     return (
         not first.needs_dx
@@ -35,7 +35,7 @@ def fusable(net, x: np.ndarray, t: np.ndarray) -> bool:
         and x.flags.c_contiguous
         and np.ndim(t) == 1
         and np.asarray(t).dtype.kind in "iu"
-        and all(layer.W.dtype == x.dtype and layer.b.dtype == x.dtype for layer in layers[::2])
+        and all(a.W.dtype == x.dtype and a.b.dtype == x.dtype for a in affines)
     )
 
 
@@ -72,6 +72,7 @@ class Workspace:
             views.append(self.grad[start : start + size].reshape(shape))
             start += size
         self.grad_views = tuple(views)
+        self.grads: dict[str, np.ndarray] = {}  # the names of grad_views, given at first use
 
     def fits(self, n: int, dtype) -> bool:
         return self.n == n and self.dtype == dtype
@@ -139,4 +140,6 @@ def loss_and_gradient(net, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[st
         relus[i - 1].mask = w.mask[i - 1]
         dout = w.dh[i - 1]
     last.t, last.y, last.loss = t, y, loss
-    return loss, dict(zip(net.param_names, w.grad_views, strict=True))
+    if not w.grads:
+        w.grads = dict(zip(net.param_names, w.grad_views, strict=True))
+    return loss, dict(w.grads)

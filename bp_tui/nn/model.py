@@ -7,6 +7,8 @@ come from here and nowhere else. Every pass, forward and backward, loops over `l
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -60,7 +62,7 @@ class NetSpec:
         """How many Affine layers (weight matrices) the net has."""
         return len(self.hidden) + 1
 
-    @property
+    @functools.cached_property
     def param_names(self) -> tuple[str, ...]:
         return param_names(self.depth)
 
@@ -126,7 +128,7 @@ class Network:
         all of them) and lay out Affine1, activation 1, ..., AffineN with them."""
         self.spec = spec
         self.activation = spec.activation
-        names = spec.param_names
+        names = self._param_names = spec.param_names
         self._flat = np.empty(sum(params[k].size for k in names), dtype)
         views, start = [], 0
         for key in names:
@@ -175,7 +177,7 @@ class Network:
 
     @property
     def param_names(self) -> tuple[str, ...]:
-        return self.spec.param_names
+        return self._param_names
 
     def affine(self, index: int):
         """The index-th Affine layer (from 1), as the book's gradient reads it."""
@@ -270,8 +272,7 @@ class Network:
 
 
 def _flat_of(arrays: dict, names, views, flat: np.ndarray) -> np.ndarray | None:
-    get = arrays.get
-    if all(get(key) is view for key, view in zip(names, views, strict=True)):
+    if all(map(operator.is_, map(arrays.get, names), views)):  # each name holds its view
         return flat
     return None
 

@@ -96,7 +96,8 @@ class BpTuiApp(App):
         for own in settings.THEMES:
             self.register_theme(own)
         # --theme, else the one chosen last time (remembered by watch_theme), else the default.
-        self.chosen_theme = theme or settings.load().get("theme")
+        remembered, self.settings_notice = settings.read()
+        self.chosen_theme = theme or remembered.get("theme")
         self.link_factory = link_factory
         self.link: EngineLink | None = None
         self.set_reactive(BpTuiApp.hp, hp)
@@ -188,6 +189,11 @@ class BpTuiApp(App):
     def on_mount(self) -> None:
         if self.chosen_theme in self.available_themes:
             self.theme = self.chosen_theme
+        elif self.chosen_theme and not self.settings_notice:
+            self.settings_notice = (
+                f"the theme {self.chosen_theme[:40]!r} in {settings.config_file()} is not one "
+                "of the themes: the default is used"
+            )
         self.query_one("#loss").border_title = "Loss"
         self.query_one("#accuracy").border_title = "Accuracy"
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
@@ -195,6 +201,8 @@ class BpTuiApp(App):
         self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
         if self.note:
             self.notify(self.note, timeout=6)
+        if self.settings_notice:
+            self.notify(self.settings_notice, severity="warning", timeout=8)
         self.start_engine(self.start_running)
 
     def start_engine(self, run: bool) -> None:
@@ -280,6 +288,7 @@ class BpTuiApp(App):
             self.on_quit()
 
     def on_unmount(self) -> None:
+        self.quitting()  # also the ways out that skip action_quit (a browser page's quit)
         self.stop_engine()
 
     # ---- engine events -> state -----------------------------------------------------------------
@@ -761,4 +770,6 @@ class BpTuiApp(App):
             if changes:
                 self.change(**changes)
 
-        self.push_screen(EditForm(self.hp, self.pending), apply)
+        shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
+        options = {"inputs": shape[0]} if shape else {}
+        self.push_screen(EditForm(self.hp, self.pending, **options), apply)

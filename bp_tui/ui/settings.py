@@ -40,11 +40,29 @@ def config_file() -> Path:
 
 
 def load() -> dict:
+    """The remembered choices that can be used (see read)."""
+    return read()[0]
+
+
+def read() -> tuple[dict, str | None]:
+    """The remembered choices that can be used, and a line naming what was ignored (a damaged
+    file, a value of the wrong kind), for a notice; no file is no choice and no notice."""
+    path = config_file()
     try:
-        values = json.loads(config_file().read_text())
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return values if isinstance(values, dict) else {}
+        values = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested past Python's limit
+        return {}, f"{path} is damaged: its settings are ignored"
+    if not isinstance(values, dict):
+        return {}, f"{path} is not a JSON object: its settings are ignored"
+    theme = values.get("theme")
+    if theme is not None and not isinstance(theme, str):  # an unknown name: the app says it
+        shown = json.dumps(theme)
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        values = {k: v for k, v in values.items() if k != "theme"}
+        return values, f"the theme {shown} in {path} is not a theme name: the default is used"
+    return values, None
 
 
 def save(**changes) -> None:

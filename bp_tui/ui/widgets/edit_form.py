@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from bp_tui.data.idx import IMAGE_SHAPE
+from bp_tui.engine import memory
 from bp_tui.engine.config import HyperParams, hidden_text, parse_hidden
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
@@ -14,6 +16,7 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui.names import LABELS, display_name
 from bp_tui.ui.widgets.form_screen import FormScreen
 
+INPUTS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # every data set's images are 28 x 28
 # (field, label, type or choices): the labels and display names are the dashboard's one set.
 TEXT_FIELDS = tuple(
     (f, LABELS[f], kind)
@@ -102,9 +105,11 @@ class EditForm(FormScreen):
     }
     """
 
-    def __init__(self, hp: HyperParams, pending: dict) -> None:
+    def __init__(self, hp: HyperParams, pending: dict, inputs: int = INPUTS) -> None:
+        """inputs: of the data set's images (the net's first width), for the memory check."""
         super().__init__()
         self.hp = hp.replace(**pending)
+        self.inputs = inputs
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-box"):
@@ -168,7 +173,8 @@ class EditForm(FormScreen):
                     errors[error.field or field] = error.problem
         if not errors:
             try:
-                self.hp.replace(**values)
+                wanted = self.hp.replace(**values)
+                memory.check_fits(wanted.hidden, wanted.batch_size, self.inputs)
             except ConfigError as error:
                 errors[error.field or "lr"] = error.problem
         order = [field for field, *_ in TEXT_FIELDS + CHOICE_FIELDS]
