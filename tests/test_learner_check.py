@@ -375,3 +375,10 @@ def test_the_parent_never_imports_what_runs_a_learner_s_code():
                 seen.add(target)
                 todo.append(target)
     assert seen & runs_their_code == set()
+
+
+def test_the_command_s_default_time_limit_is_the_sandbox_s():
+    from bp_tui.cli import check
+    from bp_tui.learner import DEFAULT_LIMIT
+
+    assert check.DEFAULT_LIMIT == DEFAULT_LIMIT

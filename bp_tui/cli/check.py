@@ -7,11 +7,16 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bp_tui.cli.options import number
 from bp_tui.errors import ConfigError
-from bp_tui.learner import DEFAULT_LIMIT, CheckReport, LearnerFileError, check_path
-from bp_tui.learner.source import SUFFIXES
+
+if TYPE_CHECKING:
+    from bp_tui.learner import CheckReport
+
+# bp_tui.learner is imported by the command itself: every other command starts without it.
+DEFAULT_LIMIT = 10.0  # seconds; bp_tui.learner.sandbox.DEFAULT_LIMIT, checked by a test
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -46,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from bp_tui.learner import check_path
+
     if not 0 < args.timeout <= 3600:
         raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {args.timeout:g})")
     path = Path(args.path)
@@ -88,11 +95,15 @@ def _watch(path: Path, limit: float, as_json: bool) -> int:
 
 
 def _learner_file(change: object, name: str) -> bool:
+    from bp_tui.learner.source import SUFFIXES
+
     return Path(name).suffix in SUFFIXES
 
 
 def _once(path: Path, limit: float, as_json: bool) -> int:
     """One check in watch mode: a file that cannot be read now is a line, not the end."""
+    from bp_tui.learner import LearnerFileError, check_path
+
     if not as_json:
         print(f"--- {time.strftime('%H:%M:%S')}", flush=True)
     try:

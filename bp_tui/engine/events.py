@@ -167,13 +167,6 @@ class GradNorms:
     iterations: np.ndarray  # (k,) the iteration after whose step each norm was taken
     norms: dict[str, np.ndarray]  # layer name (Affine1, ...) -> (k,) its ‖dW‖ at those
 
-    def joined(self, later: GradNorms) -> GradNorms:
-        """This one's samples, then those of `later` (the same layers)."""
-        return GradNorms(
-            np.concatenate([self.iterations, later.iterations]),
-            {n: np.concatenate([v, later.norms[n]]) for n, v in self.norms.items()},
-        )
-
     @classmethod
     def of(cls, samples: list[tuple[int, dict[str, float]]]) -> GradNorms:
         """From (iteration, {layer: norm}) samples of one net."""
@@ -228,34 +221,45 @@ class Notice:
 
 # ---- streams of events ----------------------------------------------------------------------------
 
-# What training sends as it goes.
+# What training sends as it goes, which may merge while nothing reads it (a new kind of news sent
+# at every step or evaluation belongs here, or a suspended dashboard's engine queues it unbounded).
 STREAMING = (Progress, Evaluation, Insight, GradNorms, Activations)
+LATEST_ONLY = (Insight, Activations)  # pictures of the net now: an older one is never drawn
 
 
 def merged(events: list, event: object) -> None:
-    """Append `event` to `events`, folding a Progress into the last Progress (the losses of
-    both, the newer counts and clock) and GradNorms into the last GradNorms (the samples of
-    both) when only training news of the other kind lies between; of Insight and Activations
-    only the latest is kept."""
-    progress_at = _foldable(events, Progress, GradNorms) if isinstance(event, Progress) else None
-    norms_at = _foldable(events, GradNorms, Progress) if isinstance(event, GradNorms) else None
-    if progress_at is not None:
-        losses = np.concatenate([events[progress_at].losses, event.losses])
-        events[progress_at] = dataclasses.replace(event, losses=losses)
-    elif norms_at is not None and set(events[norms_at].norms) == set(event.norms):
-        events[norms_at] = events[norms_at].joined(event)
-    elif isinstance(event, (Insight, Activations)):  # only the latest is drawn
-        events[:] = [e for e in events if not isinstance(e, type(event))] + [event]
-    else:
-        events.append(event)
+    """Append `event` to `events`, folding a Progress into the last Progress (and GradNorms into
+    the last GradNorms) when only training news came after it: the losses of both, the newer
+    counts and clock; of Insights and Activations only the latest is kept. However long nothing reads them,
+    the news of a run at work stays a few events (and its evaluations)."""
+    kind = type(event)
+    if kind in (Progress, GradNorms):
+        at = _last_of(events, kind)
+        folded = None if at is None else _folded(events[at], event)
+        if folded is not None:
+            events[at] = folded
+            return
+    elif kind in LATEST_ONLY:
+        events[:] = [e for e in events if type(e) is not kind]
+    events.append(event)
 
 
-def _foldable(events: list, kind: type, over: type) -> int | None:
-    """The index of the last event of `kind`, found looking back over events of type `over`
-    only (Progress and GradNorms come in turns); None when another event comes first."""
+def _last_of(events: list, kind: type) -> int | None:
+    """Where the last `kind` is in events, if only training news follows it."""
     for at in range(len(events) - 1, -1, -1):
-        if isinstance(events[at], kind):
+        if type(events[at]) is kind:
             return at
-        if not isinstance(events[at], over):
+        if not isinstance(events[at], STREAMING):
             return None
     return None
+
+
+def _folded(earlier, later):
+    if isinstance(later, Progress):
+        return dataclasses.replace(later, losses=np.concatenate([earlier.losses, later.losses]))
+    if earlier.norms.keys() != later.norms.keys():
+        return None  # another net's layers: kept apart
+    return GradNorms(
+        np.concatenate([earlier.iterations, later.iterations]),
+        {name: np.concatenate([earlier.norms[name], later.norms[name]]) for name in later.norms},
+    )
