@@ -1,6 +1,6 @@
 """Make the README's screenshots from the app itself (Textual exports SVG).
 
-    python scripts/screenshots.py [--out assets]
+    python scripts/screenshots.py [--out assets] [--only gradients]
 
 A seeded run on the shipped sample, stepped by the script, so the pictures are the same each
 time (but for the speed and time figures, which are those of the machine it ran on).
@@ -37,19 +37,53 @@ async def until(condition, timeout: float = 60.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "assets"))
-    out = Path(parser.parse_args().out)
+    parser.add_argument("--only", choices=["gradients"], help="just the Gradients tab's picture")
+    args = parser.parse_args()
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.only != "gradients":
+        main_screenshots(out)
+    gradients_screenshot(out)
+
+
+def saver(app: BpTuiApp, out: Path):
+    def save(name: str) -> None:
+        path = out / f"screenshot-{name}.svg"
+        path.write_text(app.export_screenshot(title=f"bp-tui: {name}"))
+        print(f"wrote {path}")
+
+    return save
+
+
+def gradients_screenshot(out: Path) -> None:
+    """The Gradients tab of chapter 6's vanishing gradient: a sigmoid net of four hidden layers
+    of 100 with std 0.01 weights (--activation sigmoid --init std --hidden 100,100,100,100)."""
+    hp = HyperParams(iters=10_000, hidden=(100, 100, 100, 100), activation="sigmoid", init="std")
+    data = load_dataset("sample")
+    app = BpTuiApp(lambda: ThreadLink(hp, data, start=False, blas_threads=1), hp, start=False)
+    app.animation_level = "none"
+    save = saver(app, out)
+
+    async def shoot(pilot) -> None:
+        await until(lambda: app.run_state == "ready")
+        app.send(cmd.Step(ITERATIONS))
+        await until(lambda: app.iteration >= ITERATIONS, timeout=600)
+        await pilot.press("t", "t", "t", "t")
+        await pilot.pause(1.0)
+        save("gradients")
+        await app.action_quit()
+
+    app.run(headless=True, size=SIZE, auto_pilot=shoot)
+
+
+def main_screenshots(out: Path) -> None:
     # The projector picture changes the theme, which the app remembers: not in the user's config.
     os.environ["BP_TUI_CONFIG"] = tempfile.mkdtemp(prefix="bp-tui-screenshots-")
     hp = HyperParams(iters=10_000)
     data = load_dataset("sample")
     app = BpTuiApp(lambda: ThreadLink(hp, data, start=False, blas_threads=1), hp, start=False)
     app.animation_level = "none"
-
-    def save(name: str) -> None:
-        path = out / f"screenshot-{name}.svg"
-        path.write_text(app.export_screenshot(title=f"bp-tui: {name}"))
-        print(f"wrote {path}")
+    save = saver(app, out)
 
     async def shoot(pilot) -> None:
         await until(lambda: app.run_state == "ready")

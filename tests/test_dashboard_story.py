@@ -47,9 +47,29 @@ def test_progress_merges_and_only_the_latest_insight_is_kept():
     batch: list = []
     for event in (progress(1, 1), insight(1), progress(3, 2), progress(6, 3), insight(6)):
         merged(batch, event)
-    assert [type(e) for e in batch] == [ev.Progress, ev.Progress, ev.Insight]
-    assert batch[1].iteration == 6 and len(batch[1].losses) == 5  # no loss is lost
-    assert batch[2].iteration == 6
+    assert [type(e) for e in batch] == [ev.Progress, ev.Insight]
+    assert batch[0].iteration == 6 and len(batch[0].losses) == 6  # no loss is lost
+    assert batch[1].iteration == 6
+
+
+async def test_grad_norms_fold_as_progress_does_but_never_across_other_news():
+    norms = [ev.GradNorms(np.array([i]), {"Affine1": np.array([0.1 * i])}) for i in (1, 2, 3)]
+    batch: list = []
+    for event in (progress(1, 1), norms[0], progress(2, 1), norms[1]):
+        merged(batch, event)
+    assert [type(e) for e in batch] == [ev.Progress, ev.GradNorms]
+    assert batch[0].iteration == 2 and len(batch[0].losses) == 2
+    assert batch[1].iterations.tolist() == [1, 2] and batch[1].norms["Affine1"].tolist() == [
+        0.1,
+        0.2,
+    ]
+    paused = ev.StateChanged(RunState.PAUSED, HyperParams())
+    for event in (paused, progress(3, 1), norms[2]):
+        merged(batch, event)
+    assert [type(e) for e in batch] == [ev.Progress, ev.GradNorms, ev.StateChanged] + [
+        ev.Progress,
+        ev.GradNorms,
+    ]
 
 
 async def test_a_flood_of_events_arrives_as_few_messages_with_every_loss():
@@ -109,7 +129,7 @@ async def test_a_chart_on_a_hidden_tab_builds_only_when_shown_again():
         app.redraw_charts()
         await pilot.pause()
         assert loss.builds == built  # no plotext work for a chart nobody sees
-        await pilot.press("t", "t", "t")  # Digits, Learned, Train again
+        await pilot.press("t", "t", "t", "t")  # Digits, Learned, Gradients, Train again
         await until(pilot, lambda: loss.builds > built)
 
 
@@ -189,7 +209,7 @@ async def test_quit_help_and_next_tab_are_in_the_footer_on_every_tab(size):
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.run_state is RunState.READY)
         hints = ("t Next tab", "? Help", "q Quit")
-        for _ in range(4):
+        for _ in range(5):  # every tab
             await until(pilot, lambda: all(h in text_of(app.query_one(KeyFooter)) for h in hints))
             await pilot.press("t")
 

@@ -183,7 +183,7 @@ async def test_the_dashboard_says_the_theme_was_ignored():
         await until(pilot, lambda: app.run_state == "ready")
         await until(
             pilot,
-            lambda: any('the theme ["nord"] in' in n.message for n in app._notifications),
+            lambda: any("is a list, not a theme name" in n.message for n in app._notifications),
         )
         assert app.theme == settings.DEFAULT_THEME
     settings.config_file().write_text(json.dumps({"theme": "no-such-theme"}))

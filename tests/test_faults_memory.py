@@ -10,6 +10,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -61,30 +62,33 @@ def test_evaluations_due_faster_than_they_finish_wait_for_room_and_none_is_lost(
     assert evaluator.pending == 0 and evaluator.queued == 0
 
 
+# Starts the command and writes its peak resident memory (wait4's ru_maxrss, KB) to argv[1].
+# A small process of its own: Linux counts in a child's peak the memory of the process it was
+# forked from (a pytest grown to 1.2 GB in a full run), so the parent must stay small.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def peak_rss_of(argv: list[str], env: dict) -> tuple[subprocess.CompletedProcess, int]:
-    """Run bp-tui; its result and its own peak resident memory in bytes (from wait4)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bp_tui", *argv],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    out, err = [], []
-    readers = [
-        threading.Thread(target=lambda s=s, b=b: b.append(s.read()), daemon=True)
-        for s, b in ((process.stdout, out), (process.stderr, err))
-    ]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    for reader in readers:
-        reader.join(timeout=60)
-    done = subprocess.CompletedProcess(argv, process.returncode, "".join(out), "".join(err))
-    return done, usage.ru_maxrss * 1024
+    """Run bp-tui; its result and its own peak resident memory in bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak = Path(folder) / "peak"
+        done = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(peak), sys.executable, "-m", "bp_tui", *argv],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        return done, int(peak.read_text()) * 1024
 
 
 @pytest.mark.hostile

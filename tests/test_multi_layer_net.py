@@ -202,6 +202,11 @@ def test_smooth_curve_is_the_books():
 # ---- the book's ch06 experiments ----------------------------------------------------------------
 
 
+# Ten iterations carry every part of the loop (the batch draw, each optimiser's state growing,
+# the loss); scripts/book_ch06.py runs the book's full 2,000 against the book's own scripts.
+ITERATIONS = 10
+
+
 def run_experiment(nets, optimizers, iterations, x, t, seed):
     """The loop of ch06/optimizer_compare_mnist.py and weight_init_compare.py: each iteration
     one batch of 128 drawn with np.random.choice, each net a gradient, an update and a loss."""
@@ -241,10 +246,12 @@ def test_optimizer_compare_mnist_reproduced():
     kinds = {"SGD": SGD, "Momentum": Momentum, "AdaGrad": AdaGrad, "Adam": Adam}
     nets = {key: lambda: MultiLayerNet(**BOOK_NET) for key in kinds}
     mine, made = run_experiment(
-        nets, {k: ours(lambda c=c: c()) for k, c in kinds.items()}, 25, x, t, seed=7
+        nets, {k: ours(lambda c=c: c()) for k, c in kinds.items()}, ITERATIONS, x, t, seed=7
     )
     book_nets = {key: lambda: book_init([784, 100, 100, 100, 100, 10], "relu") for key in kinds}
-    book, book_made = run_experiment(book_nets, {k: books(k) for k in kinds}, 25, x, t, seed=7)
+    book, book_made = run_experiment(
+        book_nets, {k: books(k) for k in kinds}, ITERATIONS, x, t, seed=7
+    )
     for key in kinds:
         np.testing.assert_allclose(mine[key], book[key], rtol=1e-12)
         for name, value in book_made[key].items():
@@ -257,11 +264,13 @@ def test_weight_init_compare_reproduced():
     inits = {"std=0.01": 0.01, "Xavier": "sigmoid", "He": "relu"}
     nets = {k: lambda w=w: MultiLayerNet(**BOOK_NET, weight_init_std=w) for k, w in inits.items()}
     shared = SGD(lr=0.01)  # the book's one optimizer for the three nets
-    mine, _ = run_experiment(nets, {k: ours(lambda: shared) for k in inits}, 25, x, t, seed=8)
+    mine, _ = run_experiment(
+        nets, {k: ours(lambda: shared) for k in inits}, ITERATIONS, x, t, seed=8
+    )
     book_nets = {
         k: lambda w=w: book_init([784, 100, 100, 100, 100, 10], w) for k, w in inits.items()
     }
-    book, _ = run_experiment(book_nets, {k: books("SGD") for k in inits}, 25, x, t, seed=8)
+    book, _ = run_experiment(book_nets, {k: books("SGD") for k in inits}, ITERATIONS, x, t, seed=8)
     for key in inits:
         np.testing.assert_allclose(mine[key], book[key], rtol=1e-12)
     # std 0.01 at depth 5: the signal vanishes and the loss sits at ln 10

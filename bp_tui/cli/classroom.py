@@ -370,7 +370,7 @@ class Classroom(Server):
         except Exception as error:  # a session's fault is its own, never the server's
             log.info("session %d failed: %s: %s", session.number, type(error).__name__, error)
         finally:
-            log.info("session %d: its page has gone; ending its dashboard", session.number)
+            log.info("session %d ending (its page or its dashboard has closed)", session.number)
             await session.stop()
             self.sessions.discard(session)
             log.info("session %d ended (%s)", session.number, self.live())

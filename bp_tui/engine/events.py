@@ -222,16 +222,45 @@ class Notice:
 
 # ---- streams of events ----------------------------------------------------------------------------
 
-STREAMING = (Progress, Evaluation, Insight)  # what training sends as it goes
+# What training sends as it goes, which may merge while nothing reads it (a new kind of news sent
+# at every step or evaluation belongs here, or a suspended dashboard's engine queues it unbounded).
+STREAMING = (Progress, Evaluation, Insight, GradNorms, Activations)
+LATEST_ONLY = (Insight, Activations)  # pictures of the net now: an older one is never drawn
 
 
 def merged(events: list, event: object) -> None:
-    """Append `event` to `events`, folding a Progress into a Progress just before it: the
-    losses of both, the newer counts and clock."""
-    if isinstance(event, Progress) and events and isinstance(events[-1], Progress):
-        losses = np.concatenate([events[-1].losses, event.losses])
-        events[-1] = dataclasses.replace(event, losses=losses)
-    elif isinstance(event, Insight):  # only the latest is drawn
-        events[:] = [e for e in events if not isinstance(e, Insight)] + [event]
-    else:
-        events.append(event)
+    """Append `event` to `events`, folding a Progress into the last Progress (and GradNorms into
+    the last GradNorms) when only training news came after it: the losses of both, the newer
+    counts and clock; of Insights and Activations only the latest is kept. However long nothing reads them,
+    the news of a run at work stays a few events (and its evaluations)."""
+    kind = type(event)
+    if kind in (Progress, GradNorms):
+        at = _last_of(events, kind)
+        folded = None if at is None else _folded(events[at], event)
+        if folded is not None:
+            events[at] = folded
+            return
+    elif kind in LATEST_ONLY:
+        events[:] = [e for e in events if type(e) is not kind]
+    events.append(event)
+
+
+def _last_of(events: list, kind: type) -> int | None:
+    """Where the last `kind` is in events, if only training news follows it."""
+    for at in range(len(events) - 1, -1, -1):
+        if type(events[at]) is kind:
+            return at
+        if not isinstance(events[at], STREAMING):
+            return None
+    return None
+
+
+def _folded(earlier, later):
+    if isinstance(later, Progress):
+        return dataclasses.replace(later, losses=np.concatenate([earlier.losses, later.losses]))
+    if earlier.norms.keys() != later.norms.keys():
+        return None  # another net's layers: kept apart
+    return GradNorms(
+        np.concatenate([earlier.iterations, later.iterations]),
+        {name: np.concatenate([earlier.norms[name], later.norms[name]]) for name in later.norms},
+    )

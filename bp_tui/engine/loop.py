@@ -188,8 +188,6 @@ class Engine:
                     break
         except Exception as error:  # noqa: BLE001 - the UI must hear of any failure, never hang
             self.state = RunState.FAILED
-            if isinstance(error, MemoryError):  # what is under way may be what took it
-                self.trainer.forget_evaluations()
             details = traceback.format_exc()
             with contextlib.suppress(Exception):  # the losses so far, if the fault allows
                 self._report_progress()

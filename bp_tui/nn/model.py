@@ -125,19 +125,24 @@ class Network:
         input_grad: bool = True,
     ) -> None:
         """Pack params into one array of dtype (each a view of it, so one operation can update
-        all of them) and lay out Affine1, activation 1, ..., AffineN with them."""
+        all of them) and lay out Affine1, activation 1, ..., AffineN with them. dtype=None
+        takes the arrays as they are, uncopied (a read-only pass over weights held elsewhere)."""
         self.spec = spec
         self.activation = spec.activation
         names = self._param_names = spec.param_names
-        self._flat = np.empty(sum(params[k].size for k in names), dtype)
-        views, start = [], 0
-        for key in names:
-            view = self._flat[start : start + params[key].size].reshape(params[key].shape)
-            view[...] = params[key]
-            views.append(view)
-            start += params[key].size
-        self._flat_views = tuple(views)
-        self.params = dict(zip(names, views, strict=True))
+        if dtype is None:
+            self._flat, self._flat_views = None, ()
+            self.params = {key: params[key] for key in names}
+        else:
+            self._flat = np.empty(sum(params[k].size for k in names), dtype)
+            views, start = [], 0
+            for key in names:
+                view = self._flat[start : start + params[key].size].reshape(params[key].shape)
+                view[...] = params[key]
+                views.append(view)
+                start += params[key].size
+            self._flat_views = tuple(views)
+            self.params = dict(zip(names, views, strict=True))
         self.epsilon = epsilon
         self.layers = OrderedDict()
         for i in range(1, spec.depth + 1):
@@ -271,8 +276,8 @@ class Network:
         return _flat_of(grads, self.param_names, w.grad_views, w.grad)
 
 
-def _flat_of(arrays: dict, names, views, flat: np.ndarray) -> np.ndarray | None:
-    if all(map(operator.is_, map(arrays.get, names), views)):  # each name holds its view
+def _flat_of(arrays: dict, names, views, flat: np.ndarray | None) -> np.ndarray | None:
+    if flat is not None and all(map(operator.is_, map(arrays.get, names), views)):
         return flat
     return None
 

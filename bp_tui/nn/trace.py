@@ -11,6 +11,7 @@ which is all these graphs need.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from bp_tui.errors import ConfigError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
-from bp_tui.nn.net import PARAM_NAMES
+from bp_tui.nn.model import ACTIVATIONS, LayerNet, spec_of_params
 
 
 @dataclass
@@ -364,6 +365,60 @@ def apple_orange_trace(
     return _run(title, nodes, given, {})
 
 
+OPS = {Affine: "Affine", Relu: "ReLU", Sigmoid: "Sigmoid", SoftmaxWithLoss: "Softmax-with-Loss"}
+
+
+def _own_copy(layer: Any) -> Any:
+    """The trace's own layer, so that stepping it never touches the live net: an Affine with
+    copies of W and b, any other layer deep-copied (a replaced layer keeps its settings)."""
+    if isinstance(layer, Affine):
+        return Affine(np.array(layer.W), np.array(layer.b))
+    return copy.deepcopy(layer)
+
+
+def net_title(net: Any, batch: int) -> str:
+    """ "TwoLayerNet 784-50-10 (ReLU), batch of 100": the book's name for a net of this depth."""
+    weights = [layer.W for layer in net.layers.values() if isinstance(layer, Affine)]
+    widths = [weights[0].shape[0], *(w.shape[1] for w in weights)] if weights else []
+    name = "TwoLayerNet" if len(weights) == 2 else f"{len(weights)}-layer net"
+    kinds = {OPS.get(type(layer), type(layer).__name__) for layer in net.layers.values()}
+    ops = sorted(kinds - {"Affine"})
+    shape = "-".join(map(str, widths))
+    return f"{name} {shape} ({', '.join(ops) or 'linear'}), batch of {batch}"
+
+
+def net_trace(net: Any, x: np.ndarray, t: np.ndarray) -> Trace:
+    """x -> every layer of net.layers in order -> its loss layer <- t, then back: any depth.
+
+    The edges are named by position: Affine k gives a{k}, the layer after it z{k}; an Affine's
+    weight and bias take their names in net.params (W1, b1, ...). The trace runs on its own
+    copy of each layer: the net, its parameters and its layers' state are left as they were.
+    """
+    names = {id(v): k for k, v in net.params.items()}
+    last = getattr(net, "last_layer", None) or net.lastLayer
+    nodes, kinds = [], {"t": "label"}
+    edge, k = "x", 0
+    for name, layer in net.layers.items():
+        if isinstance(layer, Affine):
+            k += 1
+            weight, bias = names.get(id(layer.W), f"W{k}"), names.get(id(layer.b), f"b{k}")
+            kinds.update({weight: "param", bias: "param"})
+            out = f"a{k}"
+            nodes.append(Node(name, "Affine", [edge, weight, bias], [out], _own_copy(layer)))
+        else:
+            out = f"z{k}"
+            op = OPS.get(type(layer), type(layer).__name__)
+            nodes.append(Node(name, op, [edge], [out], _own_copy(layer)))
+        edge = out
+    op = OPS.get(type(last), type(last).__name__)
+    nodes.append(Node("SoftmaxWithLoss", op, [edge, "t"], ["loss"], _own_copy(last)))
+    given = {"x": np.asarray(x), "t": np.asarray(t)}
+    for node in nodes:
+        if node.op == "Affine":
+            given[node.inputs[1]], given[node.inputs[2]] = node.layer.W, node.layer.b
+    return _run(net_title(net, len(x)), nodes, given, kinds)
+
+
 def network_trace(
     params: dict[str, np.ndarray],
     x: np.ndarray,
@@ -372,38 +427,24 @@ def network_trace(
     *,
     epsilon: float = LOG_EPSILON,
 ) -> Trace:
-    """x -> Affine1 -> Relu1|Sigmoid1 -> Affine2 -> SoftmaxWithLoss <- t, on copies of params.
+    """The trace of the net these parameters (W1, b1, ..., Wn, bn) make with this activation,
+    on copies of them: x -> Affine1 -> Relu1|Sigmoid1 -> ... -> AffineN -> SoftmaxWithLoss <- t.
 
-    t may be labels or one-hot rows. Affine1 also passes a gradient to x, as TwoLayerNet does.
+    t may be labels or one-hot rows. Affine1 also passes a gradient to x, as the book's nets do.
     """
-    if activation not in ("relu", "sigmoid"):
+    if activation not in ACTIVATIONS:
         raise ConfigError(f"unknown activation {activation!r}: use relu or sigmoid")
-    missing = [k for k in PARAM_NAMES if k not in params]
-    if missing:
-        raise ConfigError(f"parameters {', '.join(missing)} are missing")
+    try:
+        spec = spec_of_params(params, activation)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     x = np.asarray(x)
     features = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
-    if features != params["W1"].shape[0]:
-        raise ConfigError(f"x has shape {x.shape} but W1 expects rows of {params['W1'].shape[0]}")
+    if features != spec.input_size:
+        raise ConfigError(f"x has shape {x.shape} but W1 expects rows of {spec.input_size}")
     if len(np.asarray(t)) != len(x):
         raise ConfigError(f"x has {len(x)} rows but t has {len(np.asarray(t))}")
-
-    p = {k: np.array(params[k]) for k in PARAM_NAMES}  # the layers' own copies
-    act_layer, act_name, act_op = (
-        (Relu(), "Relu1", "ReLU") if activation == "relu" else (Sigmoid(), "Sigmoid1", "Sigmoid")
-    )
-    nodes = [
-        Node("Affine1", "Affine", ["x", "W1", "b1"], ["a1"], Affine(p["W1"], p["b1"])),
-        Node(act_name, act_op, ["a1"], ["z1"], act_layer),
-        Node("Affine2", "Affine", ["z1", "W2", "b2"], ["a2"], Affine(p["W2"], p["b2"])),
-        Node(
-            "SoftmaxWithLoss", "Softmax-with-Loss", ["a2", "t"], ["loss"], SoftmaxWithLoss(epsilon)
-        ),
-    ]
-    kinds = {"t": "label", **dict.fromkeys(PARAM_NAMES, "param")}
-    (d, h), c = p["W1"].shape, p["W2"].shape[1]
-    title = f"TwoLayerNet {d}-{h}-{c} ({act_op}), batch of {len(x)}"
-    return _run(title, nodes, {"x": x, "t": np.asarray(t), **p}, kinds)
+    return net_trace(LayerNet(spec, params, epsilon=epsilon), x, t)
 
 
 # --- editing the apple graphs' inputs -----------------------------------------------------------

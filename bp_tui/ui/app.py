@@ -42,6 +42,7 @@ from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
+from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from bp_tui.ui.widgets.help_screen import HelpScreen
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
@@ -115,6 +116,7 @@ class BpTuiApp(App):
         # The latest Insight not yet drawn (an evaluation's; on the sample there are dozens a
         # second): see draw_insight.
         self.insight: ev.Insight | None = None
+        self.activations: ev.Activations | None = None  # likewise, drawn with the Insight
         self._notices: dict[str, Notification] = {}  # one toast per kind, updated in place
         # The changes made within one notice's life: field -> (value before, value now), presses.
         self._changes: dict[str, tuple] = {}
@@ -140,6 +142,8 @@ class BpTuiApp(App):
             ev.Inspection: self._inspection,
             ev.ImageSet: self._image_set,
             ev.Insight: self._insight,
+            ev.GradNorms: self._grad_norms,
+            ev.Activations: self._activations,
             EngineLost: self._engine_lost,
         }
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
@@ -178,6 +182,8 @@ class BpTuiApp(App):
                 yield DigitsView(id="digits-view")
             with TabPane("Learned", id="learned"):
                 yield LearnedView(id="learned-view")
+            with TabPane("Gradients", id="gradients"):
+                yield GradientsView(id="gradients-view")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -308,6 +314,7 @@ class BpTuiApp(App):
         status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
         status.shape = e.shape
         status.layers = e.layers
+        self.part(LearnedView).widths = tuple(e.shape)
         self.hp = e.hp
 
     def _progress(self, p: ev.Progress) -> None:
@@ -372,8 +379,10 @@ class BpTuiApp(App):
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
         self.part(StatusLine).shape = e.shape
+        self.part(LearnedView).widths = tuple(e.shape)
         self.part(LossChart).start_new_run()
         self.part(AccuracyChart).clear()
+        self.part(GradientsView).clear()
         self.progress, self.evaluation, self.smoothed_loss = None, None, None
         self.chance = ChanceWatch()
         self.alert = ""
@@ -431,6 +440,7 @@ class BpTuiApp(App):
 
     def _loaded(self, e: ev.Loaded) -> None:
         self.part(LossChart).start_new_run()
+        self.part(GradientsView).clear()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
     def _speed_changed(self, e: ev.SpeedChanged) -> None:
@@ -450,6 +460,12 @@ class BpTuiApp(App):
     def _insight(self, e: ev.Insight) -> None:
         self.insight = e
 
+    def _grad_norms(self, e: ev.GradNorms) -> None:
+        self.part(GradientsView).add(e)
+
+    def _activations(self, e: ev.Activations) -> None:
+        self.activations = e
+
     # ---- children's messages and the screen -----------------------------------------------------
 
     def on_inspection_wanted(self, _: InspectionWanted) -> None:
@@ -466,7 +482,7 @@ class BpTuiApp(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
         self.part(Inspector).tab_changed(event.pane.id == "inspector")
-        self.draw_insight()
+        self.redraw_charts()
 
     def on_resize(self, event) -> None:
         # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
@@ -487,6 +503,8 @@ class BpTuiApp(App):
         try:
             self.part(LossChart).redraw()
             self.part(AccuracyChart).redraw()
+            if self.part(TabbedContent).active == "gradients":
+                self.part(GradientsView).redraw()
             self.draw_insight()
         except NoMatches:
             pass
@@ -494,13 +512,17 @@ class BpTuiApp(App):
     def draw_insight(self) -> None:
         """The latest Insight to the Digits and Learned tabs: at once while one of them is
         shown, else only while the run is not running (drawing them relayouts the screen)."""
-        if self.insight is None:
+        if self.insight is None and self.activations is None:
             return
         shown = self.part(TabbedContent).active in ("digits", "learned")
         if shown or self.run_state is not RunState.RUNNING:
-            insight, self.insight = self.insight, None
-            self.part(DigitsView).show(insight)
-            self.part(LearnedView).show(insight)
+            if self.insight is not None:
+                insight, self.insight = self.insight, None
+                self.part(DigitsView).show(insight)
+                self.part(LearnedView).show(insight)
+            if self.activations is not None:
+                activations, self.activations = self.activations, None
+                self.part(LearnedView).show_activations(activations)
 
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 

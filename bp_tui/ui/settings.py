@@ -58,10 +58,11 @@ def read() -> tuple[dict, str | None]:
         return {}, f"{path} is not a JSON object: its settings are ignored"
     theme = values.get("theme")
     if theme is not None and not isinstance(theme, str):  # an unknown name: the app says it
-        shown = json.dumps(theme)
-        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        kind = {list: "a list", dict: "an object", bool: "true or false"}.get(
+            type(theme), "a number"
+        )
         values = {k: v for k, v in values.items() if k != "theme"}
-        return values, f"the theme {shown} in {path} is not a theme name: the default is used"
+        return values, f"the theme in {path} is {kind}, not a theme name: the default is used"
     return values, None
 
 

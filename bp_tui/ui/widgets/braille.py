@@ -53,7 +53,8 @@ class BrailleChart:
         if high - low < 1e-12:
             low, high = low - 0.5, high + 0.5
         rows = max(height - 4, 1)  # the frame's top and bottom, the tick labels, the x label
-        ticks = _y_ticks(low, high, rows)
+        ticks = _decade_ticks(low, high, rows) if self.log_y else []
+        ticks = ticks or _y_ticks(low, high, rows)
         labels = [_y_label(t, high - low, self.log_y) for t in ticks]
         left = max(len(label) for label in labels)
         cols = max(width - left - 2, 1)
@@ -159,6 +160,17 @@ def _y_ticks(low: float, high: float, rows: int) -> list[float]:
     every = 1 if rows <= 6 else 2 if rows <= 12 else 3
     count = max(2, min((rows - 1) // every + 1, 8))
     return [high - (high - low) * k / (count - 1) for k in range(count)]
+
+
+def _decade_ticks(low: float, high: float, rows: int) -> list[float]:
+    """On a log axis spanning two decades or more: the powers of ten (every second or third
+    when they would crowd the rows), top first; [] for a narrower span."""
+    first, last = math.ceil(low - 1e-9), math.floor(high + 1e-9)
+    if high - low < 2 or last < first:
+        return []
+    room = max(1, rows // 2)  # a label every other row at the most
+    every = max(1, -(-(last - first + 1) // room))
+    return [float(d) for d in range(last, first - 1, -every)]
 
 
 def _y_label(value: float, span: float, log: bool) -> str:

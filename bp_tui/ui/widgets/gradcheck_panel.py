@@ -32,6 +32,44 @@ def verdict_cell(check, exact: bool) -> Text:
     return Text(mark if exact else f"{mark} {check.verdict_rel_error:.0e}", style=style)
 
 
+def full_table(report: GradCheckReport) -> Table:
+    """A row per parameter: mean and max |Δ|, rel err, the verdict."""
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+    table.add_column("param", style="bold")
+    book = not report.exact
+    for name in ("mean|Δ|", "max|Δ|", "rel err"):
+        table.add_column(name, justify="right", style="dim" if book else None)
+    table.add_column("backprop", justify="left", no_wrap=True)
+    for key, check in report.params.items():
+        table.add_row(
+            key,
+            f"{check.mean_abs_diff:.1e}",
+            f"{check.max_abs_diff:.1e}",
+            f"{check.rel_error:.1e}",
+            verdict_cell(check, report.exact),
+        )
+    return table
+
+
+def paired_table(report: GradCheckReport) -> Table:
+    """Two parameters a row, in the net's order (each layer's weights beside its biases): the
+    verdict with the rel err it judged."""
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+    for _ in range(2):
+        table.add_column("param", style="bold")
+        table.add_column("backprop", justify="left", no_wrap=True)
+    checks = list(report.params.items())
+    for pair in (checks[i : i + 2] for i in range(0, len(checks), 2)):
+        cells = []
+        for key, check in pair:
+            mark = "✔" if check.passed else "✖"
+            cell = Text(f"{mark} {check.verdict_rel_error:.0e}")
+            cell.stylize("green" if check.passed else "bold red")
+            cells += [key, cell]
+        table.add_row(*cells)
+    return table
+
+
 class GradCheckPanel(Static):
     report: reactive[GradCheckReport | None] = reactive(None, always_update=True)
     checking: reactive[str] = reactive("")  # the mode of a check under way; "" when none
@@ -58,20 +96,10 @@ class GradCheckPanel(Static):
         if self.checking or report is None:
             mode = f" ({self.checking} mode)" if self.checking else ""
             return Text(f"checking{mode}…", style="dim")
-        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-        table.add_column("param", style="bold")
-        book = not report.exact
-        for name in ("mean|Δ|", "max|Δ|", "rel err"):
-            table.add_column(name, justify="right", style="dim" if book else None)
-        table.add_column("backprop", justify="left", no_wrap=True)
-        for key, check in report.params.items():
-            table.add_row(
-                key,
-                f"{check.mean_abs_diff:.1e}",
-                f"{check.max_abs_diff:.1e}",
-                f"{check.rel_error:.1e}",
-                verdict_cell(check, report.exact),
-            )
+        # A row per parameter when they fit below the verdict and the header, else a deep
+        # net's parameters two to a row (each layer's weights beside its biases).
+        fits = not self.size.height or len(report.params) + 2 <= self.size.height
+        table = full_table(report) if fits else paired_table(report)
         verdict = (
             Text("passed", style="bold green")
             if report.passed

@@ -34,6 +34,7 @@ CORNERS = {
 }
 LIGHT = "┌┐└┘─│"
 HEAVY = "┏┓┗┛━┃"
+DRAWING = set(LIGHT + HEAVY + "".join(HEADS.values()) + "".join(CORNERS.values()) + "┼")
 
 Seg = tuple[str, Style | None]
 
@@ -44,6 +45,7 @@ class Canvas:
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], Seg] = {}
         self.focus: tuple[int, int] | None = None  # columns of the highlighted box
+        self.boxes: list[tuple[int, int]] = []  # the columns of every box, left to right
 
     def put(self, x: int, y: int, text: str, style: Style | None = None) -> None:
         for i, ch in enumerate(text):
@@ -77,6 +79,7 @@ class Canvas:
         tl, tr, bl, br, hz, vt = HEAVY if heavy else LIGHT
         if heavy:
             self.focus = (x, x + w - 1)
+        self.boxes.append((x, x + w - 1))
         self.put(x, y, tl + hz * (w - 2) + tr, style)
         for row in range(y + 1, y + h - 1):
             self.put(x, row, vt + " " * (w - 2) + vt, style)
@@ -409,13 +412,66 @@ def draw_network_compact(look: Look, width: int) -> Canvas:
     return c
 
 
+def window(canvas: Canvas, width: int, look: Look) -> Canvas:
+    """The columns of the book's layout that fit `width`, scrolled to keep the current node's
+    box in the middle (the start before the first step), with a line below naming how many
+    layers lie out of view on either side."""
+    total = _width(canvas)
+    if canvas.focus is None:
+        start = 0
+    else:
+        centre = (canvas.focus[0] + canvas.focus[1]) // 2
+        start = min(max(centre - width // 2, 0), total - width)
+    out = Canvas()
+    for (x, y), seg in canvas.cells.items():
+        if start <= x < start + width:
+            out.cells[(x - start, y)] = seg
+    _drop_cut_words(canvas, out, start, width)
+    if canvas.focus is not None:
+        out.focus = (canvas.focus[0] - start, canvas.focus[1] - start)
+    out.boxes = [(a - start, b - start) for a, b in canvas.boxes]
+    before = sum(b < start for _, b in canvas.boxes)
+    after = sum(a >= start + width for a, _ in canvas.boxes)
+    y = max(y for _, y in canvas.cells) + 1
+    muted = look.style("unknown")
+    if before:
+        out.put(0, y, f"◀ {before} more before", muted)
+    if after:
+        out.right(width - 1, y, f"{after} more after ▶", muted)
+    return out
+
+
+def _drop_cut_words(canvas: Canvas, out: Canvas, start: int, width: int) -> None:
+    """Blank what the window's edges leave of a label they cut through ("100)" of
+    "(100, 100)"): a label is a run of text with single spaces inside; the lines and arrows
+    crossing the edges stay."""
+
+    def text(x: int, y: int) -> bool:
+        ch = canvas.cells.get((x, y), (" ", None))[0]
+        return ch != " " and ch not in DRAWING
+
+    def label_at(x: int, y: int, step: int) -> bool:
+        """Whether x is text, or a lone space inside a label, going `step` from it."""
+        return text(x, y) or (text(x - step, y) and text(x + step, y))
+
+    for y in {y for _, y in canvas.cells}:
+        for edge, inward in ((start, 1), (start + width - 1, -1)):
+            if not (label_at(edge, y, inward) and label_at(edge - inward, y, inward)):
+                continue
+            x = edge
+            while start <= x < start + width and label_at(x, y, inward):
+                out.cells.pop((x - start, y), None)
+                x += inward
+
+
 def draw(
     trace: Trace, k: int, palette: dict[str, Style], width: int | None = None
 ) -> tuple[Text, tuple[int, int] | None]:
     """The picture of trace after step k, and the columns of the current node's box.
 
     width: the columns there are; the network is then drawn compact when the book's layout
-    would not fit (the apple graphs always fit 72 columns).
+    would not fit, and when that would not fit either (a deep net) the book's layout scrolls
+    to keep the current node in view (the apple graphs always fit 72 columns).
     """
     look = Look(trace, k, palette)
     names = [n.name for n in trace.nodes]
@@ -426,7 +482,8 @@ def draw(
     else:
         canvas = draw_network(look)
         if width is not None and _width(canvas) > width:
-            canvas = draw_network_compact(look, width)
+            compact = draw_network_compact(look, width)
+            canvas = compact if _width(compact) <= width else window(canvas, width, look)
     return canvas.text(), canvas.focus
 
 

@@ -484,7 +484,7 @@ class Inspector(VerticalScroll, can_focus=True):
         self.app.push_screen(InputEditForm(f"Inputs of graph {graph}", self.inputs[graph]), apply)
 
     def action_unit(self, delta: int) -> None:
-        """The next or previous hidden unit in the picture of d W1 (from the one drawn)."""
+        """The next or previous hidden unit in the picture of the first layer's dW (from the one drawn)."""
         trace = self.traces[3]
         shown = shown_unit(trace, self.unit) if trace is not None else None
         if shown is not None:

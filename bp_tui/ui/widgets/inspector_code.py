@@ -88,7 +88,7 @@ def method_source(cls: type, method: str) -> Source:
 @dataclass(frozen=True)
 class CodeView:
     """The method a step ran, and for each marked line (index into source.lines) what it
-    computes: "a1", "d W1", "d apple, d apple_num"."""
+    computes: an edge ("a1"), a parameter's gradient, "d apple, d apple_num"."""
 
     source: Source
     marks: dict[int, str]

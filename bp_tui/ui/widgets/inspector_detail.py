@@ -45,7 +45,7 @@ def _num(v: float) -> str:
 
 def tensor_block(name: str, v: Any, palette: dict, kind: str = "value") -> list[Text]:
     """The shape, a line of statistics, then a few values around the largest |value| (a corner
-    of MNIST's x or dW1 is all 0), saying which rows and columns they are."""
+    of MNIST's x or of the first layer's dW is all 0), saying which rows and columns they are."""
     s = tensor_stats(v)
     sample = np.atleast_2d(s["sample"])
     rows, cols = sample.shape

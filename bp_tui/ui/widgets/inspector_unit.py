@@ -1,7 +1,7 @@
 """The inspector's picture of a gradient: one hidden unit's 784 first-layer weight gradients (a
-column of dW1) as a 28 x 28 image, coloured by where this batch's step pushes each weight.
+column of the first layer's dW) as a 28 x 28 image, coloured by where this batch's step pushes each weight.
 
-MNIST's corner pixels are 0, so the numbers of dW1 say little; its picture shows the digits
+MNIST's corner pixels are 0, so the numbers of that dW say little; its picture shows the digits
 this batch pushes the unit towards (blue: the step raises the weight) and away from (red).
 """
 
@@ -28,7 +28,7 @@ class Colours:
 
 
 def first_weights(trace: Trace) -> str | None:
-    """The first layer's weight edge ("W1") when its rows make a square image, else None."""
+    """The first layer's weight edge (the net names it) when its rows make a square image, else None."""
     first = trace.nodes[0]
     if first.op != "Affine":
         return None
@@ -52,7 +52,7 @@ def shown_unit(trace: Trace, unit: int | None) -> int | None:
 def unit_picture(
     trace: Trace, k: int, unit: int | None, colours: Colours, palette: dict[str, Style], keys: str
 ) -> Text | None:
-    """Once the backward pass has computed d W1 (step k): unit's column as a picture with its
+    """Once the backward pass has computed the first layer's dW (step k): unit's column as a picture with its
     legend beside it; None before that, or for inputs that are not square images."""
     name = first_weights(trace)
     if name is None or trace.state_at(k)[name][1] is None:

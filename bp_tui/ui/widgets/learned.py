@@ -24,7 +24,25 @@ BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell, for bars
 BAR_ROWS = 3
 UNIT_PAGE = 10  # PgUp/PgDn step through this many units
 STYLES = ("muted", "title", "weights", "grads", "dead", "alive")
-LAYERS = (("Layer 1 (input → hidden)", "W1", "b1"), ("Layer 2 (hidden → output)", "W2", "b2"))
+
+
+def layer_title(k: int, layers: int) -> str:
+    """Layer k (from 1) of a net of `layers` weight layers: where it sits."""
+    source = "input" if k == 1 else "hidden"
+    target = "output" if k == layers else "hidden"
+    return f"Layer {k} ({source} → {target})"
+
+
+def param_shapes(names: list[str], widths: tuple[int, ...] | None) -> dict[str, tuple[int, ...]]:
+    """Each parameter's shape from the net's widths (784, 100, ..., 10), the parameters being
+    the net's weights and biases in its order (W, b of layer 1, then of layer 2...); empty
+    when the widths do not fit them."""
+    if not widths or len(names) != 2 * (len(widths) - 1):
+        return {}
+    shapes = {}
+    for k, (weights, biases) in enumerate(zip(names[0::2], names[1::2], strict=True)):
+        shapes[weights], shapes[biases] = (widths[k], widths[k + 1]), (widths[k + 1],)
+    return shapes
 
 
 def bars(counts: np.ndarray, rows: int = BAR_ROWS) -> list[str]:
@@ -108,6 +126,8 @@ class LearnedView(Horizontal, can_focus=True):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.insight: ev.Insight | None = None
+        self.activations: ev.Activations | None = None
+        self.widths: tuple[int, ...] | None = None  # the net's layer widths, input to output
         self.unit = 0
 
     def compose(self) -> ComposeResult:
@@ -133,6 +153,10 @@ class LearnedView(Horizontal, can_focus=True):
     def show(self, insight: ev.Insight) -> None:
         self.insight = insight
         self.unit = min(self.unit, max(self.units - 1, 0))  # the net may have shrunk at reset
+        self.redraw()
+
+    def show_activations(self, activations: ev.Activations) -> None:
+        self.activations = activations
         self.redraw()
 
     # ---- keys -----------------------------------------------------------------------------------
@@ -227,17 +251,16 @@ class LearnedView(Horizontal, can_focus=True):
         bins = len(next(iter(insight.histograms.values()))[0])
         # Weights and gradients side by side when both fit, else one above the other.
         pair = part.size.width >= 2 * bins + 4
-        shapes = {
-            "W1": insight.w1.shape,
-            "b1": (insight.w1.shape[1],),
-            "W2": (insight.w1.shape[1], insight.confusion.shape[0]),
-            "b2": (insight.confusion.shape[0],),
-        }
-        for title, *names in LAYERS:
-            out.append(f"\n\n{title}", self.style("title"))
+        out.append_text(self._activation_histograms(part.size.width))
+        names = list(insight.histograms)
+        shapes = param_shapes(names, self.widths)
+        layers = list(zip(names[0::2], names[1::2], strict=True))
+        for k, names in enumerate(layers, start=1):
+            out.append(f"\n\n{layer_title(k, len(layers))}", self.style("title"))
             for name in names:
-                size = " × ".join(f"{n:,}" for n in shapes[name])
-                weights = self._histogram(f"{name} ({size})", insight.histograms[name], "weights")
+                size = " × ".join(f"{n:,}" for n in shapes[name]) if name in shapes else ""
+                head = f"{name} ({size})" if size else name
+                weights = self._histogram(head, insight.histograms[name], "weights")
                 grads = self._histogram(
                     f"d{name}, last batch", insight.grad_histograms.get(name), "grads"
                 )
@@ -248,6 +271,23 @@ class LearnedView(Horizontal, can_focus=True):
                     out.append_text(weights)
                     out.append("\n")
                     out.append_text(grads)
+        return out
+
+    def _activation_histograms(self, width: int) -> Text:
+        """Each hidden layer's activations on a batch of test images, side by side as many as
+        fit, all on the same bins (the book's figures 6-10 to 6-14)."""
+        out = Text(no_wrap=True, end="")
+        a = self.activations
+        if a is None or not a.histograms:
+            return out
+        out.append("\n\nActivations of each hidden layer", self.style("title"))
+        out.append(f"\non {a.batch:,} test images, iteration {a.iteration:,}", self.style("muted"))
+        pictures = [self._histogram(name, h, "alive") for name, h in a.histograms.items()]
+        bins = len(next(iter(a.histograms.values()))[0])
+        per_row = max(1, (width + 3) // (bins + 3))
+        for start in range(0, len(pictures), per_row):
+            out.append("\n")
+            out.append_text(side_by_side(pictures[start : start + per_row], 3))
         return out
 
     def _dead_line(self) -> Text:

@@ -1,0 +1,110 @@
+"""Graph 3 of a 5-layer net (784-16-16-16-16-8): every node forward then back, the current one
+always in view at 80x24 and 120x40, every parameter W1..W5, b1..b5 in the side pane."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from bp_tui.engine import HyperParams
+from bp_tui.engine import commands as cmd
+from bp_tui.engine import events as ev
+from bp_tui.engine.events import RunState
+from bp_tui.nn.trace import network_trace
+from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.widgets.inspector import Inspector
+from tests import ui_harness
+from tests.helpers import until
+from tests.test_inspector import (  # noqa: F401  (charts_quiet_at_exit: an autouse fixture)
+    charts_quiet_at_exit,
+    open_inspector,
+    plain,
+)
+from tests.test_inspector_code import exact_inspection
+
+DEPTH = 5
+
+
+def deep_exact_inspection():
+    """The exact two-layer Inspection with three identity layers between (16 x 16, bias 0): a
+    ReLU passes the pairs' non-negative outputs unchanged, so every number is as exact as
+    there, and the same on every CPU."""
+    two = exact_inspection()
+    hidden = two.params["b1"].size
+    params = {"W1": two.params["W1"], "b1": two.params["b1"]}
+    for k in range(2, DEPTH):
+        params[f"W{k}"], params[f"b{k}"] = np.eye(hidden), np.zeros(hidden)
+    params[f"W{DEPTH}"], params[f"b{DEPTH}"] = two.params["W2"], two.params["b2"]
+    return dataclasses.replace(two, params=params)
+
+
+class DeepLink(ui_harness.FakeLink):
+    def send(self, command) -> None:
+        super().send(command)
+        if isinstance(command, cmd.Inspect):
+            self.events.put(deep_exact_inspection())
+
+
+def deep_app():
+    hp = HyperParams()
+    link = DeepLink(
+        [
+            ev.EngineReady("sample", 10_000, 2_000, (784, 16, 16, 16, 16, 8), hp),
+            ev.StateChanged(RunState.PAUSED, hp),
+        ]
+    )
+    return BpTuiApp(lambda: link, hp, start=False)
+
+
+async def open_deep_network(pilot) -> Inspector:
+    inspector = await open_inspector(pilot)
+    await pilot.press("3")
+    await until(pilot, lambda: inspector.trace is not None)
+    return inspector
+
+
+def test_the_deep_trace_is_exact():
+    i = deep_exact_inspection()
+    tr = network_trace(i.params, i.x, i.t, i.activation)
+    assert len(tr.nodes) == 2 * DEPTH and len(tr.steps) == 4 * DEPTH
+    assert tr.edges["loss"].value == pytest.approx(np.log(8))  # y = 1/8 for every image
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_step_keeps_its_node_in_view(size):
+    app = deep_app()
+    async with app.run_test(size=size) as pilot:
+        inspector = await open_deep_network(pilot)
+        trace = inspector.trace
+        for k in range(len(trace.steps)):
+            inspector.step_to(k)
+            await pilot.pause()
+            inspector.query_one("#insp-graph-view").render()
+            left, right = inspector.focus_columns
+            assert 0 <= left and right < inspector.graph_width(), (k, trace.steps[k].node)
+            picture = inspector.query_one("#insp-graph-view").render().plain
+            assert trace.steps[k].node in picture
+        text = plain(inspector.query_one("#insp-side").render())
+        for name in (f"{p}{k}" for k in range(1, DEPTH + 1) for p in "Wb"):
+            assert name in text
+
+
+def on_step(*keys):
+    async def run(pilot) -> None:
+        await open_deep_network(pilot)
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return run
+
+
+def test_graph3_at_depth_5_forward_at_120x40(snap_compare):
+    app = deep_app()
+    keys = ["right"] * 5  # Affine3 forward
+    assert snap_compare(app, terminal_size=(120, 40), run_before=on_step(*keys))
+
+
+def test_graph3_at_depth_5_backward_at_80x24(snap_compare):
+    app = deep_app()
+    keys = ["right"] * 14  # Affine4 backward: d W4, d b4 and d z3
+    assert snap_compare(app, terminal_size=(80, 24), run_before=on_step(*keys))
