@@ -15,6 +15,12 @@ LEARNERS = Path(__file__).parent / "learners"
 HP = HyperParams(iters=40, batch_size=20, hidden=(8,))
 
 
+def shown(panel) -> str:
+    """The panel's text as one line (its lines wrap at its width)."""
+    lines = (line.strip("│ ") for line in text_of(panel).splitlines())
+    return re.sub(r"\s+", " ", " ".join(lines))
+
+
 def app_on(layers: Path):
     links = []
 
@@ -38,6 +44,7 @@ async def test_their_correct_layers_pass_the_check_and_train():
         await until(pilot, lambda: "your layers" in text_of(header))
         await until(pilot, lambda: "passed" in text_of(panel))
         await until(pilot, lambda: "your layers: your backprop" in text_of(panel))
+        assert "first wrong node" not in text_of(panel)
         await pilot.press("space")
         await until(pilot, lambda: app.summary is not None)
         assert app.summary["iterations"] == 40
@@ -55,6 +62,23 @@ async def test_a_wrong_softmax_fails_the_check_in_every_parameter_and_still_trai
                     re.search(rf"\b{name}\b.*✖", line) for line in text_of(panel).splitlines()
                 ),
             )
+        # the node where it starts, not the parameters where it shows
+        await until(
+            pilot,
+            lambda: "first wrong node: the loss (SoftmaxWithLoss), its dx" in shown(panel),
+        )
         await pilot.press("space")
         await until(pilot, lambda: app.summary is not None)
         assert app.summary["iterations"] == 40
+
+
+async def test_a_wrong_relu_is_named_the_first_wrong_node():
+    app, _ = app_on(LEARNERS / "fault_relu_mask_wrong_side.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(
+            pilot,
+            lambda: re.search(
+                r"first wrong node: Relu1 \(Relu\), its dx\[[^]]*\] is \S+, should be 0", shown(panel)
+            ),
+        )

@@ -72,6 +72,8 @@ class BackgroundCheck:
         def check() -> None:
             try:
                 report = gradient_check(params, x, t, progress=superseded, **options)
+                if not report.passed and hasattr(params, "first_wrong_node"):
+                    report.first_wrong = params.first_wrong_node(x, t)  # a learner's net
             except _Superseded:
                 report = None
             except Exception as error:  # noqa: BLE001 - reported by the engine's own thread

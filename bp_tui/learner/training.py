@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui.errors import BpTuiError
-from bp_tui.learner.graph import STANDARD, build_net
+from bp_tui.learner.graph import STANDARD, build_net, check_chain
 from bp_tui.learner.load import describe, load
 from bp_tui.learner.source import Place
 
@@ -184,6 +184,27 @@ class LearnerNet:
             scores = self.predict(np.asarray(rows, dtype=np.float64))
             correct += int(np.sum(np.argmax(scores, axis=1) == t[start : start + part]))
         return correct
+
+    def first_wrong_node(self, x: np.ndarray, t: np.ndarray) -> str:
+        """Where their backward pass first departs from central differences of each node's own
+        forward (graph.check_chain, node by node), in words; "" when no node does."""
+        x, one_hot = self._batch(x, t)
+        chain = list(self.layers.values())
+        if not chain or self.last_layer is None:
+            return ""
+        found = self._call(
+            "backward", lambda: check_chain(chain, self.last_layer, x, one_hot).first_wrong
+        )
+        if found is None:
+            return ""
+        keys = [*self.layers, "the loss"]  # Affine1, Relu1, ..., then the loss node
+        text = f"first wrong node: {keys[found.node]} ({found.name}), its {found.quantity}"
+        if found.got is None or found.index is None:
+            return f"{text} is missing or of the wrong shape"
+        return (
+            f"{text}[{', '.join(map(str, found.index))}] is {found.got:.4g}, "
+            f"should be {found.expected:.4g}"
+        )
 
     def __deepcopy__(self, memo) -> LearnerNet:
         """A snapshot of the weights and of their layers (for an evaluation beside training);

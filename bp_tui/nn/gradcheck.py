@@ -75,6 +75,7 @@ class GradCheckReport:
     images: int = 0  # how many
     verdict_threshold: float = VERDICT_THRESHOLD
     method: str = "stacked"  # how the numerical side was computed: a key of numerical.METHODS
+    first_wrong: str = ""  # a learner's net: where its backward pass first goes wrong, in words
 
     @property
     def method_text(self) -> str:

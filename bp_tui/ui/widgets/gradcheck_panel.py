@@ -107,6 +107,8 @@ class GradCheckPanel(Static):
         )
         head = Text.assemble(verdict, (f"   {report.mode} mode · {batch_text(report)}", "dim"))
         parts = [head, table]
+        if report.first_wrong:
+            parts.append(Text(report.first_wrong, style="bold"))
         if self.size.height >= 9 or not self.size.height:  # room for the why, below the figures
             rule = f"✔: rel err < {report.verdict_threshold:g} vs. backprop's own loss (no 1e-7)"
             parts.append(Text(rule, style="dim"))
