@@ -79,6 +79,7 @@ async def test_a_wrong_relu_is_named_the_first_wrong_node():
         await until(
             pilot,
             lambda: re.search(
-                r"first wrong node: Relu1 \(Relu\), its dx\[[^]]*\] is \S+, should be 0", shown(panel)
+                r"first wrong node: Relu1 \(Relu\), its dx\[[^]]*\] is \S+, should be 0",
+                shown(panel),
             ),
         )
