@@ -142,8 +142,8 @@ def test_summarize_matches_the_separate_functions():
     assert set(s["histograms"]) == set(s["grad_histograms"]) == {"W1", "b1", "W2", "b2"}
     assert s["histograms"]["W1"][0].sum() == 784 * 8
     assert s["grad_histograms"]["b2"][0].sum() == 10
-    assert s["w1"].shape == (784, 8) and s["w1"] is not net.params["W1"]
-    s["w1"][0, 0] = 123.0  # a copy: the trainer's weights do not move
+    assert s["first_weights"].shape == (784, 8) and s["first_weights"] is not net.params["W1"]
+    s["first_weights"][0, 0] = 123.0  # a copy: the trainer's weights do not move
     assert net.params["W1"][0, 0] != 123.0
 
 
@@ -187,7 +187,7 @@ def test_the_engine_sends_the_images_once_and_an_insight_after_each_evaluation()
             assert kinds[position + 1] is ev.Insight
     assert insights[0].grad_histograms == {} and insights[-1].grad_histograms
     last = insights[-1]
-    assert last.confusion.sum() == 200 and last.w1.shape == (784, 50)
+    assert last.confusion.sum() == 200 and last.first_weights.shape == (784, 50)
     assert pickle.loads(pickle.dumps(last)).confusion.tolist() == last.confusion.tolist()
 
 

@@ -76,3 +76,43 @@ def test_progress_follows_both_rounds_of_book_mode():
     dones = [d for d, _ in seen]
     assert dones == sorted(dones) and seen[-1][0] == seen[-1][1]
     assert seen[-1][1] == 2 * sum(p.size for p in net.params.values())
+
+
+# ---- a vanished gradient: smaller than what central differences resolve ------------------------
+
+
+def vanishing_net():
+    """The book's figure 6-10 net: four sigmoid layers of 100 with std 0.01 weights, whose first
+    layer's gradient is ~1e-8, near float64's floor for a difference quotient with h = 1e-4."""
+    from bp_tui.nn import MultiLayerNet
+
+    np.random.seed(3)
+    net = MultiLayerNet(784, [100, 100, 100, 100], 10, activation="sigmoid", weight_init_std=0.01)
+    x = np.random.rand(3, 784)
+    t = np.eye(10)[[7, 2, 1]]
+    return net, x, t
+
+
+def test_a_vanished_gradient_is_judged_by_the_rounding_floor_not_a_rel_err():
+    net, x, t = vanishing_net()
+    report = gradient_check(net, x, t, exact=True)
+    first = report.params["W1"]
+    assert first.verdict_rel_error > VERDICT_THRESHOLD  # noise over a tiny norm
+    assert first.within_noise and first.passed and report.passed
+    assert first.verdict_figure.startswith("|Δ|")
+    assert "W1" in report.explanation and "as far as float64 can tell" in report.explanation
+    last = report.params[f"W{len(net.hidden_size_list) + 1}"]
+    assert not last.within_noise and last.passed  # a gradient of normal size: the rel err rule
+
+
+def test_the_floor_still_catches_a_wrong_backward_of_a_vanished_gradient():
+    from bp_tui.nn.gradcheck import compare, noise_floor
+
+    net, x, t = vanishing_net()
+    numerical = gradient_check(net, x, t, exact=True).numerical["W1"]
+    floor = noise_floor(float(net.loss(x, t)))
+    assert np.abs(numerical).max() > 100 * floor  # the gradient itself stands above the floor
+    doubled = compare(2 * numerical, numerical, VERDICT_THRESHOLD, floor=floor)
+    assert not doubled.passed and not doubled.within_noise
+    rounded = compare(numerical + floor / 10, numerical, VERDICT_THRESHOLD, floor=floor)
+    assert rounded.passed and rounded.within_noise

@@ -53,7 +53,7 @@ def insight(iteration: int = 2000) -> ev.Insight:
         predictions=np.zeros(2000, np.uint8),
         confidences=np.full(2000, 0.5, np.float32),
         confusion=np.eye(10, dtype=np.int64) * 200,
-        w1=w1,
+        first_weights=w1,
         histograms=dict.fromkeys(names, triangle),
         grad_histograms=dict.fromkeys(names, small),
         fire_rate=None,

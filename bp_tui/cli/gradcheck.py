@@ -25,7 +25,7 @@ def report_table(report: GradCheckReport) -> Table:
     for name in ("param", "mean |diff|", "max |diff|", "rel error", "backprop"):
         table.add_column(name, justify="right")
     for key, c in report.params.items():
-        verdict = f"{c.verdict_rel_error:.0e}"
+        verdict = c.verdict_figure
         mark = f"[green]pass {verdict}[/]" if c.passed else f"[red]FAIL {verdict}[/]"
         table.add_row(
             key, f"{c.mean_abs_diff:.2e}", f"{c.max_abs_diff:.2e}", f"{c.rel_error:.2e}", mark

@@ -151,7 +151,7 @@ class Insight:
     predictions: np.ndarray  # (N,) predicted label of each test image
     confidences: np.ndarray  # float32 (N,) softmax probability of that label
     confusion: np.ndarray  # (10, 10) counts, rows true, columns predicted
-    w1: np.ndarray  # float32 (784, H) copy of the first layer's weights
+    first_weights: np.ndarray  # float32 (784, H) copy of the first layer's weights
     histograms: dict[
         str, tuple[np.ndarray, np.ndarray]
     ]  # each of the net's parameters -> (counts, edges)

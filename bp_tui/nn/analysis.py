@@ -81,7 +81,7 @@ def summarize(net, x: np.ndarray, t: np.ndarray) -> dict:
         "predictions": labels,
         "confidences": confidences,
         "confusion": confusion_matrix(t, labels, classes),
-        "w1": np.array(net.params["W1"], dtype=np.float32),  # a copy: training goes on
+        "first_weights": np.array(net.params["W1"], dtype=np.float32),  # a copy: training goes on
         "histograms": {name: histogram(net.params[name]) for name in net.param_names},
         "grad_histograms": {name: histogram(g) for name, g in grads.items() if g is not None},
         "fire_rate": (fired / max(n, 1)).astype(np.float32) if relu else None,

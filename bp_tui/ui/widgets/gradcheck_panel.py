@@ -29,7 +29,9 @@ def verdict_cell(check, exact: bool) -> Text:
     """✔ or ✖ by the one rule; in book mode with the rel err that rule judged."""
     mark = "✔" if check.passed else "✖"
     style = "green" if check.passed else "bold red"
-    return Text(mark if exact else f"{mark} {check.verdict_rel_error:.0e}", style=style)
+    return Text(
+        mark if exact and not check.within_noise else f"{mark} {check.verdict_figure}", style=style
+    )
 
 
 def full_table(report: GradCheckReport) -> Table:
@@ -63,7 +65,7 @@ def paired_table(report: GradCheckReport) -> Table:
         cells = []
         for key, check in pair:
             mark = "✔" if check.passed else "✖"
-            cell = Text(f"{mark} {check.verdict_rel_error:.0e}")
+            cell = Text(f"{mark} {check.verdict_figure}")
             cell.stylize("green" if check.passed else "bold red")
             cells += [key, cell]
         table.add_row(*cells)

@@ -233,7 +233,9 @@ def network_summary(
         if check.checked:
             sampled.append(f"{name} {check.checked:,} of {check.size:,}")
         mark = "✔" if check.passed else "✖"
-        verdict = mark if report.exact else f"{mark} {check.verdict_rel_error:.0e}"
+        verdict = (
+            mark if report.exact and not check.within_noise else f"{mark} {check.verdict_figure}"
+        )
         table.add_row(
             Text(name, _st(palette, "bold")),
             backprop,

@@ -148,7 +148,7 @@ class LearnedView(Horizontal, can_focus=True):
 
     @property
     def units(self) -> int:
-        return self.insight.w1.shape[1] if self.insight is not None else 0
+        return self.insight.first_weights.shape[1] if self.insight is not None else 0
 
     def show(self, insight: ev.Insight) -> None:
         self.insight = insight
@@ -201,7 +201,7 @@ class LearnedView(Horizontal, can_focus=True):
     def _unit(self, part: Widget) -> RenderableType:
         if self.insight is None:
             return Text("after the first evaluation", style=self.style("muted"))
-        weights = self.insight.w1[:, self.unit]
+        weights = self.insight.first_weights[:, self.unit]
         side = int(round(np.sqrt(len(weights))))
         negative, zero = theme_color(self, "error"), theme_color(self, "surface")
         positive = theme_color(self, "primary")
