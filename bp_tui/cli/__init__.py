@@ -285,7 +285,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+_interrupts: list[int] = []  # Ctrl-C seen while the command line is read (its imports)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    _interrupts.append(signum)
+    signal.default_int_handler(signum, frame)
+
+
+def _catch_interrupts(on: bool) -> None:
+    """While bp-tui imports what its parser needs, a Ctrl-C is also noted: numpy turns one that
+    lands inside its C extension's import into an ImportError. Python's own handler comes back
+    before a command runs (asyncio installs its Ctrl-C handling only over that one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if on and current is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
+    elif not on and current is _interrupted:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _guarded_main(argv: Sequence[str] | None) -> int:
+    _interrupts.clear()
+    _catch_interrupts(True)
     stdout = sys.stdout
     if stdout is None:  # started with stdout closed (>&-): nothing could be shown
         _say("bp-tui: error: standard output is closed")
@@ -311,7 +334,13 @@ def _guarded_main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before a command could set up its own stop
         _say("bp-tui: interrupted")
         return 130
+    except ImportError:
+        if not _interrupts:
+            raise
+        _say("bp-tui: interrupted")  # a Ctrl-C inside numpy's import, re-raised as ImportError
+        return 130
     finally:
+        _catch_interrupts(False)
         sys.stdout = stdout
 
 
@@ -327,6 +356,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_flags(parser, args)
+    _catch_interrupts(False)
     try:
         if args.command == "train":
             from bp_tui.cli.train import run_train

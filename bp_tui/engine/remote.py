@@ -252,8 +252,21 @@ class ProcessLink(_QueueLink):
         event = super().next_event(timeout)
         if event is None and self._ended():
             # Nothing more can come: say so once, in place of the EngineExited never sent.
-            event = EngineExited() if self._stopping else EngineLost(self.process.exitcode)
+            event = EngineExited() if self._stopping else EngineLost(self._exit_status())
         return event
+
+    def _exit_status(self) -> int | None:
+        """The ended engine's exit code (-N for signal N), read without reaping it: its
+        sentinel can fire before anyone has waited for it, when exitcode is still None."""
+        if self.process.exitcode is not None or self.process.pid is None:
+            return self.process.exitcode
+        try:
+            info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+        except OSError:  # reaped meanwhile by the thread joining it
+            return self.process.exitcode
+        if info is None:
+            return None
+        return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
     def _ended(self) -> bool:
         """Whether the engine's process has ended; its sentinel tells without reaping it (the
