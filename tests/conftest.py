@@ -1,3 +1,4 @@
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,14 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("BP_TUI_HOME", str(root / "home"))
     monkeypatch.setenv("BP_TUI_CONFIG", str(root / "config"))
     return root
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_as_python_leaves_it():
+    """A command run in-process (bp_tui.cli.main) may leave SIGINT ignored on its way out, as it
+    should in a process that only ends; the next test's processes would inherit that."""
+    yield
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -6,11 +6,13 @@ Real processes throughout: a parent started as the dashboard starts its engine, 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import termios
 import textwrap
 from pathlib import Path
 
@@ -182,6 +184,15 @@ def test_a_signal_stops_train_like_ctrl_c_and_the_run_resumes(how):
     resumes(run.id, run.iterations)
 
 
+def as_a_shell_starts_it(controlling: bool) -> None:
+    """In the child, before bp-tui starts: Ctrl-C's signal as a shell leaves it to a job (the
+    test process may have changed or blocked it), and the pty as its terminal if asked."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+    if controlling:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Terminal:
     """The dashboard in a pseudo-terminal: what it draws is read (and dropped) as it comes."""
 
@@ -205,7 +216,7 @@ class Terminal:
             stderr=slave,
             env=env,
             start_new_session=True,  # then (controlling) fd 0 becomes the session's terminal
-            preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None,
+            preexec_fn=lambda: as_a_shell_starts_it(controlling),
         )
         os.close(slave)
         self.master, self.output = master, bytearray()

@@ -356,14 +356,15 @@ def test_a_suspended_dashboards_engine_does_not_pile_up_news(terminals):
     ui.press(b"\x1a")
     wait_until(lambda: state_of(ui.process.pid) == "T")
     suspended = iterations_recorded()  # the start's own peak (the gradient check) passes first
-    wait_until(lambda: iterations_recorded() >= suspended + 2_000, timeout=240)
+    wait_until(lambda: iterations_recorded() >= suspended + 1_000, timeout=240)
     start, before = iterations_recorded(), rss_kb(engine)
-    wait_until(lambda: iterations_recorded() >= start + 20_000, timeout=240)
+    wait_until(lambda: iterations_recorded() >= start + 6_000, timeout=240)
     grown = rss_kb(engine) - before
     os.kill(ui.process.pid, signal.SIGCONT)
     ui.press(b"q")
     ends_cleanly(ui, engine)
-    assert grown < 15_000, f"the engine grew {grown} kB while the dashboard was suspended"
+    # Unmerged, the queue grows about 20 MB in these 6,000 iterations; merged, well under 1 MB.
+    assert grown < 6_000, f"the engine grew {grown} kB while the dashboard was suspended"
 
 
 # ---- where it cannot draw -------------------------------------------------------------------
