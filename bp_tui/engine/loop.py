@@ -34,6 +34,8 @@ GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
 # The inspector's check of its 100 images: every element of the first weights would take ~4 s
 # (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
+# A learner's layers run as Python the book wrote: ten times slower, so a tenth of the sample.
+INSPECT_LEARNER_SAMPLE = 100
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
 ACTIVATION_BATCH = 1_000  # test images whose activations are histogrammed (the book's 1000)
@@ -505,20 +507,37 @@ class Engine:
             batch = f"these {n} random training images"
         x, labels = t.x_train[indices], t.t_train[indices]
         params = {k: v.astype(np.float64) for k, v in weights.items()}
+        theirs = self._their_net(weights)
         answer = ev.Inspection(iteration, t.hp.activation, params, x, labels, None, indices=indices)
+        if theirs is not None:  # their layers run here: the UI gets the record, not the code
+            try:
+                answer.trace = theirs.trace(x, labels)
+            except BpTuiError as error:
+                self.emit(dataclasses.replace(answer, problem=str(error)))
+                return
         self.emit(answer)
         report = gradient_check(
-            params,
+            params if theirs is None else theirs,
             x,
             labels,
             activation=t.hp.activation,
             exact=command.exact,
             iteration=iteration,
-            sample=INSPECT_CHECK_SAMPLE,
+            sample=INSPECT_CHECK_SAMPLE if theirs is None else INSPECT_LEARNER_SAMPLE,
             seed=int(rng.integers(2**31)),
             batch=batch,
         )
-        self.emit(dataclasses.replace(answer, report=report))
+        wrong = None if theirs is None else theirs.wrong_node(answer.trace, x, labels)
+        self.emit(dataclasses.replace(answer, report=report, wrong=wrong))
+
+    def _their_net(self, weights: dict):
+        """A copy of a learner's net with these weights (None for bp-tui's own net)."""
+        if self.trainer.layers is None:
+            return None
+        theirs = copy.deepcopy(self.trainer.net)
+        for key, value in weights.items():
+            theirs.params[key][...] = value
+        return theirs
 
     def _save(self, command: cmd.Save) -> None:
         try:

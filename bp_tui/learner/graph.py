@@ -188,6 +188,17 @@ def _parameters(layer) -> dict[str, np.ndarray]:
     return found
 
 
+def gradient_name(layer, param: np.ndarray | None) -> str | None:
+    """The attribute the layer stores the gradient of its array `param` under (W -> "dW")."""
+    return next((g for g, p in _parameters(layer).items() if p is param), None)
+
+
+def gradient_of(layer, param: np.ndarray | None):
+    """The gradient the layer stores for its array `param` (None when it stores none)."""
+    name = gradient_name(layer, param)
+    return None if name is None else getattr(layer, name, None)
+
+
 def _gradients(layer) -> dict[str, object]:
     attrs = vars(layer) if hasattr(layer, "__dict__") else {}
     return {g: attrs.get(g) for g in _parameters(layer)}

@@ -19,6 +19,8 @@ from bp_tui.errors import BpTuiError
 from bp_tui.learner.graph import STANDARD, build_net, check_chain
 from bp_tui.learner.load import describe, load
 from bp_tui.learner.source import Place
+from bp_tui.learner.traced import learner_trace, wrong_node
+from bp_tui.nn.trace import Trace, WrongNode
 
 LAYER_NAMES = tuple(STANDARD)  # Affine, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -188,13 +190,7 @@ class LearnerNet:
     def first_wrong_node(self, x: np.ndarray, t: np.ndarray) -> str:
         """Where their backward pass first departs from central differences of each node's own
         forward (graph.check_chain, node by node), in words; "" when no node does."""
-        x, one_hot = self._batch(x, t)
-        chain = list(self.layers.values())
-        if not chain or self.last_layer is None:
-            return ""
-        found = self._call(
-            "backward", lambda: check_chain(chain, self.last_layer, x, one_hot).first_wrong
-        )
+        found = self._first_wrong(x, t)
         if found is None:
             return ""
         keys = [*self.layers, "the loss"]  # Affine1, Relu1, ..., then the loss node
@@ -204,6 +200,31 @@ class LearnerNet:
         return (
             f"{text}[{', '.join(map(str, found.index))}] is {found.got:.4g}, "
             f"should be {found.expected:.4g}"
+        )
+
+    def trace(self, x: np.ndarray, t: np.ndarray) -> Trace:
+        """The Inspector's record of their forward and backward on this batch, each step with
+        the source of their method and the lines behind it (nothing of theirs in it)."""
+        x, one_hot = self._batch(x, t)
+        return self._call("forward", lambda: learner_trace(self, x, one_hot, self._loaded.files))
+
+    def wrong_node(self, trace: Trace, x: np.ndarray, t: np.ndarray) -> WrongNode | None:
+        """The trace's first wrong node (graph.check_chain) and what its gradient should be;
+        a sample of each array's elements (a batch of 100 is checked in about a second)."""
+        return wrong_node(trace, self._first_wrong(x, t, max_elements=50), self.layers)
+
+    def _first_wrong(self, x: np.ndarray, t: np.ndarray, max_elements: int = 200):
+        x, one_hot = self._batch(x, t)
+        chain = list(self.layers.values())
+        if not chain or self.last_layer is None:
+            return None
+        return self._call(
+            "backward",
+            lambda: (
+                check_chain(
+                    chain, self.last_layer, x, one_hot, max_elements=max_elements
+                ).first_wrong
+            ),
         )
 
     def __deepcopy__(self, memo) -> LearnerNet:
