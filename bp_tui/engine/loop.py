@@ -186,7 +186,8 @@ class Engine:
         try:
             while self._handle_commands():
                 if self.state is RunState.RUNNING or self.steps_left:
-                    self._burst()
+                    with self._their_code():
+                        self._burst()
                 if self.exit_when_done and self.state in (RunState.FINISHED, RunState.DIVERGED):
                     self.wait_for_check()
                     break
@@ -355,10 +356,28 @@ class Engine:
         if not self.insights:
             return
         t = self.trainer
-        self.emit(ev.Insight(t.iteration, t.epoch, **analysis.summarize(t.net, t.x_test, t.t_test)))
-        batch = t.x_test[:ACTIVATION_BATCH]
-        histograms = stats.activation_histograms(t.net, batch)
-        self.emit(ev.Activations(t.iteration, t.hp.activation, len(batch), histograms))
+        with self._their_code():
+            summary = analysis.summarize(t.net, t.x_test, t.t_test)
+            self.emit(ev.Insight(t.iteration, t.epoch, **summary))
+            batch = t.x_test[:ACTIVATION_BATCH]
+            histograms = stats.activation_histograms(t.net, batch)
+            self.emit(ev.Activations(t.iteration, t.hp.activation, len(batch), histograms))
+
+    @contextlib.contextmanager
+    def _their_code(self):
+        """A learner's layer that raised (bp-tui --layers) is theirs to fix, not a failure of
+        the run: it pauses, keeps all it has, and a notice names the layer and the line; they
+        can fix their file and reset. Anything else still ends the run."""
+        try:
+            yield
+        except BpTuiError as error:
+            if self.trainer.layers is None or isinstance(error, ConfigError):
+                raise
+            self.steps_left = 0
+            self._report_progress()
+            if self.state is RunState.RUNNING:
+                self._set_state(RunState.PAUSED, str(error))
+            self.emit(ev.Notice(str(error), action="reset"))
 
     def _elapsed(self, now: float) -> float:
         since = self._running_since
@@ -481,9 +500,10 @@ class Engine:
         )
 
     def _report_check(self) -> None:
-        report = self._check.take()
-        if report is not None:
-            self.emit(ev.GradChecked(report))
+        with self._their_code():
+            report = self._check.take()
+            if report is not None:
+                self.emit(ev.GradChecked(report))
 
     def wait_for_check(self) -> None:
         """Report a check under way before the loop ends on its own (exit_when_done)."""
