@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="with --exit-when-done: print the summary"
     )
     parser.add_argument("--layers", type=Path, metavar="PATH", help=LAYERS_HELP)
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --layers: check your file at each save; r (reset) trains the saved layers",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train without the dashboard")
