@@ -367,11 +367,13 @@ class Engine:
     def _their_code(self):
         """A learner's layer that raised (bp-tui --layers) is theirs to fix, not a failure of
         the run: it pauses, keeps all it has, and a notice names the layer and the line; they
-        can fix their file and reset. Anything else still ends the run."""
+        can fix their file and reset. Anything else still ends the run, and so does this
+        when the run ends by itself (exit_when_done: `bp-tui train`, one line and status 2)."""
         try:
             yield
         except BpTuiError as error:
-            if self.trainer.layers is None or isinstance(error, ConfigError):
+            theirs = self.trainer.layers is not None and not self.exit_when_done
+            if not theirs or isinstance(error, ConfigError):
                 raise
             self.steps_left = 0
             self._report_progress()
