@@ -53,13 +53,19 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_check(args: argparse.Namespace) -> int:
     from bp_tui.learner import check_path
 
-    if not 0 < args.timeout <= 3600:
-        raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {args.timeout:g})")
+    checked_limit(args.timeout)
     path = Path(args.path)
     as_json = getattr(args, "json", False)
     if not args.watch:
         return _show(check_path(path, args.timeout), as_json)
     return _watch(path, args.timeout, as_json)
+
+
+def checked_limit(seconds: float) -> float:
+    """--timeout's seconds, or ConfigError (one line)."""
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {seconds:g})")
+    return seconds
 
 
 def _show(report: CheckReport, as_json: bool) -> int:

@@ -17,8 +17,10 @@ import numpy as np
 
 from bp_tui.errors import BpTuiError
 from bp_tui.learner.graph import STANDARD, build_net, check_chain
+from bp_tui.learner.limit import CallLimit, OverTime
 from bp_tui.learner.load import describe, load
-from bp_tui.learner.source import Place
+from bp_tui.learner.sandbox import DEFAULT_LIMIT
+from bp_tui.learner.source import Place, place_of
 from bp_tui.learner.traced import learner_trace, wrong_node
 from bp_tui.nn.trace import Trace, WrongNode
 
@@ -32,11 +34,20 @@ class LayerError(BpTuiError):
 class LearnerNet:
     """Their net (or the chain of their layers) behind the calls the engine's Trainer makes."""
 
-    def __init__(self, path: Path, sizes: tuple[int, ...], activation: str, init_params) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sizes: tuple[int, ...],
+        activation: str,
+        init_params,
+        time_limit: float = DEFAULT_LIMIT,
+    ) -> None:
+        """time_limit: seconds each call into their code may take (loading too)."""
         self.path = Path(path)
         self.shape = tuple(sizes)
         self.activation = activation
-        loaded = load(self.path)
+        self.limit = CallLimit(time_limit, self._where)
+        loaded = self._call("loading", lambda: load(self.path))
         self._loaded = loaded
         chosen = loaded.by_book_name()
         broken = [c for c in chosen.values() if c.cls is None]
@@ -247,11 +258,28 @@ class LearnerNet:
 
     def _call(self, what: str, action):
         try:
-            return action()
+            with self.limit.call(what):
+                return action()
+        except OverTime:
+            raise LayerError(self.limit.overrun()) from None
         except (BpTuiError, MemoryError):
             raise
         except Exception as error:  # noqa: BLE001 - their code: any exception is theirs to fix
             raise LayerError(self._blame(what, error)) from None
+
+    def _where(self, frame) -> str | None:
+        """ "your Relu.forward at layers.py line 30: while True:": the innermost line of their
+        code in a stack (of a call running past its limit)."""
+        files = self._loaded.files if hasattr(self, "_loaded") else {}
+        while frame is not None:
+            place = place_of(frame.f_code.co_filename, frame.f_lineno, files)
+            if place is not None:
+                me = frame.f_locals.get("self")
+                name = frame.f_code.co_name
+                owner = f"{type(me).__name__}.{name}" if me is not None else name
+                return f"your {owner} at {place}" + (f": {place.text}" if place.text else "")
+            frame = frame.f_back
+        return None
 
     def _blame(self, what: str, error: BaseException) -> str:
         """ "Affine.backward raised NameError: ... at layers.py line 23: dx = ..."."""
