@@ -22,6 +22,7 @@ import numpy as np
 from bp_tui.learner.probe import GRADIENT_TOLERANCE, relative_error
 from bp_tui.nn import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.functions import LOG_EPSILON, softmax
+from bp_tui.nn.model import param_names
 from bp_tui.nn.numerical import H
 
 STANDARD = {"Affine": Affine, "Relu": Relu, "Sigmoid": Sigmoid, "SoftmaxWithLoss": SoftmaxWithLoss}
@@ -71,10 +72,12 @@ def build_net(
     make = {name: classes.get(name) or STANDARD[name] for name in STANDARD}
     layers: list = []
     params: dict[str, np.ndarray] = {}
+    names = iter(param_names(len(sizes) - 1))  # the names bp_tui.nn gives a net this deep
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
-        params[f"W{i}"] = weight_scale * rng.standard_normal((fan_in, fan_out))
-        params[f"b{i}"] = weight_scale * 0.1 * rng.standard_normal(fan_out)
-        layers.append(make["Affine"](params[f"W{i}"], params[f"b{i}"]))
+        weights, biases = next(names), next(names)
+        params[weights] = weight_scale * rng.standard_normal((fan_in, fan_out))
+        params[biases] = weight_scale * 0.1 * rng.standard_normal(fan_out)
+        layers.append(make["Affine"](params[weights], params[biases]))
         if i < len(sizes) - 1:
             layers.append(make[activation]())
     return layers, make["SoftmaxWithLoss"](), params

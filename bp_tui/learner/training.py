@@ -151,13 +151,13 @@ class LearnerNet:
             scores = self.predict(x)
             self._call("forward", lambda: self._last.forward(scores, one_hot))
             dout = self._call("backward", lambda: self._last.backward(1))
-            grads = {}
-            chain = self.layers_list
-            for i, layer in enumerate(reversed(chain)):
+            for layer in reversed(self.layers_list):
                 dout = self._call("backward", lambda layer=layer, d=dout: layer.backward(d))
-                if i % 2 == 0:  # an Affine, from the last: its stored dW, db
-                    n = (len(chain) - i + 1) // 2
-                    grads[f"W{n}"], grads[f"b{n}"] = layer.dW, layer.db
+            # the Affines in order hold the params in order (build_net): their stored dW, db
+            names = iter(self.params)
+            grads = {}
+            for layer in self.layers_list[::2]:
+                grads[next(names)], grads[next(names)] = layer.dW, layer.db
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
             raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
