@@ -154,7 +154,8 @@ def node_detail(
         lines.append(_section("on the way back", palette))
         lines += _forward_preview(trace, step, palette)
         return Group(*lines)
-    lines.append(_section("rule: the gradient from above (dout) × the local slope", palette))
+    rule = "the book's rule" if step.code is not None else "rule"  # their code may differ
+    lines.append(_section(f"{rule}: the gradient from above (dout) × the local slope", palette))
     lines += [Text(rule, _st(palette, "grad", "bold")) for rule in step.rule.splitlines()]
     if code is not None:
         lines.append(code_pane(code, palette, short=short_code))
