@@ -67,3 +67,23 @@ async def test_a_wrong_relu_is_the_first_wrong_node_marked_in_the_graph_and_the_
                 shown(node),
             ),
         )
+
+
+async def test_a_layer_that_raises_is_the_inspector_s_one_line_and_the_run_is_not_failed():
+    """Their Affine.forward says `slef`: every forward raises, from the start. The dashboard
+    stays up (ready, not failed) and graph 3 says what raised and where, not a traceback."""
+    from bp_tui.engine import RunState
+
+    app, _ = app_on(LEARNERS / "fault_typo_slef.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.press("t", "3")
+        graph = app.query_one("#insp-graph")
+        await until(
+            pilot,
+            lambda: (
+                "your Affine.forward raised NameError: name 'slef' is not defined at "
+                "fault_typo_slef.py line" in shown(graph)
+            ),
+        )
+        assert app.run_state is RunState.READY

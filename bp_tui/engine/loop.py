@@ -34,8 +34,9 @@ GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
 # The inspector's check of its 100 images: every element of the first weights would take ~4 s
 # (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
-# A learner's layers run as Python the book wrote: ten times slower, so a tenth of the sample.
-INSPECT_LEARNER_SAMPLE = 100
+# A learner's net runs its layers one call at a time (two forwards of the whole net an element):
+# a small sample keeps the check of their 100 images to a few seconds on a loaded machine.
+INSPECT_LEARNER_SAMPLE = 40
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
 ACTIVATION_BATCH = 1_000  # test images whose activations are histogrammed (the book's 1000)
