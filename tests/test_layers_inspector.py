@@ -4,6 +4,8 @@ behind it marked, and a wrong backward pass has its first wrong node marked and 
 
 import re
 
+import pytest
+
 from bp_tui.nn.trace import WrongNode
 from bp_tui.ui.widgets.inspector import Inspector
 from tests.helpers import until
@@ -24,20 +26,30 @@ async def open_graph_3(pilot, app) -> Inspector:
     return inspector
 
 
-async def test_their_code_and_its_lines_are_shown_for_each_step_of_a_correct_file():
-    app, _ = app_on(LEARNERS / "book_style.py")
+@pytest.mark.parametrize(
+    "file, affine, forward",
+    [
+        ("book_style.py", "Affine", "np.dot"),
+        # other names for everything: weights, bias, grad_weights, the @ operator
+        ("style_korean.py", "Affine_Layer", "inp @ self.weights + self.bias"),
+    ],
+)
+async def test_their_code_and_its_lines_are_shown_for_each_step_of_a_correct_file(
+    file, affine, forward
+):
+    app, _ = app_on(LEARNERS / file)
     async with app.run_test(size=(120, 40)) as pilot:
         inspector = await open_graph_3(pilot, app)
         assert inspector.inspection.wrong is None
         node = inspector.query_one("#insp-node")
         await pilot.press("n")  # Affine1's forward: their Affine.forward
-        await until(pilot, lambda: "the code: Affine.forward  book_style.py:" in text_of(node))
+        await until(pilot, lambda: f"the code: {affine}.forward  {file}:" in text_of(node))
         await until(
             pilot,
-            lambda: any("np.dot" in line and "→ a1" in line for line in marked_lines(inspector)),
+            lambda: any(forward in line and "→ a1" in line for line in marked_lines(inspector)),
         )
         await pilot.press("end")  # Affine1's backward: dW, db stored, dx returned
-        await until(pilot, lambda: "Affine.backward" in text_of(node))
+        await until(pilot, lambda: f"{affine}.backward" in text_of(node))
         await until(pilot, lambda: len(marked_lines(inspector)) == 3)
         marked = " ".join(marked_lines(inspector))
         for label in ("← d W1", "← d b1", "← d x"):

@@ -191,6 +191,19 @@ def _parameters(layer) -> dict[str, np.ndarray]:
     return found
 
 
+def weights_and_bias(layer) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """An Affine's weight matrix and bias, whatever it calls them (the book: W and b): else
+    the 2-D and the 1-D array it stores a gradient for."""
+    found = list(_parameters(layer).values())
+    pair = []
+    for book, ndim in (("W", 2), ("b", 1)):
+        named = getattr(layer, book, None)
+        if not isinstance(named, np.ndarray):
+            named = next((p for p in found if p.ndim == ndim), None)
+        pair.append(named)
+    return pair[0], pair[1]
+
+
 def gradient_name(layer, param: np.ndarray | None) -> str | None:
     """The attribute the layer stores the gradient of its array `param` under (W -> "dW")."""
     return next((g for g, p in _parameters(layer).items() if p is param), None)

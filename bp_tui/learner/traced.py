@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bp_tui.learner.graph import gradient_name, gradient_of
+from bp_tui.learner.graph import gradient_name, gradient_of, weights_and_bias
 from bp_tui.learner.names import book_name_of
 from bp_tui.learner.source import FILENAME_PREFIX, LearnerFile
 from bp_tui.nn.trace import CodeView, Source, Trace, WrongNode, book_op, net_trace
@@ -134,13 +134,22 @@ class Watched:
             raise TypeError(f"{type(self.layer).__name__}.forward returned None")
         return result
 
+    # An Affine's parameters and their gradients under the book's names, as the trace reads them.
     @property
-    def dW(self):  # noqa: N802 - the name the book's trace reads
-        return gradient_of(self.layer, self.layer.W)
+    def W(self):  # noqa: N802
+        return weights_and_bias(self.layer)[0]
+
+    @property
+    def b(self):
+        return weights_and_bias(self.layer)[1]
+
+    @property
+    def dW(self):  # noqa: N802
+        return gradient_of(self.layer, self.W)
 
     @property
     def db(self):
-        return gradient_of(self.layer, self.layer.b)
+        return gradient_of(self.layer, self.b)
 
     def __getattr__(self, name: str):
         if name.startswith("__") or name in ("layer", "calls"):
@@ -191,7 +200,7 @@ def wrong_node(trace: Trace, checked, layers: dict) -> WrongNode | None:
     edge = node.inputs[0]
     if checked.quantity != "dx" and node.op == "Affine":
         layer = layers[node.name]
-        is_w = gradient_name(layer, getattr(layer, "W", None)) == checked.quantity
+        is_w = gradient_name(layer, weights_and_bias(layer)[0]) == checked.quantity
         edge = node.inputs[1] if is_w else node.inputs[2]
     return WrongNode(node.name, edge, checked.index, checked.got, checked.expected)
 
@@ -221,8 +230,8 @@ def _code_view(call: Call, node, phase: str, layer: Watched, files) -> CodeView 
         for line in call.result_lines():
             labels[line].append(f"d {node.inputs[0]}")
         if node.op == "Affine":
-            for edge, param in ((node.inputs[1], "W"), (node.inputs[2], "b")):
-                gradient = gradient_name(layer.layer, getattr(layer.layer, param, None))
+            for edge, param in zip(node.inputs[1:], weights_and_bias(layer.layer), strict=True):
+                gradient = gradient_name(layer.layer, param)
                 for line in call.lines_of(f"self.{gradient}") if gradient else []:
                     labels[line].append(f"d {edge}")
     marks = {

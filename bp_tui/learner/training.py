@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui.errors import BpTuiError
-from bp_tui.learner.graph import STANDARD, build_net, check_chain
+from bp_tui.learner.graph import STANDARD, build_net, check_chain, weights_and_bias
 from bp_tui.learner.limit import CallLimit, OverTime
 from bp_tui.learner.load import describe, load
 from bp_tui.learner.sandbox import DEFAULT_LIMIT
 from bp_tui.learner.source import Place, place_of
-from bp_tui.learner.traced import learner_trace, wrong_node
+from bp_tui.learner.traced import Watched, learner_trace, wrong_node
 from bp_tui.nn.trace import Trace, WrongNode
 
 LAYER_NAMES = tuple(STANDARD)  # Affine, Relu, Sigmoid, SoftmaxWithLoss
@@ -118,8 +118,12 @@ class LearnerNet:
         return tuple(self.params)
 
     def affine(self, index: int):
-        """The index-th layer holding weights (from 1): an Affine, the learner's or bp-tui's."""
-        return [layer for layer in self.layers.values() if hasattr(layer, "W")][index - 1]
+        """The index-th Affine (from 1), the learner's or bp-tui's, its parameters and their
+        gradients under the book's names (W, b, dW, db) whatever theirs are."""
+        affines = [
+            layer for layer in self.layers.values() if weights_and_bias(layer)[0] is not None
+        ]
+        return Watched(affines[index - 1])
 
     def forward_steps(self, x: np.ndarray):
         for key, layer in self.layers.items():
@@ -157,7 +161,8 @@ class LearnerNet:
             names = iter(self.params)
             grads = {}
             for layer in self.layers_list[::2]:
-                grads[next(names)], grads[next(names)] = layer.dW, layer.db
+                view = Watched(layer)
+                grads[next(names)], grads[next(names)] = view.dW, view.db
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
             raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
