@@ -35,7 +35,7 @@ class CallLimit:
         self._lock = threading.Lock()
         self._running: dict[int, tuple[float, str]] = {}  # thread -> (deadline, what)
         self._said: dict[int, str] = {}  # thread -> the line its overrun is told in
-        self._wake = threading.Event()
+        self._stopped: set[int] = set()  # threads OverTime was raised into, in this call
         self._watchdog: threading.Thread | None = None
 
     @contextmanager
@@ -47,13 +47,13 @@ class CallLimit:
             if outer:
                 self._running[thread] = (time.monotonic() + self.seconds, what)
                 self._start_watchdog()
-        self._wake.set()
         try:
             yield
         finally:
             if outer:
                 with self._lock:
                     self._running.pop(thread, None)
+                    self._stopped.discard(thread)
 
     def overrun(self) -> str:
         """What the call of this thread that was stopped is told as (after OverTime)."""
@@ -70,6 +70,9 @@ class CallLimit:
             self._watchdog.start()
 
     def _watch(self) -> None:
+        """Wakes at the soonest deadline, and at least every quarter limit (a call that began
+        meanwhile has at least that long), never at each call: their calls come by thousands."""
+        poll = min(1.0, self.seconds / 4)
         while True:
             with self._lock:
                 running = dict(self._running)
@@ -77,9 +80,8 @@ class CallLimit:
             for thread, (deadline, what) in running.items():
                 if now >= deadline:
                     self._stop(thread, what)
-            soonest = min((d for d, _ in running.values() if d > now), default=now + 1.0)
-            self._wake.wait(max(0.01, soonest - now))
-            self._wake.clear()
+            soonest = min((d for d, _ in running.values() if d > now), default=now + poll)
+            time.sleep(max(0.01, min(soonest - now, poll)))
 
     def _stop(self, thread: int, what: str) -> None:
         """The first time: OverTime into the thread, and a grace period; the second: the end."""
@@ -88,15 +90,12 @@ class CallLimit:
         with self._lock:
             if thread not in self._running:
                 return  # it returned meanwhile
-            said = (
-                self._said.get(thread)
-                or f"{at or f'your {what}'} did not return within {self.seconds:g} s"
-            )
-            if thread in self._said:
-                sys.stderr.write(f"bp-tui: error: {said}, and could not be stopped\n")
+            if thread in self._stopped:  # its grace period is over
+                sys.stderr.write(f"bp-tui: error: {self._said[thread]}, and could not be stopped\n")
                 sys.stderr.flush()
                 os._exit(2)
-            self._said[thread] = said
+            self._said[thread] = f"{at or f'your {what}'} did not return within {self.seconds:g} s"
+            self._stopped.add(thread)
             self._running[thread] = (time.monotonic() + GRACE_SECONDS, what)
             # Under the lock: the call cannot end between this check and the raise.
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
