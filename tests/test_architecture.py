@@ -130,9 +130,9 @@ def test_the_check_finds_a_cycle():
     assert cycles(edges)
 
 
-# Parameter names come from the network (bp_tui/nn); the engine and the command line loop over
-# net.params. ui/** is checked likewise once its graph and charts name none.
-NAMELESS = ("engine", "cli")
+# Parameter names come from the network (bp_tui/nn); the learner's checks, the engine and the
+# command line loop over net.params. ui/** is checked likewise once its graph and charts name none.
+NAMELESS = ("learner", "engine", "cli")
 
 
 @pytest.mark.parametrize("package", NAMELESS)

@@ -83,3 +83,62 @@ async def test_a_wrong_relu_is_named_the_first_wrong_node():
                 shown(panel),
             ),
         )
+
+
+async def test_a_layer_that_raises_pauses_the_run_with_a_notice_and_a_fixed_file_trains_after_reset(
+    tmp_path,
+):
+    """Their Relu has `backword`: the first step raises. The run is paused, not failed, the
+    notice names the layer, method and line; fixed and reset, the same dashboard trains."""
+    from bp_tui.engine import RunState
+
+    theirs = tmp_path / "layers.py"
+    faulty = (LEARNERS / "fault_typo_backword.py").read_text()
+    theirs.write_text(faulty)
+    app, links = app_on(theirs)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.press("space")
+        await until(
+            pilot,
+            lambda: any(
+                "'Relu' object has no attribute 'backward' at layers.py line 105" in n.message
+                for n in app._notifications
+            ),
+        )
+        await until(pilot, lambda: app.run_state is RunState.PAUSED)
+        assert app.summary is None and links[-1].engine.error is None
+        theirs.write_text(faulty.replace("def backword(", "def backward("))
+        await pilot.press("r")
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.press("space")
+        await until(pilot, lambda: app.summary is not None)
+        assert app.summary["iterations"] == HP.iters
+
+
+async def test_watch_checks_each_save_and_the_next_reset_trains_the_saved_layers(tmp_path):
+    """--watch: a save is checked at once (bp-tui check, in its child) and told in a notice;
+    r then reloads the layers into the run and the gradient check names their fault."""
+    import time
+
+    theirs = tmp_path / "layers.py"
+    theirs.write_text((LEARNERS / "book_style.py").read_text())
+    app, _ = app_on(theirs)
+    app.watch_path = theirs
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(pilot, lambda: "your layers: your backprop" in text_of(panel))
+        assert "first wrong node" not in shown(panel)
+        wrong = (LEARNERS / "fault_relu_mask_wrong_side.py").read_text()
+        written = [0.0]
+
+        def saved_and_told() -> bool:
+            told = any("layers.py saved · Relu wrong" in n.message for n in app._notifications)
+            if not told and time.monotonic() - written[0] > 3:  # the watcher may start late
+                theirs.write_text(wrong)
+                written[0] = time.monotonic()
+            return told
+
+        await until(pilot, saved_and_told)
+        await pilot.press("r")
+        await until(pilot, lambda: "first wrong node: Relu1 (Relu)" in shown(panel))

@@ -5,6 +5,7 @@ raises is one line naming it and its line, status 2; serve refuses --layers."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,58 @@ def test_refused_layers(argv, said, tmp_path):
     )
     assert result.returncode == 2
     assert said in result.stderr and result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def hanging(tmp_path: Path, statement: str) -> Path:
+    """book_style.py with `statement` at the start of Relu.forward (line 27)."""
+    text = (LEARNERS / "book_style.py").read_text()
+    path = tmp_path / "layers.py"
+    path.write_text(
+        text.replace(
+            "        self.mask = (x <= 0)", f"        {statement}\n        self.mask = (x <= 0)"
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "statement, said",
+    [
+        # an endless loop runs Python: it is stopped where it is, and the run ends as for a raise
+        (
+            "while True: pass",
+            "your Relu.forward at layers.py line 27: while True: pass did not return within 1 s",
+        ),
+        # a hang in C cannot be stopped: after the grace period the process ends, saying so
+        ("import time; time.sleep(3600)", "did not return within 1 s, and could not be stopped"),
+    ],
+)
+def test_a_call_into_their_code_past_the_time_limit_is_one_line_and_status_2(
+    tmp_path, statement, said
+):
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bp_tui",
+            *TRAIN,
+            "--layers",
+            str(hanging(tmp_path, statement)),
+            "--timeout",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()  # only if the test failed with it still running
+    assert child.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], err
+    assert "Traceback" not in err
+    with pytest.raises(ProcessLookupError):  # its whole session is gone: nothing left running
+        os.killpg(child.pid, 0)

@@ -127,7 +127,7 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from bp_tui.cli import check as check_command
     from bp_tui.cli import data_commands, race, runs_commands, serve
-    from bp_tui.cli.options import add_shared_options, speed_limit, theme_name, whole_number
+    from bp_tui.cli.options import add_shared_options, number, speed_limit, theme_name, whole_number
 
     parser = OneLineParser(
         prog="bp-tui",
@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="with --exit-when-done: print the summary"
     )
     parser.add_argument("--layers", type=Path, metavar="PATH", help=LAYERS_HELP)
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --layers: check your file at each save; r (reset) trains the saved layers",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
 
     train = sub.add_parser("train", help="train without the dashboard")
@@ -178,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--layers", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=LAYERS_HELP
+    )
+    train.add_argument(
+        "--timeout",
+        type=number,
+        default=None,
+        metavar="SECONDS",
+        help="with --layers: time each call into your code may take (default 10)",
     )
 
     check = sub.add_parser(

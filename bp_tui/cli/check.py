@@ -53,13 +53,19 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_check(args: argparse.Namespace) -> int:
     from bp_tui.learner import check_path
 
-    if not 0 < args.timeout <= 3600:
-        raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {args.timeout:g})")
+    checked_limit(args.timeout)
     path = Path(args.path)
     as_json = getattr(args, "json", False)
     if not args.watch:
         return _show(check_path(path, args.timeout), as_json)
     return _watch(path, args.timeout, as_json)
+
+
+def checked_limit(seconds: float) -> float:
+    """--timeout's seconds, or ConfigError (one line)."""
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"--timeout expects seconds between 0 and 3600 (got {seconds:g})")
+    return seconds
 
 
 def _show(report: CheckReport, as_json: bool) -> int:
@@ -72,12 +78,10 @@ def _show(report: CheckReport, as_json: bool) -> int:
 
 def _watch(path: Path, limit: float, as_json: bool) -> int:
     """Check, then again at each save, until Ctrl-C (130) or SIGTERM / SIGHUP (128+N)."""
-    from watchfiles import watch  # here: a single check does not import it
-
     from bp_tui.cli import Terminated, stop_signals
+    from bp_tui.learner.source import saves
 
     code = _once(path, limit, as_json)
-    folder = path if path.is_dir() else path.parent
     if not as_json:
         print(f"watching {path} (Ctrl-C stops)", flush=True)
     stop, signalled = threading.Event(), []
@@ -87,17 +91,11 @@ def _watch(path: Path, limit: float, as_json: bool) -> int:
         stop.set()  # watchfiles' own wait would swallow an exception raised into it
 
     with stop_signals(on_signal):
-        for _ in watch(folder, watch_filter=_learner_file, stop_event=stop):
+        for _ in saves(path, stop):
             code = _once(path, limit, as_json)
     if signalled:
         raise Terminated(signalled[0])
     return code
-
-
-def _learner_file(change: object, name: str) -> bool:
-    from bp_tui.learner.source import SUFFIXES
-
-    return Path(name).suffix in SUFFIXES
 
 
 def _once(path: Path, limit: float, as_json: bool) -> int:

@@ -23,6 +23,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.ui.widgets.edit_form import INPUTS
 
     layers = getattr(args, "layers", None)
+    if getattr(args, "watch", False) and layers is None:
+        from bp_tui.errors import BpTuiError
+
+        raise BpTuiError("--watch goes with --layers PATH: it checks your file at each save")
     if layers is not None:
         from bp_tui.learner.source import learner_files
 
@@ -57,6 +61,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         note=note,
         theme=args.theme,
         on_quit=watchdog.arm,
+        watch=layers if getattr(args, "watch", False) else None,
     )
     from bp_tui.cli import quit_on_signal
 

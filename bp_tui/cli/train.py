@@ -57,8 +57,13 @@ def _readable(path: Path) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     layers = getattr(args, "layers", None)
+    limit = getattr(args, "timeout", None)
     if layers is not None:
         _readable(layers)  # before the data is loaded
+    if limit is not None:
+        from bp_tui.cli.check import checked_limit
+
+        checked_limit(limit)
     resume = None
     if getattr(args, "resume", None) is not None:
         from bp_tui.cli.runs_commands import plan_resume
@@ -69,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         hp, data = hyperparams_from(args), load_data(args)
     # Their code runs here, in the process started for that path: see README, "Your layers".
-    trainer = Trainer(hp, data, layers=layers)
+    trainer = Trainer(hp, data, layers=layers, layers_limit=limit)
     memory.check_fits(hp.hidden, hp.batch_size, trainer.input_size)  # before anything trains
     # Every run is recorded in the run store (bp-tui runs); a resumed one goes on in its folder.
     recorder = Recorder(trainer, data.name)

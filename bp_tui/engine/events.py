@@ -127,6 +127,11 @@ class Inspection:
     t: np.ndarray
     report: Any  # the gradient check of this same batch; None in the first answer
     indices: np.ndarray | None = None  # which training images x holds
+    # A learner's layers (bp-tui --layers): their trace, made where their code runs; with the
+    # report, the first node of their backward pass that goes wrong; or why there is no trace.
+    trace: Any = None
+    wrong: Any = None
+    problem: str = ""
 
 
 @dataclass

@@ -34,6 +34,9 @@ GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
 # The inspector's check of its 100 images: every element of the first weights would take ~4 s
 # (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
+# A learner's net runs its layers one call at a time (two forwards of the whole net an element):
+# a small sample keeps the check of their 100 images to a few seconds on a loaded machine.
+INSPECT_LEARNER_SAMPLE = 40
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
 ACTIVATION_BATCH = 1_000  # test images whose activations are histogrammed (the book's 1000)
@@ -184,7 +187,8 @@ class Engine:
         try:
             while self._handle_commands():
                 if self.state is RunState.RUNNING or self.steps_left:
-                    self._burst()
+                    with self._their_code():
+                        self._burst()
                 if self.exit_when_done and self.state in (RunState.FINISHED, RunState.DIVERGED):
                     self.wait_for_check()
                     break
@@ -353,10 +357,30 @@ class Engine:
         if not self.insights:
             return
         t = self.trainer
-        self.emit(ev.Insight(t.iteration, t.epoch, **analysis.summarize(t.net, t.x_test, t.t_test)))
-        batch = t.x_test[:ACTIVATION_BATCH]
-        histograms = stats.activation_histograms(t.net, batch)
-        self.emit(ev.Activations(t.iteration, t.hp.activation, len(batch), histograms))
+        with self._their_code():
+            summary = analysis.summarize(t.net, t.x_test, t.t_test)
+            self.emit(ev.Insight(t.iteration, t.epoch, **summary))
+            batch = t.x_test[:ACTIVATION_BATCH]
+            histograms = stats.activation_histograms(t.net, batch)
+            self.emit(ev.Activations(t.iteration, t.hp.activation, len(batch), histograms))
+
+    @contextlib.contextmanager
+    def _their_code(self):
+        """A learner's layer that raised (bp-tui --layers) is theirs to fix, not a failure of
+        the run: it pauses, keeps all it has, and a notice names the layer and the line; they
+        can fix their file and reset. Anything else still ends the run, and so does this
+        when the run ends by itself (exit_when_done: `bp-tui train`, one line and status 2)."""
+        try:
+            yield
+        except BpTuiError as error:
+            theirs = self.trainer.layers is not None and not self.exit_when_done
+            if not theirs or isinstance(error, ConfigError):
+                raise
+            self.steps_left = 0
+            self._report_progress()
+            if self.state is RunState.RUNNING:
+                self._set_state(RunState.PAUSED, str(error))
+            self.emit(ev.Notice(str(error), action="reset"))
 
     def _elapsed(self, now: float) -> float:
         since = self._running_since
@@ -479,9 +503,10 @@ class Engine:
         )
 
     def _report_check(self) -> None:
-        report = self._check.take()
-        if report is not None:
-            self.emit(ev.GradChecked(report))
+        with self._their_code():
+            report = self._check.take()
+            if report is not None:
+                self.emit(ev.GradChecked(report))
 
     def wait_for_check(self) -> None:
         """Report a check under way before the loop ends on its own (exit_when_done)."""
@@ -505,20 +530,37 @@ class Engine:
             batch = f"these {n} random training images"
         x, labels = t.x_train[indices], t.t_train[indices]
         params = {k: v.astype(np.float64) for k, v in weights.items()}
+        theirs = self._their_net(weights)
         answer = ev.Inspection(iteration, t.hp.activation, params, x, labels, None, indices=indices)
+        if theirs is not None:  # their layers run here: the UI gets the record, not the code
+            try:
+                answer.trace = theirs.trace(x, labels)
+            except BpTuiError as error:
+                self.emit(dataclasses.replace(answer, problem=str(error)))
+                return
         self.emit(answer)
         report = gradient_check(
-            params,
+            params if theirs is None else theirs,
             x,
             labels,
             activation=t.hp.activation,
             exact=command.exact,
             iteration=iteration,
-            sample=INSPECT_CHECK_SAMPLE,
+            sample=INSPECT_CHECK_SAMPLE if theirs is None else INSPECT_LEARNER_SAMPLE,
             seed=int(rng.integers(2**31)),
             batch=batch,
         )
-        self.emit(dataclasses.replace(answer, report=report))
+        wrong = None if theirs is None else theirs.wrong_node(answer.trace, x, labels)
+        self.emit(dataclasses.replace(answer, report=report, wrong=wrong))
+
+    def _their_net(self, weights: dict):
+        """A copy of a learner's net with these weights (None for bp-tui's own net)."""
+        if self.trainer.layers is None:
+            return None
+        theirs = copy.deepcopy(self.trainer.net)
+        for key, value in weights.items():
+            theirs.params[key][...] = value
+        return theirs
 
     def _save(self, command: cmd.Save) -> None:
         try:

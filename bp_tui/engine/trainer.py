@@ -42,10 +42,14 @@ class DivergedError(ArithmeticError):
 class Trainer:
     """Holds the net, the optimiser, the random stream and the history of one run."""
 
-    def __init__(self, hp: HyperParams, data, layers: Path | None = None) -> None:
-        """layers: a learner's file whose layers the net is made of (runs their code)."""
+    def __init__(
+        self, hp: HyperParams, data, layers: Path | None = None, layers_limit: float | None = None
+    ) -> None:
+        """layers: a learner's file whose layers the net is made of (runs their code), each
+        call into it stopped after layers_limit seconds (None: the learner's default)."""
         self.data = data
         self.layers = layers
+        self.layers_limit = layers_limit
         self.t_train = np.asarray(data.t_train, dtype=np.intp)
         self.t_test = np.asarray(data.t_test, dtype=np.intp)
         # The images as the bytes they are made from (x == byte / 255 in float32, as
@@ -124,6 +128,7 @@ class Trainer:
                 spec.sizes,
                 self.hp.activation,
                 lambda: spec.init_params(lambda *shape: self.rng.standard_normal(shape)),
+                **({} if self.layers_limit is None else {"time_limit": self.layers_limit}),
             )
         else:
             self.net = LayerNet(self.spec, rng=self.rng, dtype=np.float32, input_grad=False)

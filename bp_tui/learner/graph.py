@@ -22,6 +22,7 @@ import numpy as np
 from bp_tui.learner.probe import GRADIENT_TOLERANCE, relative_error
 from bp_tui.nn import Affine, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.functions import LOG_EPSILON, softmax
+from bp_tui.nn.model import param_names
 from bp_tui.nn.numerical import H
 
 STANDARD = {"Affine": Affine, "Relu": Relu, "Sigmoid": Sigmoid, "SoftmaxWithLoss": SoftmaxWithLoss}
@@ -71,10 +72,12 @@ def build_net(
     make = {name: classes.get(name) or STANDARD[name] for name in STANDARD}
     layers: list = []
     params: dict[str, np.ndarray] = {}
+    names = iter(param_names(len(sizes) - 1))  # the names bp_tui.nn gives a net this deep
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
-        params[f"W{i}"] = weight_scale * rng.standard_normal((fan_in, fan_out))
-        params[f"b{i}"] = weight_scale * 0.1 * rng.standard_normal(fan_out)
-        layers.append(make["Affine"](params[f"W{i}"], params[f"b{i}"]))
+        weights, biases = next(names), next(names)
+        params[weights] = weight_scale * rng.standard_normal((fan_in, fan_out))
+        params[biases] = weight_scale * 0.1 * rng.standard_normal(fan_out)
+        layers.append(make["Affine"](params[weights], params[biases]))
         if i < len(sizes) - 1:
             layers.append(make[activation]())
     return layers, make["SoftmaxWithLoss"](), params
@@ -186,6 +189,30 @@ def _parameters(layer) -> dict[str, np.ndarray]:
                 found[gradient] = value
                 break
     return found
+
+
+def weights_and_bias(layer) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """An Affine's weight matrix and bias, whatever it calls them (the book: W and b): else
+    the 2-D and the 1-D array it stores a gradient for."""
+    found = list(_parameters(layer).values())
+    pair = []
+    for book, ndim in (("W", 2), ("b", 1)):
+        named = getattr(layer, book, None)
+        if not isinstance(named, np.ndarray):
+            named = next((p for p in found if p.ndim == ndim), None)
+        pair.append(named)
+    return pair[0], pair[1]
+
+
+def gradient_name(layer, param: np.ndarray | None) -> str | None:
+    """The attribute the layer stores the gradient of its array `param` under (W -> "dW")."""
+    return next((g for g, p in _parameters(layer).items() if p is param), None)
+
+
+def gradient_of(layer, param: np.ndarray | None):
+    """The gradient the layer stores for its array `param` (None when it stores none)."""
+    name = gradient_name(layer, param)
+    return None if name is None else getattr(layer, name, None)
 
 
 def _gradients(layer) -> dict[str, object]:

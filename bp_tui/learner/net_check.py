@@ -11,9 +11,11 @@ import numpy as np
 
 from bp_tui.learner.probe import GRADIENT_TOLERANCE, Probe, Stop, close
 from bp_tui.nn.functions import LOG_EPSILON, cross_entropy_error, sigmoid, softmax
+from bp_tui.nn.net import PARAM_NAMES
 from bp_tui.nn.numerical import central_differences
 
-PARAMS = ("W1", "b1", "W2", "b2")
+PARAMS = PARAM_NAMES  # the book's TwoLayerNet's keys, as bp_tui.nn names them
+FIRST_WEIGHTS, FIRST_BIASES, SECOND_WEIGHTS, SECOND_BIASES = PARAMS
 SIZES = (6, 4, 3)  # input, hidden, output
 N = 5
 
@@ -29,7 +31,7 @@ def check_net(probe: Probe, rng) -> None:
     if not isinstance(params, dict) or any(k not in params for k in PARAMS):
         probe.fail(
             "params",
-            "no params dict with W1, b1, W2 and b2",
+            f"no params dict with {', '.join(PARAMS[:-1])} and {PARAMS[-1]}",
             "the book's self.params = {} in __init__",
             probe.place_of("__init__", "params"),
         )
@@ -43,10 +45,10 @@ def check_net(probe: Probe, rng) -> None:
     x = rng.standard_normal((N, SIZES[0]))
     t = np.eye(SIZES[2])[rng.integers(0, SIZES[2], N)]
     p = {k: params[k].astype(np.float64) for k in PARAMS}
-    hidden = x @ p["W1"] + p["b1"]
+    hidden = x @ p[FIRST_WEIGHTS] + p[FIRST_BIASES]
     scores = {
-        "relu": np.maximum(hidden, 0) @ p["W2"] + p["b2"],
-        "sigmoid": sigmoid(hidden) @ p["W2"] + p["b2"],
+        "relu": np.maximum(hidden, 0) @ p[SECOND_WEIGHTS] + p[SECOND_BIASES],
+        "sigmoid": sigmoid(hidden) @ p[SECOND_WEIGHTS] + p[SECOND_BIASES],
     }
     predict = probe.array(
         "predict",
@@ -98,7 +100,10 @@ def check_net(probe: Probe, rng) -> None:
         if isinstance(grads, dict):
             what = f"gradient gives None for {', '.join(k for k in PARAMS if grads.get(k) is None)}"
         else:
-            what = f"gradient returns {type(grads).__name__}; it should be a dict of W1, b1, W2, b2"
+            what = (
+                f"gradient returns {type(grads).__name__}; it should be a dict of "
+                f"{', '.join(PARAMS)}"
+            )
         probe.wrong("gradient", what, cause, method="gradient")
         raise Stop
     grads = {k: probe.array("gradient", k, grads[k]) for k in PARAMS}

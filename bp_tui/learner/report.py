@@ -139,6 +139,11 @@ class CheckReport:
             out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
         return out
 
+    def summary(self) -> str:
+        """One line: the classes that are not right, then the counts (the text report's end)."""
+        bad = [f"{c.name} {c.status}" for c in self.classes if c.status != PASSED]
+        return "; ".join([*bad, self.lines()[-1]])
+
     @property
     def _many_files(self) -> bool:
         return len({c.place.file for c in self.classes if c.place}) > 1

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +117,20 @@ def learner_files(path: Path) -> list[Path]:
     if path.suffix not in SUFFIXES:
         raise LearnerFileError(f"{path}: not a .py file, a notebook (.ipynb) or a folder")
     return [path]
+
+
+def saves(path: Path, stop: threading.Event) -> Iterator[None]:
+    """Once each time a .py or .ipynb file in path's folder is saved (a file's helpers beside
+    it count), until stop is set: watchfiles, which waits for the writes to settle."""
+    from watchfiles import watch  # here: a single check or run does not import it
+
+    folder = path if path.is_dir() else path.parent
+    for _ in watch(folder, watch_filter=_learner_file, stop_event=stop):
+        yield
+
+
+def _learner_file(change: object, name: str) -> bool:
+    return Path(name).suffix in SUFFIXES
 
 
 def read_learner_file(path: Path) -> LearnerFile:

@@ -16,9 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from bp_tui.errors import BpTuiError
-from bp_tui.learner.graph import STANDARD, build_net, check_chain
+from bp_tui.learner.graph import STANDARD, build_net, check_chain, weights_and_bias
+from bp_tui.learner.limit import CallLimit, OverTime
 from bp_tui.learner.load import describe, load
-from bp_tui.learner.source import Place
+from bp_tui.learner.sandbox import DEFAULT_LIMIT
+from bp_tui.learner.source import Place, place_of
+from bp_tui.learner.traced import Watched, learner_trace, wrong_node
+from bp_tui.nn.trace import Trace, WrongNode
 
 LAYER_NAMES = tuple(STANDARD)  # Affine, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -30,11 +34,20 @@ class LayerError(BpTuiError):
 class LearnerNet:
     """Their net (or the chain of their layers) behind the calls the engine's Trainer makes."""
 
-    def __init__(self, path: Path, sizes: tuple[int, ...], activation: str, init_params) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sizes: tuple[int, ...],
+        activation: str,
+        init_params,
+        time_limit: float = DEFAULT_LIMIT,
+    ) -> None:
+        """time_limit: seconds each call into their code may take (loading too)."""
         self.path = Path(path)
         self.shape = tuple(sizes)
         self.activation = activation
-        loaded = load(self.path)
+        self.limit = CallLimit(time_limit, self._where)
+        loaded = self._call("loading", lambda: load(self.path))
         self._loaded = loaded
         chosen = loaded.by_book_name()
         broken = [c for c in chosen.values() if c.cls is None]
@@ -105,8 +118,12 @@ class LearnerNet:
         return tuple(self.params)
 
     def affine(self, index: int):
-        """The index-th layer holding weights (from 1): an Affine, the learner's or bp-tui's."""
-        return [layer for layer in self.layers.values() if hasattr(layer, "W")][index - 1]
+        """The index-th Affine (from 1), the learner's or bp-tui's, its parameters and their
+        gradients under the book's names (W, b, dW, db) whatever theirs are."""
+        affines = [
+            layer for layer in self.layers.values() if weights_and_bias(layer)[0] is not None
+        ]
+        return Watched(affines[index - 1])
 
     def forward_steps(self, x: np.ndarray):
         for key, layer in self.layers.items():
@@ -138,13 +155,14 @@ class LearnerNet:
             scores = self.predict(x)
             self._call("forward", lambda: self._last.forward(scores, one_hot))
             dout = self._call("backward", lambda: self._last.backward(1))
-            grads = {}
-            chain = self.layers_list
-            for i, layer in enumerate(reversed(chain)):
+            for layer in reversed(self.layers_list):
                 dout = self._call("backward", lambda layer=layer, d=dout: layer.backward(d))
-                if i % 2 == 0:  # an Affine, from the last: its stored dW, db
-                    n = (len(chain) - i + 1) // 2
-                    grads[f"W{n}"], grads[f"b{n}"] = layer.dW, layer.db
+            # the Affines in order hold the params in order (build_net): their stored dW, db
+            names = iter(self.params)
+            grads = {}
+            for layer in self.layers_list[::2]:
+                view = Watched(layer)
+                grads[next(names)], grads[next(names)] = view.dW, view.db
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
             raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
@@ -188,13 +206,7 @@ class LearnerNet:
     def first_wrong_node(self, x: np.ndarray, t: np.ndarray) -> str:
         """Where their backward pass first departs from central differences of each node's own
         forward (graph.check_chain, node by node), in words; "" when no node does."""
-        x, one_hot = self._batch(x, t)
-        chain = list(self.layers.values())
-        if not chain or self.last_layer is None:
-            return ""
-        found = self._call(
-            "backward", lambda: check_chain(chain, self.last_layer, x, one_hot).first_wrong
-        )
+        found = self._first_wrong(x, t)
         if found is None:
             return ""
         keys = [*self.layers, "the loss"]  # Affine1, Relu1, ..., then the loss node
@@ -204,6 +216,32 @@ class LearnerNet:
         return (
             f"{text}[{', '.join(map(str, found.index))}] is {found.got:.4g}, "
             f"should be {found.expected:.4g}"
+        )
+
+    def trace(self, x: np.ndarray, t: np.ndarray) -> Trace:
+        """The Inspector's record of their forward and backward on this batch, each step with
+        the source of their method and the lines behind it (nothing of theirs in it)."""
+        x, one_hot = self._batch(x, t)
+        return self._call("forward", lambda: learner_trace(self, x, one_hot, self._loaded.files))
+
+    def wrong_node(self, trace: Trace, x: np.ndarray, t: np.ndarray) -> WrongNode | None:
+        """The trace's first wrong node (graph.check_chain) and what its gradient should be;
+        20 elements of each array: their forward of the first layer on the Inspector's 100
+        images is called twice an element (~0.3 s for all on an idle core, 3 s under load)."""
+        return wrong_node(trace, self._first_wrong(x, t, max_elements=20), self.layers)
+
+    def _first_wrong(self, x: np.ndarray, t: np.ndarray, max_elements: int = 200):
+        x, one_hot = self._batch(x, t)
+        chain = list(self.layers.values())
+        if not chain or self.last_layer is None:
+            return None
+        return self._call(
+            "backward",
+            lambda: (
+                check_chain(
+                    chain, self.last_layer, x, one_hot, max_elements=max_elements
+                ).first_wrong
+            ),
         )
 
     def __deepcopy__(self, memo) -> LearnerNet:
@@ -226,11 +264,28 @@ class LearnerNet:
 
     def _call(self, what: str, action):
         try:
-            return action()
+            with self.limit.call(what):
+                return action()
+        except OverTime:
+            raise LayerError(self.limit.overrun()) from None
         except (BpTuiError, MemoryError):
             raise
         except Exception as error:  # noqa: BLE001 - their code: any exception is theirs to fix
             raise LayerError(self._blame(what, error)) from None
+
+    def _where(self, frame) -> str | None:
+        """ "your Relu.forward at layers.py line 30: while True:": the innermost line of their
+        code in a stack (of a call running past its limit)."""
+        files = self._loaded.files if hasattr(self, "_loaded") else {}
+        while frame is not None:
+            place = place_of(frame.f_code.co_filename, frame.f_lineno, files)
+            if place is not None:
+                me = frame.f_locals.get("self")
+                name = frame.f_code.co_name
+                owner = f"{type(me).__name__}.{name}" if me is not None else name
+                return f"your {owner} at {place}" + (f": {place.text}" if place.text else "")
+            frame = frame.f_back
+        return None
 
     def _blame(self, what: str, error: BaseException) -> str:
         """ "Affine.backward raised NameError: ... at layers.py line 23: dx = ..."."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,45 @@ class Node:
     layer: Any = field(repr=False, default=None)
 
 
+@dataclass(frozen=True)
+class Source:
+    """A method's source, dedented, and where it starts."""
+
+    qualname: str  # "Affine.backward"
+    lines: tuple[str, ...]
+    path: str
+    first_line: int
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """The method a step ran, and for each marked line (index into source.lines) what it
+    computes: an edge ("a1"), a parameter's gradient, "d apple, d apple_num"."""
+
+    source: Source
+    marks: dict[int, str]
+    phase: str
+
+
+@dataclass(frozen=True)
+class WrongNode:
+    """The first node of the backward pass whose gradient departs from central differences of
+    its own forward: which node, which of its input edges, and what that gradient should be."""
+
+    node: str  # the trace's node name: "Relu1", "SoftmaxWithLoss"
+    edge: str  # the input edge whose gradient is wrong: "a1", "W2"
+    index: tuple[int, ...] | None = None  # its first wrong element (None: missing or misshapen)
+    got: float | None = None
+    expected: float | None = None
+
+    def __str__(self) -> str:
+        text = f"first wrong node: {self.node}, its d {self.edge}"
+        if self.index is None or self.got is None:
+            return f"{text} is missing or of the wrong shape"
+        at = ", ".join(map(str, self.index))
+        return f"{text}[{at}] is {self.got:.4g}, should be {self.expected:.4g}"
+
+
 @dataclass
 class TraceStep:
     """One forward or backward call of one node.
@@ -68,6 +108,7 @@ class TraceStep:
     grad_in: dict[str, Any] = field(default_factory=dict)
     grads_out: dict[str, Any] = field(default_factory=dict)
     rule: str = ""
+    code: CodeView | None = None  # the method it ran, when its layer lives in another process
 
 
 @dataclass
@@ -376,30 +417,38 @@ def _own_copy(layer: Any) -> Any:
     return copy.deepcopy(layer)
 
 
-def net_title(net: Any, batch: int) -> str:
+def book_op(layer: Any) -> str:
+    """The graph's name for what one of bp-tui's layers does ("Affine", "ReLU", ...)."""
+    return OPS.get(type(layer), type(layer).__name__)
+
+
+def net_title(net: Any, batch: int, op_of: Callable[[Any], str] = book_op) -> str:
     """ "TwoLayerNet 784-50-10 (ReLU), batch of 100": the book's name for a net of this depth."""
-    weights = [layer.W for layer in net.layers.values() if isinstance(layer, Affine)]
+    weights = [layer.W for layer in net.layers.values() if op_of(layer) == "Affine"]
     widths = [weights[0].shape[0], *(w.shape[1] for w in weights)] if weights else []
     name = "TwoLayerNet" if len(weights) == 2 else f"{len(weights)}-layer net"
-    kinds = {OPS.get(type(layer), type(layer).__name__) for layer in net.layers.values()}
+    kinds = {op_of(layer) for layer in net.layers.values()}
     ops = sorted(kinds - {"Affine"})
     shape = "-".join(map(str, widths))
     return f"{name} {shape} ({', '.join(ops) or 'linear'}), batch of {batch}"
 
 
-def net_trace(net: Any, x: np.ndarray, t: np.ndarray) -> Trace:
+def net_trace(
+    net: Any, x: np.ndarray, t: np.ndarray, op_of: Callable[[Any], str] = book_op
+) -> Trace:
     """x -> every layer of net.layers in order -> its loss layer <- t, then back: any depth.
 
     The edges are named by position: Affine k gives a{k}, the layer after it z{k}; an Affine's
     weight and bias take their names in net.params (W1, b1, ...). The trace runs on its own
     copy of each layer: the net, its parameters and its layers' state are left as they were.
+    op_of names what a layer does (layers of other classes than bp-tui's: a learner's).
     """
     names = {id(v): k for k, v in net.params.items()}
     last = getattr(net, "last_layer", None) or net.lastLayer
     nodes, kinds = [], {"t": "label"}
     edge, k = "x", 0
     for name, layer in net.layers.items():
-        if isinstance(layer, Affine):
+        if op_of(layer) == "Affine":
             k += 1
             weight, bias = names.get(id(layer.W), f"W{k}"), names.get(id(layer.b), f"b{k}")
             kinds.update({weight: "param", bias: "param"})
@@ -407,16 +456,14 @@ def net_trace(net: Any, x: np.ndarray, t: np.ndarray) -> Trace:
             nodes.append(Node(name, "Affine", [edge, weight, bias], [out], _own_copy(layer)))
         else:
             out = f"z{k}"
-            op = OPS.get(type(layer), type(layer).__name__)
-            nodes.append(Node(name, op, [edge], [out], _own_copy(layer)))
+            nodes.append(Node(name, op_of(layer), [edge], [out], _own_copy(layer)))
         edge = out
-    op = OPS.get(type(last), type(last).__name__)
-    nodes.append(Node("SoftmaxWithLoss", op, [edge, "t"], ["loss"], _own_copy(last)))
+    nodes.append(Node("SoftmaxWithLoss", op_of(last), [edge, "t"], ["loss"], _own_copy(last)))
     given = {"x": np.asarray(x), "t": np.asarray(t)}
     for node in nodes:
         if node.op == "Affine":
             given[node.inputs[1]], given[node.inputs[2]] = node.layer.W, node.layer.b
-    return _run(net_title(net, len(x)), nodes, given, kinds)
+    return _run(net_title(net, len(x), op_of), nodes, given, kinds)
 
 
 def network_trace(

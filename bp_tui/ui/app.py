@@ -35,6 +35,7 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.comparison import Comparison
+from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.series import SMOOTHINGS
@@ -88,11 +89,13 @@ class BpTuiApp(App):
         note: str = "",
         theme: str | None = None,
         on_quit: Callable[[], None] | None = None,
+        watch: Path | None = None,
     ) -> None:
         """on_quit: called as soon as the app is asked to quit (the command line arms its
-        watchdog with it)."""
+        watchdog with it). watch: the learner's file of --layers, checked at each save."""
         super().__init__()
         self.on_quit = on_quit
+        self.watch_path, self._stop_watching = watch, threading.Event()
         for own in settings.THEMES:
             self.register_theme(own)
         # --theme, else the one chosen last time (remembered by watch_theme), else the default.
@@ -203,7 +206,16 @@ class BpTuiApp(App):
             self.notify(self.note, timeout=6)
         if self.settings_notice:
             self.notify(self.settings_notice, severity="warning", timeout=8)
+        if self.watch_path is not None:
+            self._stop_watching = watch_layers(self, self.watch_path)
         self.start_engine(self.start_running)
+
+    def on_layers_saved(self, saved: LayersSaved) -> None:
+        self.notice(
+            "layers",
+            f"{saved.path.name} saved · {saved.verdict} · {keys_for('reset')}: reset with them",
+            timeout=NOTICE_SECONDS * 3,
+        )
 
     def start_engine(self, run: bool) -> None:
         self.link = self.link_factory()
@@ -288,6 +300,7 @@ class BpTuiApp(App):
             self.on_quit()
 
     def on_unmount(self) -> None:
+        self._stop_watching.set()
         self.quitting()  # also the ways out that skip action_quit (a browser page's quit)
         self.stop_engine()
 

@@ -113,6 +113,7 @@ class Look:
     trace: Trace
     k: int
     palette: dict[str, Style]
+    wrong: str | None = None  # the first wrong node of a learner's backward pass, drawn in red
 
     def __post_init__(self) -> None:
         self.state = self.trace.state_at(self.k)
@@ -162,6 +163,8 @@ class Look:
         """Frame and label styles of a node's box, and whether it is the current one; both
         styles carry the node's name, so that a click on the box says which node it was."""
         which = Style(meta={"node": node})
+        if node == self.wrong:
+            return self.style("bad") + which, self.style("bad") + which, node == self.current
         if node == self.current:
             return self.style("current") + which, self.style("current", "op") + which, True
         return self.style("box") + which, self.style("op") + which, False
@@ -465,15 +468,20 @@ def _drop_cut_words(canvas: Canvas, out: Canvas, start: int, width: int) -> None
 
 
 def draw(
-    trace: Trace, k: int, palette: dict[str, Style], width: int | None = None
+    trace: Trace,
+    k: int,
+    palette: dict[str, Style],
+    width: int | None = None,
+    wrong: str | None = None,
 ) -> tuple[Text, tuple[int, int] | None]:
     """The picture of trace after step k, and the columns of the current node's box.
 
     width: the columns there are; the network is then drawn compact when the book's layout
     would not fit, and when that would not fit either (a deep net) the book's layout scrolls
     to keep the current node in view (the apple graphs always fit 72 columns).
+    wrong: a node to draw as the first wrong one (a learner's layers).
     """
-    look = Look(trace, k, palette)
+    look = Look(trace, k, palette, wrong)
     names = [n.name for n in trace.nodes]
     if names == ["mul_apple", "mul_tax"]:
         canvas = draw_apple(look)

@@ -337,7 +337,9 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def _graph(self, palette: dict) -> RenderableType:
         if self.trace is not None:
-            picture, self.focus_columns = draw(self.trace, self.k, palette, self.graph_width())
+            picture, self.focus_columns = draw(
+                self.trace, self.k, palette, self.graph_width(), self._wrong_node()
+            )
             return picture
         if self.problem:
             return Text(self.problem, palette["bad"])
@@ -351,12 +353,25 @@ class Inspector(VerticalScroll, can_focus=True):
     def _legend(self, palette: dict) -> RenderableType:
         if self.trace is None:
             return Text("")
-        return Text(LEGENDS["scalar" if self.graph < 3 else "network"])
+        legend = Text(LEGENDS["scalar" if self.graph < 3 else "network"])
+        wrong = self.inspection.wrong if self.graph == 3 and self.inspection else None
+        if wrong is not None:
+            legend.append(f"\n✖ {wrong.node} (red) is the first node whose gradient ", "")
+            legend.append("departs from the numerical one: step to its backward pass")
+            legend.stylize(palette["bad"], legend.plain.index("✖"))
+        return legend
+
+    def _wrong_node(self) -> str | None:
+        wrong = self.inspection.wrong if self.graph == 3 and self.inspection else None
+        return None if wrong is None else wrong.node
 
     def _node(self, palette: dict) -> RenderableType:
         if self.trace is None:
             return Text("")
-        return node_detail(self.trace, self.k, palette, short_code=self.size.height < SHORT)
+        wrong = self.inspection.wrong if self.graph == 3 and self.inspection else None
+        return node_detail(
+            self.trace, self.k, palette, short_code=self.size.height < SHORT, wrong=wrong
+        )
 
     def _side(self, palette: dict) -> RenderableType:
         if self.trace is None:
@@ -410,9 +425,10 @@ class Inspector(VerticalScroll, can_focus=True):
                 self._follow_run()  # the run may have moved on meanwhile
                 return
         old = self.traces[3]
-        self.inspection, self.waiting, self.problem = inspection, False, ""
+        self.inspection, self.waiting, self.problem = inspection, False, inspection.problem
         try:
-            self.traces[3] = network_trace(
+            # A learner's layers are traced where their code runs; ours here, from the params.
+            self.traces[3] = inspection.trace or network_trace(
                 inspection.params,
                 inspection.x,
                 inspection.t,
@@ -421,6 +437,8 @@ class Inspector(VerticalScroll, can_focus=True):
             )
         except BpTuiError as error:
             self.traces[3], self.problem = None, str(error)
+        if inspection.problem:
+            self.traces[3] = None
         new = self.traces[3]
         same_graph = (
             old is not None

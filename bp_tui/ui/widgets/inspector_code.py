@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from rich.style import Style
 from rich.text import Text
 
 from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
-from bp_tui.nn.trace import Trace, TraceStep
+from bp_tui.nn.trace import CodeView, Source, Trace, TraceStep
 
 # What each method's lines compute, found by a piece of the line's text (a test checks that
 # every piece is in its method exactly once). Forward: None marks the node's output, a string
@@ -63,16 +62,6 @@ CODE_STYLES = {  # pygments token -> the inspector's palette name
 }
 
 
-@dataclass(frozen=True)
-class Source:
-    """A method's source as inspect.getsource gives it, dedented, and where it starts."""
-
-    qualname: str  # "Affine.backward"
-    lines: tuple[str, ...]
-    path: str
-    first_line: int
-
-
 @cache
 def method_source(cls: type, method: str) -> Source:
     """The source of cls.method, read from the class itself."""
@@ -85,18 +74,11 @@ def method_source(cls: type, method: str) -> Source:
     return Source(f"{cls.__name__}.{method}", tuple(text.splitlines()), shown, first)
 
 
-@dataclass(frozen=True)
-class CodeView:
-    """The method a step ran, and for each marked line (index into source.lines) what it
-    computes: an edge ("a1"), a parameter's gradient, "d apple, d apple_num"."""
-
-    source: Source
-    marks: dict[int, str]
-    phase: str
-
-
 def code_for(trace: Trace, step: TraceStep) -> CodeView | None:
-    """The layer method behind a step and its marked lines; None for a layer of no known class."""
+    """The layer method behind a step and its marked lines; None for a layer of no known class.
+    A step of a learner's layer brings its own (read where their code ran)."""
+    if step.code is not None:
+        return step.code
     node = trace.node(step.node)
     cls = type(node.layer)
     computes = COMPUTES.get((cls, step.phase))

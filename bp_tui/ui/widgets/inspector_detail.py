@@ -123,11 +123,14 @@ def nothing_yet(trace: Trace, palette: dict) -> RenderableType:
     )
 
 
-def node_detail(trace: Trace, k: int, palette: dict, short_code: bool = False) -> RenderableType:
+def node_detail(
+    trace: Trace, k: int, palette: dict, short_code: bool = False, wrong: Any = None
+) -> RenderableType:
     """Operation and rule with the live numbers first, the layer's code that computes them,
     then the values (forward) or the gradients (backward) of the node's edges.
 
-    short_code: only the code's marked lines (a small screen)."""
+    short_code: only the code's marked lines (a small screen). wrong: the first wrong node of
+    a learner's backward pass (nn.trace.WrongNode): its backward step says what it should be."""
     if k < 0:
         return nothing_yet(trace, palette)
     step = trace.steps[k]
@@ -151,10 +154,13 @@ def node_detail(trace: Trace, k: int, palette: dict, short_code: bool = False) -
         lines.append(_section("on the way back", palette))
         lines += _forward_preview(trace, step, palette)
         return Group(*lines)
-    lines.append(_section("rule: the gradient from above (dout) × the local slope", palette))
+    rule = "the book's rule" if step.code is not None else "rule"  # their code may differ
+    lines.append(_section(f"{rule}: the gradient from above (dout) × the local slope", palette))
     lines += [Text(rule, _st(palette, "grad", "bold")) for rule in step.rule.splitlines()]
     if code is not None:
         lines.append(code_pane(code, palette, short=short_code))
+    if wrong is not None and wrong.node == node.name:
+        lines.append(Text(f"✖ {wrong}", _st(palette, "bad")))
     lines.append(_section("gradient from above (dout)", palette))
     lines += _value_lines(list(step.grad_in), step.grad_in, palette, "grad")
     if any(np.ndim(g) > 0 for g in step.grads_out.values()):
