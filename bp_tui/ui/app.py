@@ -399,7 +399,7 @@ class BpTuiApp(App):
         self._changes = {}
         self.alert = Text.assemble(
             ("Diverged", "bold red"),
-            f" at iteration {e.iteration:,}, learning rate {e.lr:g}. ",
+            f" at iteration {e.iteration:,}, learning rate {format_value('lr', e.lr)}. ",
             (
                 f"Lower the rate ({keys_for('lr_down')}), then reset ({keys_for('reset')}).",
                 "italic",

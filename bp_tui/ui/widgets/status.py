@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
-from bp_tui.ui.names import display_name
+from bp_tui.ui.names import display_name, format_value
 
 # The theme colour each state is shown in.
 STATE_COLOURS = {
@@ -50,7 +50,9 @@ class StatusLine(Static):
         if self.layers:
             parts.append(Text("your layers", style="bold italic"))
         if self.shape and self.hp:
-            parts.append(Text(f"{display_name(self.hp.optimizer)} lr {self.hp.lr:g}"))
+            parts.append(
+                Text(f"{display_name(self.hp.optimizer)} lr {format_value('lr', self.hp.lr)}")
+            )
             parts.append(
                 Text(f"{'-'.join(map(str, self.shape))} {display_name(self.hp.activation)}")
             )
