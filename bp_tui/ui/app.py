@@ -194,8 +194,6 @@ class BpTuiApp(App):
                 f"the theme {self.chosen_theme[:40]!r} in {settings.config_file()} is not one "
                 "of the themes: the default is used"
             )
-        self.query_one("#loss").border_title = "Loss"
-        self.query_one("#accuracy").border_title = "Accuracy"
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         # Back from Ctrl-Z (fg): the terminal's screen was the shell's meanwhile, draw it all.
         self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
@@ -663,28 +661,28 @@ class BpTuiApp(App):
 
     def action_cycle_smoothing(self) -> None:
         chart = self.part(LossChart)
-        at = SMOOTHINGS.index(chart.series.smoothing) if chart.series.smoothing in SMOOTHINGS else 0
-        chart.set_smoothing(SMOOTHINGS[(at + 1) % len(SMOOTHINGS)])
+        chart.smoothing = cycle(SMOOTHINGS, chart.smoothing)
         self.smoothed_loss = chart.series.smoothed
-        self.redraw_charts()
 
     def action_toggle_epochs(self) -> None:
         in_epochs = not self.part(LossChart).in_epochs
         for chart in (self.part(LossChart), self.part(AccuracyChart)):
-            chart.set_x_unit(in_epochs)
-        self.redraw_charts()
+            chart.in_epochs = in_epochs
 
     def action_toggle_log_loss(self) -> None:
-        chart = self.part(LossChart)
-        chart.toggle_log_scale()
-        chart.border_title = "Loss (log scale)" if chart.log_scale else "Loss"
-        self.redraw_charts()
+        self.part(LossChart).log_scale = not self.part(LossChart).log_scale
 
     def action_toggle_pin_accuracy(self) -> None:
-        chart = self.part(AccuracyChart)
-        chart.toggle_pinned()
-        chart.border_title = "Accuracy (0-1)" if chart.pinned else "Accuracy"
-        self.redraw_charts()
+        self.part(AccuracyChart).pinned = not self.part(AccuracyChart).pinned
+
+    def action_zoom(self, factor: float) -> None:
+        """Both training charts show `factor` times the iterations (the latest ones)."""
+        for chart in (self.part(LossChart), self.part(AccuracyChart)):
+            chart.zoom(factor)
+
+    def action_zoom_reset(self) -> None:
+        for chart in (self.part(LossChart), self.part(AccuracyChart)):
+            chart.window = None
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != settings.load().get("theme"):
