@@ -169,6 +169,8 @@ class Chart(Widget):
             return
         low = at - (at - low) * span / (high - low)
         low = min(max(low, 0.0), end - span)
+        if not self.in_epochs:  # whole iterations, as a person would ask for them
+            low, span = float(round(low)), float(round(span))
         self.window = (low, low + span)
 
     # ---- drawing --------------------------------------------------------------------------------
@@ -239,15 +241,15 @@ class Chart(Widget):
             if spans:
                 legend.append("  ")
                 used += 2
-            style = Style(color=hex_of(colour), strike=name in self.hidden)
+            style = Style(color=hex_of(colour), strike=True) if name in self.hidden else hex_of(colour)
             legend.append(text, style)
             spans.append((used, used + len(text), name))
             used += len(text)
         # Textual puts a right-aligned subtitle one space and one border cell from the corner.
         start = self.outer_size.width - len(legend) - 3
         self._legend = [(start + a, start + b, name) for a, b, name in spans]
-        if legend != self.border_subtitle:
-            self.border_subtitle = legend
+        if legend.markup != self.border_subtitle:  # Textual keeps a subtitle as markup
+            self.border_subtitle = legend.markup
 
     def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
         """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its
