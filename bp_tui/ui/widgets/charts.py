@@ -241,7 +241,9 @@ class Chart(Widget):
             if spans:
                 legend.append("  ")
                 used += 2
-            style = Style(color=hex_of(colour), strike=True) if name in self.hidden else hex_of(colour)
+            style = (
+                Style(color=hex_of(colour), strike=True) if name in self.hidden else hex_of(colour)
+            )
             legend.append(text, style)
             spans.append((used, used + len(text), name))
             used += len(text)
