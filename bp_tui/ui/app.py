@@ -159,8 +159,8 @@ class BpTuiApp(App):
         with TabbedContent(id="tabs"):
             with TabPane("Train", id="train"):
                 with Horizontal(id="charts"):
-                    yield LossChart(id="loss")
-                    yield AccuracyChart(id="accuracy")
+                    yield LossChart(id="loss").data_bind(BpTuiApp.comparisons)
+                    yield AccuracyChart(id="accuracy").data_bind(BpTuiApp.comparisons)
                 yield ComparedRuns(id="compared").data_bind(BpTuiApp.comparisons)
                 with Horizontal(id="panels"):
                     yield ProgressPanel(id="progress").data_bind(
@@ -653,11 +653,6 @@ class BpTuiApp(App):
             return
         self.compared = [c.run_id for c in chosen]
         self.comparisons = chosen
-
-    def watch_comparisons(self, runs: list[Comparison]) -> None:
-        self.part(LossChart).set_comparisons(runs)
-        self.part(AccuracyChart).set_comparisons(runs)
-        self.redraw_charts()
 
     def action_cycle_smoothing(self) -> None:
         chart = self.part(LossChart)

@@ -69,6 +69,8 @@ class Chart(Widget):
     window: reactive[tuple[float, float] | None] = reactive(None, init=False)  # zoomed x range
     hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)  # lines clicked away
     hover: reactive[float | None] = reactive(None, init=False)  # the x under the mouse
+    # Earlier runs drawn beneath this one's lines (bound to the app's, named below the charts).
+    comparisons: reactive[list[Comparison]] = reactive(list, init=False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -120,6 +122,9 @@ class Chart(Widget):
         self.settings_changed()
 
     def watch_hover(self) -> None:
+        self.settings_changed()
+
+    def watch_comparisons(self) -> None:
         self.settings_changed()
 
     # ---- the mouse and the zoom keys ------------------------------------------------------------
@@ -317,18 +322,12 @@ class LossChart(Chart):
         self.series = BinnedSeries()
         self.epochs = EpochScale()
         self.previous: tuple[list, list, EpochScale] | None = None
-        self.comparisons: list[Comparison] = []
         self.marks: list[int] = []
         self.x_last = 0
 
     def watch_smoothing(self, smoothing: float) -> None:
         self.series.set_smoothing(smoothing)
         self.settings_changed()
-
-    def set_comparisons(self, runs: list[Comparison]) -> None:
-        """Earlier runs' smoothed losses, drawn under this run's (named below the charts)."""
-        self.comparisons = list(runs)
-        self.dirty = True
 
     def add_losses(self, losses: np.ndarray, iteration: int, epoch: float) -> None:
         self.epochs.note(iteration, epoch)
@@ -378,8 +377,10 @@ class LossChart(Chart):
         x, y, smoothed = self.series.points(limit)
         if len(x):
             x = unit(x)
-            # Under NO_COLOR the mini-batch values are dots alone, the smoothed line solid.
-            chart.line(x, y, raw, joined=not self.no_color(), name="mini-batch")
+            if self.no_color():  # the mini-batch values as scattered dots, the smoothed a line
+                chart.line(x[::3], y[::3], raw, joined=False, name="mini-batch")
+            else:
+                chart.line(x, y, raw, name="mini-batch")
             chart.line(x, smoothed, smooth, name="smoothed")
             if "change" not in self.hidden:
                 chart.vlines = [(float(unit([i])[0]), mark) for i in self.marks]
@@ -410,7 +411,6 @@ class AccuracyChart(Chart):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.points: list[tuple[int, float, float, float]] = []
-        self.comparisons: list[Comparison] = []
         self.x_last = 0
 
     def heading(self) -> str:
@@ -418,11 +418,6 @@ class AccuracyChart(Chart):
 
     def watch_pinned(self) -> None:
         self.settings_changed()
-
-    def set_comparisons(self, runs: list[Comparison]) -> None:
-        """Earlier runs' test accuracy (named, with their results, below the charts)."""
-        self.comparisons = list(runs)
-        self.dirty = True
 
     def add(self, iteration: int, epoch: float, train_acc: float, test_acc: float) -> None:
         self.points.append((iteration, epoch, train_acc, test_acc))
