@@ -10,6 +10,7 @@ from textual.widgets._footer import FooterKey
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
+from bp_tui.ui.colours import theme_color
 from bp_tui.ui.names import display_name, format_value
 
 # The theme colour each state is shown in.
@@ -67,7 +68,7 @@ class StatusLine(Static):
         colour = STATE_COLOURS.get(self.run_state)
         if colour is None or not self.is_mounted:
             return "dim"
-        return f"bold {self.app.theme_variables.get(colour, 'default')}"
+        return f"bold {theme_color(self, colour).hex}"
 
 
 class KeyFooter(Footer):
