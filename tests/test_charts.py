@@ -4,6 +4,7 @@ reset, and under NO_COLOR every line has its own pattern."""
 
 import numpy as np
 from rich.text import Text
+from textual.color import Color
 from textual import events
 
 from bp_tui.engine import events as ev
@@ -140,3 +141,13 @@ async def test_under_no_color_each_line_has_its_own_pattern_and_legend_sign(monk
         assert len(signs) == 3  # •, ━ and ┈ (the test line is solid like the smoothed one)
         assert plain(loss.border_subtitle).startswith(f"{mini_batch.glyph} mini-batch")
         assert f"{train.glyph} train" in plain(accuracy.border_subtitle)
+
+
+async def test_a_theme_chosen_while_running_recolours_the_lines():
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        app.theme = "projector"
+        primary = Color.parse(app.get_css_variables()["primary"]).rgb
+        await until(pilot, lambda: loss.chart.series[0].color == primary)

@@ -87,6 +87,9 @@ class Chart(Widget):
 
     def on_mount(self) -> None:
         self.border_title = self.title_text()
+        # The lines take the theme's colours when drawn: a new theme (its CSS refreshed
+        # first, then this signal) draws them again.
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.settings_changed())
 
     def heading(self) -> str:
         return self.TITLE
