@@ -4,8 +4,8 @@ reset, and under NO_COLOR every line has its own pattern."""
 
 import numpy as np
 from rich.text import Text
-from textual.color import Color
 from textual import events
+from textual.color import Color
 
 from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
