@@ -46,14 +46,15 @@ class Series:
         return GLYPHS.get(self.pattern, "━") if self.joined else POINTS_GLYPH
 
     def value_at(self, x: float, within: float) -> float | None:
-        """The value of the point nearest x, None when none lies within `within` of it."""
-        if not len(self.x):
+        """The line's value at x (between two points, where the line drawn between them
+        passes; points alone: the nearest one's); None beyond its ends by more than `within`."""
+        keep = np.isfinite(self.x) & np.isfinite(self.y)
+        xs, ys = self.x[keep], self.y[keep]
+        if not len(xs) or not xs[0] - within <= x <= xs[-1] + within:
             return None
-        at = int(np.clip(np.searchsorted(self.x, x), 1, len(self.x) - 1)) if len(self.x) > 1 else 0
-        nearest = at - 1 if at and abs(self.x[at - 1] - x) <= abs(self.x[at] - x) else at
-        if abs(self.x[nearest] - x) > within or not np.isfinite(self.y[nearest]):
-            return None
-        return float(self.y[nearest])
+        if self.joined:
+            return float(np.interp(x, xs, ys))
+        return float(ys[np.argmin(np.abs(xs - x))])
 
 
 @dataclass
