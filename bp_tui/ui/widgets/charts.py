@@ -217,7 +217,7 @@ class Chart(Widget):
             return False
         chart = self.plot()
         shown = [s for s in chart.series if s.name not in self.hidden]
-        named = list(dict.fromkeys((s.name, s.glyph, s.color) for s in chart.series if s.name))
+        named = self.legend_entries(chart)
         chart.series = shown
         name, ticks, limits = self.x_axis(self.x_end)
         if self.window is not None:
@@ -230,6 +230,13 @@ class Chart(Widget):
         self.set_legend(named, self.legend_values())
         self.changed()
         return True
+
+    def legend_entries(self, chart: BrailleChart) -> list[tuple[str, str, tuple]]:
+        """(name, sign, colour) of each line the legend names: the lines of this run (a compared
+        run's line is named below the charts, and in the readout)."""
+        return list(
+            dict.fromkeys((s.name, s.glyph, s.color) for s in chart.series if s.name and s.fits)
+        )
 
     def set_legend(self, named: list[tuple[str, str, tuple]], values: dict[str, str]) -> None:
         """The legend in the bottom border: every line's sign and name (a hidden one struck
@@ -391,13 +398,13 @@ class LossChart(Chart):
         self.x_last = last  # the last iteration the x axis must show
         return chart
 
-    def set_legend(self, named, values) -> None:
+    def legend_entries(self, chart: BrailleChart) -> list[tuple[str, str, tuple]]:
+        """This run's lines, the previous run's, and the change marks when there are some."""
+        entries = super().legend_entries(chart)
+        entries += [(s.name, s.glyph, s.color) for s in chart.series if s.name == "previous run"]
         if self.marks:
-            named = [*named, ("change", "│", theme_rgb(self, "error"))]
-        super().set_legend([n for n in named if n[0] in LIVE_LINES or n[0] == "change"], values)
-
-
-LIVE_LINES = ("mini-batch", "smoothed", "previous run", "train", "test")
+            entries.append(("change", "│", theme_rgb(self, "error")))
+        return entries
 
 
 class AccuracyChart(Chart):
@@ -455,6 +462,3 @@ class AccuracyChart(Chart):
         self.x_end = max(end, x[-1] if x else 0.0)
         self.x_last = self.points[-1][0] if self.points else 0
         return chart
-
-    def set_legend(self, named, values) -> None:
-        super().set_legend([n for n in named if n[0] in LIVE_LINES], values)
