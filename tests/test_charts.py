@@ -9,7 +9,9 @@ from textual.color import Color
 
 from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
+from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from tests.helpers import until
 from tests.test_dashboard_story import HP, SHAPE, progress, ready
 from tests.ui_harness import app_with
@@ -151,3 +153,25 @@ async def test_a_theme_chosen_while_running_recolours_the_lines():
         app.theme = "projector"
         primary = Color.parse(app.get_css_variables()["primary"]).rgb
         await until(pilot, lambda: loss.chart.series[0].color == primary)
+
+
+def compared(run_id: str, scale: float) -> Comparison:
+    x = np.arange(10, 110, 10, dtype=float)
+    return Comparison(
+        run_id, run_id, x, scale / x, [50, 100], [0.5, 1.0], [0.6, 0.7], {"test_acc": 0.7}
+    )
+
+
+async def test_under_no_color_two_compared_runs_have_their_own_dashes_named_below(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        app.comparisons = [compared("run-a", 20.0), compared("run-b", 30.0)]
+        await until(pilot, lambda: len(loss.chart.series) == 4 and drawn(loss))
+        first, second = loss.chart.series[:2]
+        assert first.pattern != second.pattern and first.color != second.color
+        names = str(app.query_one(ComparedRuns).render())
+        assert f"{first.glyph} run-a" in names and f"{second.glyph} run-b" in names
+        assert "run-a" not in plain(loss.border_subtitle)  # named below, not in the border
