@@ -97,6 +97,10 @@ async def test_the_wheel_zooms_around_the_mouse_and_zero_shows_the_whole_run_aga
         await until(pilot, lambda: loss.window[1] - loss.window[0] < 30)
         await pilot.press("Z")
         await until(pilot, lambda: 30 <= loss.window[1] - loss.window[0] < 60)
+        before = loss.window
+        await pilot._post_mouse_events([events.MouseScrollLeft], loss, offset=(layout.left, 5))
+        await until(pilot, lambda: loss.window[0] < before[0])  # a sideways scroll pans
+        assert loss.window[1] - loss.window[0] == before[1] - before[0]
         await pilot.press("0")
         await until(pilot, lambda: loss.window is None and loss.border_title == "Loss")
 

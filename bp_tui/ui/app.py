@@ -38,7 +38,7 @@ from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.series import SMOOTHINGS
-from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
@@ -671,12 +671,13 @@ class BpTuiApp(App):
         self.part(AccuracyChart).pinned = not self.part(AccuracyChart).pinned
 
     def action_zoom(self, factor: float) -> None:
-        """Both training charts show `factor` times the iterations (the latest ones)."""
-        for chart in (self.part(LossChart), self.part(AccuracyChart)):
-            chart.zoom(factor)
+        """The charts on screen show `factor` times the iterations (the latest ones)."""
+        for chart in self.query(Chart):
+            if chart.region:  # on the tab shown
+                chart.zoom(factor)
 
     def action_zoom_reset(self) -> None:
-        for chart in (self.part(LossChart), self.part(AccuracyChart)):
+        for chart in self.query(Chart):
             chart.window = None
 
     def watch_theme(self, theme: str) -> None:

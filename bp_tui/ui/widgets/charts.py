@@ -28,6 +28,7 @@ from bp_tui.ui.widgets.braille import DASHED, DOTTED, SOLID, BrailleChart
 
 DIM = (110, 110, 110)
 ZOOM_STEP = 0.8  # a wheel notch or z keeps this share of the iterations shown
+PAN_STEP = 0.1  # a sideways scroll moves a zoomed chart this share of its range
 MIN_SPAN = 4.0  # zoomed in no further than this many iterations (or epochs / 100)
 
 
@@ -149,6 +150,14 @@ class Chart(Widget):
         event.stop()
         self.zoom(1 / ZOOM_STEP, self._x_at(event))
 
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        event.stop()
+        self.pan(-PAN_STEP)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        event.stop()
+        self.pan(PAN_STEP)
+
     def on_click(self, event: events.Click) -> None:
         """A click on a legend entry (the bottom border) hides or shows its line."""
         if event.y != self.outer_size.height - 1:
@@ -180,6 +189,17 @@ class Chart(Widget):
         if not self.in_epochs:  # whole iterations, as a person would ask for them
             low, span = float(round(low)), float(round(span))
         self.window = (low, low + span)
+
+    def pan(self, share: float) -> None:
+        """A zoomed chart moves `share` of its range later (negative: earlier)."""
+        if self.window is None:
+            return
+        low, high = self.window
+        shift = min(max((high - low) * share, -low), self.x_end - high)
+        if not self.in_epochs:
+            shift = float(round(shift))
+        if shift:
+            self.window = (low + shift, high + shift)
 
     # ---- drawing --------------------------------------------------------------------------------
 
@@ -357,6 +377,7 @@ class LossChart(Chart):
         self.series.clear()
         self.epochs = EpochScale()
         self.marks = []
+        self.window = None  # the new run from its start
         self.dirty = True
 
     def legend_values(self) -> dict[str, str]:
@@ -435,6 +456,7 @@ class AccuracyChart(Chart):
 
     def clear(self) -> None:
         self.points = []
+        self.window = None
         self.dirty = True
 
     def legend_values(self) -> dict[str, str]:

@@ -144,6 +144,7 @@ class GradientsView(Vertical):
 
     def clear(self) -> None:
         self.query_one(GradNormChart).clear()
+        self.query_one(GradNormChart).window = None  # a new run, from its start
         self.query_one("#grad-verdict", Drawn).changed()
 
     def redraw(self) -> None:
