@@ -1,8 +1,9 @@
-"""A line chart drawn in braille with numpy: the loss chart's picture ten times a second.
+"""A line chart drawn in braille with numpy: the picture of every chart of the dashboard.
 
 plotext builds its canvas point by point in Python (about 6 ms a frame for the loss chart, most of
 the UI's work while training); here the dots of every line are set in a few array operations and
-the frame, ticks and labels are laid out as plotext lays them out, so both charts look alike.
+the frame, ticks and labels are laid out as plotext lays them out. A line has a pattern (its own
+under NO_COLOR), and the picture can carry a guide at the mouse's x with each line's value there.
 """
 
 from __future__ import annotations

@@ -125,8 +125,11 @@ class Chart(Widget):
     def watch_hidden(self) -> None:
         self.settings_changed()
 
-    def watch_hover(self) -> None:
-        self.settings_changed()
+    def watch_hover(self, hover: float | None) -> None:
+        # Only the guide and the readout change: the lines already drawn are kept.
+        self.chart.cursor = hover
+        if self.is_mounted:
+            self.changed()
 
     def watch_comparisons(self) -> None:
         self.settings_changed()
