@@ -99,3 +99,16 @@ def test_patterns_leave_gaps_and_the_readout_names_each_line_at_the_cursor():
     chart.line([0, 5, 10], [1.0, 0.5, 0.25], BLUE, name="smoothed")
     lines = text(chart, width=40, height=10)
     assert "iteration 5" in lines[1] and "━ smoothed 0.5" in lines[2]
+
+
+def test_a_log_axis_far_from_1_labels_its_decades_alike():
+    chart = BrailleChart(xlim=(0, 10), log_y=True)
+    chart.line([0, 10], [3e-7, 0.5], BLUE)
+    assert labels(text(chart, width=30, height=16)) == [
+        "1e-1",
+        "1e-2",
+        "1e-3",
+        "1e-4",
+        "1e-5",
+        "1e-6",
+    ]

@@ -301,7 +301,10 @@ def _log_ticks(low: float, high: float, rows: int) -> list[float]:
 def _y_labels(ticks: list[float], log: bool) -> list[str]:
     """The ticks' labels, all with the decimals their step needs (0.5 1.0 1.5)."""
     if log:
-        return [f"{10**t:.3g}" for t in ticks]
+        if all(-3 <= t <= 4 for t in ticks):
+            return [f"{10**t:.3g}" for t in ticks]
+        # Far from 1, the powers of ten as 1e-5 (every label alike, none as long as 0.00001).
+        return [f"1e{round(t)}" if abs(t - round(t)) < 1e-9 else f"{10**t:.0e}" for t in ticks]
     step = abs(ticks[0] - ticks[1]) if len(ticks) > 1 else 1.0
     decimals = max(0, min(6, -math.floor(math.log10(step) + 1e-9))) if step > 0 else 0
     return [f"{t:.{decimals}f}" for t in ticks]
