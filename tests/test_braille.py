@@ -2,7 +2,7 @@
 
 from rich.style import Style
 
-from bp_tui.ui.widgets.braille import BrailleChart
+from bp_tui.ui.widgets.braille import DASHED, BrailleChart
 
 BLUE, RED = (0, 0, 255), (255, 0, 0)
 
@@ -46,12 +46,12 @@ def test_a_flat_line_is_one_row_of_dots_in_its_colour():
     assert colours == {(255, 0, 0)}
 
 
-def test_ticks_and_labels_are_placed_like_plotexts():
+def test_ticks_and_labels_are_placed_at_round_values():
     chart = BrailleChart(xticks=[0, 50, 100], xlabels=["0", "50", "100"], xlim=(0, 101))
     chart.xlabel = "iteration"
     chart.line([0, 100], [0.5, 2.5], BLUE)
     lines = text(chart, width=40, height=12)
-    assert lines[1].lstrip().startswith("2.50┤") and "0.50┤" in lines[-4]
+    assert lines[1].lstrip().startswith("2.5┤") and "0.5┤" in lines[-4]
     assert lines[-3].count("┬") == 3 and "└" in lines[-3] and "┘" in lines[-3]
     assert lines[-2].split() == ["0", "50", "100"] and lines[-1].strip() == "iteration"
 
@@ -64,3 +64,51 @@ def test_a_log_axis_labels_the_values_not_their_logarithms_and_a_mark_is_a_colum
     cells = canvas(lines)
     marked = [col for col in range(len(cells[0])) if all(row[col] != " " for row in cells)]
     assert marked  # the change mark runs from top to bottom
+
+
+def labels(lines: list[str]) -> list[str]:
+    return [line.split("┤")[0].strip() for line in lines if "┤" in line]
+
+
+def test_y_ticks_sit_at_round_values_on_a_linear_and_a_log_axis():
+    chart = BrailleChart(xlim=(0, 10))
+    chart.line([0, 10], [0.23, 1.71], BLUE)
+    assert labels(text(chart, width=30, height=12)) == ["1.5", "1.0", "0.5"]
+    log = BrailleChart(xlim=(0, 10), log_y=True)
+    log.line([0, 10], [0.004, 3.0], BLUE)
+    assert labels(text(log, width=30, height=12)) == ["1", "0.1", "0.01"]
+    narrow = BrailleChart(xlim=(0, 10), log_y=True)
+    narrow.line([0, 10], [0.15, 0.9], BLUE)
+    assert labels(text(narrow, width=30, height=12)) == ["0.5", "0.2"]
+
+
+def test_a_line_that_does_not_fit_the_axis_is_clipped_to_the_others():
+    chart = BrailleChart(xlim=(0, 10))
+    chart.line([0, 10], [2.3, 7.94], RED, fits=False)  # a diverged run beneath
+    chart.line([0, 10], [2.3, 0.3], BLUE)
+    assert float(labels(text(chart, width=30, height=12))[0]) <= 2.5
+
+
+def test_patterns_leave_gaps_and_the_readout_names_each_line_at_the_cursor():
+    solid, dashed = BrailleChart(xlim=(0, 10)), BrailleChart(xlim=(0, 10))
+    solid.line([0, 10], [0, 1], BLUE)
+    dashed.line([0, 10], [0, 1], BLUE, pattern=DASHED)
+    count = [sum(ch != " " for row in canvas(text(c, 40)) for ch in row) for c in (solid, dashed)]
+    assert count[1] < count[0]
+    chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
+    chart.line([0, 5, 10], [1.0, 0.5, 0.25], BLUE, name="smoothed")
+    lines = text(chart, width=40, height=10)
+    assert "iteration 5" in lines[1] and "━ smoothed 0.5" in lines[2]
+
+
+def test_a_log_axis_far_from_1_labels_its_decades_alike():
+    chart = BrailleChart(xlim=(0, 10), log_y=True)
+    chart.line([0, 10], [3e-7, 0.5], BLUE)
+    assert labels(text(chart, width=30, height=16)) == [
+        "1e-1",
+        "1e-2",
+        "1e-3",
+        "1e-4",
+        "1e-5",
+        "1e-6",
+    ]

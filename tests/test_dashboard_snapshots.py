@@ -168,3 +168,18 @@ def test_the_optimizers_race(snap_compare, short_run):
         )
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=race)
+
+
+def test_no_color_with_the_mouse_on_the_loss_chart(snap_compare, short_run, monkeypatch):
+    """NO_COLOR: each line its own pattern and legend sign; the readout where the mouse is."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _ = app_with(short_run, HP)
+
+    async def wait(pilot):
+        await settled(app, 300)(pilot)
+        loss = app.query_one(LossChart)
+        layout = loss.chart.layout
+        await pilot.hover(loss, offset=(layout.left + layout.cols * 2 // 3, 4))
+        await until(pilot, lambda: loss.hover is not None and not loss.dirty)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=wait)

@@ -27,6 +27,7 @@ from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.remote import EngineExited, serve
 from bp_tui.engine.runs import LOSS_EVERY, RunError, RunStore, read_metrics
 from bp_tui.ui.comparison import comparison_of, label_for
+from bp_tui.ui.names import format_value
 from bp_tui.ui.series import SMOOTHING
 from tests.helpers import run_cli as run
 from tests.helpers import until, wait_until
@@ -541,3 +542,29 @@ def test_an_engine_fault_is_one_line_for_the_user_and_a_traceback_in_the_runs_fo
     assert run_.status == "failed" and run_.iterations == 5
     log = (run_.folder / "error.log").read_text()
     assert log.startswith("Traceback") and "in faulty" in log
+
+
+def test_the_listing_says_a_run_changed_mid_way_and_shows_rates_as_typed(capsys):
+    store = RunStore()
+    write_run(store)  # no change: the column stays away while no run has one
+    code, out, _ = run(capsys, "runs")
+    assert code == 0 and "changed" not in out
+    writer = store.create(HP, "sample", run_id="20261127-232000-cd34", started=T0)
+    writer.on_event(progress(10, range(1, 11)))
+    writer.on_event(ev.ParamsChanged(10, HP.replace(lr=0.05), {}, {"lr": 0.05}))
+    writer.on_event(progress(20, range(11, 21)))
+    writer.on_event(ev.ParamsChanged(20, HP.replace(lr=0.1 / 2**11), {}, {"lr": 0.1 / 2**11}))
+    writer.on_event(ev.Finished({"iterations": 20, "test_acc": 0.65, "diverged": False}))
+    writer.release()
+    code, out, _ = run(capsys, "runs")
+    assert code == 0 and "changed as it went" in out.splitlines()[0]
+    assert out.splitlines()[-1].rstrip().endswith("lr 0.1→4.88e-05 in 2 changes from 10")
+    halved = 50 / 2**10  # lr 50 halved ten times: 0.048828125
+    assert (
+        "lr 0.0488," in HyperParams(lr=halved).describe() and format_value("lr", halved) == "0.0488"
+    )
+    writer = store.create(HP, "sample", run_id="20261127-232500-ef56", started=T0)
+    writer.on_event(ev.ParamsChanged(30, HP.replace(batch_size=50), {}, {"batch_size": 50}))
+    writer.release()
+    code, out, _ = run(capsys, "runs")
+    assert out.splitlines()[-1].rstrip().endswith("batch 100→50 at 30")

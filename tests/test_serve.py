@@ -4,6 +4,7 @@ Skipped, saying why, where no browser or no Playwright is installed; .ci/run ins
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -56,10 +57,12 @@ def test_the_page_shows_the_dashboard_and_a_key_changes_the_learning_rate(served
         )
         page.goto(server.url)
 
-        def shown(text: str):
-            return lambda: (
-                page.wait_for_timeout(50) or text in b"".join(frames).decode("utf-8", "replace")
-            )
+        def text() -> str:
+            page.wait_for_timeout(50)
+            return b"".join(frames).decode("utf-8", "replace")
+
+        def shown(wanted: str):
+            return lambda: wanted in text()
 
         wait_until(shown("ready"))  # the header, once the engine has reported
         for title in ("bp-tui", "Loss", "Accuracy", "Hyperparameters", "lr 0.1"):
@@ -68,6 +71,16 @@ def test_the_page_shows_the_dashboard_and_a_key_changes_the_learning_rate(served
         page.keyboard.type("+")
         wait_until(shown("lr 0.2"))
         assert len(server.children()) >= 2  # a dashboard and its engine
+        # The charts' mouse in the browser: twenty steps, a readout where the pointer rests
+        # over the loss chart (a value beside "smoothed", where the legend has 0.95), the
+        # wheel zooms to a range of iterations that the title gives.
+        page.keyboard.type("n" * 20)
+        wait_until(shown("20 / 10,000"))
+        box = page.locator(".textual-terminal").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+        wait_until(lambda: re.search(r"smoothed \d\.\d{3}", text()))
+        page.mouse.wheel(0, -200)
+        wait_until(shown("· iterations "))
         # Reloaded without the token: the cookie the first page set lets it in.
         frames.clear()
         page.goto(server.base() + "/")

@@ -14,7 +14,15 @@ from rich.text import Text
 from bp_tui.engine import resume
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.resume import Resume
-from bp_tui.engine.runs import DamagedRun, RunInfo, RunStore, csv_text, printable
+from bp_tui.engine.runs import (
+    DamagedRun,
+    RunInfo,
+    RunRecord,
+    RunStore,
+    changes_brief,
+    csv_text,
+    printable,
+)
 from bp_tui.engine.runs import brief as hp_brief
 
 SHOWN_EVALUATIONS = 10  # `runs show` prints the last ones; export --csv has them all
@@ -97,9 +105,19 @@ def damaged_json(run: DamagedRun) -> dict:
     return {"id": run.id, "status": "damaged", "error": run.reason}
 
 
+def changes_of(store: RunStore, run: RunRecord) -> str:
+    """What changed as the run went (`lr 0.1→0.05 at 3,000`); an ended run's listing read no
+    metric lines, so those of a run that ended with other values are read now."""
+    changes = run.changes
+    if not changes and run.final_hp != run.hp:
+        changes = store.load(run.id).changes
+    return changes_brief(changes, run.hp)
+
+
 def run_list(args: argparse.Namespace) -> int:
     store = RunStore()
     runs, damaged = store.scan()
+    changed = {run.id: changes_of(store, run) for run in runs}
     if getattr(args, "json", False):
         print(json.dumps([info_json(r) for r in runs] + [damaged_json(d) for d in damaged]))
         return 0
@@ -119,6 +137,7 @@ def run_list(args: argparse.Namespace) -> int:
         ("test acc", "right"),
         ("duration", "right"),
         ("status", "left"),
+        *([("changed as it went", "left")] if any(changed.values()) else []),
     ):
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     # Text cells: what a record says is shown as text, never read as markup or escape codes.
@@ -135,6 +154,7 @@ def run_list(args: argparse.Namespace) -> int:
                     accuracy_text(run.test_acc),
                     duration_text(run.duration),
                     run.status,
+                    *([changed[run.id]] if any(changed.values()) else []),
                 )
             )
         )
@@ -162,7 +182,10 @@ def run_list(args: argparse.Namespace) -> int:
                 markup=False,
             )
             console.print(
-                printable(f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}"),
+                printable(
+                    f"    {run.started:%Y-%m-%d %H:%M}  {hp_brief(run.hp)}"
+                    + (f"; changed {changed[run.id]}" if changed[run.id] else "")
+                ),
                 style="dim",
                 highlight=False,
                 markup=False,

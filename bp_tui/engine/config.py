@@ -45,6 +45,12 @@ def hidden_text(hidden: tuple[int, ...] | int) -> str:
     return str(hidden)
 
 
+def lr_text(lr: float) -> str:
+    """A learning rate as a person types it: three significant figures (halving 0.1 five
+    times gives 0.003125, shown 0.00312)."""
+    return f"{lr:.3g}"
+
+
 def _shown(text: str, limit: int = 40) -> str:
     text = str(text)
     return repr(text if len(text) <= limit else text[:limit] + "…")
@@ -150,6 +156,6 @@ class HyperParams:
 
     def describe(self) -> str:
         return (
-            f"hidden {hidden_text(self.hidden)} {self.activation}, {self.init} init, {self.optimizer} lr {self.lr:g}, "
+            f"hidden {hidden_text(self.hidden)} {self.activation}, {self.init} init, {self.optimizer} lr {lr_text(self.lr)}, "
             f"batch {self.batch_size}, {self.iters:,} iterations, seed {self.seed}"
         )

@@ -36,7 +36,7 @@ except ImportError:  # Windows: no flock, and no run lock
     fcntl = None  # type: ignore[assignment]
 from bp_tui.engine import events as ev
 from bp_tui.engine.checkpoint import write_atomically
-from bp_tui.engine.config import HyperParams, hidden_text
+from bp_tui.engine.config import HyperParams, hidden_text, lr_text
 from bp_tui.engine.events import Evaluation
 from bp_tui.errors import BpTuiError, ConfigError
 
@@ -79,9 +79,34 @@ def _finite(value: float | None) -> float | None:
 def brief(hp: HyperParams) -> str:
     """The recipe in a table cell: 50 relu std, sgd 0.1, b100, seed 0 (100,100 for two layers)."""
     return (
-        f"{hidden_text(hp.hidden)} {hp.activation} {hp.init}, {hp.optimizer} {hp.lr:g}, b{hp.batch_size}, "
+        f"{hidden_text(hp.hidden)} {hp.activation} {hp.init}, {hp.optimizer} {lr_text(hp.lr)}, b{hp.batch_size}, "
         f"seed {hp.seed}"
     )
+
+
+def value_text(field: str, value) -> str:
+    """One hyperparameter's value as `brief` writes it."""
+    if field == "lr":
+        return lr_text(value)
+    return hidden_text(value) if field == "hidden" else str(value)
+
+
+def changes_brief(changes: list[dict], start: HyperParams) -> str:
+    """The changes made as a run went, name by name: `lr 0.1→0.05 at 3,000`, or with several
+    `lr 0.1→0.025 in 2 changes from 3,000`."""
+    made: dict[str, list[tuple[int, object]]] = {}
+    for line in changes:
+        for name, value in line.get("changes", {}).items():
+            made.setdefault(name, []).append((line["iteration"], value))
+    parts = []
+    for name, steps in made.items():
+        first = getattr(start, name, None)
+        moved = f"{name.replace('_size', '')} {value_text(name, first)}→{value_text(name, steps[-1][1])}"
+        at = f"{steps[0][0]:,}"
+        parts.append(
+            f"{moved} at {at}" if len(steps) == 1 else f"{moved} in {len(steps)} changes from {at}"
+        )
+    return ", ".join(parts)
 
 
 def _dump_json(path: Path, value: dict) -> None:

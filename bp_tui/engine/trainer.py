@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bp_tui.engine.config import HyperParams
+from bp_tui.engine.config import HyperParams, lr_text
 from bp_tui.engine.events import Evaluation
 from bp_tui.engine.history import EVALUATION_TAIL, LossHistory
 from bp_tui.engine.jobs import EVAL_PART, BackgroundEvaluator, EvaluationJob
@@ -34,7 +34,7 @@ class DivergedError(ArithmeticError):
     def __init__(self, iteration: int, lr: float, why: str) -> None:
         self.iteration, self.lr = iteration, lr
         super().__init__(
-            f"training diverged: {why} at iteration {iteration:,} with learning rate {lr:g}; "
+            f"training diverged: {why} at iteration {iteration:,} with learning rate {lr_text(lr)}; "
             "lower the learning rate and reset"
         )
 

@@ -39,7 +39,7 @@ from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.series import SMOOTHINGS
-from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
@@ -162,8 +162,8 @@ class BpTuiApp(App):
         with TabbedContent(id="tabs"):
             with TabPane("Train", id="train"):
                 with Horizontal(id="charts"):
-                    yield LossChart(id="loss")
-                    yield AccuracyChart(id="accuracy")
+                    yield LossChart(id="loss").data_bind(BpTuiApp.comparisons)
+                    yield AccuracyChart(id="accuracy").data_bind(BpTuiApp.comparisons)
                 yield ComparedRuns(id="compared").data_bind(BpTuiApp.comparisons)
                 with Horizontal(id="panels"):
                     yield ProgressPanel(id="progress").data_bind(
@@ -197,8 +197,6 @@ class BpTuiApp(App):
                 f"the theme {self.chosen_theme[:40]!r} in {settings.config_file()} is not one "
                 "of the themes: the default is used"
             )
-        self.query_one("#loss").border_title = "Loss"
-        self.query_one("#accuracy").border_title = "Accuracy"
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         # Back from Ctrl-Z (fg): the terminal's screen was the shell's meanwhile, draw it all.
         self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
@@ -412,7 +410,7 @@ class BpTuiApp(App):
         self._changes = {}
         self.alert = Text.assemble(
             ("Diverged", "bold red"),
-            f" at iteration {e.iteration:,}, learning rate {e.lr:g}. ",
+            f" at iteration {e.iteration:,}, learning rate {format_value('lr', e.lr)}. ",
             (
                 f"Lower the rate ({keys_for('lr_down')}), then reset ({keys_for('reset')}).",
                 "italic",
@@ -669,35 +667,31 @@ class BpTuiApp(App):
         self.compared = [c.run_id for c in chosen]
         self.comparisons = chosen
 
-    def watch_comparisons(self, runs: list[Comparison]) -> None:
-        self.part(LossChart).set_comparisons(runs)
-        self.part(AccuracyChart).set_comparisons(runs)
-        self.redraw_charts()
-
     def action_cycle_smoothing(self) -> None:
         chart = self.part(LossChart)
-        at = SMOOTHINGS.index(chart.series.smoothing) if chart.series.smoothing in SMOOTHINGS else 0
-        chart.set_smoothing(SMOOTHINGS[(at + 1) % len(SMOOTHINGS)])
+        chart.smoothing = cycle(SMOOTHINGS, chart.smoothing)
         self.smoothed_loss = chart.series.smoothed
-        self.redraw_charts()
 
     def action_toggle_epochs(self) -> None:
         in_epochs = not self.part(LossChart).in_epochs
         for chart in (self.part(LossChart), self.part(AccuracyChart)):
-            chart.set_x_unit(in_epochs)
-        self.redraw_charts()
+            chart.in_epochs = in_epochs
 
     def action_toggle_log_loss(self) -> None:
-        chart = self.part(LossChart)
-        chart.toggle_log_scale()
-        chart.border_title = "Loss (log scale)" if chart.log_scale else "Loss"
-        self.redraw_charts()
+        self.part(LossChart).log_scale = not self.part(LossChart).log_scale
 
     def action_toggle_pin_accuracy(self) -> None:
-        chart = self.part(AccuracyChart)
-        chart.toggle_pinned()
-        chart.border_title = "Accuracy (0-1)" if chart.pinned else "Accuracy"
-        self.redraw_charts()
+        self.part(AccuracyChart).pinned = not self.part(AccuracyChart).pinned
+
+    def action_zoom(self, factor: float) -> None:
+        """The charts on screen show `factor` times the iterations (the latest ones)."""
+        for chart in self.query(Chart):
+            if chart.region:  # on the tab shown
+                chart.zoom(factor)
+
+    def action_zoom_reset(self) -> None:
+        for chart in self.query(Chart):
+            chart.window = None
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and theme != settings.load().get("theme"):

@@ -5,6 +5,7 @@ from textual.binding import Binding
 LR_FACTOR = 2.0  # + and - multiply or divide the learning rate by this
 BATCH_FACTOR = 2  # b and B double or halve the batch size
 HIDDEN_STEP = 10  # h and H add or remove this many hidden units (at the next reset)
+ZOOM_KEY = 0.5  # z shows half the iterations, Z twice as many (the mouse wheel zooms too)
 SPEEDS = (1.0, 5.0, 50.0, None)  # < and > step through these iterations a second (None: full)
 
 APP_BINDINGS = [
@@ -40,6 +41,9 @@ APP_BINDINGS = [
     Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
     Binding("S", "cycle_smoothing", "Loss smoothing: 0, 0.6, 0.9, 0.95, 0.99", show=False),
     Binding("E", "toggle_epochs", "Charts' x axis: iterations or epochs", show=False),
+    Binding("z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False),
+    Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False),
+    Binding("0", "zoom_reset", "Charts: the whole run again", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),

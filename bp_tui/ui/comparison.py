@@ -10,6 +10,7 @@ from bp_tui.engine.config import HyperParams
 from bp_tui.engine.runs import RunInfo, RunRecord
 from bp_tui.ui.names import format_value
 from bp_tui.ui.series import EpochScale, smoothed_blocks
+from bp_tui.ui.widgets.braille import DASH_DOT, DASHED, DOTTED
 
 MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
 LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")
@@ -17,19 +18,24 @@ SHORT_NAMES = {"batch_size": "batch"}
 CHOICES = ("optimizer", "activation", "init")  # shown by their names alone: SGD, ReLU, He
 
 
-# Earlier runs chosen for comparison (c): dim like DIM, but each its own hue for the legend, and
-# none near the live lines' blue, orange and green.
+# Earlier runs chosen for comparison (c): each its own hue, none near the live lines' blue,
+# orange and green, and each its own line pattern for NO_COLOR.
 COMPARE_COLORS = (
-    (155, 115, 175),
-    (175, 110, 130),
-    (160, 150, 105),
-    (120, 130, 170),
-    (140, 120, 100),
+    (190, 110, 220),  # violet
+    (90, 190, 200),  # teal
+    (220, 110, 140),  # rose
+    (175, 160, 80),  # olive
+    (150, 150, 150),  # grey
 )
+COMPARE_PATTERNS = (DASHED, DASH_DOT, DOTTED)
 
 
 def compare_color(index: int) -> tuple[int, int, int]:
     return COMPARE_COLORS[index % len(COMPARE_COLORS)]
+
+
+def compare_pattern(index: int) -> tuple[int, ...]:
+    return COMPARE_PATTERNS[index % len(COMPARE_PATTERNS)]
 
 
 @dataclass(eq=False)  # one run is one comparison (and its arrays have no single truth value)

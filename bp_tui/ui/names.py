@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bp_tui.engine.config import hidden_text
+from bp_tui.engine.config import hidden_text, lr_text
 from bp_tui.engine.events import Notice
 from bp_tui.ui.bindings import keys_for
 
@@ -40,7 +40,7 @@ def format_value(field: str, value) -> str:
     if value is None:
         return "each epoch" if field == "eval_every" else "-"
     if field == "lr":
-        return f"{value:g}"
+        return lr_text(value)
     if field == "hidden":  # as --hidden takes it, 100,100; four equal layers as 4 × 100
         text = hidden_text(value)
         widths = value if isinstance(value, tuple) else (value,)

@@ -1,8 +1,9 @@
-"""A line chart drawn in braille with numpy: the loss chart's picture ten times a second.
+"""A line chart drawn in braille with numpy: the picture of every chart of the dashboard.
 
 plotext builds its canvas point by point in Python (about 6 ms a frame for the loss chart, most of
 the UI's work while training); here the dots of every line are set in a few array operations and
-the frame, ticks and labels are laid out as plotext lays them out, so both charts look alike.
+the frame, ticks and labels are laid out as plotext lays them out. A line has a pattern (its own
+under NO_COLOR), and the picture can carry a guide at the mouse's x with each line's value there.
 """
 
 from __future__ import annotations
@@ -20,12 +21,59 @@ from textual.strip import Strip
 DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
 
 
+# Line patterns, on by dot along the line: under NO_COLOR they tell the lines apart.
+SOLID, DASHED, DOTTED, DASH_DOT = (
+    (1,),
+    (1, 1, 1, 1, 0, 0, 0),
+    (1, 0, 0),
+    (1, 1, 1, 1, 0, 0, 1, 0, 0),
+)
+GLYPHS = {SOLID: "━", DASHED: "╍", DOTTED: "┈", DASH_DOT: "╌"}  # a pattern's sign in legends
+POINTS_GLYPH = "•"
+
+
 @dataclass
 class Series:
     x: np.ndarray
     y: np.ndarray
     color: tuple[int, int, int]
     joined: bool = True  # a line through the points, or the points alone
+    name: str = ""  # in the legend and the hover readout
+    pattern: tuple[int, ...] = SOLID
+    fits: bool = True  # sets the y axis; False: clipped to the axis the others set
+
+    @property
+    def glyph(self) -> str:
+        return GLYPHS.get(self.pattern, "━") if self.joined else POINTS_GLYPH
+
+    def value_at(self, x: float, within: float) -> float | None:
+        """The line's value at x (between two points, where the line drawn between them
+        passes; points alone: the nearest one's); None beyond its ends by more than `within`."""
+        keep = np.isfinite(self.x) & np.isfinite(self.y)
+        xs, ys = self.x[keep], self.y[keep]
+        if not len(xs) or not xs[0] - within <= x <= xs[-1] + within:
+            return None
+        if self.joined:
+            return float(np.interp(x, xs, ys))
+        return float(ys[np.argmin(np.abs(xs - x))])
+
+
+@dataclass
+class Layout:
+    """Where picture() put the plot: for telling which iteration lies under the mouse."""
+
+    left: int  # the plot's first column (after the tick labels and the frame)
+    cols: int
+    rows: int
+    x0: float
+    x1: float
+
+    def x_of(self, column: int) -> float | None:
+        """The x value at a column of the picture (None outside the plot)."""
+        col = column - self.left
+        if not 0 <= col < self.cols:
+            return None
+        return self.x0 + (2 * col + 0.5) / (2 * self.cols - 1) * (self.x1 - self.x0)
 
 
 @dataclass
@@ -37,30 +85,43 @@ class BrailleChart:
     xticks: list[float] = field(default_factory=list)
     xlabels: list[str] = field(default_factory=list)
     xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None  # fixed (accuracy pinned 0-1); else fitted
     xlabel: str = ""
     log_y: bool = False
+    cursor: float | None = None  # the x under the mouse: a guide line and the values there
+    layout: Layout | None = None  # set by picture()
 
-    def line(self, x, y, color, joined: bool = True) -> None:
-        self.series.append(Series(np.asarray(x, float), np.asarray(y, float), color, joined))
+    def line(self, x, y, color, joined: bool = True, **how) -> None:
+        self.series.append(Series(np.asarray(x, float), np.asarray(y, float), color, joined, **how))
 
-    def picture(self, width: int, height: int, base: Style) -> list[Strip]:
-        ys = [s.y for s in self.series if len(s.y)]
+    def y_range(self) -> tuple[float, float]:
+        """The y axis's span (log10 of it on a log axis): the fitting lines' values inside
+        the x limits; the others are clipped to it."""
+        x0, x1 = self.xlim or (-np.inf, np.inf)
+        fitting = [s for s in self.series if s.fits and len(s.y)] or self.series
+        ys = [s.y[(s.x >= x0) & (s.x <= x1)] for s in fitting]
         values = np.concatenate(ys) if ys else np.array([0.0, 1.0])
         values = values[np.isfinite(values)]
         if self.log_y:
             values = np.log10(values[values > 0])
+        if self.ylim is not None:
+            values = np.log10(self.ylim) if self.log_y else np.asarray(self.ylim, float)
         low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
         if high - low < 1e-12:
             low, high = low - 0.5, high + 0.5
+        return low, high
+
+    def picture(self, width: int, height: int, base: Style) -> list[Strip]:
+        low, high = self.y_range()
         rows = max(height - 4, 1)  # the frame's top and bottom, the tick labels, the x label
-        ticks = _decade_ticks(low, high, rows) if self.log_y else []
-        ticks = ticks or _y_ticks(low, high, rows)
-        labels = [_y_label(t, high - low, self.log_y) for t in ticks]
-        left = max(len(label) for label in labels)
+        ticks = (_log_ticks if self.log_y else _y_ticks)(low, high, rows)
+        labels = _y_labels(ticks, self.log_y)
+        left = max(len(label) for label in labels) if labels else 1
         cols = max(width - left - 2, 1)
         x0, x1 = self.xlim or _x_range(self.series)
         if x1 - x0 < 1e-12:
             x1 = x0 + 1.0
+        self.layout = Layout(left + 1, cols, rows, x0, x1)
 
         bits = np.zeros((rows, cols), np.uint8)
         owner = np.full((rows, cols), -1, np.int16)
@@ -70,12 +131,18 @@ class BrailleChart:
             dx = (s.x[keep] - x0) / (x1 - x0) * (2 * cols - 1)
             dy = (high - y[keep]) / (high - low) * (4 * rows - 1)
             px, py = _dots(np.rint(dx).astype(int), np.rint(dy).astype(int), s.joined)
+            if len(s.pattern) > 1:
+                on = np.asarray(s.pattern, bool)[np.arange(len(px)) % len(s.pattern)]
+                px, py = px[on], py[on]
             inside = (px >= 0) & (px < 2 * cols) & (py >= 0) & (py < 4 * rows)
             px, py = px[inside], py[inside]
             np.bitwise_or.at(bits, (py // 4, px // 2), DOT_BITS[py % 4, px % 2])
             owner[py // 4, px // 2] = index
         colors = [s.color for s in self.series]
-        for position, color in self.vlines:
+        guides = list(self.vlines)
+        if self.cursor is not None:
+            guides.append((self.cursor, base.color.triplet if base.color else (128, 128, 128)))
+        for position, color in guides:
             col = int(round((position - x0) / (x1 - x0) * (2 * cols - 1)))
             if 0 <= col < 2 * cols:
                 bits[:, col // 2] |= np.bitwise_or.reduce(DOT_BITS[:, col % 2])
@@ -95,8 +162,43 @@ class BrailleChart:
             segments.extend(_cells(bits[row], owner[row], styles, base))
             segments.append(Segment("│", base))
             strips.append(Strip(segments))
+        if self.cursor is not None:
+            self._readout(strips, base)
         strips.extend(self._x_axis(left, cols, x0, x1, base))
         return [strip.adjust_cell_length(width, base) for strip in strips[:height]]
+
+    def readout(self) -> list[tuple[str, Series | None]]:
+        """TensorBoard's tooltip: the x under the mouse, and each named line's value there."""
+        layout = self.layout
+        if self.cursor is None or layout is None:
+            return []
+        within = (layout.x1 - layout.x0) / max(layout.cols, 1) * 2  # two columns away at most
+        x = self.cursor
+        lines: list[tuple[str, Series | None]] = [
+            (f"{self.xlabel} {x:,.0f}" if self.xlabel != "epoch" else f"epoch {x:.2f}", None)
+        ]
+        for s in self.series:
+            value = s.value_at(x, within) if s.name else None
+            if value is not None:
+                lines.append((f"{s.glyph} {s.name} {value:.4g}", s))
+        return lines
+
+    def _readout(self, strips: list[Strip], base: Style) -> None:
+        """The readout in a box in the plot's upper corner away from the mouse."""
+        layout, lines = self.layout, self.readout()
+        if layout is None or len(lines) < 2:
+            return
+        width = min(max(len(text) for text, _ in lines) + 2, layout.cols)
+        middle = layout.x0 + (layout.x1 - layout.x0) / 2
+        start = layout.left + (layout.cols - width if self.cursor < middle else 0)
+        box = base + Style(reverse=False, bold=False)
+        for row, (text, s) in enumerate(lines[: layout.rows], start=1):
+            style = box + Style(color=Color.from_rgb(*s.color)) if s is not None else box
+            cell = Segment(f" {text}".ljust(width)[:width], style)
+            strip = strips[row]
+            strips[row] = Strip.join(
+                [strip.crop(0, start), Strip([cell]), strip.crop(start + width, strip.cell_length)]
+            )
 
     def _x_axis(self, left: int, cols: int, x0: float, x1: float, base: Style) -> list[Strip]:
         frame = ["─"] * cols
@@ -154,28 +256,55 @@ def _cells(bits: np.ndarray, owner: np.ndarray, styles: list[Style], base: Style
     return segments
 
 
+def nice_step(span: float, count: int) -> float:
+    """A round step (1, 2 or 5 times a power of ten) giving about `count` steps over span."""
+    raw = max(span, 1e-12) / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
+
+
 def _y_ticks(low: float, high: float, rows: int) -> list[float]:
-    """Evenly spaced values from the top to the bottom: every row on a short chart, every
-    third on a tall one (as plotext places them)."""
-    every = 1 if rows <= 6 else 2 if rows <= 12 else 3
-    count = max(2, min((rows - 1) // every + 1, 8))
-    return [high - (high - low) * k / (count - 1) for k in range(count)]
+    """Round values inside the span (0.5, 1.0, 1.5), top first: a label every other row on a
+    short chart, every third on a tall one."""
+    every = 2 if rows <= 12 else 3
+    count = max(1, min(rows // every, 8))
+    while True:  # two ticks at least, so that the scale can be read
+        step = nice_step(high - low, count)
+        first = math.ceil(low / step - 1e-9)
+        ticks = [k * step for k in range(first, math.floor(high / step + 1e-9) + 1)]
+        if len(ticks) >= 2 or count > 64:
+            return [round(t, 12) for t in reversed(ticks)]
+        count *= 2
 
 
-def _decade_ticks(low: float, high: float, rows: int) -> list[float]:
-    """On a log axis spanning two decades or more: the powers of ten (every second or third
-    when they would crowd the rows), top first; [] for a narrower span."""
+def _log_ticks(low: float, high: float, rows: int) -> list[float]:
+    """On a log axis (low and high are log10 of the values): the powers of ten inside it
+    (0.01, 0.1, 1; every second or third when they would crowd the rows), with 2 and 5
+    between them on a short span; the values' round ticks when no power lies inside."""
+    room = max(2, rows // 2)
     first, last = math.ceil(low - 1e-9), math.floor(high + 1e-9)
-    if high - low < 2 or last < first:
-        return []
-    room = max(1, rows // 2)  # a label every other row at the most
-    every = max(1, -(-(last - first + 1) // room))
-    return [float(d) for d in range(last, first - 1, -every)]
+    if last - first + 1 >= 2:
+        every = max(1, -(-(last - first + 1) // room))
+        return [float(d) for d in range(last, first - 1, -every)]
+    steps = [
+        math.log10(m) + d
+        for d in range(math.floor(low), math.ceil(high) + 1)
+        for m in (1, 2, 5)
+        if low - 1e-9 <= math.log10(m) + d <= high + 1e-9
+    ]
+    if len(steps) >= 2:
+        return sorted(steps, reverse=True)[:room]
+    linear = _y_ticks(10**low, 10**high, rows)
+    return [math.log10(t) for t in linear if t > 0]
 
 
-def _y_label(value: float, span: float, log: bool) -> str:
+def _y_labels(ticks: list[float], log: bool) -> list[str]:
+    """The ticks' labels, all with the decimals their step needs (0.5 1.0 1.5)."""
     if log:
-        shown = 10**value
-        return f"{shown:.3g}"
-    decimals = max(0, min(4, 2 - math.floor(math.log10(span)) if span > 0 else 2))
-    return f"{value:.{decimals}f}"
+        if all(-3 <= t <= 4 for t in ticks):
+            return [f"{10**t:.3g}" for t in ticks]
+        # Far from 1, the powers of ten as 1e-5 (every label alike, none as long as 0.00001).
+        return [f"1e{round(t)}" if abs(t - round(t)) < 1e-9 else f"{10**t:.0e}" for t in ticks]
+    step = abs(ticks[0] - ticks[1]) if len(ticks) > 1 else 1.0
+    decimals = max(0, min(6, -math.floor(math.log10(step) + 1e-9))) if step > 0 else 0
+    return [f"{t:.{decimals}f}" for t in ticks]

@@ -1,84 +1,35 @@
-"""The loss and accuracy charts (textual-plotext), redrawn at most 10 times a second.
+"""The dashboard's line charts: one base (Chart) drawing in braille with numpy (braille.py), and
+the loss and accuracy charts of the Training tab.
 
-A chart builds its picture only when its data or its size changed (plotext's build is the
-dashboard's dearest work), from a bounded number of points: two a column, braille's resolution.
+A chart's settings are reactives whose watchers redraw it and retitle it (log scale, epoch axis,
+zoom, hidden lines, the mouse's column); its data come with engine news and are drawn at most
+REDRAW_SECONDS apart. The mouse reads values (hover), zooms (wheel) and hides a line (a click
+on its legend entry), as in TensorBoard.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from time import monotonic
 
 import numpy as np
-from rich.color import Color as RichColor
-from rich.color import ColorParseError
-from rich.errors import StyleSyntaxError
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
+from textual import events
 from textual.geometry import Region
+from textual.reactive import reactive
 from textual.strip import Strip
-from textual_plotext import PlotextPlot
+from textual.widget import Widget
 
-from bp_tui.ui.comparison import Comparison, compare_color
-from bp_tui.ui.series import BinnedSeries, EpochScale, thin
-from bp_tui.ui.widgets.braille import BrailleChart
+from bp_tui.ui.colours import hex_of, theme_rgb
+from bp_tui.ui.comparison import Comparison, compare_color, compare_pattern
+from bp_tui.ui.series import SMOOTHING, BinnedSeries, EpochScale, thin
+from bp_tui.ui.widgets.braille import DASHED, DOTTED, SOLID, BrailleChart
 
 DIM = (110, 110, 110)
-
-
-def theme_rgb(widget, name: str, fallback: str) -> tuple[int, int, int]:
-    return Color.parse(widget.app.theme_variables.get(name, fallback)).rgb
-
-
-def hex_of(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
-
-
-@functools.cache
-def cell_style(foreground, style: str, background) -> Style:
-    """A plotext cell's colours and style as a rich Style ("default": the terminal's own)."""
-
-    def colour(value):
-        if isinstance(value, tuple):
-            return RichColor.from_rgb(*value)
-        if value in (None, "default"):
-            return None
-        name = str(value)
-        name = f"bright_{name[:-1]}" if name.endswith("+") else name
-        try:
-            return RichColor.parse(name)
-        except ColorParseError:
-            return None
-
-    try:
-        styled = Style.parse(style) if style and style != "default" else Style()
-    except StyleSyntaxError:
-        styled = Style()
-    return styled + Style(color=colour(foreground), bgcolor=colour(background))
-
-
-def picture_of(matrix, base: Style, width: int) -> list[Strip]:
-    """plotext's finished canvas as strips, cell runs of one style at a time (what Textual makes
-    of Text.from_ansi(build()), without writing, parsing and laying out the ANSI codes between)."""
-    strips = []
-    for row in matrix.Rows[::-1]:
-        markers, fg, st, bg = (
-            matrix.marker[row],
-            matrix.fullground[row],
-            matrix.style[row],
-            matrix.background[row],
-        )
-        segments, start, end = [], 0, len(markers)
-        for col in range(1, end + 1):
-            if col == end or fg[col] != fg[start] or st[col] != st[start] or bg[col] != bg[start]:
-                style = base + cell_style(fg[start], st[start], bg[start])
-                segments.append(Segment("".join(markers[start:col]), style))
-                start = col
-        strips.append(Strip(Segment.simplify(segments)).adjust_cell_length(width, base))
-    return strips
+ZOOM_STEP = 0.8  # a wheel notch or z keeps this share of the iterations shown
+PAN_STEP = 0.1  # a sideways scroll moves a zoomed chart this share of its range
+MIN_SPAN = 4.0  # zoomed in no further than this many iterations (or epochs / 100)
 
 
 def nice_ticks(last: float, count: int = 5, whole: bool = True) -> list[float]:
@@ -92,15 +43,35 @@ def nice_ticks(last: float, count: int = 5, whole: bool = True) -> list[float]:
     return [round(step * k, 9) for k in range(count + 2) if step * k <= top]
 
 
+def window_ticks(low: float, high: float, whole: bool, count: int = 5) -> list[float]:
+    """Round numbers inside [low, high] (a zoomed axis)."""
+    raw = max(high - low, 1e-9) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(1, round(step)) if whole else step
+    first = math.ceil(low / step - 1e-9)
+    return [round(k * step, 9) for k in range(first, math.floor(high / step + 1e-9) + 1)]
+
+
 def iteration_ticks(last: int, count: int = 5) -> list[int]:
     """Whole, round iteration numbers from 0 to at least `last`."""
     return [int(tick) for tick in nice_ticks(last, count)]
 
 
-class Chart(PlotextPlot):
-    """A plot whose picture is built once per change of its data, size or theme."""
+class Chart(Widget):
+    """A braille line chart whose picture is built once per change of its data, settings, size
+    or theme. Subclasses say what to draw in plot() and what the legend adds in legend_values()."""
 
+    TITLE = ""
     REDRAW_SECONDS = 0.0  # at most one redraw this often (the app's frames come 10 a second)
+
+    log_scale: reactive[bool] = reactive(False, init=False)
+    in_epochs: reactive[bool] = reactive(False, init=False)  # E: the x axis in epochs
+    window: reactive[tuple[float, float] | None] = reactive(None, init=False)  # zoomed x range
+    hidden: reactive[frozenset[str]] = reactive(frozenset(), init=False)  # lines clicked away
+    hover: reactive[float | None] = reactive(None, init=False)  # the x under the mouse
+    # Earlier runs drawn beneath this one's lines (bound to the app's, named below the charts).
+    comparisons: reactive[list[Comparison]] = reactive(list, init=False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -108,31 +79,152 @@ class Chart(PlotextPlot):
         self.version = 0  # bumped by each redraw that changed the data
         self._picture: tuple[tuple, list[Strip]] | None = None
         self.builds = 0  # pictures built (tests check that an unchanged chart builds none)
+        self.dirty = True  # new data since the last redraw
+        self.x_end = 0.0  # where the x axis ends unzoomed, in its unit
+        self.chart = BrailleChart()
+        self._legend: list[tuple[int, int, str]] = []  # each entry's columns in the legend
+
+    # ---- settings: each watcher redraws now and retitles ---------------------------------------
+
+    def on_mount(self) -> None:
+        self.border_title = self.title_text()
+        # The lines take the theme's colours when drawn: a new theme (its CSS refreshed
+        # first, then this signal) draws them again.
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.settings_changed())
+
+    def heading(self) -> str:
+        return self.TITLE
+
+    def title_text(self) -> str:
+        """The border's title: the chart's name and the settings it is drawn with."""
+        parts = [self.heading()]
+        if self.log_scale:
+            parts.append("(log scale)")
+        if self.window is not None:
+            unit = "epochs" if self.in_epochs else "iterations"
+            low, high = self.window
+            parts.append(f"· {unit} {low:,.4g}-{high:,.4g} (0: all)")
+        return " ".join(parts)
+
+    def settings_changed(self) -> None:
+        self.border_title = self.title_text()
+        self.dirty, self._redrawn_at = True, -math.inf
+        if self.is_mounted:
+            self.redraw()
+
+    def watch_log_scale(self) -> None:
+        self.settings_changed()
+
+    def watch_in_epochs(self) -> None:
+        self.window = None  # a range of iterations is no range of epochs
+        self.settings_changed()
+
+    def watch_window(self) -> None:
+        self.settings_changed()
+
+    def watch_hidden(self) -> None:
+        self.settings_changed()
+
+    def watch_hover(self, hover: float | None) -> None:
+        # Only the guide and the readout change: the lines already drawn are kept.
+        self.chart.cursor = hover
+        if self.is_mounted:
+            self.changed()
+
+    def watch_comparisons(self) -> None:
+        self.settings_changed()
+
+    # ---- the mouse and the zoom keys ------------------------------------------------------------
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        layout = self.chart.layout
+        offset = event.get_content_offset(self)
+        inside = offset is not None and layout is not None and 1 <= offset.y <= layout.rows
+        self.hover = layout.x_of(offset.x) if inside else None
+
+    def on_leave(self, _: events.Leave) -> None:
+        self.hover = None
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.zoom(ZOOM_STEP, self._x_at(event))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.zoom(1 / ZOOM_STEP, self._x_at(event))
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        event.stop()
+        self.pan(-PAN_STEP)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        event.stop()
+        self.pan(PAN_STEP)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a legend entry (the bottom border) hides or shows its line."""
+        if event.y != self.outer_size.height - 1:
+            return
+        for start, end, name in self._legend:
+            if start <= event.x < end:
+                self.hidden = self.hidden ^ {name}
+                return
+
+    def _x_at(self, event: events.MouseEvent) -> float | None:
+        offset = event.get_content_offset(self)
+        layout = self.chart.layout
+        return layout.x_of(offset.x) if offset is not None and layout is not None else None
+
+    def zoom(self, factor: float, around: float | None = None) -> None:
+        """Show `factor` times the iterations shown now, around the given x (else ending where
+        the shown range ends); back to the whole run when it would show all of it."""
+        end = self.x_end
+        if end <= 0:
+            return
+        low, high = self.window or (0.0, end)
+        at = high if around is None else min(max(around, low), high)
+        span = max((high - low) * factor, MIN_SPAN / (100 if self.in_epochs else 1))
+        if span >= end:
+            self.window = None
+            return
+        low = at - (at - low) * span / (high - low)
+        low = min(max(low, 0.0), end - span)
+        if not self.in_epochs:  # whole iterations, as a person would ask for them
+            low, span = float(round(low)), float(round(span))
+        self.window = (low, low + span)
+
+    def pan(self, share: float) -> None:
+        """A zoomed chart moves `share` of its range later (negative: earlier)."""
+        if self.window is None:
+            return
+        low, high = self.window
+        shift = min(max((high - low) * share, -low), self.x_end - high)
+        if not self.in_epochs:
+            shift = float(round(shift))
+        if shift:
+            self.window = (low + shift, high + shift)
+
+    # ---- drawing --------------------------------------------------------------------------------
+
+    def plot(self) -> BrailleChart:
+        """What to draw now, every line named (the legend and the readout use the names)."""
+        raise NotImplementedError
+
+    def legend_values(self) -> dict[str, str]:
+        """Text after a legend entry's name (the latest values); dropped first when narrow."""
+        return {}
 
     @property
     def point_limit(self) -> int:
         """Points a line needs at this width: braille has two dots a column."""
         return max(2 * self.size.width, 16)
 
-    def render_line(self, y: int) -> Strip:
-        """Line y of the picture, built when the data, size or theme changed since the last."""
-        base = self.visual_style.rich_style
-        key = (self.version, self.size, self.app.theme, base)
-        if self._picture is None or self._picture[0] != key:
-            self.builds += 1
-            self._picture = (key, self._build(base))
-        strips = self._picture[1]
-        return strips[y] if y < len(strips) else Strip.blank(self.size.width, base)
+    def no_color(self) -> bool:
+        return bool(getattr(self.app, "no_color", False))
 
-    def _build(self, base: Style) -> list[Strip]:
-        """PlotextPlot.render's steps, the canvas taken as it is instead of through ANSI."""
-        plot, (width, height) = self._plot, self.size
-        plot.plotsize(width, height)
-        plot._set_size(width, height)
-        plot.theme(self._get_plotext_theme_name(self.app.theme))
-        plot._set_sizes()
-        plot._build_matrix()
-        return picture_of(plot.monitor.matrix, base, width)
+    def styled(self, pattern: tuple[int, ...]) -> dict:
+        """A line's pattern: its own under NO_COLOR, where colour tells nothing; solid else."""
+        return {"pattern": pattern if self.no_color() else SOLID}
 
     def due(self) -> bool:
         """Whether a redraw is wanted now: the data changed, and not just redrawn."""
@@ -142,16 +234,81 @@ class Chart(PlotextPlot):
         self._redrawn_at, self.dirty = now, False
         return True
 
-    def set_legend(self, *parts: str) -> None:
-        """The legend in the bottom border: as many of its parts, in order, as fit whole."""
-        room, shown = self.size.width - 4, []
-        for part in parts:
-            if len(Text.from_markup("  ".join([*shown, part]))) > room and shown:
+    def redraw(self) -> bool:
+        """Build the picture when the data or a setting changed; True if it did."""
+        if not self.due():
+            return False
+        chart = self.plot()
+        shown = [s for s in chart.series if s.name not in self.hidden]
+        named = self.legend_entries(chart)
+        chart.series = shown
+        name, ticks, limits = self.x_axis(self.x_end)
+        if self.window is not None:
+            limits = self.window
+            ticks = window_ticks(*limits, whole=not self.in_epochs)
+        chart.xlabel, chart.xticks, chart.xlim = name, ticks, limits
+        chart.xlabels = [f"{t:g}" for t in ticks]
+        chart.cursor = self.hover
+        self.chart = chart
+        self.set_legend(named, self.legend_values())
+        self.changed()
+        return True
+
+    def legend_entries(self, chart: BrailleChart) -> list[tuple[str, str, tuple]]:
+        """(name, sign, colour) of each line the legend names: the lines of this run (a compared
+        run's line is named below the charts, and in the readout)."""
+        return list(
+            dict.fromkeys((s.name, s.glyph, s.color) for s in chart.series if s.name and s.fits)
+        )
+
+    def set_legend(self, named: list[tuple[str, str, tuple]], values: dict[str, str]) -> None:
+        """The legend in the bottom border: every line's sign and name (a hidden one struck
+        through), with its latest value when all fit, else as many entries as fit whole."""
+        room = self.outer_size.width - 6  # the corners, a border cell, a space each side
+        for with_values in (True, False):
+            parts = []
+            for name, glyph, colour in named:
+                value = values.get(name, "") if with_values else ""
+                parts.append((name, f"{glyph} {name}{' ' + value if value else ''}", colour))
+            if sum(len(text) + 2 for _, text, _ in parts) - 2 <= room:
                 break
-            shown.append(part)
-        legend = "  ".join(shown)
-        if legend != self.border_subtitle:
-            self.border_subtitle = legend
+        legend, spans, used = Text(), [], 0
+        for name, text, colour in parts:
+            if used + len(text) > room and spans:
+                break
+            if spans:
+                legend.append("  ")
+                used += 2
+            style = (
+                Style(color=hex_of(colour), strike=True) if name in self.hidden else hex_of(colour)
+            )
+            legend.append(text, style)
+            spans.append((used, used + len(text), name))
+            used += len(text)
+        # Textual puts a right-aligned subtitle one space and one border cell from the corner.
+        start = self.outer_size.width - len(legend) - 3
+        self._legend = [(start + a, start + b, name) for a, b, name in spans]
+        if legend.markup != self.border_subtitle:  # Textual keeps a subtitle as markup
+            self.border_subtitle = legend.markup
+
+    def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
+        """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its
+        limits (None before there is data)."""
+        name = "epoch" if self.in_epochs else "iteration"
+        if not last:
+            return name, [], None
+        ticks = nice_ticks(last, whole=not self.in_epochs)
+        return name, ticks, (0.0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
+
+    def render_line(self, y: int) -> Strip:
+        """Line y of the picture, built when the data, size or theme changed since the last."""
+        base = self.visual_style.rich_style
+        key = (self.version, self.size, self.app.theme, base)
+        if self._picture is None or self._picture[0] != key:
+            self.builds += 1
+            self._picture = (key, self.chart.picture(*self.size, base))
+        strips = self._picture[1]
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, base)
 
     def changed(self) -> None:
         """The data changed: build the picture now and repaint only the lines that differ
@@ -165,7 +322,7 @@ class Chart(PlotextPlot):
         key = (self.version, self.size, self.app.theme, base)
         old = self._picture
         self.builds += 1
-        self._picture = (key, self._build(base))
+        self._picture = (key, self.chart.picture(width, height, base))
         strips = self._picture[1]
         if old is None or old[0][1:] != key[1:] or len(old[1]) != len(strips):
             self.refresh()
@@ -181,47 +338,29 @@ class Chart(PlotextPlot):
     def on_resize(self) -> None:
         self.dirty = True  # its legend is fitted to its width
 
-    def set_x_unit(self, in_epochs: bool) -> None:
-        self.in_epochs = in_epochs
-        self.dirty = True
-
-    def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
-        """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its
-        limits (None before there is data)."""
-        name = "epoch" if self.in_epochs else "iteration"
-        if not last:
-            return name, [], None
-        ticks = nice_ticks(last, whole=not self.in_epochs)
-        return name, ticks, (0.0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
-
 
 class LossChart(Chart):
     """Mini-batch loss per iteration, its smoothed line, the previous run dimmed, change marks.
 
     The x axis spans the current run (and runs chosen to compare): after a reset the new run
-    fills the chart and the previous one is drawn as far as the new one has come. Redrawn with
-    each frame of engine news (10 a second at most), in the same screen update as the Progress
-    panel; its picture is the UI's dearest work.
+    fills the chart and the previous one is drawn as far as the new one has come. Only this
+    run's lines set the y axis: a diverged run's spike does not flatten the next one.
     """
+
+    TITLE = "Loss"
+    smoothing: reactive[float] = reactive(SMOOTHING, init=False)  # S: TensorBoard's slider
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.series = BinnedSeries()
         self.epochs = EpochScale()
         self.previous: tuple[list, list, EpochScale] | None = None
-        self.comparisons: list[Comparison] = []
         self.marks: list[int] = []
-        self.dirty = True
         self.x_last = 0
-        self.log_scale = False  # L: the loss on a log axis, as TensorBoard users read it
-        self.in_epochs = False  # E: the x axis in epochs instead of iterations
-        self.chart = BrailleChart(xlabel="iteration")  # what the picture shows
-        self._plotext_colours: tuple[str | None, Style] = (None, Style())
 
-    def set_comparisons(self, runs: list[Comparison]) -> None:
-        """Earlier runs' smoothed losses, drawn dimmed under this run's (named below the charts)."""
-        self.comparisons = list(runs)
-        self.dirty = True
+    def watch_smoothing(self, smoothing: float) -> None:
+        self.series.set_smoothing(smoothing)
+        self.settings_changed()
 
     def add_losses(self, losses: np.ndarray, iteration: int, epoch: float) -> None:
         self.epochs.note(iteration, epoch)
@@ -233,36 +372,6 @@ class LossChart(Chart):
         self.marks.append(iteration)
         self.dirty = True
 
-    def toggle_log_scale(self) -> None:
-        self.log_scale = not self.log_scale
-        self.dirty = True
-
-    def _build(self, base: Style) -> list[Strip]:
-        """Drawn with numpy (braille.py), not plotext: it changes ten times a second. Its
-        colours are those plotext's theme gives the accuracy chart beside it."""
-        width, height = self.size
-        return self.chart.picture(width, height, base + self._plotext_style())
-
-    def _plotext_style(self) -> Style:
-        theme = self.app.theme
-        if self._plotext_colours[0] != theme:
-            plot = self._plot
-            plot.clear_data()
-            plot.clear_figure()
-            plot.plotsize(8, 4)
-            plot._set_size(8, 4)
-            plot.theme(self._get_plotext_theme_name(theme))
-            plot._set_sizes()
-            plot._build_matrix()
-            matrix = plot.monitor.matrix
-            corner = cell_style(matrix.fullground[0][0], "", matrix.background[0][0])
-            self._plotext_colours = (theme, corner)
-        return self._plotext_colours[1]
-
-    def set_smoothing(self, smoothing: float) -> None:
-        self.series.set_smoothing(smoothing)
-        self.dirty = True
-
     def start_new_run(self) -> None:
         """Keep the finished run's smoothed line, dimmed, for comparison."""
         if self.series.count:
@@ -271,17 +380,15 @@ class LossChart(Chart):
         self.series.clear()
         self.epochs = EpochScale()
         self.marks = []
+        self.window = None  # the new run from its start
         self.dirty = True
 
-    def redraw(self) -> None:
-        if not self.due():
-            return
-        raw, smooth, mark = (
-            theme_rgb(self, n, f)
-            for n, f in (("primary", "#0178D4"), ("warning", "#FFA62B"), ("error", "#BA3C5B"))
-        )
+    def legend_values(self) -> dict[str, str]:
+        return {"smoothed": f"{self.series.smoothing:g}"}
+
+    def plot(self) -> BrailleChart:
+        raw, smooth, mark = (theme_rgb(self, n) for n in ("primary", "warning", "error"))
         chart = BrailleChart(log_y=self.log_scale and self.series.count > 0)
-        # The x axis ends where the furthest of this run and the compared runs ends.
         last = self.series.count
         unit = self.epochs if self.in_epochs else (lambda x: np.asarray(x, dtype=float))
         end = float(unit([last])[0])
@@ -289,38 +396,39 @@ class LossChart(Chart):
         for index, run in enumerate(self.comparisons):
             cx, cy = run.loss_line(self.series.smoothing)
             if len(cx):
-                scale = run.epoch_scale() if self.in_epochs else unit
-                cx = scale(cx)
-                chart.line(*thin(cx.tolist(), cy, limit), compare_color(index))
+                cx = (run.epoch_scale() if self.in_epochs else unit)(cx)
+                pattern = compare_pattern(index)
+                how = {"name": run.label, "fits": False, **self.styled(pattern)}
+                chart.line(*thin(cx.tolist(), cy, limit), compare_color(index), **how)
                 end = max(end, float(cx[-1]))
         if self.previous is not None:
             px, py, previous_epochs = self.previous
             shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
             if shown:
-                scale = previous_epochs if self.in_epochs else unit
-                x_shown = scale([px[i] for i in shown]).tolist()
-                chart.line(*thin(x_shown, [py[i] for i in shown], limit), DIM)
+                x_shown = (previous_epochs if self.in_epochs else unit)([px[i] for i in shown])
+                how = {"name": "previous run", "fits": False, **self.styled(DASHED)}
+                chart.line(*thin(x_shown.tolist(), [py[i] for i in shown], limit), DIM, **how)
         x, y, smoothed = self.series.points(limit)
         if len(x):
             x = unit(x)
-            chart.line(x, y, raw)
-            chart.line(x, smoothed, smooth)
-            chart.vlines = [(float(unit([i])[0]), mark) for i in self.marks]
-        chart.xlabel, chart.xticks, chart.xlim = self.x_axis(end)
-        chart.xlabels = [f"{t:g}" for t in chart.xticks]
-        self.chart = chart
+            if self.no_color():  # the mini-batch values as scattered dots, the smoothed a line
+                chart.line(x[::3], y[::3], raw, joined=False, name="mini-batch")
+            else:
+                chart.line(x, y, raw, name="mini-batch")
+            chart.line(x, smoothed, smooth, name="smoothed")
+            if "change" not in self.hidden:
+                chart.vlines = [(float(unit([i])[0]), mark) for i in self.marks]
+        self.x_end = end
         self.x_last = last  # the last iteration the x axis must show
-        # The legend lives in the border: plotext's would cover the first iterations.
-        parts = [
-            f"[{hex_of(raw)}]━ mini-batch[/]",
-            f"[{hex_of(smooth)}]━ smoothed {self.series.smoothing:g}[/]",
-        ]
+        return chart
+
+    def legend_entries(self, chart: BrailleChart) -> list[tuple[str, str, tuple]]:
+        """This run's lines, the previous run's, and the change marks when there are some."""
+        entries = super().legend_entries(chart)
+        entries += [(s.name, s.glyph, s.color) for s in chart.series if s.name == "previous run"]
         if self.marks:
-            parts.append(f"[{hex_of(mark)}]│ change[/]")
-        if self.previous is not None:
-            parts.append(f"[{hex_of(DIM)}]━ previous run[/]")
-        self.set_legend(*parts)
-        self.changed()
+            entries.append(("change", "│", theme_rgb(self, "error")))
+        return entries
 
 
 class AccuracyChart(Chart):
@@ -330,21 +438,20 @@ class AccuracyChart(Chart):
     but dozens a second on the shipped sample's short epochs.
     """
 
+    TITLE = "Accuracy"
     REDRAW_SECONDS = 0.5
+    pinned: reactive[bool] = reactive(False, init=False)  # A: 0 to 1, noise near chance flat
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.points: list[tuple[int, float, float, float]] = []
-        self.comparisons: list[Comparison] = []
-        self.dirty = True
         self.x_last = 0
-        self.pinned = False  # A: the axis from 0 to 1, so that noise near chance looks flat
-        self.in_epochs = False
 
-    def set_comparisons(self, runs: list[Comparison]) -> None:
-        """Earlier runs' test accuracy, dimmed (named, with their results, below the charts)."""
-        self.comparisons = list(runs)
-        self.dirty = True
+    def heading(self) -> str:
+        return "Accuracy (0-1)" if self.pinned else "Accuracy"
+
+    def watch_pinned(self) -> None:
+        self.settings_changed()
 
     def add(self, iteration: int, epoch: float, train_acc: float, test_acc: float) -> None:
         self.points.append((iteration, epoch, train_acc, test_acc))
@@ -352,53 +459,31 @@ class AccuracyChart(Chart):
 
     def clear(self) -> None:
         self.points = []
+        self.window = None
         self.dirty = True
 
-    def toggle_pinned(self) -> None:
-        self.pinned = not self.pinned
-        self.dirty = True
+    def legend_values(self) -> dict[str, str]:
+        if not self.points:
+            return {}
+        _, _, train_acc, test_acc = self.points[-1]
+        return {"train": f"{train_acc:.4f}", "test": f"{test_acc:.4f}"}
 
-    def redraw(self) -> None:
-        if not self.due():
-            return
-        train, test = theme_rgb(self, "primary", "#0178D4"), theme_rgb(self, "success", "#4EBF71")
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
+    def plot(self) -> BrailleChart:
+        train, test = theme_rgb(self, "primary"), theme_rgb(self, "success")
+        chart = BrailleChart(ylim=(0.0, 1.0) if self.pinned else None)
         at = 1 if self.in_epochs else 0  # each point's epoch or iteration
         end = 0.0
         for index, run in enumerate(self.comparisons):
             if len(run.acc_x):
                 cx = run.acc_epochs if self.in_epochs else run.acc_x
-                plt.plot(
-                    *thin(cx, run.test_acc, self.point_limit),
-                    marker="braille",
-                    color=compare_color(index),
-                )
+                how = {"name": run.label, "fits": False, **self.styled(compare_pattern(index))}
+                chart.line(*thin(cx, run.test_acc, self.point_limit), compare_color(index), **how)
                 end = max(end, cx[-1])
-        parts = [f"[{hex_of(train)}]━ train[/]", f"[{hex_of(test)}]━ test[/]"]
-        if self.points:
-            # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
-            shown = self.points[-200:]
-            x = [p[at] for p in shown]
-            plt.plot(x, [p[2] for p in shown], marker="braille", color=train)
-            plt.plot(x, [p[3] for p in shown], marker="braille", color=test)
-            end = max(end, x[-1])
-            _, _, train_acc, test_acc = self.points[-1]
-            parts = [
-                f"[{hex_of(train)}]━ train {train_acc:.4f}[/]",
-                f"[{hex_of(test)}]━ test {test_acc:.4f}[/]",
-            ]
+        # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
+        shown = self.points[-200:]
+        x = [p[at] for p in shown]
+        chart.line(x, [p[2] for p in shown], train, name="train", **self.styled(DOTTED))
+        chart.line(x, [p[3] for p in shown], test, name="test")
+        self.x_end = max(end, x[-1] if x else 0.0)
         self.x_last = self.points[-1][0] if self.points else 0
-        if self.pinned:
-            plt.ylim(0, 1)
-        name, ticks, limits = self.x_axis(end)
-        plt.xlabel(name)
-        if limits:
-            plt.xticks(ticks, [f"{t:g}" for t in ticks])
-            plt.xlim(*limits)
-        if len(Text.from_markup("  ".join(parts))) > self.size.width - 4:
-            # Narrow: the names alone (the Progress panel gives the values).
-            parts = [f"[{hex_of(train)}]━ train[/]", f"[{hex_of(test)}]━ test[/]"]
-        self.set_legend(*parts)
-        self.changed()
+        return chart

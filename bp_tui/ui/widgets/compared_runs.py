@@ -12,7 +12,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from bp_tui.ui.comparison import Comparison, compare_color
+from bp_tui.ui.comparison import Comparison, compare_color, compare_pattern
+from bp_tui.ui.widgets.braille import GLYPHS
 
 
 class ComparedRuns(Static):
@@ -30,10 +31,12 @@ class ComparedRuns(Static):
     def watch_comparisons(self, runs: list[Comparison]) -> None:
         self.display = bool(runs)
         text = Text("compared: ")
+        no_color = getattr(self.app, "no_color", False)  # the charts draw each its own pattern
         for index, run in enumerate(runs):
             accuracy = run.final["test_acc"]
+            glyph = GLYPHS[compare_pattern(index)] if no_color else "━"
             entry = Text.assemble(
-                ("━ ", Style(color=Color.from_rgb(*compare_color(index)))),
+                (f"{glyph} ", Style(color=Color.from_rgb(*compare_color(index)))),
                 run.label,
                 f" (test {accuracy:.4f})" if accuracy is not None else "",
             )

@@ -12,23 +12,18 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.nn.analysis import mistake_order
+from bp_tui.ui.colours import theme_color
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.halfblock import grayscale, side_by_side
 
 GAP = 2  # blank cells between two images
 CAPTION_ROWS = 1
 STYLES = ("right", "wrong", "muted", "cursor", "title")
-
-
-def theme_color(widget: Widget, name: str) -> Color:
-    """A solid colour of the current theme ($surface, $primary...)."""
-    return Color.parse(widget.app.get_css_variables()[name])
 
 
 class DigitsView(Horizontal, can_focus=True):

@@ -13,13 +13,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.strip import Strip
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import GRAD_NORMS_EVERY
-from bp_tui.ui.widgets.braille import BrailleChart
-from bp_tui.ui.widgets.charts import Chart, hex_of
+from bp_tui.ui.widgets.braille import DASH_DOT, DASHED, DOTTED, SOLID, BrailleChart
+from bp_tui.ui.widgets.charts import Chart
 from bp_tui.ui.widgets.drawn import Drawn
 
 MAX_SAMPLES = 4_096  # kept per layer; beyond it every other sample goes (a long run's shape stays)
@@ -34,6 +33,7 @@ LAYER_COLOURS = (
     (60, 110, 230),
     (160, 100, 220),
 )
+LAYER_PATTERNS = (DOTTED, DASH_DOT, DASHED, SOLID)  # under NO_COLOR; the output side solid
 VANISHED = 1e-2  # the first layer's ‖dW‖ below this share of the last's: say it vanishes
 
 
@@ -67,13 +67,12 @@ def verdict(iteration: int, latest: dict[str, float]) -> Text:
 class GradNormChart(Chart):
     """‖dW‖ of every layer at each sample, one line per layer, on a log axis."""
 
+    TITLE = "‖dW‖ of each layer"
     REDRAW_SECONDS = 0.25
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.in_epochs = False
-        self.dirty = True
-        self.chart = BrailleChart(xlabel="iteration", log_y=True)
+        self.set_reactive(GradNormChart.log_scale, True)
         self.clear()
 
     def clear(self) -> None:
@@ -99,34 +98,20 @@ class GradNormChart(Chart):
     def colours(self) -> list[tuple[int, int, int]]:
         return [LAYER_COLOURS[k % len(LAYER_COLOURS)] for k in range(len(self.norms))]
 
-    def _build(self, base: Style) -> list[Strip]:
-        width, height = self.size
-        return self.chart.picture(width, height, base)
+    def legend_values(self) -> dict[str, str]:
+        return {name: f"{value:.1e}" for name, value in self.latest.items()}
 
-    def redraw(self) -> bool:
-        """Build the picture when the data changed (at most 4 times a second); True if it did."""
-        if not self.due():
-            return False
+    def plot(self) -> BrailleChart:
         chart = BrailleChart(log_y=bool(len(self.iterations)))
-        colours = self.colours()
         x = self.iterations.astype(float)
         step = max(1, -(-len(x) // self.point_limit))
-        for colour, values in zip(colours, self.norms.values(), strict=True):
-            chart.line(x[::step], values[::step], colour)
-        last = int(self.iterations[-1]) if len(self.iterations) else 0
-        chart.xlabel, chart.xticks, chart.xlim = self.x_axis(last)
-        chart.xlabels = [f"{t:g}" for t in chart.xticks]
-        self.chart = chart
-        latest = self.latest
-        with_values = [
-            f"[{hex_of(c)}]━ {n} {latest[n]:.1e}[/]" if n in latest else f"[{hex_of(c)}]━ {n}[/]"
-            for c, n in zip(colours, self.norms, strict=True)
-        ]
-        names = [f"[{hex_of(c)}]━ {n}[/]" for c, n in zip(colours, self.norms, strict=True)]
-        fits = len(Text.from_markup("  ".join(with_values))) <= self.size.width - 4
-        self.set_legend(*(with_values if fits else names))
-        self.changed()
-        return True
+        for k, (colour, (name, values)) in enumerate(
+            zip(self.colours(), self.norms.items(), strict=True)
+        ):
+            pattern = LAYER_PATTERNS[k % len(LAYER_PATTERNS)]
+            chart.line(x[::step], values[::step], colour, name=name, **self.styled(pattern))
+        self.x_end = float(self.iterations[-1]) if len(self.iterations) else 0.0
+        return chart
 
 
 class GradientsView(Vertical):
@@ -154,14 +139,12 @@ class GradientsView(Vertical):
         yield GradNormChart(id="grad-norms")
         yield Drawn(self._verdict, picture=False, id="grad-verdict")
 
-    def on_mount(self) -> None:
-        self.query_one(GradNormChart).border_title = "‖dW‖ of each layer (log scale)"
-
     def add(self, news: ev.GradNorms) -> None:
         self.query_one(GradNormChart).add(news)
 
     def clear(self) -> None:
         self.query_one(GradNormChart).clear()
+        self.query_one(GradNormChart).window = None  # a new run, from its start
         self.query_one("#grad-verdict", Drawn).changed()
 
     def redraw(self) -> None:

@@ -30,8 +30,8 @@ from bp_tui.errors import BpTuiError
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
 from bp_tui.ui.bindings import keys_for
+from bp_tui.ui.colours import theme_color
 from bp_tui.ui.messages import InspectionWanted
-from bp_tui.ui.widgets.digits import theme_color
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.graph_view import draw
 from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
-from bp_tui.ui.widgets.digits import theme_color
+from bp_tui.ui.colours import theme_color
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.halfblock import diverging, side_by_side
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
+from bp_tui.ui.colours import theme_color
 
 
 def clock(seconds: float) -> str:
@@ -33,7 +34,7 @@ class Bar(Static):
         width = max(self.content_size.width - 6, 4)
         done = round(fraction * width)
         return Text.assemble(
-            ("━" * done, f"bold {self.app.theme_variables.get('primary', 'blue')}"),
+            ("━" * done, f"bold {theme_color(self, 'primary').hex}"),
             ("━" * (width - done), "dim"),
             f" {fraction:4.0%}",
         )

@@ -14,7 +14,8 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from bp_tui.engine.race import LOSS_EVERY, RACES, Entry, run_race
-from bp_tui.ui.widgets.charts import iteration_ticks, theme_rgb
+from bp_tui.ui.colours import theme_rgb
+from bp_tui.ui.widgets.charts import iteration_ticks
 
 Runner = Callable[..., list[Entry]]  # run_race's signature: kind, dataset, done=...
 
@@ -81,7 +82,7 @@ class RaceScreen(ModalScreen[None]):
     def colour(self, index: int) -> tuple[int, int, int]:
         """The theme's own colours: each configuration its own, bright as the live curves."""
         names = ("primary", "warning", "success", "error", "accent")
-        return theme_rgb(self, names[index % len(names)], "#0178D4")
+        return theme_rgb(self, names[index % len(names)])
 
     def draw(self) -> None:
         plt = self.query_one(PlotextPlot).plt

@@ -10,7 +10,8 @@ from textual.widgets._footer import FooterKey
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
-from bp_tui.ui.names import display_name
+from bp_tui.ui.colours import theme_color
+from bp_tui.ui.names import display_name, format_value
 
 # The theme colour each state is shown in.
 STATE_COLOURS = {
@@ -50,7 +51,9 @@ class StatusLine(Static):
         if self.layers:
             parts.append(Text("your layers", style="bold italic"))
         if self.shape and self.hp:
-            parts.append(Text(f"{display_name(self.hp.optimizer)} lr {self.hp.lr:g}"))
+            parts.append(
+                Text(f"{display_name(self.hp.optimizer)} lr {format_value('lr', self.hp.lr)}")
+            )
             parts.append(
                 Text(f"{'-'.join(map(str, self.shape))} {display_name(self.hp.activation)}")
             )
@@ -65,7 +68,7 @@ class StatusLine(Static):
         colour = STATE_COLOURS.get(self.run_state)
         if colour is None or not self.is_mounted:
             return "dim"
-        return f"bold {self.app.theme_variables.get(colour, 'default')}"
+        return f"bold {theme_color(self, colour).hex}"
 
 
 class KeyFooter(Footer):
