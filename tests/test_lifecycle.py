@@ -337,7 +337,8 @@ def test_ctrl_z_suspends_the_dashboard_and_fg_brings_its_screen_back(terminals):
     engine = engine_of(ui)
     ui.press(b"\x1a")
     wait_until(lambda: state_of(ui.process.pid) == "T")  # stopped, as a shell's job is
-    assert b"\x1b[?1049l" in ui.output  # the shell's screen back meanwhile
+    # the shell's screen back meanwhile (written before it stopped, read by our thread after)
+    wait_until(lambda: b"\x1b[?1049l" in ui.output)
     shown = len(ui.output)
     os.kill(ui.process.pid, signal.SIGCONT)  # what the shell's fg sends
     wait_until(lambda: b"\x1b[?1049h" in ui.output[shown:])
