@@ -14,6 +14,7 @@ def pytest_configure(config):
     # One BLAS thread in each test process, as the engine takes on two cores: four workers with
     # two OpenBLAS threads each made the suite's in-process math 20x slower at load 14 (the
     # ch06 reproduction: 11.5 s of CPU instead of 0.6 s).
+    import numpy  # noqa: F401  (threadpoolctl limits only the BLAS libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     config._bp_tui_blas = threadpool_limits(limits=1, user_api="blas")
