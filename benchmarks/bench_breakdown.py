@@ -36,7 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from bench_wall import blas_kernel, environment, run  # noqa: E402
+from bench_wall import blas_kernel, environment, logger, run  # noqa: E402
 
 PHASES = (
     ("start", "Python starts (before the first line)"),
@@ -150,11 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args.child[0], args.child[1:])
 
-    def log(text: str) -> None:
-        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-    setting = environment(args.no_bytecode_cache, log)
-    if setting is None:
+    log = logger(args.json)
+    if (setting := environment(args.no_bytecode_cache, log)) is None:
         return 1
     env, data_dir, bp_tui_command, bytecode = setting
     python = [sys.executable]

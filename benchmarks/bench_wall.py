@@ -89,6 +89,15 @@ def blas_kernel() -> str:
     )
 
 
+def logger(json_output: bool):
+    """print to stdout, or to stderr when stdout holds the JSON object."""
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr if json_output else sys.stdout, flush=True)
+
+    return log
+
+
 def environment(no_bytecode_cache: bool, log) -> tuple[dict, str, list[str], str] | None:
     """(env, MNIST's folder, the bp-tui command, how bytecode is cached) for the contenders;
     None when MNIST is not in bp-tui's data directory (said through log)."""
@@ -128,11 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args(argv)
 
-    def log(text: str) -> None:
-        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-    setting = environment(args.no_bytecode_cache, log)
-    if setting is None:
+    log = logger(args.json)
+    if (setting := environment(args.no_bytecode_cache, log)) is None:
         return 1
     env, data_dir, bp_tui_command, bytecode = setting
     book = [sys.executable, os.path.join(HERE, "book.py"), data_dir, "--iters", str(args.iters)]
