@@ -16,7 +16,8 @@ Fresh processes, rounds alternated, Python's bytecode cached as bench_wall.py do
   not wall clock, overlapped), writing the run (the recorder's events, checkpoints and close),
   the engine loop's rest (events, progress, printing), and exit (after main, until the
   process is gone).
-- the book's `train_neuralnet.py` (book.py, numpy's default BLAS threads) as the baseline.
+- the book's `train_neuralnet.py` (book.py, numpy's default BLAS threads; `--book-1-thread`:
+  one) as the baseline.
 
 A benchmark, never a test: nothing here asserts a speed.
 """
@@ -145,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, default=10000, help="iterations (10000)")
     parser.add_argument("--no-book", action="store_true", help="leave the book's script out")
     parser.add_argument(
+        "--book-1-thread",
+        action="store_true",
+        help="the book at one BLAS thread (under load its two threads collapse: minutes a run)",
+    )
+    parser.add_argument(
         "--no-bytecode-cache",
         action="store_true",
         help="leave PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX as they are",
@@ -173,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             env,
         ),
     }
-    if not args.no_book:
+    if not args.no_book and args.book_1_thread:
+        simple["book 1 thread"] = (book, {**env, "OPENBLAS_NUM_THREADS": "1"})
+    elif not args.no_book:
         simple["book"] = (book, env)
     log(f"BLAS: {blas_kernel()}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
     log(f"data: {data_dir}; {args.rounds} rounds, alternated; bytecode: {bytecode}")
@@ -237,11 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         f"start-up: `bp-tui train --iters 1` {start_up:.2f} s against `import numpy` "
         f"{numpy_start:.2f} s (x{start_up / numpy_start:.1f})"
     )
-    if "book" in wall:
-        print(
-            f"wall clock: bp-tui {wall['bp-tui train']:.2f} s, the book {wall['book']:.2f} s: "
-            f"x{wall['book'] / wall['bp-tui train']:.2f}"
-        )
+    for name in ("book", "book 1 thread"):
+        if name in wall:
+            print(
+                f"wall clock: bp-tui {wall['bp-tui train']:.2f} s, {name} {wall[name]:.2f} s: "
+                f"x{wall[name] / wall['bp-tui train']:.2f}"
+            )
     return 0
 
 

@@ -31,8 +31,8 @@ from bp_tui.nn import analysis, stats
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
-# The inspector's check of its 100 images: every element of the first weights would take ~4 s
-# (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
+# The inspector's check of its 100 images: every element of the first weights would take ~4 s;
+# a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
