@@ -46,7 +46,7 @@ PHASES = (
     ("data", "data load (MNIST's arrays)"),
     ("setup", "trainer, recorder, arguments"),
     ("steps", "the training steps (sum of Trainer.step)"),
-    ("eval_wait", "evaluations, in the main thread (counting or waiting)"),
+    ("eval_wait", "evaluations, in the main thread (snapshots, counting or waiting)"),
     ("record", "writing the run (events, checkpoints, summary)"),
     ("loop", "the engine loop's rest (events, progress, printing)"),
     ("exit", "exit (after main, until the process is gone)"),
@@ -89,6 +89,7 @@ def child(out_path: str, argv: list[str]) -> int:
     timed(trainer.Trainer, "step", "steps")
     timed(trainer, "count_correct", "counting", main_only=True)
     timed(trainer.Trainer, "take_evaluations", "eval_wait")
+    timed(trainer.Trainer, "evaluate_later", "eval_wait")  # its snapshot, and help when full
     timed(recorder.Recorder, "on_event", "events")
     timed(recorder.Recorder, "close", "close")
     timed(Engine, "run", "engine_run")
