@@ -255,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         help="time the book's gradient loop on 2,000 of its 39,760 elements and extrapolate",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--gradcheck-only", action="store_true", help="only the gradient check, not the training"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="bp_tui's gradient checks, median taken (3)"
+    )
     args = parser.parse_args(argv)
 
     def log(text: str) -> None:
@@ -274,9 +280,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"warning: thread variables set, they change both sides: {info['thread_env']}")
     data = load_dataset(args.dataset)
     log(f"data: {data.size_label}; {args.rounds} rounds of {args.iters:,} iterations, alternated")
-    training = bench_training(data, args.iters, args.rounds, args.warmup, log)
+    if args.gradcheck_only:
+        threads = blas.choose_threads(Trainer(HyperParams(), data))  # as bench_training's
+        training = {"engine_blas_threads": threads, "quiet": None, "skipped": True}
+    else:
+        training = bench_training(data, args.iters, args.rounds, args.warmup, log)
     gradcheck = bench_gradcheck(
-        data, training["engine_blas_threads"], 2000 if args.quick else None, 3, log
+        data, training["engine_blas_threads"], 2000 if args.quick else None, args.repeats, log
     )
     result = {
         "machine": info,
@@ -290,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         t, g = training, gradcheck
         print()
         for label, summary in (("all runs", t), ("quiet runs only", t["quiet"])):
+            if t.get("skipped"):
+                break
             if summary is None:
                 print(f"{label}: none for some contender (other processes were busy)")
                 continue

@@ -89,6 +89,39 @@ def blas_kernel() -> str:
     )
 
 
+def logger(json_output: bool):
+    """print to stdout, or to stderr when stdout holds the JSON object."""
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr if json_output else sys.stdout, flush=True)
+
+    return log
+
+
+def environment(no_bytecode_cache: bool, log) -> tuple[dict, str, list[str], str] | None:
+    """(env, MNIST's folder, the bp-tui command, how bytecode is cached) for the contenders;
+    None when MNIST is not in bp-tui's data directory (said through log)."""
+    from bp_tui.data.cache import dataset_folder  # where `bp-tui data import` put the files
+
+    data_dir = str(dataset_folder("mnist"))
+    if not os.path.exists(os.path.join(data_dir, "train-images-idx3-ubyte.gz")):
+        log(f"no MNIST files in {data_dir}: run `bp-tui data import DIR` (or download) first")
+        return None
+    bp_tui = shutil.which("bp-tui") or sys.executable
+    bp_tui_command = [bp_tui] if bp_tui != sys.executable else [bp_tui, "-m", "bp_tui"]
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if name in env:
+            log(f"warning: {name}={env[name]} is set and changes both sides")
+    if no_bytecode_cache:
+        bytecode = f"as the environment has it (PYTHONDONTWRITEBYTECODE={env.get('PYTHONDONTWRITEBYTECODE', '')!r})"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-wall-pycache-")
+        bytecode = f"cached in {env['PYTHONPYCACHEPREFIX']} (written by the warm-up)"
+    return env, data_dir, bp_tui_command, bytecode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
@@ -104,27 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = parser.parse_args(argv)
 
-    def log(text: str) -> None:
-        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-    from bp_tui.data.cache import dataset_folder  # where `bp-tui data import` put the files
-
-    data_dir = str(dataset_folder("mnist"))
-    if not os.path.exists(os.path.join(data_dir, "train-images-idx3-ubyte.gz")):
-        log(f"no MNIST files in {data_dir}: run `bp-tui data import DIR` (or download) first")
+    log = logger(args.json)
+    if (setting := environment(args.no_bytecode_cache, log)) is None:
         return 1
-    bp_tui = shutil.which("bp-tui") or sys.executable
-    bp_tui_command = [bp_tui] if bp_tui != sys.executable else [bp_tui, "-m", "bp_tui"]
-    env = dict(os.environ)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if name in env:
-            log(f"warning: {name}={env[name]} is set and changes both sides")
-    if args.no_bytecode_cache:
-        bytecode = f"as the environment has it (PYTHONDONTWRITEBYTECODE={env.get('PYTHONDONTWRITEBYTECODE', '')!r})"
-    else:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-wall-pycache-")
-        bytecode = f"cached in {env['PYTHONPYCACHEPREFIX']} (written by the warm-up)"
+    env, data_dir, bp_tui_command, bytecode = setting
     book = [sys.executable, os.path.join(HERE, "book.py"), data_dir, "--iters", str(args.iters)]
     contenders = {
         "bp-tui": (

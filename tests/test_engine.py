@@ -321,6 +321,28 @@ def test_a_newer_check_replaces_one_under_way(held_check):
     assert checked.report.exact and checked.report.iteration == 2
 
 
+def test_a_forgotten_job_is_told_so_and_its_result_never_taken():
+    """How a newer gradient check ends the one under way: forget() marks it cancelled."""
+    from bp_tui.engine.jobs import BackgroundJobs, Job
+
+    jobs, started, ended = BackgroundJobs(), threading.Event(), []
+
+    def long_part() -> int:
+        started.set()
+        wait_until(lambda: first.cancelled)  # a real check reads it at each element
+        ended.append("cancelled")
+        return 1
+
+    first = Job([long_part], sum)
+    jobs.submit(first)
+    assert started.wait(WAIT_SECONDS)
+    jobs.forget()
+    jobs.submit(Job([lambda: 2], sum))
+    assert jobs.take(wait=True) == [2]
+    wait_until(lambda: ended == ["cancelled"])
+    assert jobs.take() == [] and not jobs.busy
+
+
 def test_a_big_net_is_checked_on_a_sample_of_its_elements():
     engine, events = run_engine(
         HyperParams(iters=1, hidden=2000), [cmd.CheckGradient(), cmd.Run()], start=False

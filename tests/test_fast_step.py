@@ -246,7 +246,7 @@ def test_training_on_a_loaded_data_set_reads_its_bytes_and_makes_no_float_copy()
 
 
 def test_a_caller_waiting_for_an_evaluation_counts_parts_of_it():
-    from bp_tui.engine.jobs import BackgroundEvaluator, EvaluationJob
+    from bp_tui.engine.jobs import BackgroundJobs, Job
 
     helped = threading.Event()
 
@@ -258,16 +258,16 @@ def test_a_caller_waiting_for_an_evaluation_counts_parts_of_it():
         helped.set()
         return 2
 
-    evaluator = BackgroundEvaluator()
-    evaluator.submit(EvaluationJob([first, second, lambda: 4], sum))
-    evaluator.submit(EvaluationJob([], lambda counts: "no rows"))
+    evaluator = BackgroundJobs()
+    evaluator.submit(Job([first, second, lambda: 4], sum))
+    evaluator.submit(Job([], lambda counts: "no rows"))
     assert evaluator.take(wait=True) == [7, "no rows"]
     assert helped.is_set() and evaluator.pending == 0
 
     def fails() -> int:
         raise ArithmeticError("part")
 
-    evaluator.submit(EvaluationJob([lambda: 1, fails], sum))
+    evaluator.submit(Job([lambda: 1, fails], sum))
     with pytest.raises(ArithmeticError):
         evaluator.take(wait=True)
 

@@ -19,7 +19,7 @@ import pytest
 from bp_tui.engine import HyperParams
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.jobs import QUEUE_LIMIT, BackgroundEvaluator, EvaluationJob
+from bp_tui.engine.jobs import QUEUE_LIMIT, BackgroundJobs, Job
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.memory import layer_widths, training_bytes
 from bp_tui.engine.runs import RunStore
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_evaluations_due_faster_than_they_finish_wait_for_room_and_none_is_lost():
-    evaluator = BackgroundEvaluator()
+    evaluator = BackgroundJobs()
     gate = threading.Event()
     counting = []  # parts entered: the evaluator's thread and the submitter both count
 
@@ -44,7 +44,7 @@ def test_evaluations_due_faster_than_they_finish_wait_for_room_and_none_is_lost(
 
     def submit_all() -> None:
         for number in range(50):
-            evaluator.submit(EvaluationJob([part], lambda counts, n=number: n))
+            evaluator.submit(Job([part], lambda counts, n=number: n))
             submitted.append(number)
 
     submitter = threading.Thread(target=submit_all, daemon=True)

@@ -165,3 +165,53 @@ def test_numerical_gradient_leaves_the_params_alone_either_way():
     )
     for key in ("b1", "W2", "b2"):
         np.testing.assert_allclose(loop.grads[key], stacked.grads[key], rtol=1e-6, atol=1e-10)
+
+
+def test_both_losses_from_one_pass_are_each_rounds_own_bit_for_bit():
+    from bp_tui.nn.functions import LOG_EPSILON
+    from bp_tui.nn.numerical import numerical_check, numerical_checks
+
+    net = TwoLayerNet(784, 8, 10, rng=np.random.default_rng(6))
+    net.weight_decay_lambda = 0.1  # the decay terms are added per epsilon too
+    x, t = digits_like(3, seed=1)
+    elements = {"W1": np.arange(0, 6272, 13)}
+    together = numerical_checks(net, x, t, (0.0, LOG_EPSILON), elements=elements)
+    for eps, one in zip((0.0, LOG_EPSILON), together, strict=True):
+        alone = numerical_check(net, x, t, epsilon=eps, elements=elements)
+        assert one.method == alone.method == "stacked"
+        for key, grad in alone.grads.items():
+            np.testing.assert_array_equal(one.grads[key], grad)
+            np.testing.assert_array_equal(one.kinked.get(key), alone.kinked.get(key))
+
+
+def test_book_mode_perturbs_the_net_no_more_often_than_exact_mode(monkeypatch):
+    """Both losses (with and without the 1e-7) are scored on one set of perturbed passes."""
+    import bp_tui.nn.numerical as numerical
+
+    passes = []
+    real = numerical.softmax
+    monkeypatch.setattr(numerical, "softmax", lambda z, **kw: passes.append(1) or real(z, **kw))
+    net = TwoLayerNet(784, 8, 10, rng=np.random.default_rng(7))
+    x, t = digits_like(3, seed=2)
+    counted = {}
+    for exact in (True, False):
+        passes.clear()
+        gradient_check(net.params, x, t, exact=exact)
+        counted[exact] = len(passes)
+    assert counted[True] > 0 and counted[False] == counted[True]
+
+
+def test_softmax_of_many_short_rows_and_in_place_is_the_plain_ones_bit_for_bit():
+    from bp_tui.nn.functions import softmax
+
+    rng = np.random.default_rng(8)
+    scores = rng.normal(0, 30, (700, 3, 10))  # many short rows: the transposed max
+    scores[5, 1, 4] = np.nan
+    scores[9, 0] = -np.inf
+    with np.errstate(invalid="ignore"):
+        plain = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+        plain /= np.sum(plain, axis=-1, keepdims=True)
+        into = scores.copy()
+        softmax(into, out=into)
+        np.testing.assert_array_equal(softmax(scores), plain)
+    np.testing.assert_array_equal(into, plain)

@@ -1,12 +1,11 @@
 """Background jobs: work in parts, counted by one thread of its own and by a caller who waits,
-results in the order given (the evaluations beside training)."""
+results in the order given. The one helper for work beside training: the evaluations (many
+parts) and the gradient check (one part, which a newer check supersedes)."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-
-from bp_tui.engine.events import Evaluation
 
 # Rows per part of an evaluation (a multiple of nn.evaluate.CHUNK): the parts are counted by the
 # evaluation's thread, and by a caller waiting for it (take_evaluations(wait=True)) too, so
@@ -14,37 +13,40 @@ from bp_tui.engine.events import Evaluation
 EVAL_PART = 10_000
 
 
-class EvaluationJob:
-    """An evaluation as parts (each counting the right answers in some rows) and the function
-    making the Evaluation of their counts: the same numbers whoever counts which part."""
+class Job:
+    """Work as parts (an evaluation's: each counting the right answers in some rows) and the
+    function making the result of their outcomes: the same result whoever runs which part.
+    A part that takes long reads `cancelled` and may end early: its job was forgotten."""
 
     def __init__(self, parts: list, finish) -> None:
         self.parts, self.finish = parts, finish
+        self.cancelled = False
 
-    def run(self) -> Evaluation:
+    def run(self):
         return self.finish([part() for part in self.parts])
 
 
 class _Submitted:
-    """A job given to BackgroundEvaluator: its parts' outcomes as they come."""
+    """A job given to BackgroundJobs: its parts' outcomes as they come."""
 
-    def __init__(self, job: EvaluationJob) -> None:
+    def __init__(self, job: Job) -> None:
         self.job = job
         self.outcomes: list = [None] * len(job.parts)
         self.claimed = self.finished = 0
 
 
-# Unfinished evaluation jobs at most: one being counted, one waiting. Dropping the evaluations
-# that do not fit would make a seeded run print different lines on a slower CPU.
+# Unfinished jobs at most: one being counted, one waiting. Dropping the evaluations that do not
+# fit would make a seeded run print different lines on a slower CPU.
 QUEUE_LIMIT = 2
 
 
-class BackgroundEvaluator:
-    """One thread that runs evaluation jobs one after the other, in the order given; started at
-    the first job. A caller waiting in take(wait=True) counts parts of them too. forget() drops
-    the results of the jobs given so far (a reset)."""
+class BackgroundJobs:
+    """One thread that runs jobs one after the other, in the order given; started at the first
+    job. A caller waiting in take(wait=True) counts parts of them too. forget() drops the jobs
+    given so far and their results (a reset, a superseded check), marking them cancelled."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "bp-tui-jobs") -> None:
+        self.name = name
         self._lock = threading.Condition()
         self._jobs: deque[_Submitted] = deque()
         self._done: deque = deque()
@@ -60,7 +62,11 @@ class BackgroundEvaluator:
         """Jobs given and not yet finished (each holds a copy of the weights)."""
         return len(self._jobs)
 
-    def submit(self, job: EvaluationJob) -> None:
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def submit(self, job: Job) -> None:
         """Queue a job; with QUEUE_LIMIT unfinished already, the caller first counts parts of
         them (or waits) until one finishes: evaluations due faster than they finish slow
         training to their pace instead of piling up weight copies without end."""
@@ -70,19 +76,21 @@ class BackgroundEvaluator:
             self._pending += 1
             self._settle()  # a job of no parts (no rows) is done already
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._work, name="bp-tui-evaluate", daemon=True
-                )
+                self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
                 self._thread.start()
             self._lock.notify_all()
 
     def forget(self) -> None:
         with self._lock:
             self._pending = 0
+            for submitted in self._jobs:
+                submitted.job.cancelled = True
             self._jobs.clear()  # a part under way finishes into its forgotten job
             self._done.clear()
 
     def take(self, wait: bool = False) -> list:
+        """The finished jobs' results in the order given (with wait, every job's, counting parts
+        meanwhile); a failed job's exception is raised here, in the caller's thread."""
         if wait:
             self._help_until(lambda: len(self._done) >= self._pending)
         with self._lock:

@@ -12,7 +12,6 @@ import contextlib
 import copy
 import dataclasses
 import queue
-import threading
 import time
 import traceback
 from collections import deque
@@ -25,14 +24,15 @@ from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import LIVE_FIELDS
 from bp_tui.engine.events import RunState
+from bp_tui.engine.jobs import BackgroundJobs, Job
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.nn import analysis, stats
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 GRADCHECK_SAMPLES = 3  # the book's check uses the first 3 training images
-# The inspector's check of its 100 images: every element of the first weights would take ~4 s
-# (twice in book mode); a random sample of this many of each parameter's takes ~0.2 s.
+# The inspector's check of its 100 images: every element of the first weights would take ~4 s;
+# a random sample of this many of each parameter's takes ~0.2 s.
 INSPECT_CHECK_SAMPLE = 1_000
 # A learner's net runs its layers one call at a time (two forwards of the whole net an element):
 # a small sample keeps the check of their 100 images to a few seconds on a loaded machine.
@@ -46,60 +46,23 @@ class _Superseded(Exception):
     """A newer gradient check (or Stop) replaced this one."""
 
 
-class BackgroundCheck:
-    """The gradient check of a snapshot of the weights, in a thread of its own, so that it never
-    holds up training (numpy's products release the GIL, and the dashboard's engine has a core
-    of its own). A newer request or cancel() ends the one under way at its next element."""
+def check_job(net, x: np.ndarray, t: np.ndarray, **options) -> Job:
+    """The gradient check of net (a snapshot of the weights) as a job of one part for
+    BackgroundJobs, so that it never holds up training (numpy's products release the GIL, and
+    the dashboard's engine has a core of its own); forgotten, it ends at its next element."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._running = 0
-        self._done: list[GradCheckReport] = []
-        self._failed: list[BaseException] = []
+    def superseded(done: int, total: int) -> None:
+        if job.cancelled:
+            raise _Superseded
 
-    @property
-    def busy(self) -> bool:
-        return self._running > 0
+    def check() -> GradCheckReport:
+        report = gradient_check(net, x, t, progress=superseded, **options)
+        if not report.passed and hasattr(net, "first_wrong_node"):
+            report.first_wrong = net.first_wrong_node(x, t)  # a learner's net
+        return report
 
-    def start(self, params: dict, x: np.ndarray, t: np.ndarray, **options) -> None:
-        with self._lock:
-            self._generation += 1
-            generation = self._generation
-            self._running += 1
-
-        def superseded(done: int, total: int) -> None:
-            if generation != self._generation:
-                raise _Superseded
-
-        def check() -> None:
-            try:
-                report = gradient_check(params, x, t, progress=superseded, **options)
-                if not report.passed and hasattr(params, "first_wrong_node"):
-                    report.first_wrong = params.first_wrong_node(x, t)  # a learner's net
-            except _Superseded:
-                report = None
-            except Exception as error:  # noqa: BLE001 - reported by the engine's own thread
-                with self._lock:
-                    self._failed.append(error)
-                report = None
-            with self._lock:
-                self._running -= 1
-                if report is not None and generation == self._generation:
-                    self._done.append(report)
-
-        threading.Thread(target=check, name="bp-tui-gradcheck", daemon=True).start()
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._generation += 1
-
-    def take(self) -> GradCheckReport | None:
-        """The finished report, once; re-raises a check's own failure in the caller's thread."""
-        with self._lock:
-            if self._failed:
-                raise self._failed.pop()
-            return self._done.pop() if self._done else None
+    job = Job([check], lambda reports: reports[0])
+    return job
 
 
 class Engine:
@@ -139,7 +102,7 @@ class Engine:
         self.pending: dict = {}
         self.steps_left = 0
         self._backlog: deque = deque()  # commands read while a Step was under way
-        self._check = BackgroundCheck()
+        self._check = BackgroundJobs("bp-tui-gradcheck")
         self.speed: float | None = None  # slow motion: iterations a second at most
         self.clock = time.perf_counter  # slow motion's clock
         self._next_step_at = 0.0
@@ -219,7 +182,7 @@ class Engine:
             if command is None:
                 return True
             if isinstance(command, cmd.Stop):
-                self._check.cancel()
+                self._check.forget()
                 self._report_progress()
                 self._report_evaluations(wait=True)
                 return False
@@ -492,27 +455,28 @@ class Engine:
         params = {k: v.astype(np.float64) for k, v in t.net.params.items()}
         # a learner's net is checked as it is, their backprop against their own loss
         net = copy.deepcopy(t.net) if t.layers is not None else params
-        self._check.start(
-            net,
-            t.x_train[:GRADCHECK_SAMPLES].copy(),
-            t.t_train[:GRADCHECK_SAMPLES].copy(),
-            activation=t.hp.activation,
-            exact=command.exact,
-            iteration=t.iteration,
-            sample=default_sample(params),
+        self._check.forget()  # a newer check supersedes the one under way
+        self._check.submit(
+            check_job(
+                net,
+                t.x_train[:GRADCHECK_SAMPLES].copy(),
+                t.t_train[:GRADCHECK_SAMPLES].copy(),
+                activation=t.hp.activation,
+                exact=command.exact,
+                iteration=t.iteration,
+                sample=default_sample(params),
+            )
         )
 
-    def _report_check(self) -> None:
+    def _report_check(self, wait: bool = False) -> None:
+        """The finished check's report (a check's own failure, or their code's, is raised here)."""
         with self._their_code():
-            report = self._check.take()
-            if report is not None:
+            for report in self._check.take(wait):
                 self.emit(ev.GradChecked(report))
 
     def wait_for_check(self) -> None:
         """Report a check under way before the loop ends on its own (exit_when_done)."""
-        while self._check.busy:
-            time.sleep(0.01)
-        self._report_check()
+        self._report_check(wait=True)
 
     def _inspect(self, command: cmd.Inspect) -> None:
         """Answer at once with a batch (the graph draws), then with its check: a fresh random

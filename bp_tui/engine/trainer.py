@@ -15,7 +15,7 @@ import numpy as np
 from bp_tui.engine.config import HyperParams, lr_text
 from bp_tui.engine.events import Evaluation
 from bp_tui.engine.history import EVALUATION_TAIL, LossHistory
-from bp_tui.engine.jobs import EVAL_PART, BackgroundEvaluator, EvaluationJob
+from bp_tui.engine.jobs import EVAL_PART, BackgroundJobs, Job
 from bp_tui.nn.evaluate import count_correct
 from bp_tui.nn.model import LayerNet, NetSpec
 from bp_tui.nn.optimizers import SGD, make_optimizer
@@ -70,7 +70,7 @@ class Trainer:
             self._x_train_bytes if self._x_train_bytes is not None else self.x_train
         ).shape
         self._batch_x: np.ndarray | None = None
-        self._evaluator = BackgroundEvaluator()
+        self._evaluator = BackgroundJobs("bp-tui-evaluate")
         self.reset(hp)
 
     @property
@@ -263,7 +263,7 @@ class Trainer:
         if len(self.evaluations) >= 2 * EVALUATION_TAIL:
             del self.evaluations[:-EVALUATION_TAIL]
 
-    def _evaluation_job(self) -> EvaluationJob:
+    def _evaluation_job(self) -> Job:
         """The Evaluation of the net as it is at this call (a snapshot), as parts to compute."""
         params = {key: value.copy() for key, value in self.net.params.items()}
         theirs = copy.deepcopy(self.net) if self.layers is not None else None
@@ -298,7 +298,7 @@ class Trainer:
             )
             return Evaluation(iteration, epoch, train_acc, test_acc)
 
-        return EvaluationJob(parts, finish)
+        return Job(parts, finish)
 
     def apply_live(self, changes: dict) -> None:
         """Change values that take effect at the next iteration (see config.LIVE_FIELDS)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.model import LayerNet, spec_of_params
-from bp_tui.nn.numerical import METHODS, H, numerical_check
+from bp_tui.nn.numerical import METHODS, H, numerical_checks
 
 # Thresholds on the relative error ||backprop - numerical|| / (||backprop|| + ||numerical||).
 # Book mode: the 1e-7 inside the log is not in SoftmaxWithLoss.backward, so the two differ by ~1e-7
@@ -225,18 +225,12 @@ def gradient_check(
             size = np.size(net.params[key])
             if size > sample:
                 index[key] = np.sort(rng.choice(size, sample, replace=False))
-    # The loss backprop differentiates first (the verdict); book mode then the book's loss too.
-    # A loss layer without bp-tui's epsilon has only its own loss to offer.
+    # The loss backprop differentiates first (the verdict); book mode the book's loss too, both
+    # from the same perturbed forward passes. A loss layer without bp-tui's epsilon has only its
+    # own loss to offer.
     own_only = getattr(net.last_layer, "epsilon", None) is None
-    rounds = [None] if own_only else [0.0] if exact else [0.0, LOG_EPSILON]
-    results: list = []
-
-    def follow(done: int, of: int) -> None:  # one bar over both rounds
-        if progress is not None:
-            progress(len(results) * of + done, len(rounds) * of)
-
-    for eps in rounds:
-        results.append(numerical_check(net, x, t, epsilon=eps, elements=index, progress=follow))
+    epsilons = (None,) if own_only else (0.0,) if exact else (0.0, LOG_EPSILON)
+    results = numerical_checks(net, x, t, epsilons, elements=index, progress=progress)
     verdict_numerical, numerical = results[0].grads, results[-1].grads
     kinks = results[0].kinked
     backprop = {k: np.array(v, dtype=np.float64) for k, v in net.gradient(x, t).items()}

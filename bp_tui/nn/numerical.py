@@ -68,6 +68,23 @@ def numerical_check(
     of the only elements to compute; their gradient comes back as a 1-D array in that order.
     progress(done, total) is called as elements are done, over all parameters.
     """
+    (result,) = numerical_checks(net, x, t, (epsilon,), h=h, elements=elements, progress=progress)
+    return result
+
+
+def numerical_checks(
+    net,
+    x: np.ndarray,
+    t: np.ndarray,
+    epsilons: tuple[float | None, ...],
+    *,
+    h: float = H,
+    elements: dict[str, np.ndarray] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[NumericalGradient]:
+    """numerical_check for each of several epsilons, in one pass where it can: the stacked way
+    scores each perturbed forward pass with every epsilon's loss (the same numbers, bit for
+    bit, as one pass per epsilon); the loop goes round once per epsilon."""
     elements = elements or {}
     indices = {
         k: np.asarray(elements[k]) if k in elements else np.arange(np.size(v))
@@ -75,18 +92,27 @@ def numerical_check(
     }
     places = _param_places(net)
     if places is None:
-        grads = _loop(net, x, t, epsilon, h, indices, progress)
-        method, kinked = "loop", {}
+        total = len(epsilons) * sum(len(i) for i in indices.values())
+
+        def follow(round_: int):  # one count over every round
+            if progress is None:
+                return None
+            return lambda done, of: progress(round_ * of + done, total)
+
+        rounds = [
+            (_loop(net, x, t, eps, h, indices, follow(at)), {}) for at, eps in enumerate(epsilons)
+        ]
+        method = "loop"
     else:
-        grads, kinked = _stacked(net, places, x, t, epsilon, h, indices, progress)
+        rounds = _stacked(net, places, x, t, epsilons, h, indices, progress)
         method = "stacked"
-    shaped = {
-        k: g if k in elements else g.reshape(np.shape(net.params[k])) for k, g in grads.items()
-    }
-    kinked = {
-        k: v if k in elements else v.reshape(np.shape(net.params[k])) for k, v in kinked.items()
-    }
-    return NumericalGradient(shaped, method, kinked)
+
+    def shaped(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {
+            k: v if k in elements else v.reshape(np.shape(net.params[k])) for k, v in arrays.items()
+        }
+
+    return [NumericalGradient(shaped(grads), method, shaped(kinked)) for grads, kinked in rounds]
 
 
 def _param_places(net) -> dict[str, tuple[int, str]] | None:
@@ -119,9 +145,11 @@ def _float64_chain(layers: list) -> list:
     return chain
 
 
-def _stacked(net, places, x, t, epsilon, h, indices, progress):
+def _stacked(net, places, x, t, epsilons, h, indices, progress):
+    """(grads, kinked) for each epsilon, from one set of perturbed forward passes."""
     chain = _float64_chain(list(net.layers.values()))
-    eps = net.last_layer.epsilon if epsilon is None else epsilon
+    own = net.last_layer.epsilon
+    epsilons = [own if epsilon is None else epsilon for epsilon in epsilons]
     decay = float(getattr(net, "weight_decay_lambda", 0) or 0)
     weights = [layer.W for layer in chain if type(layer) is Affine]
     base_decay = sum(0.5 * decay * np.sum(W**2) for W in weights) if decay else 0.0
@@ -131,30 +159,51 @@ def _stacked(net, places, x, t, epsilon, h, indices, progress):
         inputs.append(layer.forward(inputs[-1]))
     n = inputs[0].shape[0]
     total, done = sum(len(i) for i in indices.values()), [0]
-    grads, kinked = {}, {}
+    grads: list[dict] = [{} for _ in epsilons]
+    kinked: dict[str, np.ndarray] = {}
 
-    def losses_of(k: int, cols: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The loss of each perturbed copy (column cols[c] of layer k's output moved by
-        deltas[c]), and whether a ReLU after it saw an input cross 0 for some image."""
+    corners = [layer_input <= 0 for layer_input in inputs]  # where each ReLU's input is <= 0
+    kept: dict[str, np.ndarray] = {}  # buffers reused by every chunk: no fresh pages each time
+
+    def buffer(what: str, shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+        size = int(np.prod(shape))
+        flat = kept.get(what)
+        if flat is None or flat.size < size or flat.dtype != dtype:
+            flat = kept[what] = np.empty(size, dtype)
+        return flat[:size].reshape(shape)
+
+    def losses_of(k: int, cols: np.ndarray, deltas: np.ndarray) -> tuple[list, np.ndarray]:
+        """The losses of each perturbed copy (column cols[c] of layer k's output moved by
+        deltas[c]), one array per epsilon, and whether a ReLU after it saw an input cross 0
+        for some image. The layers' own arithmetic (Affine: dot then + b; Relu: maximum with
+        0; softmax), into kept buffers: the same numbers as their forward methods."""
         out = inputs[k + 1]
         count = len(cols)
-        stack = np.broadcast_to(out, (count, *out.shape)).copy()
+        stack = buffer("stack", (count, *out.shape))
+        np.copyto(stack, out)
         copies = np.arange(count)
         stack[copies, :, cols] += deltas
         z = stack.reshape(count * n, -1)
         crossed = np.zeros(count, dtype=bool)
         for j in range(k + 1, len(chain)):
             layer = chain[j]
-            if type(layer) is Relu and j == k + 1:
-                # Right after the perturbed layer only the moved column can cross 0.
-                moved = (stack[copies, :, cols] <= 0) != (out[:, cols].T <= 0)
+            if type(layer) is Relu:
+                if j == k + 1:  # right after the perturbed layer only the moved column can cross 0
+                    moved = (stack[copies, :, cols] <= 0) != corners[j][:, cols].T
+                else:  # deeper, every unit may
+                    below = np.less_equal(z, 0, out=buffer("mask", z.shape, bool))
+                    moved = below.reshape(count, n, -1) != corners[j]
+                    moved = moved.any(axis=2)
                 crossed |= moved.any(axis=1)
-            z = layer.forward(z)
-            if type(layer) is Relu and j > k + 1:  # deeper, every unit may
-                moved = layer.mask.reshape(count, n, -1) != (inputs[j] <= 0)
-                crossed |= moved.any(axis=(1, 2))
-        scores = z.reshape(count, n, -1)
-        return cross_entropy_error(softmax(scores), t, eps), crossed
+                z = np.maximum(z, 0, out=z)
+            elif type(layer) is Affine:
+                product = buffer(f"z{j % 2}", (len(z), layer.W.shape[1]))
+                z = np.add(np.dot(z, layer.W, out=product), layer.b, out=product)
+            else:
+                z = layer.forward(z)
+        y = z.reshape(count, n, -1)
+        softmax(y, out=y)
+        return [cross_entropy_error(y, t, eps) for eps in epsilons], crossed
 
     for name, (k, kind) in places.items():
         param = chain[k].W if kind == "W" else chain[k].b
@@ -162,7 +211,7 @@ def _stacked(net, places, x, t, epsilon, h, indices, progress):
         index = indices[name]
         cols_all = index % width
         rows_all = index // width
-        grad = np.empty(len(index))
+        grad = [np.empty(len(index)) for _ in epsilons]
         kinks = np.zeros(len(index), dtype=bool)
         widest = max(a.shape[1] for a in inputs[k + 1 :])
         chunk = max(1, _CHUNK_ELEMENTS // (n * widest))
@@ -172,24 +221,26 @@ def _stacked(net, places, x, t, epsilon, h, indices, progress):
                 scale = inputs[k][:, rows_all[start : start + chunk]].T
             else:
                 scale = np.ones((len(cols), n))
-            plus, crossed_plus = losses_of(k, cols, h * scale)
-            minus, crossed_minus = losses_of(k, cols, -h * scale)
-            if decay and kind == "W":
-                w = param.reshape(-1)[index[start : start + chunk]]
-                rest = base_decay - 0.5 * decay * w**2
-                plus = plus + rest + 0.5 * decay * (w + h) ** 2
-                minus = minus + rest + 0.5 * decay * (w - h) ** 2
-            elif decay:
-                plus, minus = plus + base_decay, minus + base_decay
-            grad[start : start + chunk] = (plus - minus) / (2 * h)
+            pluses, crossed_plus = losses_of(k, cols, h * scale)
+            minuses, crossed_minus = losses_of(k, cols, -h * scale)
+            for at, (plus, minus) in enumerate(zip(pluses, minuses, strict=True)):
+                if decay and kind == "W":
+                    w = param.reshape(-1)[index[start : start + chunk]]
+                    rest = base_decay - 0.5 * decay * w**2
+                    plus = plus + rest + 0.5 * decay * (w + h) ** 2
+                    minus = minus + rest + 0.5 * decay * (w - h) ** 2
+                elif decay:
+                    plus, minus = plus + base_decay, minus + base_decay
+                grad[at][start : start + chunk] = (plus - minus) / (2 * h)
             kinks[start : start + chunk] = crossed_plus | crossed_minus
             if progress is not None:
                 done[0] += len(cols)
                 progress(done[0], total)
-        grads[name] = grad
+        for at, values in enumerate(grad):
+            grads[at][name] = values
         if any(type(layer) is Relu for layer in chain[k + 1 :]):
             kinked[name] = kinks
-    return grads, kinked
+    return [(each, kinked) for each in grads]
 
 
 def _loop(net, x, t, epsilon, h, indices, progress):
