@@ -154,3 +154,43 @@ def test_no_module_outside_nn_spells_a_parameter_name(package):
             ):
                 found.append(f"{path.relative_to(ROOT)}:{token.start[0]} {token.string[:40]}")
     assert not found, found
+
+
+# ---- the dashboard's shape (issue 21) -----------------------------------------------------------
+
+
+def test_each_kind_of_engine_news_has_its_own_message_and_one_handler():
+    """No catch-all message and no dispatch table: every event the engine sends (or the link says
+    in its place) has the message of its kind, and ui/app.py one `@news_handler` for it."""
+    import dataclasses
+    import inspect
+
+    from bp_tui.engine import events as ev
+    from bp_tui.engine.remote import EngineLost
+    from bp_tui.ui import messages
+
+    sent = {
+        c
+        for _, c in inspect.getmembers(ev, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__ == ev.__name__
+    }
+    assert set(messages.NEWS) == sent | {EngineLost}
+    assert len(set(messages.NEWS.values())) == len(messages.NEWS)  # one kind each
+    handled = []
+    for node in ast.walk(ast.parse((ROOT / "ui" / "app.py").read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == (
+                    "news_handler"
+                ):
+                    handled.append(decorator.args[0].attr)
+    assert sorted(handled) == sorted(c.__name__ for c in messages.NEWS.values())
+    assert "EngineNews" not in handled
+
+
+def test_no_handler_takes_every_kind_of_news():
+    """EngineNews is only the base of the messages: nothing handles it (or an `events` list)."""
+    source = "\n".join(p.read_text() for p in (ROOT / "ui").rglob("*.py"))
+    assert "on_engine_news" not in source and "@on(EngineNews)" not in source
+    assert "news_handler(news.EngineNews)" not in source
+    assert "class EngineEvent" not in source

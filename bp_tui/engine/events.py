@@ -236,7 +236,7 @@ def merged(events: list, event: object) -> None:
     kind = type(event)
     if kind in (Progress, GradNorms):
         at = _last_of(events, kind)
-        folded = None if at is None else _folded(events[at], event)
+        folded = None if at is None else folded_news(events[at], event)
         if folded is not None:
             events[at] = folded
             return
@@ -255,7 +255,9 @@ def _last_of(events: list, kind: type) -> int | None:
     return None
 
 
-def _folded(earlier, later):
+def folded_news(earlier, later):
+    """One Progress (or GradNorms) for two in a row: both's losses (norms), the later's counts
+    and clock; None for GradNorms of other layers, which stay apart."""
     if isinstance(later, Progress):
         return dataclasses.replace(later, losses=np.concatenate([earlier.losses, later.losses]))
     if earlier.norms.keys() != later.norms.keys():

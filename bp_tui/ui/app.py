@@ -1,7 +1,13 @@
 """The dashboard: trains in the background and shows it learning.
 
-Data flows one way: engine events -> messages (messages.py) -> widgets; keys -> actions -> engine
-commands. The app holds no math: numbers come from the engine's events.
+Data flows one way, and the app holds no math (numbers come from the engine's events):
+- Engine news: pump_events reads the engine's events off the link in a thread and posts each as
+  the message of its kind (messages.py); the handler marked `@news_handler(news.<Kind>)` below
+  ("engine news") sets the app's reactives, which the panels are bound to, and feeds the charts
+  and tabs; BatchEnd redraws the charts once per batch.
+- Keys: ui/bindings.py names each key's action -> `action_<name>` below -> an engine command
+  (engine/commands.py) sent on the link -> the engine loop's handler of that command
+  (engine/loop.py) -> its events come back as news.
 """
 
 from __future__ import annotations
@@ -32,10 +38,11 @@ from bp_tui.engine.remote import EngineExited, EngineLink, EngineLost
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
+from bp_tui.ui import messages as news
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.comparison import Comparison
-from bp_tui.ui.messages import EngineEvent, InspectionWanted
+from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
@@ -124,28 +131,6 @@ class BpTuiApp(App):
         self._changed_at = -NOTICE_SECONDS
         self._parts: dict[type, object] = {}
         self.chance = ChanceWatch()
-        self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
-            ev.EngineReady: self._engine_ready,
-            ev.Progress: self._progress,
-            ev.Evaluation: self._evaluation,
-            ev.StateChanged: self._state_changed,
-            ev.ParamsChanged: self._params_changed,
-            ev.RunReset: self._run_reset,
-            ev.Finished: self._finished,
-            ev.Diverged: self._diverged,
-            ev.Failed: self._failed,
-            ev.GradChecked: self._grad_checked,
-            ev.Saved: self._saved,
-            ev.Loaded: self._loaded,
-            ev.Notice: self._notice,
-            ev.SpeedChanged: self._speed_changed,
-            ev.Inspection: self._inspection,
-            ev.ImageSet: self._image_set,
-            ev.Insight: self._insight,
-            ev.GradNorms: self._grad_norms,
-            ev.Activations: self._activations,
-            EngineLost: self._engine_lost,
-        }
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
 
     @property
@@ -255,8 +240,7 @@ class BpTuiApp(App):
                 if isinstance(event, EngineExited):
                     if isinstance(event, EngineLost):
                         batch.append(event)
-                    if batch:
-                        self.post_message(EngineEvent(batch))
+                    self.post_news(batch)
                     return
                 merged(batch, event)
                 if len(batch) >= BATCH_LIMIT:
@@ -270,8 +254,15 @@ class BpTuiApp(App):
             )
             if batch and due and self.events_taken.is_set():
                 self.events_taken.clear()
-                self.post_message(EngineEvent(batch))
+                self.post_news(batch)
                 batch, posted_at = [], now
+
+    def post_news(self, batch: list) -> None:
+        """Each event of `batch` as the message of its kind (messages.py), then BatchEnd."""
+        if batch:
+            for event in batch:
+                self.post_message(news.of(event))
+            self.post_message(news.BatchEnd())
 
     def stop_engine(self) -> None:
         if self.link is not None:
@@ -291,23 +282,13 @@ class BpTuiApp(App):
         self.quitting()  # also the ways out that skip action_quit (a browser page's quit)
         self.stop_engine()
 
-    # ---- engine events -> state -----------------------------------------------------------------
+    # ---- engine news (messages.py) -> state ---------------------------------------------------
 
-    def on_engine_event(self, message: EngineEvent) -> None:
-        try:
-            for event in message.events:
-                handler = self._event_handlers.get(type(event))
-                if handler is not None:
-                    handler(event)
-            # In the same frame as the Progress panel: one screen update, not two.
-            self.redraw_charts()
-        except NoMatches:
-            # The widgets exist from mount to shutdown: a batch that finds them gone came
-            # while the app was closing (the engine still talking), and has nothing to show.
-            pass
-        finally:
-            self.events_taken.set()
+    def on_batch_end(self, _: news.BatchEnd) -> None:
+        self.redraw_charts()  # in the same frame as the Progress panel: one screen update
+        self.events_taken.set()
 
+    @news_handler(news.EngineReady)
     def _engine_ready(self, e: ev.EngineReady) -> None:
         status = self.part(StatusLine)
         status.dataset = e.dataset
@@ -317,12 +298,14 @@ class BpTuiApp(App):
         self.part(LearnedView).widths = tuple(e.shape)
         self.hp = e.hp
 
+    @news_handler(news.Progress)
     def _progress(self, p: ev.Progress) -> None:
         chart = self.part(LossChart)
         chart.add_losses(p.losses, p.iteration, p.epoch)
         self.smoothed_loss = chart.series.smoothed
         self.progress = p
 
+    @news_handler(news.Evaluation)
     def _evaluation(self, e: ev.Evaluation) -> None:
         self.part(AccuracyChart).add(e.iteration, e.epoch, e.train_acc, e.test_acc)
         self.evaluation = e
@@ -344,12 +327,14 @@ class BpTuiApp(App):
             if isinstance(self.alert, Text) and self.alert.plain.startswith("At chance"):
                 self.alert = ""
 
+    @news_handler(news.StateChanged)
     def _state_changed(self, e: ev.StateChanged) -> None:
         self.run_state = e.state
         self.hp, self.pending = e.hp, e.pending
         if e.state is not RunState.DIVERGED and not self.chance.stuck:
             self.alert = ""
 
+    @news_handler(news.ParamsChanged)
     def _params_changed(self, e: ev.ParamsChanged) -> None:
         self.hp, self.pending = e.hp, e.pending
         if e.changes and e.iteration > 0:
@@ -376,6 +361,7 @@ class BpTuiApp(App):
             text += f" ({self._presses} changes)"
         self.notice("changes", text)
 
+    @news_handler(news.RunReset)
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
         self.part(StatusLine).shape = e.shape
@@ -387,6 +373,7 @@ class BpTuiApp(App):
         self.chance = ChanceWatch()
         self.alert = ""
 
+    @news_handler(news.Finished)
     def _finished(self, e: ev.Finished) -> None:
         self.summary = e.summary
         if self.exit_when_done:
@@ -394,6 +381,7 @@ class BpTuiApp(App):
             self.stop_engine()
             self.exit(self.summary)
 
+    @news_handler(news.Diverged)
     def _diverged(self, e: ev.Diverged) -> None:
         self.withdraw("changes")
         self._changes = {}
@@ -411,6 +399,7 @@ class BpTuiApp(App):
             self.stop_engine()
             self.exit(self.summary)
 
+    @news_handler(news.Failed)
     def _failed(self, e: ev.Failed) -> None:
         self.run_state = RunState.FAILED
         self.alert = Text(e.message, style="bold red")
@@ -421,6 +410,7 @@ class BpTuiApp(App):
         )
         self.notify(e.message + where, severity="error", timeout=10)
 
+    @news_handler(news.Lost)
     def _engine_lost(self, e: EngineLost) -> None:
         self.run_state = RunState.FAILED
         self.engine_lost = True
@@ -431,38 +421,48 @@ class BpTuiApp(App):
         self.alert = Text(text, style="bold red")
         self.notice("run", text, severity="error", timeout=10)
 
+    @news_handler(news.GradChecked)
     def _grad_checked(self, e: ev.GradChecked) -> None:
         panel = self.part(GradCheckPanel)
         panel.report, panel.checking = e.report, ""
 
+    @news_handler(news.Saved)
     def _saved(self, e: ev.Saved) -> None:
         self.notify(f"saved {e.path}", title="Checkpoint", timeout=6)
 
+    @news_handler(news.Loaded)
     def _loaded(self, e: ev.Loaded) -> None:
         self.part(LossChart).start_new_run()
         self.part(GradientsView).clear()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
+    @news_handler(news.SpeedChanged)
     def _speed_changed(self, e: ev.SpeedChanged) -> None:
         self.speed = e.iters_per_second
         self.part(StatusLine).speed = e.iters_per_second
         self.part(Inspector).set_speed(e.iters_per_second)
 
+    @news_handler(news.Notice)
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
 
+    @news_handler(news.Inspection)
     def _inspection(self, e: ev.Inspection) -> None:
         self.part(Inspector).show_inspection(e)
 
+    @news_handler(news.ImageSet)
     def _image_set(self, e: ev.ImageSet) -> None:
         self.part(DigitsView).set_images(e)
 
+    @news_handler(news.Insight)
     def _insight(self, e: ev.Insight) -> None:
         self.insight = e
 
+    @news_handler(news.GradNorms)
     def _grad_norms(self, e: ev.GradNorms) -> None:
         self.part(GradientsView).add(e)
 
+    @news_handler(news.Activations)
     def _activations(self, e: ev.Activations) -> None:
         self.activations = e
 
