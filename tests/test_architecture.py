@@ -194,3 +194,28 @@ def test_no_handler_takes_every_kind_of_news():
     assert "on_engine_news" not in source and "@on(EngineNews)" not in source
     assert "news_handler(news.EngineNews)" not in source
     assert "class EngineEvent" not in source
+
+
+def test_the_rule_of_what_waits_for_the_reset_is_written_once():
+    """engine/config.py's LIVE_FIELDS is read through split_changes and waits_for_reset only:
+    the engine and the dashboard cannot come to disagree on it."""
+    named = [
+        str(path.relative_to(ROOT))
+        for path in sorted(ROOT.rglob("*.py"))
+        if path.name != "config.py" and "LIVE_FIELDS" in code_of(path)
+    ]
+    assert named == []
+
+
+def code_of(path: Path) -> str:
+    """A module's code without its comments and docstrings."""
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    return " ".join(
+        t.string
+        for t in tokens
+        if t.type != tokenize.COMMENT
+        and not (t.type == tokenize.STRING and t.string.lstrip("rbfu").startswith('"""'))
+    )

@@ -23,7 +23,7 @@ import numpy as np
 from bp_tui.engine import blas, checkpoint, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import LIVE_FIELDS
+from bp_tui.engine.config import split_changes
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
@@ -433,10 +433,7 @@ class Engine:
         changes = {
             k: getattr(validated, k) for k in changes
         }  # as the record keeps them: 20 -> (20,)
-        live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
-        waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
-        self.pending.update(waiting)
-        self.pending = {k: v for k, v in self.pending.items() if getattr(current, k) != v}
+        live, self.pending = split_changes(current, self.pending, changes)
         if live:
             self.trainer.apply_live(live)
         self.emit(

@@ -32,7 +32,7 @@ from bp_tui.data import DATASETS
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
-from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.config import HyperParams, split_changes, waits_for_reset
 from bp_tui.engine.events import STREAMING, RunState, merged
 from bp_tui.engine.remote import EngineExited, EngineLink, EngineLost
 from bp_tui.errors import ConfigError
@@ -350,11 +350,11 @@ class BpTuiApp(App):
         parts = []
         for field, (before, after) in self._changes.items():
             part = f"{LABELS[field]} {format_value(field, before)} → {format_value(field, after)}"
-            if field not in LIVE_FIELDS or self.run_state is RunState.DIVERGED:
+            if waits_for_reset(field) or self.run_state is RunState.DIVERGED:
                 part += f" at the reset ({keys_for('reset')})"
             parts.append(part)
         text = ", ".join(parts)
-        if iteration is not None and any(f in LIVE_FIELDS for f in self._changes):
+        if iteration is not None and not all(map(waits_for_reset, self._changes)):
             if self.run_state is not RunState.DIVERGED:
                 text += f" from iteration {iteration + 1:,}"
         if self._presses > 1:
@@ -590,12 +590,12 @@ class BpTuiApp(App):
         self._tell_changes()
         # Show the request at once, even while the engine is busy evaluating; its ParamsChanged
         # confirms the values, or puts the old ones back if it refused them.
+        live, pending = split_changes(self.hp, self.pending, changes)
         try:
-            self.hp = self.hp.replace(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+            self.hp = self.hp.replace(**live)
         except ConfigError:
             return
-        waiting = {**self.pending, **{k: v for k, v in changes.items() if k not in LIVE_FIELDS}}
-        self.pending = {k: v for k, v in waiting.items() if getattr(self.hp, k) != v}
+        self.pending = pending
 
     def _next_value(self, field: str):
         return self.pending.get(field, getattr(self.hp, field))
