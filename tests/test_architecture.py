@@ -219,3 +219,51 @@ def code_of(path: Path) -> str:
         if t.type != tokenize.COMMENT
         and not (t.type == tokenize.STRING and t.string.lstrip("rbfu").startswith('"""'))
     )
+
+
+def from_own_package(module: str, source: str) -> list[str]:
+    """What `module` takes from its own package's __init__ other than modules: a cycle through
+    the __init__ (which the cycle check leaves out), as when cli/__init__.py built the parser
+    from the commands and the commands took its signal plumbing from it."""
+    modules = {module_name(p) for p in ROOT.rglob("*.py")}
+    taken = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and module.startswith(node.module + ".")
+        ):
+            if node.module != "bp_tui":  # bp_tui/__init__.py imports nothing
+                taken += [
+                    f"{module} takes {a.name} from {node.module}"
+                    for a in node.names
+                    if f"{node.module}.{a.name}" not in modules
+                ]
+    return taken
+
+
+def test_no_module_takes_a_name_from_its_own_package():
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        found += from_own_package(module_name(path), path.read_text())
+    assert found == []
+
+
+def test_the_check_finds_a_name_taken_from_the_package():
+    line = "from bp_tui.cli import quit_on_signal, serve"
+    assert from_own_package("bp_tui.cli.dashboard", line) == [
+        "bp_tui.cli.dashboard takes quit_on_signal from bp_tui.cli"
+    ]
+    assert from_own_package("bp_tui.ui.app", line) == []  # another package's: a layer's matter
+
+
+def test_every_command_declares_what_it_takes():
+    """Each command's module adds itself with its runner and what it takes (options.Takes)."""
+    from bp_tui.cli import build_parser
+    from bp_tui.cli.options import Takes
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    for name, command in commands.choices.items():
+        assert isinstance(command.get_default("takes"), Takes), name
+    assert not (ROOT / "cli" / "__init__.py").read_text().count("add_parser(")
