@@ -267,3 +267,17 @@ def test_every_command_declares_what_it_takes():
     for name, command in commands.choices.items():
         assert isinstance(command.get_default("takes"), Takes), name
     assert not (ROOT / "cli" / "__init__.py").read_text().count("add_parser(")
+
+
+# Textual's private names the app once used; the notices use its public API now (ui/notices.py).
+PRIVATE_TEXTUAL = ("_notifications", "_unnotify", "_refresh_notifications")
+
+
+def test_the_app_uses_no_private_textual_api_for_its_notices():
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "ui").rglob("*.py"))
+        for name in PRIVATE_TEXTUAL
+        if f".{name}" in code_of(path).replace(" . ", ".")
+    ]
+    assert found == []

@@ -254,6 +254,38 @@ async def test_twelve_presses_make_one_notice():
         assert "(12 changes)" in notices[0].message
 
 
+def messages_shown(app) -> list[str]:
+    return sorted(n.message for n in app._notifications)  # Textual's own record: what is shown
+
+
+async def test_a_notice_replaced_leaves_the_others_shown():
+    """Textual has no public way to take one toast away: the app clears them all and shows the
+    others again (ui/notices.py); none of them may be lost, nor the one replaced come back."""
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        app.notify("saved runs/1/checkpoint.npz")
+        app.notice("engine", "a warning of the engine's")
+        await pilot.press("plus")
+        await until(pilot, lambda: len(messages_shown(app)) == 3)
+        await pilot.press("plus")
+        await until(pilot, lambda: any("0.1 → 0.4" in m for m in messages_shown(app)))
+        assert messages_shown(app) == [
+            "a warning of the engine's",
+            "learning rate 0.1 → 0.4 (2 changes)",  # the first change's notice has gone
+            "saved runs/1/checkpoint.npz",
+        ]
+
+        app.notice("run", "first")
+        app.notice("run", "second")  # before the first was even shown
+        await until(pilot, lambda: "second" in messages_shown(app))
+        await until(pilot, lambda: "first" not in messages_shown(app))
+        await until(pilot, lambda: len(messages_shown(app)) == 4)
+        app.withdraw("run")
+        await until(pilot, lambda: "second" not in messages_shown(app))
+        await until(pilot, lambda: len(messages_shown(app)) == 3)
+
+
 async def test_a_diverged_run_refuses_all_but_values_for_the_reset():
     app, link = app_with(ready())
     async with app.run_test(size=(120, 40)) as pilot:

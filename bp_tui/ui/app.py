@@ -23,7 +23,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.notifications import Notification
+from textual.notifications import Notify
 from textual.reactive import var
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -44,6 +44,7 @@ from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTO
 from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
+from bp_tui.ui.notices import Notices
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
@@ -124,7 +125,7 @@ class BpTuiApp(App):
         # second): see draw_insight.
         self.insight: ev.Insight | None = None
         self.activations: ev.Activations | None = None  # likewise, drawn with the Insight
-        self._notices: dict[str, Notification] = {}  # one toast per kind, updated in place
+        self.notices = Notices(self)  # one toast per kind, updated in place
         # The changes made within one notice's life: field -> (value before, value now), presses.
         self._changes: dict[str, tuple] = {}
         self._presses = 0
@@ -209,22 +210,18 @@ class BpTuiApp(App):
     def notice(
         self, kind: str, message: str, *, severity: str = "information", timeout=NOTICE_SECONDS
     ) -> None:
-        """One toast per kind: a newer message of the same kind replaces it where it stands
-        (twelve + presses make one notice, not twelve stacked over the panels)."""
-        self.withdraw(kind)
-        notification = Notification(message, "", severity, timeout, markup=False)
-        self._notices[kind] = notification
-        # Added now, not through a Notify message: the next press must find it to replace it.
-        self._notifications.add(notification)
-        self._refresh_notifications()
+        """One toast per kind: a newer message of the same kind replaces it (notices.py)."""
+        self.notices.show(kind, message, severity, timeout)
 
     def withdraw(self, kind: str) -> None:
-        notification = self._notices.pop(kind, None)
-        if notification is not None:
-            try:
-                self._unnotify(notification)
-            except KeyError:
-                pass  # it had expired
+        self.notices.withdraw(kind)
+
+    def on_notify(self, message: Notify) -> None:
+        self.notices.arrived(message.notification)
+
+    def clear_notifications(self) -> None:
+        self.notices.forget()
+        super().clear_notifications()
 
     @work(thread=True, exclusive=True, group="engine-events")
     def pump_events(self) -> None:
