@@ -1,5 +1,6 @@
 """What the engine reports: plain picklable dataclasses, so the same loop can talk to a thread
 (queue.Queue) or to another process (multiprocessing.Queue). What it accepts is in commands.py.
+The dashboard posts each as the message of its kind (bp_tui/ui/messages.py has the path).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Commands arrive on a queue (queue.Queue from a thread, multiprocessing.Queue from another
 process) and are read between iterations, so every change takes effect at an iteration boundary.
 Commands take effect in the order they were sent: a Step(n) takes all its n steps before a
-command sent after it, unless a Pause or Stop sent after it cuts it short.
+command sent after it, unless a Pause or Stop sent after it cuts it short. Engine._handlers
+names the method each command runs; the dashboard sends them from its actions (ui/app.py).
 """
 
 from __future__ import annotations

@@ -225,9 +225,10 @@ class BpTuiApp(App):
 
     @work(thread=True, exclusive=True, group="engine-events")
     def pump_events(self) -> None:
-        """Read engine events off the link and post them, in batches, as messages (thread-safe):
-        a batch waits until the app has taken the one before (Progress events merge meanwhile),
-        so the app's queue never holds more than one and what it shows is never older."""
+        """Read engine events off the link and post them, in batches, each as the message of its
+        kind (post_news; thread-safe): a batch waits until the app has handled the one before
+        (its BatchEnd; Progress events merge meanwhile), so the app's queue never holds more
+        than one and what it shows is never older."""
         worker = get_current_worker()
         batch: list = []
         posted_at = -REDRAW_SECONDS
