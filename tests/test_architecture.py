@@ -154,3 +154,130 @@ def test_no_module_outside_nn_spells_a_parameter_name(package):
             ):
                 found.append(f"{path.relative_to(ROOT)}:{token.start[0]} {token.string[:40]}")
     assert not found, found
+
+
+# ---- the dashboard's shape (issue 21) -----------------------------------------------------------
+
+
+def test_each_kind_of_engine_news_has_its_own_message_and_one_handler():
+    """No catch-all message and no dispatch table: every event the engine sends (or the link says
+    in its place) has the message of its kind, and ui/app.py one `@news_handler` for it."""
+    import dataclasses
+    import inspect
+
+    from bp_tui.engine import events as ev
+    from bp_tui.engine.remote import EngineLost
+    from bp_tui.ui import messages
+
+    sent = {
+        c
+        for _, c in inspect.getmembers(ev, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__ == ev.__name__
+    }
+    assert set(messages.NEWS) == sent | {EngineLost}
+    assert len(set(messages.NEWS.values())) == len(messages.NEWS)  # one kind each
+    handled = []
+    for node in ast.walk(ast.parse((ROOT / "ui" / "app.py").read_text())):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == (
+                    "news_handler"
+                ):
+                    handled.append(decorator.args[0].attr)
+    assert sorted(handled) == sorted(c.__name__ for c in messages.NEWS.values())
+    assert "EngineNews" not in handled
+
+
+def test_no_handler_takes_every_kind_of_news():
+    """EngineNews is only the base of the messages: nothing handles it (or an `events` list)."""
+    source = "\n".join(p.read_text() for p in (ROOT / "ui").rglob("*.py"))
+    assert "on_engine_news" not in source and "@on(EngineNews)" not in source
+    assert "news_handler(news.EngineNews)" not in source
+    assert "class EngineEvent" not in source
+
+
+def test_the_rule_of_what_waits_for_the_reset_is_written_once():
+    """engine/config.py's LIVE_FIELDS is read through split_changes and waits_for_reset only:
+    the engine and the dashboard cannot come to disagree on it."""
+    named = [
+        str(path.relative_to(ROOT))
+        for path in sorted(ROOT.rglob("*.py"))
+        if path.name != "config.py" and "LIVE_FIELDS" in code_of(path)
+    ]
+    assert named == []
+
+
+def code_of(path: Path) -> str:
+    """A module's code without its comments and docstrings."""
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    return " ".join(
+        t.string
+        for t in tokens
+        if t.type != tokenize.COMMENT
+        and not (t.type == tokenize.STRING and t.string.lstrip("rbfu").startswith('"""'))
+    )
+
+
+def from_own_package(module: str, source: str) -> list[str]:
+    """What `module` takes from its own package's __init__ other than modules: a cycle through
+    the __init__ (which the cycle check leaves out), as when cli/__init__.py built the parser
+    from the commands and the commands took its signal plumbing from it."""
+    modules = {module_name(p) for p in ROOT.rglob("*.py")}
+    taken = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and module.startswith(node.module + ".")
+        ):
+            if node.module != "bp_tui":  # bp_tui/__init__.py imports nothing
+                taken += [
+                    f"{module} takes {a.name} from {node.module}"
+                    for a in node.names
+                    if f"{node.module}.{a.name}" not in modules
+                ]
+    return taken
+
+
+def test_no_module_takes_a_name_from_its_own_package():
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        found += from_own_package(module_name(path), path.read_text())
+    assert found == []
+
+
+def test_the_check_finds_a_name_taken_from_the_package():
+    line = "from bp_tui.cli import quit_on_signal, serve"
+    assert from_own_package("bp_tui.cli.dashboard", line) == [
+        "bp_tui.cli.dashboard takes quit_on_signal from bp_tui.cli"
+    ]
+    assert from_own_package("bp_tui.ui.app", line) == []  # another package's: a layer's matter
+
+
+def test_every_command_declares_what_it_takes():
+    """Each command's module adds itself with its runner and what it takes (options.Takes)."""
+    from bp_tui.cli import build_parser
+    from bp_tui.cli.options import Takes
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if a.dest == "command"]
+    for name, command in commands.choices.items():
+        assert isinstance(command.get_default("takes"), Takes), name
+    assert not (ROOT / "cli" / "__init__.py").read_text().count("add_parser(")
+
+
+# Textual's private names the app once used; the notices use its public API now (ui/notices.py).
+PRIVATE_TEXTUAL = ("_notifications", "_unnotify", "_refresh_notifications")
+
+
+def test_the_app_uses_no_private_textual_api_for_its_notices():
+    found = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted((ROOT / "ui").rglob("*.py"))
+        for name in PRIVATE_TEXTUAL
+        if f".{name}" in code_of(path).replace(" . ", ".")
+    ]
+    assert found == []

@@ -424,7 +424,7 @@ def test_a_run_stuck_at_chance_is_named(capsys):
 def test_the_command_line_knows_every_hyperparameter():
     import dataclasses
 
-    from bp_tui.cli import HYPERPARAMETERS
+    from bp_tui.cli.options import HYPERPARAMETERS
     from bp_tui.engine import HyperParams
 
     assert HYPERPARAMETERS == tuple(f.name for f in dataclasses.fields(HyperParams))

@@ -8,7 +8,8 @@ from bp_tui.engine import HyperParams
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState, merged
-from bp_tui.ui.messages import EngineEvent
+from bp_tui.ui import messages as news
+from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
@@ -72,23 +73,42 @@ async def test_grad_norms_fold_as_progress_does_but_never_across_other_news():
     ]
 
 
-async def test_a_flood_of_events_arrives_as_few_messages_with_every_loss():
+def counted(monkeypatch, owner: type, name: str) -> list:
+    """The calls of owner.name from now on (a handler too: Textual looks it up on the class)."""
+    calls, original = [], getattr(owner, name)
+
+    def counting(self, *args):
+        calls.append(args)
+        return original(self, *args)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
+async def test_a_flood_of_events_arrives_as_few_messages_with_every_loss(monkeypatch):
     """However slow the app is, it takes what the engine sent since its last batch at once: its
     screen is never more than one batch behind the engine."""
     flood = [progress(i, 1) for i in range(1, 2001)]
     app, _ = app_with(ready(HyperParams(iters=2000)) + flood)
-    batches = []
-    original = app.on_engine_event
-
-    def counting(message: EngineEvent) -> None:
-        batches.append(len(message.events))
-        original(message)
-
-    app.on_engine_event = counting
+    batches = counted(monkeypatch, BpTuiApp, "on_batch_end")
+    progresses = counted(monkeypatch, LossChart, "add_losses")
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.iteration == 2000)
         assert app.query_one(LossChart).series.count == 2000
-        assert len(batches) < 100  # 2,002 events; posted one by one they would be 2,002
+        assert 0 < len(batches) < 100  # 2,002 events; posted one by one they would be 2,002
+        assert len(progresses) <= len(batches)
+
+
+async def test_progress_right_behind_progress_folds_into_it_with_every_loss(monkeypatch):
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        handled = counted(monkeypatch, LossChart, "add_losses")
+        app.post_message(news.Progress(progress(3, 3)))
+        app.post_message(news.Progress(progress(5, 2)))
+        await until(pilot, lambda: app.iteration == 5)
+        assert app.query_one(LossChart).series.count == 5
+        assert len(handled) == 1
 
 
 async def test_an_unchanged_chart_builds_no_picture():
@@ -139,8 +159,8 @@ async def test_engine_news_arriving_as_the_app_closes_is_dropped_quietly():
         await until(pilot, lambda: app.run_state is RunState.READY)
         await app.query_one(StatusLine).remove()  # as at shutdown: the widgets are going
         app.events_taken.clear()
-        app.on_engine_event(EngineEvent(ready()))
-        assert app.events_taken.is_set()  # the pump goes on; nothing raised
+        app.post_news(ready())
+        await until(pilot, lambda: app.events_taken.is_set())  # the pump goes on; nothing raised
 
 
 async def test_one_value_one_place():
@@ -232,6 +252,38 @@ async def test_twelve_presses_make_one_notice():
         assert len(notices) == 1
         assert "learning rate 0.1 → 410 (12 changes)" in notices[0].message
         assert "(12 changes)" in notices[0].message
+
+
+def messages_shown(app) -> list[str]:
+    return sorted(n.message for n in app._notifications)  # Textual's own record: what is shown
+
+
+async def test_a_notice_replaced_leaves_the_others_shown():
+    """Textual has no public way to take one toast away: the app clears them all and shows the
+    others again (ui/notices.py); none of them may be lost, nor the one replaced come back."""
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        app.notify("saved runs/1/checkpoint.npz")
+        app.notice("engine", "a warning of the engine's")
+        await pilot.press("plus")
+        await until(pilot, lambda: len(messages_shown(app)) == 3)
+        await pilot.press("plus")
+        await until(pilot, lambda: any("0.1 → 0.4" in m for m in messages_shown(app)))
+        assert messages_shown(app) == [
+            "a warning of the engine's",
+            "learning rate 0.1 → 0.4 (2 changes)",  # the first change's notice has gone
+            "saved runs/1/checkpoint.npz",
+        ]
+
+        app.notice("run", "first")
+        app.notice("run", "second")  # before the first was even shown
+        await until(pilot, lambda: "second" in messages_shown(app))
+        await until(pilot, lambda: "first" not in messages_shown(app))
+        await until(pilot, lambda: len(messages_shown(app)) == 4)
+        app.withdraw("run")
+        await until(pilot, lambda: "second" not in messages_shown(app))
+        await until(pilot, lambda: len(messages_shown(app)) == 3)
 
 
 async def test_a_diverged_run_refuses_all_but_values_for_the_reset():

@@ -9,6 +9,7 @@ import pytest
 from bp_tui.engine import HyperParams, RunState, Trainer, checkpoint
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.engine.config import split_changes
 from bp_tui.engine.loop import Engine
 from bp_tui.errors import ConfigError
 from tests.helpers import WAIT_SECONDS, tiny_data, wait_until
@@ -169,6 +170,16 @@ def test_reset_applies_pending_values():
     (reset,) = of(events, ev.RunReset)
     assert reset.shape == (784, 12, 10)
     assert of(events, ev.Finished)[0].summary["iterations"] == 5
+
+
+def test_live_values_apply_now_and_the_net_s_shape_waits_for_the_reset():
+    """The one rule the engine, the dashboard and a resume share (engine/config.py)."""
+    hp = HyperParams(lr=0.1, hidden=(50,))
+    live, pending = split_changes(hp, {"init": "he"}, {"lr": 0.05, "hidden": (20,), "seed": 0})
+    assert live == {"lr": 0.05}  # applies from the next iteration
+    assert pending == {"init": "he", "hidden": (20,)}  # seed 0 is hp's already: nothing waits
+    live, pending = split_changes(hp, pending, {"hidden": (50,), "lr": 0.1})
+    assert (live, pending) == ({}, {"init": "he"})  # back to hp's own width: no longer waiting
 
 
 def test_checkpoint_round_trip_continues_bit_identically(tmp_path):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bp_tui.cli.options import number
+from bp_tui.cli.options import HYPERPARAMETERS, Takes, number
 from bp_tui.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -46,7 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"time each class (and the loading) may run (default {DEFAULT_LIMIT:g})",
     )
-    check.set_defaults(func=run_check)
+    check.set_defaults(
+        func=run_check,
+        takes=Takes(
+            ignores=(*HYPERPARAMETERS, "dataset", "data_dir"), why="it checks your own classes"
+        ),
+    )
     return check
 
 
@@ -78,7 +83,7 @@ def _show(report: CheckReport, as_json: bool) -> int:
 
 def _watch(path: Path, limit: float, as_json: bool) -> int:
     """Check, then again at each save, until Ctrl-C (130) or SIGTERM / SIGHUP (128+N)."""
-    from bp_tui.cli import Terminated, stop_signals
+    from bp_tui.cli.plumbing import Terminated, stop_signals
     from bp_tui.learner.source import saves
 
     code = _once(path, limit, as_json)

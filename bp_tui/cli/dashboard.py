@@ -7,6 +7,43 @@ import json
 import multiprocessing.resource_tracker
 import signal
 import sys
+from pathlib import Path
+
+from bp_tui.cli.options import LAYERS_HELP, speed_limit, theme_name
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """The dashboard's own options, on `bp-tui` itself (the shared ones are there already)."""
+    parser.add_argument("--paused", action="store_true", help="open the dashboard without starting")
+    parser.add_argument("--exit-when-done", action="store_true", help="quit when the run finishes")
+    parser.add_argument(
+        "--theme",
+        type=theme_name,
+        default=None,
+        metavar="NAME",
+        help="the dashboard's colours, remembered for next time: projector (black on white, "
+        "for a projector), textual-dark (default), textual-light, nord, gruvbox... "
+        "(the palette, ctrl+p, lists them all)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=speed_limit,
+        default=None,
+        metavar="N|full",
+        help="slow motion: at most N iterations a second (1, 5, 50...; default full)",
+    )
+    parser.add_argument(
+        "--resume", metavar="ID", help="go on with a recorded run from its checkpoint (bp-tui runs)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="with --exit-when-done: print the summary"
+    )
+    parser.add_argument("--layers", type=Path, metavar="PATH", help=LAYERS_HELP)
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="with --layers: check your file at each save; r (reset) trains the saved layers",
+    )
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -63,7 +100,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         on_quit=watchdog.arm,
         watch=layers if getattr(args, "watch", False) else None,
     )
-    from bp_tui.cli import quit_on_signal
+    from bp_tui.cli.plumbing import quit_on_signal
 
     if not headless:
         lifecycle.watch_hangup()  # an input stream that ends is a SIGHUP

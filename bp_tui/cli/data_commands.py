@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bp_tui.cli.options import HYPERPARAMETERS, Takes
 from bp_tui.data import cache_info, download_dataset, import_dataset, resolve_dataset
 from bp_tui.data.sources import DOWNLOADABLE, LABELS
 from bp_tui.errors import DataError
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Fill and inspect the data cache (MNIST, Fashion-MNIST).",
     )
     add_data_dir(data)
+    data.set_defaults(takes=Takes(ignores=HYPERPARAMETERS, why="it trains nothing", json=False))
     actions = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     download = actions.add_parser("download", help="download MNIST or Fashion-MNIST")

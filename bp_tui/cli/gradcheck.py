@@ -11,11 +11,37 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bp_tui.cli.common import load_data
-from bp_tui.cli.options import hyperparams_from
+from bp_tui.cli.options import Takes, add_shared_options, hyperparams_from, whole_number
 from bp_tui.engine.loop import GRADCHECK_SAMPLES
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
 from bp_tui.nn.gradcheck import VERDICT_RULE, GradCheckReport, default_sample, gradient_check
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    check = subparsers.add_parser(
+        "gradcheck", help="backprop against numerical gradients (the book's check)"
+    )
+    add_shared_options(check)
+    check.add_argument(
+        "--exact", action="store_true", help="no 1e-7 in the log: the book's figures"
+    )
+    check.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print the report as JSON"
+    )
+    check.add_argument(
+        "--sample",
+        type=whole_number,
+        metavar="N",
+        help="check N random elements of each larger parameter; 0 checks all "
+        "(default: all up to 784-200-10, else 2,000)",
+    )
+    # What it uses: the untrained net's shape, its initial weights, and the data.
+    unused = ("iters", "batch_size", "lr", "optimizer", "eval_every")
+    check.set_defaults(
+        func=run_gradcheck, takes=Takes(ignores=unused, why="it checks the untrained net")
+    )
+    return check
 
 
 def report_table(report: GradCheckReport) -> Table:

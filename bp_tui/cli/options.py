@@ -1,10 +1,10 @@
-"""The options shared by `bp-tui`, `bp-tui train` and `bp-tui gradcheck`."""
+"""The options shared by `bp-tui` and its commands, and what each command declares it takes."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
-from bp_tui.cli import HYPERPARAMETERS
 from bp_tui.engine.config import (
     MAX_HIDDEN_LAYERS,
     MAX_PARAMS,
@@ -19,6 +19,39 @@ from bp_tui.nn.net import ACTIVATIONS
 from bp_tui.nn.optimizers import OPTIMIZERS
 
 DATASET_CHOICES = ("sample", "mnist", "fashion-mnist")
+
+# HyperParams' fields, each an option.
+HYPERPARAMETERS = (
+    "iters",
+    "batch_size",
+    "lr",
+    "hidden",
+    "activation",
+    "init",
+    "optimizer",
+    "seed",
+    "eval_every",
+)
+DASHBOARD_OPTIONS = ("paused", "exit_when_done", "speed", "theme")  # the dashboard's own
+
+LAYERS_HELP = (
+    "train the layers of your own file (.py or .ipynb): your TwoLayerNet, or bp-tui's net "
+    "made of your Affine, Relu, Sigmoid, SoftmaxWithLoss (runs your code)"
+)
+
+
+@dataclass(frozen=True)
+class Takes:
+    """What a command takes of the options `bp-tui` itself has (a command's module declares it:
+    `parser.set_defaults(func=run, takes=Takes(...))`); the rest are refused, one line each."""
+
+    ignores: tuple[str, ...] = ()  # the shared options it would do nothing with...
+    why: str = ""  # ...and why
+    dashboard: tuple[str, ...] = ()  # of DASHBOARD_OPTIONS, those it passes on (serve)
+    layers: bool = False  # --layers
+    no_layers_because: str = ""  # said when it refuses --layers
+    resume: bool = False  # --resume
+    json: bool = True  # --json
 
 
 def flag(field: str) -> str:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bp_tui.cli.common import load_data
-from bp_tui.cli.options import add_shared_options, shown, whole_number
+from bp_tui.cli.options import Takes, add_shared_options, shown, whole_number
 from bp_tui.engine.config import CLASSES, IMAGE_SIZE, MAX_HIDDEN_LAYERS
 from bp_tui.engine.race import (
     BOOK_RACE,
@@ -53,7 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     race.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object"
     )
-    race.set_defaults(func=run)
+    unused = ("lr", "optimizer", "init", "activation", "eval_every")
+    race.set_defaults(
+        func=run, takes=Takes(ignores=unused, why="each configuration of the race sets it")
+    )
     return race
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bp_tui.cli.options import HYPERPARAMETERS, Takes
 from bp_tui.engine import resume
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.resume import Resume
@@ -36,7 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Every run (dashboard or bp-tui train) is recorded; these read the records.",
     )
     add_json(runs)
-    runs.set_defaults(func=run_list)
+    runs.set_defaults(
+        func=run_list,
+        takes=Takes(
+            ignores=(*HYPERPARAMETERS, "dataset", "data_dir"), why="it only reads the run records"
+        ),
+    )
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
 
     listing = actions.add_parser("list", help="one line per run (the default)")

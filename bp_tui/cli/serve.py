@@ -7,10 +7,10 @@ import os
 import secrets
 import shlex
 import sys
+from pathlib import Path
 from urllib.parse import quote
 
-from bp_tui.cli import HYPERPARAMETERS
-from bp_tui.cli.options import add_shared_options, speed_limit, theme_name
+from bp_tui.cli.options import HYPERPARAMETERS, Takes, add_shared_options, speed_limit, theme_name
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
@@ -107,7 +107,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         metavar="NAME",
         help="each dashboard's colours (see bp-tui --help)",
     )
-    serve.set_defaults(func=run)
+    # only to be refused with a reason: the browser never runs code
+    serve.add_argument("--layers", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    serve.set_defaults(
+        func=run,
+        takes=Takes(
+            dashboard=("paused", "speed", "theme"),
+            no_layers_because=" (the browser never runs code)",
+        ),
+    )
     return serve
 
 

@@ -12,9 +12,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bp_tui.cli import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
 from bp_tui.cli.common import load_data
-from bp_tui.cli.options import hyperparams_from
+from bp_tui.cli.options import (
+    LAYERS_HELP,
+    Takes,
+    add_shared_options,
+    hyperparams_from,
+    number,
+)
+from bp_tui.cli.plumbing import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
 from bp_tui.engine import blas, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
@@ -23,6 +29,37 @@ from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    train = subparsers.add_parser("train", help="train without the dashboard")
+    add_shared_options(train)
+    # SUPPRESS: `bp-tui --json train` keeps the top level's --json instead of resetting it to False.
+    train.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON summary on stdout",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="ID",
+        default=argparse.SUPPRESS,
+        help="go on with a recorded run from its checkpoint (bp-tui runs)",
+    )
+    train.add_argument(
+        "--layers", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=LAYERS_HELP
+    )
+    train.add_argument(
+        "--timeout",
+        type=number,
+        default=None,
+        metavar="SECONDS",
+        help="with --layers: time each call into your code may take (default 10)",
+    )
+    # leaves_at_once: the run recorded, the process ends without Python's finalization
+    train.set_defaults(func=run_train, takes=Takes(layers=True, resume=True), leaves_at_once=True)
+    return train
 
 
 def format_evaluation(e: ev.Evaluation, loss: float | None) -> str:

@@ -14,6 +14,21 @@ from bp_tui.nn.optimizers import OPTIMIZERS
 # Values an optimiser reads each step can change mid-run; the rest shape the net and wait for reset.
 LIVE_FIELDS = frozenset({"lr", "batch_size", "optimizer", "iters", "eval_every"})
 
+
+def waits_for_reset(field: str) -> bool:
+    """Whether a new value of `field` takes effect only at the next reset (it shapes the net)."""
+    return field not in LIVE_FIELDS
+
+
+def split_changes(hp: HyperParams, pending: dict, changes: dict) -> tuple[dict, dict]:
+    """The rule of what applies now and what waits for the reset, for the engine and the
+    dashboard alike: (the live values of `changes` that differ from hp's, the values waiting for
+    the reset once `changes` joins `pending`, those hp already has left out)."""
+    live = {k: v for k, v in changes.items() if not waits_for_reset(k) and getattr(hp, k) != v}
+    waiting = {**pending, **{k: v for k, v in changes.items() if waits_for_reset(k)}}
+    return live, {k: v for k, v in waiting.items() if getattr(hp, k) != v}
+
+
 # The limits of --hidden (README, "Command line"): up to MAX_HIDDEN_LAYERS widths of 1 to
 # MAX_WIDTH units, and at most MAX_PARAMS weights and biases for MNIST's 784 inputs and 10
 # classes (80 MB of float32, four times that with Adam's two moments and the gradient).

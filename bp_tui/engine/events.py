@@ -1,5 +1,6 @@
 """What the engine reports: plain picklable dataclasses, so the same loop can talk to a thread
 (queue.Queue) or to another process (multiprocessing.Queue). What it accepts is in commands.py.
+The dashboard posts each as the message of its kind (bp_tui/ui/messages.py has the path).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def merged(events: list, event: object) -> None:
     kind = type(event)
     if kind in (Progress, GradNorms):
         at = _last_of(events, kind)
-        folded = None if at is None else _folded(events[at], event)
+        folded = None if at is None else folded_news(events[at], event)
         if folded is not None:
             events[at] = folded
             return
@@ -260,7 +261,9 @@ def _last_of(events: list, kind: type) -> int | None:
     return None
 
 
-def _folded(earlier, later):
+def folded_news(earlier, later):
+    """One Progress (or GradNorms) for two in a row: both's losses (norms), the later's counts
+    and clock; None for GradNorms of other layers, which stay apart."""
     if isinstance(later, Progress):
         return dataclasses.replace(later, losses=np.concatenate([earlier.losses, later.losses]))
     if earlier.norms.keys() != later.norms.keys():

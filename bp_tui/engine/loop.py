@@ -3,7 +3,8 @@
 Commands arrive on a queue (queue.Queue from a thread, multiprocessing.Queue from another
 process) and are read between iterations, so every change takes effect at an iteration boundary.
 Commands take effect in the order they were sent: a Step(n) takes all its n steps before a
-command sent after it, unless a Pause or Stop sent after it cuts it short.
+command sent after it, unless a Pause or Stop sent after it cuts it short. Engine._handlers
+names the method each command runs; the dashboard sends them from its actions (ui/app.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from bp_tui.engine import blas, checkpoint, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import LIVE_FIELDS
+from bp_tui.engine.config import split_changes
 from bp_tui.engine.events import RunState
 from bp_tui.engine.jobs import BackgroundJobs, Job
 from bp_tui.engine.trainer import DivergedError, Trainer
@@ -420,10 +421,7 @@ class Engine:
         changes = {
             k: getattr(validated, k) for k in changes
         }  # as the record keeps them: 20 -> (20,)
-        live = {k: v for k, v in changes.items() if k in LIVE_FIELDS and getattr(current, k) != v}
-        waiting = {k: v for k, v in changes.items() if k not in LIVE_FIELDS}
-        self.pending.update(waiting)
-        self.pending = {k: v for k, v in self.pending.items() if getattr(current, k) != v}
+        live, self.pending = split_changes(current, self.pending, changes)
         if live:
             self.trainer.apply_live(live)
         self.emit(

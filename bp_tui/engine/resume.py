@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bp_tui.engine import checkpoint
-from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.config import HyperParams, split_changes
 from bp_tui.engine.runs import RunError, RunStore
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
@@ -58,14 +58,13 @@ def plan(run_ref: str, given: dict, dataset: str | None, *, needs_iterations: bo
             f"cannot be {dataset}: run {run.id} was trained on {trained_on} (leave it out)",
             "dataset",
         )
-    for name, value in given.items():
-        if name not in LIVE_FIELDS and getattr(saved, name) != value:
-            raise ConfigError(
-                f"cannot change when resuming run {run.id} (it has "
-                f"{getattr(saved, name)}): start a new run instead",
-                name,
-            )
-    changes = {k: v for k, v in given.items() if k in LIVE_FIELDS and getattr(saved, k) != v}
+    changes, waiting = split_changes(saved, {}, given)
+    for name in waiting:  # a resumed run has no reset: a value that waits for one is refused
+        raise ConfigError(
+            f"cannot change when resuming run {run.id} (it has "
+            f"{getattr(saved, name)}): start a new run instead",
+            name,
+        )
     hp = saved.replace(**changes)
     iteration = int(loaded["meta"]["iteration"])
     if needs_iterations and iteration >= hp.iters:

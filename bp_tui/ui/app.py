@@ -1,7 +1,13 @@
 """The dashboard: trains in the background and shows it learning.
 
-Data flows one way: engine events -> messages (messages.py) -> widgets; keys -> actions -> engine
-commands. The app holds no math: numbers come from the engine's events.
+Data flows one way, and the app holds no math (numbers come from the engine's events):
+- Engine news: pump_events reads the engine's events off the link in a thread and posts each as
+  the message of its kind (messages.py); the handler marked `@news_handler(news.<Kind>)` below
+  ("engine news") sets the app's reactives, which the panels are bound to, and feeds the charts
+  and tabs; BatchEnd redraws the charts once per batch.
+- Keys: ui/bindings.py names each key's action -> `action_<name>` below -> an engine command
+  (engine/commands.py) sent on the link -> the engine loop's handler of that command
+  (engine/loop.py) -> its events come back as news.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.notifications import Notification
+from textual.notifications import Notify
 from textual.reactive import var
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
@@ -26,18 +32,20 @@ from bp_tui.data import DATASETS
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
-from bp_tui.engine.config import LIVE_FIELDS, HyperParams
+from bp_tui.engine.config import HyperParams, split_changes, waits_for_reset
 from bp_tui.engine.events import STREAMING, RunState, merged
 from bp_tui.engine.remote import EngineExited, EngineLink, EngineLost
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
+from bp_tui.ui import messages as news
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.layers_watch import LayersSaved, watch_layers
-from bp_tui.ui.messages import EngineEvent, InspectionWanted
+from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
+from bp_tui.ui.notices import Notices
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
@@ -120,35 +128,13 @@ class BpTuiApp(App):
         # second): see draw_insight.
         self.insight: ev.Insight | None = None
         self.activations: ev.Activations | None = None  # likewise, drawn with the Insight
-        self._notices: dict[str, Notification] = {}  # one toast per kind, updated in place
+        self.notices = Notices(self)  # one toast per kind, updated in place
         # The changes made within one notice's life: field -> (value before, value now), presses.
         self._changes: dict[str, tuple] = {}
         self._presses = 0
         self._changed_at = -NOTICE_SECONDS
         self._parts: dict[type, object] = {}
         self.chance = ChanceWatch()
-        self._event_handlers: dict[type, Callable] = {  # engine event type -> what it changes
-            ev.EngineReady: self._engine_ready,
-            ev.Progress: self._progress,
-            ev.Evaluation: self._evaluation,
-            ev.StateChanged: self._state_changed,
-            ev.ParamsChanged: self._params_changed,
-            ev.RunReset: self._run_reset,
-            ev.Finished: self._finished,
-            ev.Diverged: self._diverged,
-            ev.Failed: self._failed,
-            ev.GradChecked: self._grad_checked,
-            ev.Saved: self._saved,
-            ev.Loaded: self._loaded,
-            ev.Notice: self._notice,
-            ev.SpeedChanged: self._speed_changed,
-            ev.Inspection: self._inspection,
-            ev.ImageSet: self._image_set,
-            ev.Insight: self._insight,
-            ev.GradNorms: self._grad_norms,
-            ev.Activations: self._activations,
-            EngineLost: self._engine_lost,
-        }
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
 
     @property
@@ -234,28 +220,25 @@ class BpTuiApp(App):
     def notice(
         self, kind: str, message: str, *, severity: str = "information", timeout=NOTICE_SECONDS
     ) -> None:
-        """One toast per kind: a newer message of the same kind replaces it where it stands
-        (twelve + presses make one notice, not twelve stacked over the panels)."""
-        self.withdraw(kind)
-        notification = Notification(message, "", severity, timeout, markup=False)
-        self._notices[kind] = notification
-        # Added now, not through a Notify message: the next press must find it to replace it.
-        self._notifications.add(notification)
-        self._refresh_notifications()
+        """One toast per kind: a newer message of the same kind replaces it (notices.py)."""
+        self.notices.show(kind, message, severity, timeout)
 
     def withdraw(self, kind: str) -> None:
-        notification = self._notices.pop(kind, None)
-        if notification is not None:
-            try:
-                self._unnotify(notification)
-            except KeyError:
-                pass  # it had expired
+        self.notices.withdraw(kind)
+
+    def on_notify(self, message: Notify) -> None:
+        self.notices.arrived(message.notification)
+
+    def clear_notifications(self) -> None:
+        self.notices.forget()
+        super().clear_notifications()
 
     @work(thread=True, exclusive=True, group="engine-events")
     def pump_events(self) -> None:
-        """Read engine events off the link and post them, in batches, as messages (thread-safe):
-        a batch waits until the app has taken the one before (Progress events merge meanwhile),
-        so the app's queue never holds more than one and what it shows is never older."""
+        """Read engine events off the link and post them, in batches, each as the message of its
+        kind (post_news; thread-safe): a batch waits until the app has handled the one before
+        (its BatchEnd; Progress events merge meanwhile), so the app's queue never holds more
+        than one and what it shows is never older."""
         worker = get_current_worker()
         batch: list = []
         posted_at = -REDRAW_SECONDS
@@ -265,8 +248,7 @@ class BpTuiApp(App):
                 if isinstance(event, EngineExited):
                     if isinstance(event, EngineLost):
                         batch.append(event)
-                    if batch:
-                        self.post_message(EngineEvent(batch))
+                    self.post_news(batch)
                     return
                 merged(batch, event)
                 if len(batch) >= BATCH_LIMIT:
@@ -280,8 +262,15 @@ class BpTuiApp(App):
             )
             if batch and due and self.events_taken.is_set():
                 self.events_taken.clear()
-                self.post_message(EngineEvent(batch))
+                self.post_news(batch)
                 batch, posted_at = [], now
+
+    def post_news(self, batch: list) -> None:
+        """Each event of `batch` as the message of its kind (messages.py), then BatchEnd."""
+        if batch:
+            for event in batch:
+                self.post_message(news.of(event))
+            self.post_message(news.BatchEnd())
 
     def stop_engine(self) -> None:
         if self.link is not None:
@@ -302,23 +291,13 @@ class BpTuiApp(App):
         self.quitting()  # also the ways out that skip action_quit (a browser page's quit)
         self.stop_engine()
 
-    # ---- engine events -> state -----------------------------------------------------------------
+    # ---- engine news (messages.py) -> state ---------------------------------------------------
 
-    def on_engine_event(self, message: EngineEvent) -> None:
-        try:
-            for event in message.events:
-                handler = self._event_handlers.get(type(event))
-                if handler is not None:
-                    handler(event)
-            # In the same frame as the Progress panel: one screen update, not two.
-            self.redraw_charts()
-        except NoMatches:
-            # The widgets exist from mount to shutdown: a batch that finds them gone came
-            # while the app was closing (the engine still talking), and has nothing to show.
-            pass
-        finally:
-            self.events_taken.set()
+    def on_batch_end(self, _: news.BatchEnd) -> None:
+        self.redraw_charts()  # in the same frame as the Progress panel: one screen update
+        self.events_taken.set()
 
+    @news_handler(news.EngineReady)
     def _engine_ready(self, e: ev.EngineReady) -> None:
         status = self.part(StatusLine)
         status.dataset = e.dataset
@@ -328,12 +307,14 @@ class BpTuiApp(App):
         self.part(LearnedView).widths = tuple(e.shape)
         self.hp = e.hp
 
+    @news_handler(news.Progress)
     def _progress(self, p: ev.Progress) -> None:
         chart = self.part(LossChart)
         chart.add_losses(p.losses, p.iteration, p.epoch)
         self.smoothed_loss = chart.series.smoothed
         self.progress = p
 
+    @news_handler(news.Evaluation)
     def _evaluation(self, e: ev.Evaluation) -> None:
         self.part(AccuracyChart).add(e.iteration, e.epoch, e.train_acc, e.test_acc)
         self.evaluation = e
@@ -355,12 +336,14 @@ class BpTuiApp(App):
             if isinstance(self.alert, Text) and self.alert.plain.startswith("At chance"):
                 self.alert = ""
 
+    @news_handler(news.StateChanged)
     def _state_changed(self, e: ev.StateChanged) -> None:
         self.run_state = e.state
         self.hp, self.pending = e.hp, e.pending
         if e.state is not RunState.DIVERGED and not self.chance.stuck:
             self.alert = ""
 
+    @news_handler(news.ParamsChanged)
     def _params_changed(self, e: ev.ParamsChanged) -> None:
         self.hp, self.pending = e.hp, e.pending
         if e.changes and e.iteration > 0:
@@ -376,17 +359,18 @@ class BpTuiApp(App):
         parts = []
         for field, (before, after) in self._changes.items():
             part = f"{LABELS[field]} {format_value(field, before)} → {format_value(field, after)}"
-            if field not in LIVE_FIELDS or self.run_state is RunState.DIVERGED:
+            if waits_for_reset(field) or self.run_state is RunState.DIVERGED:
                 part += f" at the reset ({keys_for('reset')})"
             parts.append(part)
         text = ", ".join(parts)
-        if iteration is not None and any(f in LIVE_FIELDS for f in self._changes):
+        if iteration is not None and not all(map(waits_for_reset, self._changes)):
             if self.run_state is not RunState.DIVERGED:
                 text += f" from iteration {iteration + 1:,}"
         if self._presses > 1:
             text += f" ({self._presses} changes)"
         self.notice("changes", text)
 
+    @news_handler(news.RunReset)
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
         self.part(StatusLine).shape = e.shape
@@ -398,6 +382,7 @@ class BpTuiApp(App):
         self.chance = ChanceWatch()
         self.alert = ""
 
+    @news_handler(news.Finished)
     def _finished(self, e: ev.Finished) -> None:
         self.summary = e.summary
         if self.exit_when_done:
@@ -405,6 +390,7 @@ class BpTuiApp(App):
             self.stop_engine()
             self.exit(self.summary)
 
+    @news_handler(news.Diverged)
     def _diverged(self, e: ev.Diverged) -> None:
         self.withdraw("changes")
         self._changes = {}
@@ -422,6 +408,7 @@ class BpTuiApp(App):
             self.stop_engine()
             self.exit(self.summary)
 
+    @news_handler(news.Failed)
     def _failed(self, e: ev.Failed) -> None:
         self.run_state = RunState.FAILED
         self.alert = Text(e.message, style="bold red")
@@ -432,6 +419,7 @@ class BpTuiApp(App):
         )
         self.notify(e.message + where, severity="error", timeout=10)
 
+    @news_handler(news.Lost)
     def _engine_lost(self, e: EngineLost) -> None:
         self.run_state = RunState.FAILED
         self.engine_lost = True
@@ -442,38 +430,48 @@ class BpTuiApp(App):
         self.alert = Text(text, style="bold red")
         self.notice("run", text, severity="error", timeout=10)
 
+    @news_handler(news.GradChecked)
     def _grad_checked(self, e: ev.GradChecked) -> None:
         panel = self.part(GradCheckPanel)
         panel.report, panel.checking = e.report, ""
 
+    @news_handler(news.Saved)
     def _saved(self, e: ev.Saved) -> None:
         self.notify(f"saved {e.path}", title="Checkpoint", timeout=6)
 
+    @news_handler(news.Loaded)
     def _loaded(self, e: ev.Loaded) -> None:
         self.part(LossChart).start_new_run()
         self.part(GradientsView).clear()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
+    @news_handler(news.SpeedChanged)
     def _speed_changed(self, e: ev.SpeedChanged) -> None:
         self.speed = e.iters_per_second
         self.part(StatusLine).speed = e.iters_per_second
         self.part(Inspector).set_speed(e.iters_per_second)
 
+    @news_handler(news.Notice)
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
 
+    @news_handler(news.Inspection)
     def _inspection(self, e: ev.Inspection) -> None:
         self.part(Inspector).show_inspection(e)
 
+    @news_handler(news.ImageSet)
     def _image_set(self, e: ev.ImageSet) -> None:
         self.part(DigitsView).set_images(e)
 
+    @news_handler(news.Insight)
     def _insight(self, e: ev.Insight) -> None:
         self.insight = e
 
+    @news_handler(news.GradNorms)
     def _grad_norms(self, e: ev.GradNorms) -> None:
         self.part(GradientsView).add(e)
 
+    @news_handler(news.Activations)
     def _activations(self, e: ev.Activations) -> None:
         self.activations = e
 
@@ -601,12 +599,12 @@ class BpTuiApp(App):
         self._tell_changes()
         # Show the request at once, even while the engine is busy evaluating; its ParamsChanged
         # confirms the values, or puts the old ones back if it refused them.
+        live, pending = split_changes(self.hp, self.pending, changes)
         try:
-            self.hp = self.hp.replace(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+            self.hp = self.hp.replace(**live)
         except ConfigError:
             return
-        waiting = {**self.pending, **{k: v for k, v in changes.items() if k not in LIVE_FIELDS}}
-        self.pending = {k: v for k, v in waiting.items() if getattr(self.hp, k) != v}
+        self.pending = pending
 
     def _next_value(self, field: str):
         return self.pending.get(field, getattr(self.hp, field))
