@@ -132,6 +132,29 @@ async def test_edit_form_applies_good_values_and_refuses_bad_ones():
         await until(pilot, lambda: links[0].engine.trainer.hp.lr == 0.05)  # ...then applied
 
 
+async def test_the_iterations_cannot_go_below_the_one_the_run_is_at():
+    """Issue 21: 341 / 100, "running" and "finished" at once. The form names the iteration."""
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        await pilot.press("n", "n", "n", "n")
+        await until(pilot, lambda: app.iteration == 4)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditForm))
+        form = app.screen
+        form.query_one("#in-iters").value = "2"
+        await pilot.press("ctrl+s")
+        error = form.query_one("#err-iters")
+        await until(pilot, lambda: "at least 4" in str(error.render()))
+        assert app.screen is form and links[0].engine.trainer.hp.iters == HP.iters
+        form.query_one("#in-iters").value = "4"  # the iteration it is at: the run ends there
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.run_state == "finished")
+        await pilot.press("space")  # refused by the engine: the state stays finished
+        await until(pilot, lambda: links[0].engine.state == "finished")
+        await until(pilot, lambda: app.run_state == "finished")
+
+
 async def test_exit_when_done_returns_the_summary():
     app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -330,6 +330,23 @@ def test_a_big_net_is_checked_on_a_sample_of_its_elements():
     assert w1.size == 784 * 2000 and 0 < w1.checked < w1.size
 
 
+def test_the_iterations_lowered_below_the_current_one_are_refused():
+    engine, events, q, worker = start_engine(HyperParams(iters=100))
+    q.put(cmd.Step(5))
+    wait_until(lambda: engine.trainer.iteration == 5)
+    for command in (cmd.SetParams({"iters": 3}), cmd.SetParams({"iters": 5}), cmd.Run()):
+        q.put(command)
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    refused = [n for n in of(events, ev.Notice) if n.field == "iters"]
+    assert refused and "at least 5" in refused[0].message
+    assert engine.trainer.iteration == 5 and engine.trainer.hp.iters == 5
+    states = [e.state for e in of(events, ev.StateChanged)]
+    assert RunState.RUNNING not in states and len(of(events, ev.Finished)) == 1
+    # The Run after the end is refused, and the state that holds is said again last.
+    assert states[-2:] == [RunState.FINISHED, RunState.FINISHED]
+
+
 def test_slow_motion_takes_a_step_only_when_its_time_has_come():
     engine, events, q, worker = start_engine(HyperParams(iters=1000))
     now = [100.0]

@@ -23,7 +23,7 @@ import numpy as np
 from bp_tui.engine import blas, checkpoint, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import LIVE_FIELDS
+from bp_tui.engine.config import LIVE_FIELDS, check_iters_left
 from bp_tui.engine.events import RunState
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
@@ -384,6 +384,9 @@ class Engine:
             self.emit(ev.Notice(str(error), action=error.action))
 
     def _run_command(self, _: cmd.Run) -> None:
+        if self.state in (RunState.DIVERGED, RunState.FINISHED) or self.trainer.done:
+            # The UI showed "running" at the key press: the state that holds, then why.
+            self.emit(ev.StateChanged(self.state, self.trainer.hp, dict(self.pending)))
         if self.state is RunState.DIVERGED:
             raise BpTuiError(
                 "the run diverged: lower the learning rate, then reset", action="reset"
@@ -426,6 +429,8 @@ class Engine:
         try:
             validated = current.replace(**{**self.pending, **changes})
             self._check_memory(validated)
+            if "iters" in changes:
+                check_iters_left(validated.iters, self.trainer.iteration)
         except ConfigError:
             # The UI may already show the refused value: tell it what still holds.
             self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
@@ -444,6 +449,12 @@ class Engine:
         )
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
+        elif self.trainer.done and self.state in (
+            RunState.READY,
+            RunState.PAUSED,
+            RunState.RUNNING,
+        ):
+            self._finish()  # the run's length lowered to the iteration it is at: it ends there
 
     def _check_memory(self, hp) -> None:
         """ConfigError naming the field when training with hp would not fit in memory."""

@@ -773,4 +773,5 @@ class BpTuiApp(App):
 
         shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
         options = {"inputs": shape[0]} if shape else {}
-        self.push_screen(EditForm(self.hp, self.pending, **options), apply)
+        form = EditForm(self.hp, self.pending, iteration=self.iteration, **options)
+        self.push_screen(form, apply)

@@ -8,7 +8,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from bp_tui.data.idx import IMAGE_SHAPE
 from bp_tui.engine import memory
-from bp_tui.engine.config import HyperParams, hidden_text, parse_hidden
+from bp_tui.engine.config import HyperParams, check_iters_left, hidden_text, parse_hidden
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -105,11 +105,15 @@ class EditForm(FormScreen):
     }
     """
 
-    def __init__(self, hp: HyperParams, pending: dict, inputs: int = INPUTS) -> None:
-        """inputs: of the data set's images (the net's first width), for the memory check."""
+    def __init__(
+        self, hp: HyperParams, pending: dict, inputs: int = INPUTS, iteration: int = 0
+    ) -> None:
+        """inputs: of the data set's images (the net's first width), for the memory check;
+        iteration: the one the run is at (the iterations cannot go below it)."""
         super().__init__()
         self.hp = hp.replace(**pending)
         self.inputs = inputs
+        self.iteration = iteration
 
     def compose(self) -> ComposeResult:
         with Vertical(id="edit-box"):
@@ -171,6 +175,11 @@ class EditForm(FormScreen):
                     self.hp.replace(**{field: value})
                 except ConfigError as error:
                     errors[error.field or field] = error.problem
+        if "iters" not in errors:
+            try:
+                check_iters_left(values["iters"], self.iteration)
+            except ConfigError as error:
+                errors["iters"] = error.problem
         if not errors:
             try:
                 wanted = self.hp.replace(**values)
