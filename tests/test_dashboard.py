@@ -264,6 +264,8 @@ async def test_slow_motion_keys_step_through_the_speeds():
         await pilot.press("less_than_sign", "less_than_sign", "less_than_sign")  # stops at 1
         await until(pilot, lambda: engine.speed == 1.0)
         await until(pilot, lambda: "at 1 it/s" in text_of(app.query_one("#status")))
+        said = "slow motion: 1 iteration a second"  # not "1 iterations"
+        await until(pilot, lambda: any(n.message == said for n in app._notifications))
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         await until(pilot, lambda: engine.speed is None and app.speed is None)
         await until(pilot, lambda: "it/s" not in text_of(app.query_one("#status")))

@@ -701,7 +701,9 @@ class BpTuiApp(App):
         speed = SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)]
         self.send(cmd.SetSpeed(speed))
         self.notify(
-            "full speed" if speed is None else f"slow motion: {speed:g} iterations a second",
+            "full speed"
+            if speed is None
+            else f"slow motion: {speed:g} iteration{'' if speed == 1 else 's'} a second",
             timeout=3,
         )
 
