@@ -254,6 +254,23 @@ async def test_the_palettes_screenshot_lands_in_the_current_folder(tmp_path, mon
         await until(pilot, lambda: any("could not save" in n.message for n in app._notifications))
 
 
+async def test_one_screenshot_command_the_apps_in_the_palette_and_on_a_key(tmp_path, monkeypatch):
+    """Issue 21: the palette's Screenshot was Textual's (a Downloads folder, "Failed to save")."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BP_TUI_SCREENSHOTS", raising=False)
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert [t for t in titles if "screenshot" in t.lower()] == ["Save screenshot (SVG)"]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"save screenshot", "enter")
+        await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 1)
+        await until(pilot, lambda: any(str(tmp_path) in n.message for n in app._notifications))
+        await pilot.press("P")
+        await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 2)
+
+
 async def test_slow_motion_keys_step_through_the_speeds():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

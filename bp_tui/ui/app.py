@@ -716,8 +716,11 @@ class BpTuiApp(App):
         self.push_screen(RaceScreen(kind, dataset if dataset in DATASETS else "sample"))
 
     def get_system_commands(self, screen):
-        """The command palette offers the app's own actions beside Textual's commands."""
-        yield from super().get_system_commands(screen)
+        """The command palette offers the app's own actions beside Textual's commands; the
+        screenshot is the app's (Textual's saves in a Downloads folder that may not exist)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
         for action in (
             "toggle_log_loss",
             "toggle_pin_accuracy",
@@ -730,6 +733,7 @@ class BpTuiApp(App):
             "gradcheck",
             "save",
             "load",
+            "screenshot",
         ):
             binding = next(b for b in APP_BINDINGS if b.action == action)
             yield SystemCommand(

@@ -40,6 +40,7 @@ APP_BINDINGS = [
     Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
     Binding("S", "cycle_smoothing", "Loss smoothing: 0, 0.6, 0.9, 0.95, 0.99", show=False),
     Binding("E", "toggle_epochs", "Charts' x axis: iterations or epochs", show=False),
+    Binding("P", "screenshot", "Save screenshot (SVG)", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),
