@@ -103,6 +103,8 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one("#gradcheck")
         await until(pilot, lambda: "book mode" in text_of(panel))
+        # Issue 21: book mode's own rule on screen, beside the verdict's
+        await until(pilot, lambda: "rule is rel err < 1e-5" in " ".join(text_of(panel).split()))
         await pilot.press("x")
         # "checking (exact mode)…" comes first: wait for the check's result itself
         await until(pilot, lambda: "exact mode" in text_of(panel) and "passed" in text_of(panel))

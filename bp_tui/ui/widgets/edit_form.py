@@ -141,8 +141,8 @@ class EditForm(FormScreen):
                     )
                     yield Label("", id=f"err-{field}", classes="edit-error")
             yield Static(
-                "hidden widths (a comma list: 100,100), activation, init and seed take effect "
-                "at the next reset",
+                "hidden layers (their widths, a comma list: 100,100), activation, init and seed "
+                "take effect at the next reset",
                 id="edit-hint",
             )
             with Horizontal(id="edit-buttons"):

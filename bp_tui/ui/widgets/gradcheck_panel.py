@@ -36,11 +36,11 @@ def verdict_cell(check, exact: bool) -> Text:
 
 def full_table(report: GradCheckReport) -> Table:
     """A row per parameter: mean and max |Δ|, rel err, the verdict."""
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-    table.add_column("param", style="bold")
-    book = not report.exact
-    for name in ("mean|Δ|", "max|Δ|", "rel err"):
-        table.add_column(name, justify="right", style="dim" if book else None)
+    table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False)
+    table.add_column("param", style="bold", no_wrap=True, min_width=5)
+    book = report.two_figures
+    for name in ("mean|Δ|", "max|Δ|", report.figure_name):
+        table.add_column(name, justify="right", style="dim" if book else None, no_wrap=True)
     table.add_column("backprop", justify="left", no_wrap=True)
     for key, check in report.params.items():
         table.add_row(
@@ -112,7 +112,6 @@ class GradCheckPanel(Static):
         if report.first_wrong:
             parts.append(Text(report.first_wrong, style="bold"))
         if self.size.height >= 9 or not self.size.height:  # room for the why, below the figures
-            rule = f"✔: rel err < {report.verdict_threshold:g} vs. backprop's own loss (no 1e-7)"
-            parts.append(Text(rule, style="dim"))
+            parts += [Text(line, style="dim") for line in report.rule_lines()]
             parts.append(Text(report.explanation, style="italic dim"))
         return Group(*parts)
