@@ -38,7 +38,7 @@ from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.messages import EngineEvent, InspectionWanted
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.series import SMOOTHINGS
-from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
@@ -98,6 +98,7 @@ class BpTuiApp(App):
         # --theme, else the one chosen last time (remembered by watch_theme), else the default.
         remembered, self.settings_notice = settings.read()
         self.chosen_theme = theme or remembered.get("theme")
+        self.theme_given = theme is not None  # --theme: it wins, and is remembered
         self.link_factory = link_factory
         self.link: EngineLink | None = None
         self.set_reactive(BpTuiApp.hp, hp)
@@ -189,6 +190,8 @@ class BpTuiApp(App):
     def on_mount(self) -> None:
         if self.chosen_theme in self.available_themes:
             self.theme = self.chosen_theme
+            if self.theme_given:  # the default theme given again sets nothing: say it here
+                self.remember_theme(self.theme)
         elif self.chosen_theme and not self.settings_notice:
             self.settings_notice = (
                 f"the theme {self.chosen_theme[:40]!r} in {settings.config_file()} is not one "
@@ -199,6 +202,7 @@ class BpTuiApp(App):
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         # Back from Ctrl-Z (fg): the terminal's screen was the shell's meanwhile, draw it all.
         self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
+        self.theme_changed_signal.subscribe(self, self.recolour_charts)
         if self.note:
             self.notify(self.note, timeout=6)
         if self.settings_notice:
@@ -687,7 +691,18 @@ class BpTuiApp(App):
         self.redraw_charts()
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != settings.load().get("theme"):
+        if self.is_mounted:
+            self.remember_theme(theme)
+
+    def recolour_charts(self, _=None) -> None:
+        """The charts read their colours from the theme when they draw: draw them again (once
+        the new theme's variables are set: theme_changed_signal)."""
+        for chart in self.query(Chart):
+            chart.dirty = True
+        self.redraw_charts()
+
+    def remember_theme(self, theme: str) -> None:
+        if theme != settings.load().get("theme"):
             settings.save(theme=theme)  # --theme or the palette's choice, for next time
 
     def action_speed_up(self) -> None:
