@@ -53,6 +53,15 @@ from bp_tui.ui.widgets.race_screen import RaceScreen
 from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
+# Each tab's id -> its title and the view that takes the keys while it is shown (the footer and
+# the help screen show that view's keys).
+TABS = {
+    "train": ("Train", None),
+    "inspector": ("Inspector", Inspector),
+    "digits": ("Digits", DigitsView),
+    "learned": ("Learned", LearnedView),
+    "gradients": ("Gradients", GradientsView),
+}
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
 BATCH_LIMIT = 1000  # events read off the link in one go, at most
 NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
@@ -185,7 +194,9 @@ class BpTuiApp(App):
                 yield LearnedView(id="learned-view")
             with TabPane("Gradients", id="gradients"):
                 yield GradientsView(id="gradients-view")
-        yield KeyFooter()
+        yield KeyFooter(
+            APP_BINDINGS, {tab: view.BINDINGS for tab, (_, view) in TABS.items() if view}
+        )
 
     def on_mount(self) -> None:
         if self.chosen_theme in self.available_themes:
