@@ -8,6 +8,7 @@ import html
 import re
 
 import pytest
+from textual.widgets import TabbedContent
 
 from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import ThreadLink
@@ -104,7 +105,8 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
         panel = app.query_one("#gradcheck")
         await until(pilot, lambda: "book mode" in text_of(panel))
         # Issue 21: book mode's own rule on screen, beside the verdict's
-        await until(pilot, lambda: "rule is rel err < 1e-5" in " ".join(text_of(panel).split()))
+        rule = "the book's rule is rel err < 1e-5"
+        await until(pilot, lambda: rule in " ".join(text_of(panel).replace("│", " ").split()))
         await pilot.press("x")
         # "checking (exact mode)…" comes first: wait for the check's result itself
         await until(pilot, lambda: "exact mode" in text_of(panel) and "passed" in text_of(panel))
@@ -157,6 +159,23 @@ async def test_the_iterations_cannot_go_below_the_one_the_run_is_at():
         await until(pilot, lambda: app.run_state == "finished")
 
 
+async def test_at_80x24_the_edit_form_and_the_hyperparameters_are_whole():
+    """Issue 21: the form was cut after "activation" (init, optimizer, the buttons below the
+    edge) and the Hyperparameters panel was gone."""
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        panel = text_of(app.query_one(HyperPanel))
+        for label in ("batch size", "hidden layers", "init", "optimizer", "seed"):
+            assert label in panel
+        form = await open_edit_form(app, pilot)
+        screen = app.screen.region
+        await until(pilot, lambda: form.query_one("#apply").region.bottom <= screen.bottom)
+        for widget in (*form.query("Input"), *form.query("Select"), *form.query("Button")):
+            assert screen.contains_region(widget.region), widget.id
+        assert "hidden layers" in text_of(form.query_one("#edit-grid"))  # a comma list of widths
+
+
 async def test_exit_when_done_returns_the_summary():
     app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -168,13 +187,25 @@ async def test_exit_when_done_returns_the_summary():
 
 
 async def test_help_screen_lists_every_key():
+    """Issue 21: at 120x40 the tabs' keys were below the fold; the palette, screenshots and
+    the mouse were never mentioned. Now all on one screen, the shown tab's keys first."""
     app, _ = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        app.query_one(TabbedContent).active = "digits"
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        shown = text_of(app.screen.query_one("#help-box"))
+        box = app.screen.query_one("#help-box")
+        await until(pilot, lambda: box.size.height > 0)
+        assert box.max_scroll_y == 0  # nothing below the fold
+        shown = text_of(box)
         for key in ("space", "Run/Pause", "lr ×2", "batch ×2", "Book/exact", "Quit"):
             assert key in shown
+        for tab_key in ("Mistakes/all", "Follow live", "Hidden unit", "Next dead unit"):
+            assert tab_key in shown
+        for topic in ("ctrl+p", "mouse", "Save screenshot", "every hidden layer +10"):
+            assert topic in shown
+        assert "This tab: Digits" in shown
         await pilot.press("escape")
         await asyncio.sleep(0)
 

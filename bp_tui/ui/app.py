@@ -44,7 +44,7 @@ from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from bp_tui.ui.widgets.help_screen import HelpScreen
+from bp_tui.ui.widgets.help_screen import HelpScreen, tab_sections
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
@@ -117,6 +117,7 @@ class BpTuiApp(App):
         self.exact = False
         self.summary: dict | None = None
         self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
+        self.run_id: str | None = None  # the run folder this run is recorded in
         self.speed: float | None = None  # slow motion, as the engine last confirmed it
         # Set while the app has taken every batch of events posted to it: the reader posts the
         # next batch only then, so the app's queue never holds more than one (it cannot fall
@@ -154,6 +155,7 @@ class BpTuiApp(App):
             ev.Insight: self._insight,
             ev.GradNorms: self._grad_norms,
             ev.Activations: self._activations,
+            ev.Recording: self._recording,
             EngineLost: self._engine_lost,
         }
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
@@ -481,6 +483,9 @@ class BpTuiApp(App):
     def _activations(self, e: ev.Activations) -> None:
         self.activations = e
 
+    def _recording(self, e: ev.Recording) -> None:
+        self.run_id = e.run_id
+
     # ---- children's messages and the screen -----------------------------------------------------
 
     def on_inspection_wanted(self, _: InspectionWanted) -> None:
@@ -500,8 +505,9 @@ class BpTuiApp(App):
         self.redraw_charts()
 
     def on_resize(self, event) -> None:
-        # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
+        # 80x24 and the like: the panels narrow (app.tcss); at 60x20 the gradient check goes.
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
+        self.set_class(event.size.width < 72, "-narrow")
 
     def part(self, kind: type):
         """The app's one widget of type `kind`, found once (each query walks the whole DOM,
@@ -663,7 +669,9 @@ class BpTuiApp(App):
         self.send(cmd.Load())
 
     def action_compare_runs(self) -> None:
-        self.push_screen(RunsScreen(self.hp, self.compared), self.show_comparisons)
+        dataset = self.part(StatusLine).dataset
+        screen = RunsScreen(self.hp, self.compared, current=self.run_id, dataset=dataset)
+        self.push_screen(screen, self.show_comparisons)
 
     def show_comparisons(self, chosen: list[Comparison] | None) -> None:
         if chosen is None:
@@ -791,7 +799,7 @@ class BpTuiApp(App):
         self.notify(f"saved {saved}", title="Screenshot", timeout=6)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(tab_sections(self.part(TabbedContent).active, TABS)))
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)

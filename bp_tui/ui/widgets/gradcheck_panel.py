@@ -16,6 +16,8 @@ from textual.widgets import Static
 from bp_tui.nn.gradcheck import GradCheckReport
 from bp_tui.ui.bindings import keys_for
 
+NARROW = 40  # columns of content under which the panel shows the verdicts alone
+
 
 def batch_text(report: GradCheckReport) -> str:
     """Which images the check used: the report's words, else the engine's first N."""
@@ -53,15 +55,15 @@ def full_table(report: GradCheckReport) -> Table:
     return table
 
 
-def paired_table(report: GradCheckReport) -> Table:
-    """Two parameters a row, in the net's order (each layer's weights beside its biases): the
-    verdict with the rel err it judged."""
+def paired_table(report: GradCheckReport, per_row: int = 2) -> Table:
+    """Two parameters a row, in the net's order (each layer's weights beside its biases), or
+    one in a narrow panel: the verdict with the rel err it judged."""
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-    for _ in range(2):
+    for _ in range(per_row):
         table.add_column("param", style="bold")
         table.add_column("backprop", justify="left", no_wrap=True)
     checks = list(report.params.items())
-    for pair in (checks[i : i + 2] for i in range(0, len(checks), 2)):
+    for pair in (checks[i : i + per_row] for i in range(0, len(checks), per_row)):
         cells = []
         for key, check in pair:
             mark = "✔" if check.passed else "✖"
@@ -100,14 +102,20 @@ class GradCheckPanel(Static):
             return Text(f"checking{mode}…", style="dim")
         # A row per parameter when they fit below the verdict and the header, else a deep
         # net's parameters two to a row (each layer's weights beside its biases).
+        # A narrow panel (80x24): the verdicts alone, the figures are in the wider views.
         fits = not self.size.height or len(report.params) + 2 <= self.size.height
-        table = full_table(report) if fits else paired_table(report)
+        narrow = bool(self.size.width) and self.size.width < NARROW
+        if narrow:
+            table = paired_table(report, per_row=1 if fits else 2)
+        else:
+            table = full_table(report) if fits else paired_table(report)
         verdict = (
             Text("passed", style="bold green")
             if report.passed
             else Text("FAILED", style="bold red")
         )
-        head = Text.assemble(verdict, (f"   {report.mode} mode · {batch_text(report)}", "dim"))
+        where = "" if narrow else f" · {batch_text(report)}"
+        head = Text.assemble(verdict, (f"   {report.mode} mode{where}", "dim"))
         parts = [head, table]
         if report.first_wrong:
             parts.append(Text(report.first_wrong, style="bold"))
