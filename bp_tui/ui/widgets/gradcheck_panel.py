@@ -55,19 +55,20 @@ def full_table(report: GradCheckReport) -> Table:
     return table
 
 
-def paired_table(report: GradCheckReport, per_row: int = 2) -> Table:
+def paired_table(report: GradCheckReport, per_row: int = 2, figures: bool = True) -> Table:
     """Two parameters a row, in the net's order (each layer's weights beside its biases), or
-    one in a narrow panel: the verdict with the rel err it judged."""
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+    one in a narrow panel: the verdict with the rel err it judged (figures), or the mark alone
+    (a deep net in a narrow panel)."""
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, show_header=figures)
     for _ in range(per_row):
-        table.add_column("param", style="bold")
+        table.add_column("param", style="bold", no_wrap=True)
         table.add_column("backprop", justify="left", no_wrap=True)
     checks = list(report.params.items())
     for pair in (checks[i : i + per_row] for i in range(0, len(checks), per_row)):
         cells = []
         for key, check in pair:
             mark = "✔" if check.passed else "✖"
-            cell = Text(f"{mark} {check.verdict_figure}")
+            cell = Text(f"{mark} {check.verdict_figure}" if figures else mark)
             cell.stylize("green" if check.passed else "bold red")
             cells += [key, cell]
         table.add_row(*cells)
@@ -106,7 +107,7 @@ class GradCheckPanel(Static):
         fits = not self.size.height or len(report.params) + 2 <= self.size.height
         narrow = bool(self.size.width) and self.size.width < NARROW
         if narrow:
-            table = paired_table(report, per_row=1 if fits else 2)
+            table = paired_table(report, *((1, True) if fits else (2, False)))
         else:
             table = full_table(report) if fits else paired_table(report)
         verdict = (
