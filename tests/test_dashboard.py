@@ -8,6 +8,7 @@ import html
 import re
 
 import pytest
+from textual.widgets import TabbedContent
 
 from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import ThreadLink
@@ -103,6 +104,9 @@ async def test_gradient_check_at_start_and_exact_mode_on_x():
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.query_one("#gradcheck")
         await until(pilot, lambda: "book mode" in text_of(panel))
+        # Issue 21: book mode's own rule on screen, beside the verdict's
+        rule = "the book's rule is rel err < 1e-5"
+        await until(pilot, lambda: rule in " ".join(text_of(panel).replace("│", " ").split()))
         await pilot.press("x")
         # "checking (exact mode)…" comes first: wait for the check's result itself
         await until(pilot, lambda: "exact mode" in text_of(panel) and "passed" in text_of(panel))
@@ -132,6 +136,46 @@ async def test_edit_form_applies_good_values_and_refuses_bad_ones():
         await until(pilot, lambda: links[0].engine.trainer.hp.lr == 0.05)  # ...then applied
 
 
+async def test_the_iterations_cannot_go_below_the_one_the_run_is_at():
+    """Issue 21: 341 / 100, "running" and "finished" at once. The form names the iteration."""
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        await pilot.press("n", "n", "n", "n")
+        await until(pilot, lambda: app.iteration == 4)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditForm))
+        form = app.screen
+        form.query_one("#in-iters").value = "2"
+        await pilot.press("ctrl+s")
+        error = form.query_one("#err-iters")
+        await until(pilot, lambda: "at least 4" in str(error.render()))
+        assert app.screen is form and links[0].engine.trainer.hp.iters == HP.iters
+        form.query_one("#in-iters").value = "4"  # the iteration it is at: the run ends there
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.run_state == "finished")
+        await pilot.press("space")  # refused by the engine: the state stays finished
+        await until(pilot, lambda: links[0].engine.state == "finished")
+        await until(pilot, lambda: app.run_state == "finished")
+
+
+async def test_at_80x24_the_edit_form_and_the_hyperparameters_are_whole():
+    """Issue 21: the form was cut after "activation" (init, optimizer, the buttons below the
+    edge) and the Hyperparameters panel was gone."""
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        panel = text_of(app.query_one(HyperPanel))
+        for label in ("batch size", "hidden layers", "init", "optimizer", "seed"):
+            assert label in panel
+        form = await open_edit_form(app, pilot)
+        screen = app.screen.region
+        await until(pilot, lambda: form.query_one("#apply").region.bottom <= screen.bottom)
+        for widget in (*form.query("Input"), *form.query("Select"), *form.query("Button")):
+            assert screen.contains_region(widget.region), widget.id
+        assert "hidden layers" in text_of(form.query_one("#edit-grid"))  # a comma list of widths
+
+
 async def test_exit_when_done_returns_the_summary():
     app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -143,13 +187,25 @@ async def test_exit_when_done_returns_the_summary():
 
 
 async def test_help_screen_lists_every_key():
+    """Issue 21: at 120x40 the tabs' keys were below the fold; the palette, screenshots and
+    the mouse were never mentioned. Now all on one screen, the shown tab's keys first."""
     app, _ = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        app.query_one(TabbedContent).active = "digits"
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        shown = text_of(app.screen.query_one("#help-box"))
+        box = app.screen.query_one("#help-box")
+        await until(pilot, lambda: box.size.height > 0)
+        assert box.max_scroll_y == 0  # nothing below the fold
+        shown = text_of(box)
         for key in ("space", "Run/Pause", "lr ×2", "batch ×2", "Book/exact", "Quit"):
             assert key in shown
+        for tab_key in ("Mistakes/all", "Follow live", "Hidden unit", "Next dead unit"):
+            assert tab_key in shown
+        for topic in ("ctrl+p", "mouse", "Save screenshot", "every hidden layer +10"):
+            assert topic in shown
+        assert "This tab: Digits" in shown
         await pilot.press("escape")
         await asyncio.sleep(0)
 
@@ -231,6 +287,23 @@ async def test_the_palettes_screenshot_lands_in_the_current_folder(tmp_path, mon
         await until(pilot, lambda: any("could not save" in n.message for n in app._notifications))
 
 
+async def test_one_screenshot_command_the_apps_in_the_palette_and_on_a_key(tmp_path, monkeypatch):
+    """Issue 21: the palette's Screenshot was Textual's (a Downloads folder, "Failed to save")."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BP_TUI_SCREENSHOTS", raising=False)
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert [t for t in titles if "screenshot" in t.lower()] == ["Save screenshot (SVG)"]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"save screenshot", "enter")
+        await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 1)
+        await until(pilot, lambda: any(str(tmp_path) in n.message for n in app._notifications))
+        await pilot.press("P")
+        await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 2)
+
+
 async def test_slow_motion_keys_step_through_the_speeds():
     app, links = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -241,6 +314,8 @@ async def test_slow_motion_keys_step_through_the_speeds():
         await pilot.press("less_than_sign", "less_than_sign", "less_than_sign")  # stops at 1
         await until(pilot, lambda: engine.speed == 1.0)
         await until(pilot, lambda: "at 1 it/s" in text_of(app.query_one("#status")))
+        said = "slow motion: 1 iteration a second"  # not "1 iterations"
+        await until(pilot, lambda: any(n.message == said for n in app._notifications))
         await pilot.press("greater_than_sign", "greater_than_sign", "greater_than_sign")
         await until(pilot, lambda: engine.speed is None and app.speed is None)
         await until(pilot, lambda: "it/s" not in text_of(app.query_one("#status")))

@@ -212,7 +212,7 @@ async def test_pending_values_wrap_and_keep_keys_and_labels():
         await until(pilot, lambda: app.run_state is RunState.READY)
         link.events.put(ev.ParamsChanged(0, HP.replace(lr=0.2, batch_size=200), pending, {}))
         await until(pilot, lambda: app.pending == pending)
-        lines = ("+-learningrate0.2", "hHhiddenunits50", "aactivationReLU", "iinitstd")
+        lines = ("+-learningrate0.2", "hHhiddenlayers50", "aactivationReLU", "iinitstd")
 
         def panel_text() -> str:
             return text_of(app.query_one(HyperPanel)).replace(" ", "")
@@ -232,6 +232,40 @@ async def test_quit_help_and_next_tab_are_in_the_footer_on_every_tab(size):
         for _ in range(5):  # every tab
             await until(pilot, lambda: all(h in text_of(app.query_one(KeyFooter)) for h in hints))
             await pilot.press("t")
+
+
+async def test_the_footer_changes_in_the_same_frame_as_the_tab():
+    """Issue 21: the footer showed the previous tab's keys for 0.3-1.5 s after a switch. The
+    first layout that shows the Digits tab already has its keys in the footer."""
+    from textual.widgets import TabbedContent
+
+    from bp_tui.ui.widgets.digits import DigitsView
+
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        digits, footers = app.query_one(DigitsView), []
+
+        def first_frame(_) -> None:
+            if digits.region.area and not footers:
+                footers.append(text_of(app.query_one(KeyFooter)))
+
+        app.screen.screen_layout_refresh_signal.subscribe(app, first_frame)
+        app.query_one(TabbedContent).active = "digits"
+        await until(pilot, lambda: footers)
+        assert "m Mistakes/all" in footers[0]
+
+
+async def test_a_click_on_a_key_in_the_footer_presses_it():
+    from bp_tui.ui.widgets.help_screen import HelpScreen
+
+    app, _ = app_with(ready())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        footer = app.query_one(KeyFooter)
+        await until(pilot, lambda: "? Help" in text_of(footer))
+        await pilot.click(KeyFooter, offset=(text_of(footer).index("? Help") + 2, 0))
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
 
 async def test_the_learning_rate_is_whole_at_80x24():

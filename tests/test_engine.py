@@ -363,6 +363,71 @@ def test_a_big_net_is_checked_on_a_sample_of_its_elements():
     assert w1.size == 784 * 2000 and 0 < w1.checked < w1.size
 
 
+def test_the_iterations_lowered_below_the_current_one_are_refused():
+    engine, events, q, worker = start_engine(HyperParams(iters=100))
+    q.put(cmd.Step(5))
+    wait_until(lambda: engine.trainer.iteration == 5)
+    for command in (cmd.SetParams({"iters": 3}), cmd.SetParams({"iters": 5}), cmd.Run()):
+        q.put(command)
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    refused = [n for n in of(events, ev.Notice) if n.field == "iters"]
+    assert refused and "at least 5" in refused[0].message
+    assert engine.trainer.iteration == 5 and engine.trainer.hp.iters == 5
+    states = [e.state for e in of(events, ev.StateChanged)]
+    assert RunState.RUNNING not in states and len(of(events, ev.Finished)) == 1
+    # The Run after the end is refused, and the state that holds is said again last.
+    assert states[-2:] == [RunState.FINISHED, RunState.FINISHED]
+
+
+def slow_motion(speed: float, iters: int = 1000):
+    """An engine in slow motion on a clock that moves only when the test says (now[0])."""
+    engine, events, q, worker = start_engine(HyperParams(iters=iters))
+    now = [100.0]
+    engine.clock = lambda: now[0]
+    q.put(cmd.SetSpeed(speed))
+    q.put(cmd.Run())
+    wait_until(lambda: engine.trainer.iteration == 1)  # the first step at once
+    return engine, events, q, worker, now
+
+
+def stop(q, worker) -> None:
+    q.put(cmd.Stop())
+    worker.join(WAIT_SECONDS)
+    assert not worker.is_alive()
+
+
+def test_the_speed_reported_in_slow_motion_is_the_real_one():
+    """Issue 21: at 1 it/s the progress said 602 it/s (the steps' arithmetic alone) and its
+    ETA 0:05 where 48 minutes remained."""
+    engine, events, q, worker, now = slow_motion(4.0)  # the engine waits 0.25 s of real time
+    for iteration in range(2, 5):
+        now[0] += 0.25
+        wait_until(lambda i=iteration: of(events, ev.Progress)[-1].iteration == i)
+    assert of(events, ev.Progress)[-1].iters_per_second == pytest.approx(4.0)
+    stop(q, worker)
+
+
+def test_slow_motion_keeps_its_pace_when_following_live_takes_time():
+    """Issue 21: following live on graph 3 "at 5 it/s" made 23 iterations in 10 s: the time
+    each inspection took was lost to the timetable, not made up."""
+    engine, events, q, worker, now = slow_motion(4.0)  # 0.25 s: sums exact in binary
+    inspect = engine._handlers[cmd.Inspect]
+
+    def slow_inspect(command):  # an inspection's check takes 0.5 s of the clock
+        inspect(command)
+        now[0] += 0.5
+
+    engine._handlers[cmd.Inspect] = slow_inspect
+    for second in (1, 2):
+        q.put(cmd.Inspect(last_step=True))
+        wait_until(lambda s=second: len(of(events, ev.Inspection)) == 2 * s)
+        now[0] = 100.0 + second
+        wait_until(lambda s=second: engine.trainer.iteration == 1 + 4 * s)
+    assert of(events, ev.Progress)[-1].iters_per_second == pytest.approx(4.0)
+    stop(q, worker)
+
+
 def test_slow_motion_takes_a_step_only_when_its_time_has_come():
     engine, events, q, worker = start_engine(HyperParams(iters=1000))
     now = [100.0]

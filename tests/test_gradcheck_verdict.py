@@ -118,3 +118,27 @@ def test_the_floor_still_catches_a_wrong_backward_of_a_vanished_gradient():
     assert not doubled.passed and not doubled.within_noise
     rounded = compare(numerical + floor / 10, numerical, VERDICT_THRESHOLD, floor=floor)
     assert rounded.passed and rounded.within_noise
+
+
+def test_one_reading_of_book_mode_on_screen_and_on_the_command_line(capsys):
+    """Issue 21: book mode showed "rel err 5.0e-07" beside "✔ 2e-10" under "✔: rel err < 1e-07",
+    and its own 1e-5 rule nowhere. Each figure now names the rule that judges it, the same
+    lines in the panel and in `bp-tui gradcheck`."""
+    from rich.console import Console
+
+    from bp_tui.ui.widgets.gradcheck_panel import full_table
+    from tests.helpers import run_cli
+
+    net, x, t = small_net()
+    report = gradient_check(net.params, x, t)
+    assert report.figure_name == "book rel err"
+    assert any("rel err < 1e-5" in line for line in report.rule_lines())
+    assert any("rel err < 1e-7" in line for line in report.rule_lines())
+    console = Console(width=60, record=True)
+    console.print(full_table(report))
+    assert "book rel err" in console.export_text()
+    code, out, _ = run_cli(capsys, "gradcheck", "--dataset", "sample")
+    assert code == 0 and "book rel err" in out
+    printed = " ".join(out.split())
+    for line in report.rule_lines():
+        assert line in printed

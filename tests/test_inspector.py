@@ -16,8 +16,9 @@ from bp_tui.engine import HyperParams, RunState
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.bindings import key_of
 from bp_tui.ui.messages import InspectionWanted
-from bp_tui.ui.widgets.help_screen import tab_keys
+from bp_tui.ui.widgets.help_screen import tab_sections
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.inspector_edit import InputEditForm
 from tests import recordings, ui_harness
@@ -396,7 +397,10 @@ async def test_brackets_choose_the_hidden_unit_of_the_gradient_picture():
         await pilot.press("right_square_bracket", "right_square_bracket", "left_square_bracket")
         assert inspector.unit == (strongest + 1) % 16
         assert f"d W1[:, {inspector.unit}]" in plain(inspector._side(inspector.palette()))
-        assert "[ ] hidden unit" in tab_keys() and "f follow live" in tab_keys()  # help screen
+        (_, keys), *_ = tab_sections("inspector", {"inspector": ("Inspector", Inspector)})
+        assert {("[ ]", "Hidden unit"), ("f", "Follow live")} <= {
+            (key_of(b), b.description) for b in keys
+        }
         await pilot.press("home")
         assert "d W1[:" not in plain(inspector._side(inspector.palette()))  # not computed yet
 

@@ -15,7 +15,7 @@ from bp_tui.cli.options import Takes, add_shared_options, hyperparams_from, whol
 from bp_tui.engine.loop import GRADCHECK_SAMPLES
 from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
-from bp_tui.nn.gradcheck import VERDICT_RULE, GradCheckReport, default_sample, gradient_check
+from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,10 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def report_table(report: GradCheckReport) -> Table:
-    """The book's figures for the mode asked for; the verdict judges backprop against the loss
-    it differentiates (no 1e-7 in the log) in both modes, so the last column shows that."""
-    table = Table(title=f"gradient check, {report.mode} mode; {VERDICT_RULE}")
-    for name in ("param", "mean |diff|", "max |diff|", "rel error", "backprop"):
+    """The book's figures for the mode asked for and the verdict, each column under the rule
+    that judges it (report.rule_lines, printed below the table as the dashboard shows them)."""
+    table = Table(title=f"gradient check, {report.mode} mode")
+    for name in ("param", "mean |diff|", "max |diff|", report.figure_name, "backprop"):
         table.add_column(name, justify="right")
     for key, c in report.params.items():
         verdict = c.verdict_figure
@@ -111,6 +111,8 @@ def run_gradcheck(args: argparse.Namespace) -> int:
             f"gradient {report.method_text}",
             highlight=False,
         )
+        for line in report.rule_lines():
+            console.print(line, highlight=False)
         console.print(report.explanation, highlight=False)
         for line in sample_lines(report):
             console.print(line, highlight=False)

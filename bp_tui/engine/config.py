@@ -174,3 +174,14 @@ class HyperParams:
             f"hidden {hidden_text(self.hidden)} {self.activation}, {self.init} init, {self.optimizer} lr {lr_text(self.lr)}, "
             f"batch {self.batch_size}, {self.iters:,} iterations, seed {self.seed}"
         )
+
+
+def check_iters_left(iters: int, iteration: int) -> None:
+    """ConfigError (field "iters") for a run length below the iteration the run has reached:
+    the run cannot be made shorter than what it has done (the same value ends it there)."""
+    if iters < iteration:
+        raise ConfigError(
+            f"must be at least {iteration:,}, the iteration the run is at "
+            f"({iteration:,} ends it now)",
+            "iters",
+        )

@@ -41,6 +41,14 @@ class EngineReady:
 
 
 @dataclass
+class Recording:
+    """The run is recorded in this run folder (bp-tui runs show ID): the dashboard leaves it
+    out of the earlier runs it compares with."""
+
+    run_id: str
+
+
+@dataclass
 class Progress:
     """Losses of the iterations since the previous Progress, and the run's clock."""
 

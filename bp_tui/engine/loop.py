@@ -23,9 +23,10 @@ import numpy as np
 from bp_tui.engine import blas, checkpoint, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.config import split_changes
+from bp_tui.engine.config import check_iters_left, split_changes
 from bp_tui.engine.events import RunState
 from bp_tui.engine.jobs import BackgroundJobs, Job
+from bp_tui.engine.pace import RateMeter, next_step_at
 from bp_tui.engine.trainer import DivergedError, Trainer
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.nn import analysis, stats
@@ -105,8 +106,9 @@ class Engine:
         self._backlog: deque = deque()  # commands read while a Step was under way
         self._check = BackgroundJobs("bp-tui-gradcheck")
         self.speed: float | None = None  # slow motion: iterations a second at most
-        self.clock = time.perf_counter  # slow motion's clock
-        self._next_step_at = 0.0
+        self.clock = time.perf_counter  # slow motion's and the speed's clock
+        self._next_step_at: float | None = None  # slow motion's next step (None: at once)
+        self._rate = RateMeter()  # the speed shown: real iterations a second
         self._unsent_from = 0  # index of the first loss not yet reported
         self._grad_norms: list[tuple[int, dict[str, float]]] = []  # not yet reported
         # Slow motion's last step: (iteration it started at, its batch, the weights before it).
@@ -178,7 +180,8 @@ class Engine:
             if self.steps_left and not self._step_interrupted():
                 return True  # the steps come before the commands sent after them
             idle = self.state is not RunState.RUNNING and not self.steps_left
-            slow = 0.0 if idle or self.speed is None else self._next_step_at - self.clock()
+            due = self._next_step_at
+            slow = 0.0 if idle or self.speed is None or due is None else due - self.clock()
             command = self._next_command(wait=idle, at_most=slow if slow > 0 else None)
             if command is None:
                 return True
@@ -231,9 +234,9 @@ class Engine:
         while True:
             if self.speed is not None:
                 now = self.clock()
-                if now < self._next_step_at:
+                if self._next_step_at is not None and now < self._next_step_at:
                     return  # slow motion: the loop waits for commands until the next step
-                self._next_step_at = max(now, self._next_step_at) + 1.0 / self.speed
+                self._next_step_at = next_step_at(self._next_step_at, now, self.speed)
                 deadline = now  # one step, then it is reported and the commands are read
             try:
                 if self.speed is not None:  # slow motion: the inspector may follow each step
@@ -302,7 +305,7 @@ class Engine:
                 epoch=t.epoch,
                 total_epochs=t.total_epochs,
                 losses=np.asarray(losses, dtype=np.float64),
-                iters_per_second=t.iteration / t.train_seconds if t.train_seconds else 0.0,
+                iters_per_second=self._speed_shown(),
                 train_seconds=t.train_seconds,
                 elapsed=self._elapsed(now),
             )
@@ -346,6 +349,17 @@ class Engine:
                 self._set_state(RunState.PAUSED, str(error))
             self.emit(ev.Notice(str(error), action="reset"))
 
+    def _speed_shown(self) -> float:
+        """The run's real speed; until one is measured, slow motion's or the steps' own."""
+        t = self.trainer
+        if self.state is RunState.RUNNING:
+            self._rate.add(self.clock(), t.iteration)
+        if self._rate.rate is not None:
+            return self._rate.rate
+        if self.speed is not None:
+            return self.speed
+        return t.iteration / t.train_seconds if t.train_seconds else 0.0
+
     def _elapsed(self, now: float) -> float:
         since = self._running_since
         return self._running_seconds + (now - since if since is not None else 0.0)
@@ -354,6 +368,9 @@ class Engine:
         now = time.perf_counter()
         self._running_seconds = self._elapsed(now)
         self._running_since = now if state is RunState.RUNNING else None
+        if state is RunState.RUNNING and self.state is not RunState.RUNNING:
+            self._rate.restart()
+            self._next_step_at = None
         self.state = state
         self.emit(ev.StateChanged(state, self.trainer.hp, dict(self.pending), message))
 
@@ -372,6 +389,9 @@ class Engine:
             self.emit(ev.Notice(str(error), action=error.action))
 
     def _run_command(self, _: cmd.Run) -> None:
+        if self.state in (RunState.DIVERGED, RunState.FINISHED) or self.trainer.done:
+            # The UI showed "running" at the key press: the state that holds, then why.
+            self.emit(ev.StateChanged(self.state, self.trainer.hp, dict(self.pending)))
         if self.state is RunState.DIVERGED:
             raise BpTuiError(
                 "the run diverged: lower the learning rate, then reset", action="reset"
@@ -403,6 +423,7 @@ class Engine:
         self._unsent_from = 0
         self._grad_norms = []
         self._running_seconds, self._running_since = 0.0, None
+        self._rate.restart(forget=True)
         self.emit(ev.RunReset(hp, self.trainer.net.shape))
         self._report_insight()
         self._set_state(RunState.READY)
@@ -414,6 +435,8 @@ class Engine:
         try:
             validated = current.replace(**{**self.pending, **changes})
             self._check_memory(validated)
+            if "iters" in changes:
+                check_iters_left(validated.iters, self.trainer.iteration)
         except ConfigError:
             # The UI may already show the refused value: tell it what still holds.
             self.emit(ev.ParamsChanged(self.trainer.iteration, current, dict(self.pending), {}))
@@ -429,6 +452,12 @@ class Engine:
         )
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
+        elif self.trainer.done and self.state in (
+            RunState.READY,
+            RunState.PAUSED,
+            RunState.RUNNING,
+        ):
+            self._finish()  # the run's length lowered to the iteration it is at: it ends there
 
     def _check_memory(self, hp) -> None:
         """ConfigError naming the field when training with hp would not fit in memory."""
@@ -443,7 +472,8 @@ class Engine:
                 f"must be a positive number of iterations a second (got {speed!r})", "speed"
             )
         self.speed = None if speed is None else float(speed)
-        self._next_step_at = 0.0
+        self._next_step_at = None
+        self._rate.restart(forget=True)
         self.emit(ev.SpeedChanged(self.speed))
 
     def _check_gradient(self, command: cmd.CheckGradient) -> None:
@@ -544,6 +574,7 @@ class Engine:
         self.pending = {}
         self.steps_left = 0
         self._unsent_from = 0
+        self._rate.restart(forget=True)
         self.emit(ev.RunReset(self.trainer.hp, self.trainer.net.shape))
         self.emit(ev.Loaded(str(path), self.trainer.iteration))
         self._report_progress()

@@ -155,9 +155,12 @@ def recording(emit: Callable[[object], None], recorder: Recorder) -> Callable[[o
     """emit, with each event recorded first (so what was shown was also written)."""
 
     def emit_and_record(event: object) -> None:
+        writer = recorder.writer
         notice = recorder.on_event(event)
         emit(event)
         if notice is not None:
             emit(notice)
+        if recorder.writer is not None and recorder.writer is not writer:
+            emit(ev.Recording(recorder.writer.id))
 
     return emit_and_record

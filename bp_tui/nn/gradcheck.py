@@ -7,6 +7,7 @@ difference cannot judge, and reports which way the numerical side was computed.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -28,7 +29,6 @@ THRESHOLDS = {"book": 1e-5, "exact": 1e-7}
 # offset grows as 1e-7 / y for an image whose label gets probability y, so a trained net that is
 # sure and wrong on one image shows rel err 1e-5 with backprop right.
 VERDICT_THRESHOLD = THRESHOLDS["exact"]
-VERDICT_RULE = "backprop vs. the loss it differentiates (no 1e-7 in log): rel err < 1e-7"
 
 # A gradient that has vanished (a deep sigmoid net's first layer: |dW| ~ 1e-8) is smaller than
 # what central differences can resolve: each loss is rounded to ~eps * |loss|, so the difference
@@ -78,6 +78,11 @@ class ParamCheck:
         return f"{self.verdict_rel_error:.0e}"
 
 
+def power(threshold: float) -> str:
+    """1e-07 -> "1e-7", as the book writes its thresholds."""
+    return f"1e{round(math.log10(threshold))}"
+
+
 def noise_floor(loss: float) -> float:
     """The |diff| under which central differences (h = H) cannot tell two gradients apart."""
     return NOISE_FACTOR * float(np.finfo(np.float64).eps) * max(abs(loss), 1.0) / H
@@ -98,6 +103,31 @@ class GradCheckReport:
     verdict_threshold: float = VERDICT_THRESHOLD
     method: str = "stacked"  # how the numerical side was computed: a key of numerical.METHODS
     first_wrong: str = ""  # a learner's net: where its backward pass first goes wrong, in words
+
+    @property
+    def two_figures(self) -> bool:
+        """Book mode on bp-tui's layers: the book's rel err (its loss, 1e-7 in the log) is shown
+        beside the verdict's (backprop's own loss), each under its own rule."""
+        return not self.exact and self.verdict_threshold == VERDICT_THRESHOLD
+
+    @property
+    def figure_name(self) -> str:
+        """The rel err column's name: in book mode the book's own figure."""
+        return "book rel err" if self.two_figures else "rel err"
+
+    def rule_lines(self) -> list[str]:
+        """What each figure is judged by, in one reading: the dashboard and `bp-tui gradcheck`
+        print these same lines under their tables."""
+        verdict = f"backprop passes at rel err < {power(self.verdict_threshold)}"
+        if self.two_figures:
+            return [
+                f"{verdict}, against its own loss (no 1e-7 in the log)",
+                "book rel err: of the book's loss, 1e-7 in its log (an offset, no error); "
+                f"the book's rule is rel err < {power(THRESHOLDS['book'])}",
+            ]
+        if self.exact:
+            return [f"{verdict}; exact mode: no 1e-7 in the log, the book's printed figures"]
+        return [f"{verdict}, against your own loss (1e-7 in its log): the book's rule"]
 
     @property
     def method_text(self) -> str:

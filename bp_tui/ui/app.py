@@ -53,7 +53,7 @@ from bp_tui.ui.widgets.digits import DigitsView
 from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from bp_tui.ui.widgets.help_screen import HelpScreen
+from bp_tui.ui.widgets.help_screen import HelpScreen, tab_sections
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
@@ -62,6 +62,15 @@ from bp_tui.ui.widgets.race_screen import RaceScreen
 from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
+# Each tab's id -> its title and the view that takes the keys while it is shown (the footer and
+# the help screen show that view's keys).
+TABS = {
+    "train": ("Train", None),
+    "inspector": ("Inspector", Inspector),
+    "digits": ("Digits", DigitsView),
+    "learned": ("Learned", LearnedView),
+    "gradients": ("Gradients", GradientsView),
+}
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
 BATCH_LIMIT = 1000  # events read off the link in one go, at most
 NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
@@ -109,6 +118,7 @@ class BpTuiApp(App):
         # --theme, else the one chosen last time (remembered by watch_theme), else the default.
         remembered, self.settings_notice = settings.read()
         self.chosen_theme = theme or remembered.get("theme")
+        self.theme_given = theme is not None  # --theme: it wins, and is remembered
         self.link_factory = link_factory
         self.link: EngineLink | None = None
         self.set_reactive(BpTuiApp.hp, hp)
@@ -118,6 +128,7 @@ class BpTuiApp(App):
         self.exact = False
         self.summary: dict | None = None
         self.compared: list[str] = []  # ids of the earlier runs drawn under this one (c)
+        self.run_id: str | None = None  # the run folder this run is recorded in
         self.speed: float | None = None  # slow motion, as the engine last confirmed it
         # Set while the app has taken every batch of events posted to it: the reader posts the
         # next batch only then, so the app's queue never holds more than one (it cannot fall
@@ -173,11 +184,15 @@ class BpTuiApp(App):
                 yield LearnedView(id="learned-view")
             with TabPane("Gradients", id="gradients"):
                 yield GradientsView(id="gradients-view")
-        yield KeyFooter()
+        yield KeyFooter(
+            APP_BINDINGS, {tab: view.BINDINGS for tab, (_, view) in TABS.items() if view}
+        )
 
     def on_mount(self) -> None:
         if self.chosen_theme in self.available_themes:
             self.theme = self.chosen_theme
+            if self.theme_given:  # the default theme given again sets nothing: say it here
+                self.remember_theme(self.theme)
         elif self.chosen_theme and not self.settings_notice:
             self.settings_notice = (
                 f"the theme {self.chosen_theme[:40]!r} in {settings.config_file()} is not one "
@@ -186,6 +201,7 @@ class BpTuiApp(App):
         self.set_interval(REDRAW_SECONDS, self.redraw_charts)
         # Back from Ctrl-Z (fg): the terminal's screen was the shell's meanwhile, draw it all.
         self.app_resume_signal.subscribe(self, lambda _: self.refresh(layout=True))
+        self.theme_changed_signal.subscribe(self, self.recolour_charts)
         if self.note:
             self.notify(self.note, timeout=6)
         if self.settings_notice:
@@ -475,6 +491,10 @@ class BpTuiApp(App):
     def _activations(self, e: ev.Activations) -> None:
         self.activations = e
 
+    @news_handler(news.Recording)
+    def _recording(self, e: ev.Recording) -> None:
+        self.run_id = e.run_id
+
     # ---- children's messages and the screen -----------------------------------------------------
 
     def on_inspection_wanted(self, _: InspectionWanted) -> None:
@@ -494,8 +514,9 @@ class BpTuiApp(App):
         self.redraw_charts()
 
     def on_resize(self, event) -> None:
-        # 80x24 and the like: the hyperparameters panel gives way (the header and `e` show them).
+        # 80x24 and the like: the panels narrow (app.tcss); at 60x20 the gradient check goes.
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
+        self.set_class(event.size.width < 72, "-narrow")
 
     def part(self, kind: type):
         """The app's one widget of type `kind`, found once (each query walks the whole DOM,
@@ -657,7 +678,9 @@ class BpTuiApp(App):
         self.send(cmd.Load())
 
     def action_compare_runs(self) -> None:
-        self.push_screen(RunsScreen(self.hp, self.compared), self.show_comparisons)
+        dataset = self.part(StatusLine).dataset
+        screen = RunsScreen(self.hp, self.compared, current=self.run_id, dataset=dataset)
+        self.push_screen(screen, self.show_comparisons)
 
     def show_comparisons(self, chosen: list[Comparison] | None) -> None:
         if chosen is None:
@@ -692,7 +715,18 @@ class BpTuiApp(App):
             chart.window = None
 
     def watch_theme(self, theme: str) -> None:
-        if self.is_mounted and theme != settings.load().get("theme"):
+        if self.is_mounted:
+            self.remember_theme(theme)
+
+    def recolour_charts(self, _=None) -> None:
+        """The charts read their colours from the theme when they draw: draw them again (once
+        the new theme's variables are set: theme_changed_signal)."""
+        for chart in self.query(Chart):
+            chart.dirty = True
+        self.redraw_charts()
+
+    def remember_theme(self, theme: str) -> None:
+        if theme != settings.load().get("theme"):
             settings.save(theme=theme)  # --theme or the palette's choice, for next time
 
     def action_speed_up(self) -> None:
@@ -706,7 +740,9 @@ class BpTuiApp(App):
         speed = SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)]
         self.send(cmd.SetSpeed(speed))
         self.notify(
-            "full speed" if speed is None else f"slow motion: {speed:g} iterations a second",
+            "full speed"
+            if speed is None
+            else f"slow motion: {speed:g} iteration{'' if speed == 1 else 's'} a second",
             timeout=3,
         )
 
@@ -719,8 +755,11 @@ class BpTuiApp(App):
         self.push_screen(RaceScreen(kind, dataset if dataset in DATASETS else "sample"))
 
     def get_system_commands(self, screen):
-        """The command palette offers the app's own actions beside Textual's commands."""
-        yield from super().get_system_commands(screen)
+        """The command palette offers the app's own actions beside Textual's commands; the
+        screenshot is the app's (Textual's saves in a Downloads folder that may not exist)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
         for action in (
             "toggle_log_loss",
             "toggle_pin_accuracy",
@@ -733,6 +772,7 @@ class BpTuiApp(App):
             "gradcheck",
             "save",
             "load",
+            "screenshot",
         ):
             binding = next(b for b in APP_BINDINGS if b.action == action)
             yield SystemCommand(
@@ -764,7 +804,7 @@ class BpTuiApp(App):
         self.notify(f"saved {saved}", title="Screenshot", timeout=6)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(tab_sections(self.part(TabbedContent).active, TABS)))
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -778,4 +818,5 @@ class BpTuiApp(App):
 
         shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
         options = {"inputs": shape[0]} if shape else {}
-        self.push_screen(EditForm(self.hp, self.pending, **options), apply)
+        form = EditForm(self.hp, self.pending, iteration=self.iteration, **options)
+        self.push_screen(form, apply)

@@ -4,7 +4,7 @@ from textual.binding import Binding
 
 LR_FACTOR = 2.0  # + and - multiply or divide the learning rate by this
 BATCH_FACTOR = 2  # b and B double or halve the batch size
-HIDDEN_STEP = 10  # h and H add or remove this many hidden units (at the next reset)
+HIDDEN_STEP = 10  # h and H add or remove this many units in every hidden layer (at the next reset)
 ZOOM_KEY = 0.5  # z shows half the iterations, Z twice as many (the mouse wheel zooms too)
 SPEEDS = (1.0, 5.0, 50.0, None)  # < and > step through these iterations a second (None: full)
 
@@ -16,8 +16,8 @@ APP_BINDINGS = [
     Binding("minus", "lr_down", f"lr ÷{LR_FACTOR:g}", key_display="-"),
     Binding("b", "batch_up", f"batch ×{BATCH_FACTOR}", show=False),
     Binding("B", "batch_down", f"batch ÷{BATCH_FACTOR}", show=False),
-    Binding("h", "hidden_up", f"hidden +{HIDDEN_STEP} (at reset)", show=False),
-    Binding("H", "hidden_down", f"hidden -{HIDDEN_STEP} (at reset)", show=False),
+    Binding("h", "hidden_up", f"every hidden layer +{HIDDEN_STEP} units (at reset)", show=False),
+    Binding("H", "hidden_down", f"every hidden layer -{HIDDEN_STEP} units (at reset)", show=False),
     Binding("a", "toggle_activation", "ReLU/Sigmoid (at reset)", show=False),
     Binding("o", "cycle_optimizer", "Optimizer: SGD, Momentum, AdaGrad, Adam", show=False),
     Binding("i", "cycle_init", "Init: std 0.01, He, Xavier (at reset)", show=False),
@@ -44,6 +44,7 @@ APP_BINDINGS = [
     Binding("z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False),
     Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False),
     Binding("0", "zoom_reset", "Charts: the whole run again", show=False),
+    Binding("P", "screenshot", "Save screenshot (SVG)", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),
     Binding("q", "quit", "Quit"),

@@ -148,6 +148,10 @@ class Activations(EngineNews, carries=ev.Activations):
     """Each hidden layer's activations: the Learned tab."""
 
 
+class Recording(EngineNews, carries=ev.Recording):
+    """The run's folder: Compare leaves the current run out of the earlier ones."""
+
+
 class Lost(EngineNews, carries=EngineLost):
     """The engine's process ended unasked."""
 

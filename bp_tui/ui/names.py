@@ -9,7 +9,7 @@ from bp_tui.ui.bindings import keys_for
 LABELS = {
     "lr": "learning rate",
     "batch_size": "batch size",
-    "hidden": "hidden units",
+    "hidden": "hidden layers",  # their widths, a comma list: 100,100
     "activation": "activation",
     "init": "init",
     "optimizer": "optimizer",

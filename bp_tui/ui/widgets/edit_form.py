@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.events import Resize
 from textual.widgets import Button, Input, Label, Select, Static
 
 from bp_tui.data.idx import IMAGE_SHAPE
 from bp_tui.engine import memory
-from bp_tui.engine.config import HyperParams, hidden_text, parse_hidden
+from bp_tui.engine.config import HyperParams, check_iters_left, hidden_text, parse_hidden
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -17,6 +18,7 @@ from bp_tui.ui.names import LABELS, display_name
 from bp_tui.ui.widgets.form_screen import FormScreen
 
 INPUTS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # every data set's images are 28 x 28
+COMPACT_BELOW = 34  # screen rows under which the fields lose their borders (80x24: all fit)
 # (field, label, type or choices): the labels and display names are the dashboard's one set.
 TEXT_FIELDS = tuple(
     (f, LABELS[f], kind)
@@ -90,6 +92,29 @@ class EditForm(FormScreen):
         color: $text-error;
     }
 
+    /* A short screen: a field a line, each below the one before without a gap. */
+    EditForm.-compact #edit-grid {
+        grid-rows: 1;
+        grid-gutter: 0;
+    }
+
+    EditForm.-compact .edit-label, EditForm.-compact .edit-error {
+        padding: 0 0 0 0;
+    }
+
+    EditForm.-compact #edit-grid {
+        grid-rows: auto;  /* a long error wraps onto the lines below its field */
+    }
+
+    EditForm.-compact .edit-error {
+        padding-left: 1;
+        width: 100%;
+    }
+
+    EditForm.-compact #edit-hint {
+        padding: 1 0;
+    }
+
     #edit-hint {
         color: $text-muted;
         padding: 0 0 1 0;
@@ -105,14 +130,19 @@ class EditForm(FormScreen):
     }
     """
 
-    def __init__(self, hp: HyperParams, pending: dict, inputs: int = INPUTS) -> None:
-        """inputs: of the data set's images (the net's first width), for the memory check."""
+    def __init__(
+        self, hp: HyperParams, pending: dict, inputs: int = INPUTS, iteration: int = 0
+    ) -> None:
+        """inputs: of the data set's images (the net's first width), for the memory check;
+        iteration: the one the run is at (the iterations cannot go below it)."""
         super().__init__()
         self.hp = hp.replace(**pending)
         self.inputs = inputs
+        self.iteration = iteration
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="edit-box"):
+        # Scrolls where even the compact form does not fit (the focused field is kept in view).
+        with VerticalScroll(id="edit-box"):
             with Grid(id="edit-grid"):
                 for field, label, _ in TEXT_FIELDS:
                     value = getattr(self.hp, field)
@@ -137,8 +167,8 @@ class EditForm(FormScreen):
                     )
                     yield Label("", id=f"err-{field}", classes="edit-error")
             yield Static(
-                "hidden widths (a comma list: 100,100), activation, init and seed take effect "
-                "at the next reset",
+                "hidden layers (their widths, a comma list: 100,100), activation, init and seed "
+                "take effect at the next reset",
                 id="edit-hint",
             )
             with Horizontal(id="edit-buttons"):
@@ -151,6 +181,12 @@ class EditForm(FormScreen):
                 field.cursor_blink = False
         self.query_one("#edit-box").border_title = "Edit hyperparameters"
         self.query_one("#edit-box").border_subtitle = "enter/ctrl+s apply · esc cancel"
+
+    def on_resize(self, event: Resize) -> None:
+        compact = event.size.height < COMPACT_BELOW
+        self.set_class(compact, "-compact")
+        for widget in self.query("Input, Select, Button"):
+            widget.compact = compact
 
     def action_apply(self) -> None:
         values, errors = {}, {}
@@ -171,6 +207,11 @@ class EditForm(FormScreen):
                     self.hp.replace(**{field: value})
                 except ConfigError as error:
                     errors[error.field or field] = error.problem
+        if "iters" not in errors:
+            try:
+                check_iters_left(values["iters"], self.iteration)
+            except ConfigError as error:
+                errors["iters"] = error.problem
         if not errors:
             try:
                 wanted = self.hp.replace(**values)

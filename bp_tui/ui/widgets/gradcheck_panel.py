@@ -16,6 +16,8 @@ from textual.widgets import Static
 from bp_tui.nn.gradcheck import GradCheckReport
 from bp_tui.ui.bindings import keys_for
 
+NARROW = 40  # columns of content under which the panel shows the verdicts alone
+
 
 def batch_text(report: GradCheckReport) -> str:
     """Which images the check used: the report's words, else the engine's first N."""
@@ -36,11 +38,11 @@ def verdict_cell(check, exact: bool) -> Text:
 
 def full_table(report: GradCheckReport) -> Table:
     """A row per parameter: mean and max |Δ|, rel err, the verdict."""
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-    table.add_column("param", style="bold")
-    book = not report.exact
-    for name in ("mean|Δ|", "max|Δ|", "rel err"):
-        table.add_column(name, justify="right", style="dim" if book else None)
+    table = Table(box=None, padding=(0, 1, 0, 0), expand=True, show_edge=False)
+    table.add_column("param", style="bold", no_wrap=True, min_width=5)
+    book = report.two_figures
+    for name in ("mean|Δ|", "max|Δ|", report.figure_name):
+        table.add_column(name, justify="right", style="dim" if book else None, no_wrap=True)
     table.add_column("backprop", justify="left", no_wrap=True)
     for key, check in report.params.items():
         table.add_row(
@@ -53,19 +55,20 @@ def full_table(report: GradCheckReport) -> Table:
     return table
 
 
-def paired_table(report: GradCheckReport) -> Table:
-    """Two parameters a row, in the net's order (each layer's weights beside its biases): the
-    verdict with the rel err it judged."""
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
-    for _ in range(2):
-        table.add_column("param", style="bold")
+def paired_table(report: GradCheckReport, per_row: int = 2, figures: bool = True) -> Table:
+    """Two parameters a row, in the net's order (each layer's weights beside its biases), or
+    one in a narrow panel: the verdict with the rel err it judged (figures), or the mark alone
+    (a deep net in a narrow panel)."""
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, show_header=figures)
+    for _ in range(per_row):
+        table.add_column("param", style="bold", no_wrap=True)
         table.add_column("backprop", justify="left", no_wrap=True)
     checks = list(report.params.items())
-    for pair in (checks[i : i + 2] for i in range(0, len(checks), 2)):
+    for pair in (checks[i : i + per_row] for i in range(0, len(checks), per_row)):
         cells = []
         for key, check in pair:
             mark = "✔" if check.passed else "✖"
-            cell = Text(f"{mark} {check.verdict_figure}")
+            cell = Text(f"{mark} {check.verdict_figure}" if figures else mark)
             cell.stylize("green" if check.passed else "bold red")
             cells += [key, cell]
         table.add_row(*cells)
@@ -100,19 +103,24 @@ class GradCheckPanel(Static):
             return Text(f"checking{mode}…", style="dim")
         # A row per parameter when they fit below the verdict and the header, else a deep
         # net's parameters two to a row (each layer's weights beside its biases).
+        # A narrow panel (80x24): the verdicts alone, the figures are in the wider views.
         fits = not self.size.height or len(report.params) + 2 <= self.size.height
-        table = full_table(report) if fits else paired_table(report)
+        narrow = bool(self.size.width) and self.size.width < NARROW
+        if narrow:
+            table = paired_table(report, *((1, True) if fits else (2, False)))
+        else:
+            table = full_table(report) if fits else paired_table(report)
         verdict = (
             Text("passed", style="bold green")
             if report.passed
             else Text("FAILED", style="bold red")
         )
-        head = Text.assemble(verdict, (f"   {report.mode} mode · {batch_text(report)}", "dim"))
+        where = "" if narrow else f" · {batch_text(report)}"
+        head = Text.assemble(verdict, (f"   {report.mode} mode{where}", "dim"))
         parts = [head, table]
         if report.first_wrong:
             parts.append(Text(report.first_wrong, style="bold"))
         if self.size.height >= 9 or not self.size.height:  # room for the why, below the figures
-            rule = f"✔: rel err < {report.verdict_threshold:g} vs. backprop's own loss (no 1e-7)"
-            parts.append(Text(rule, style="dim"))
+            parts += [Text(line, style="dim") for line in report.rule_lines()]
             parts.append(Text(report.explanation, style="italic dim"))
         return Group(*parts)

@@ -15,6 +15,7 @@ from bp_tui.ui.bindings import FIELD_ACTIONS, keys_for
 from bp_tui.ui.names import LABELS, format_value
 
 SHOWN = ("lr", "batch_size", "hidden", "activation", "init", "optimizer", "iters", "seed")
+NARROW = 30  # columns of content under which the keys give way to the values
 
 
 class HyperPanel(Static):
@@ -26,8 +27,11 @@ class HyperPanel(Static):
         self.border_subtitle = f"{keys_for('edit')}: edit"
 
     def render(self) -> Table:
+        # Narrow (80x24): the values keep the room, the keys are in the help and the footer.
+        keyed = not self.size.width or self.size.width >= NARROW
         table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", min_width=3, no_wrap=True)
+        if keyed:
+            table.add_column(style="bold", min_width=3, no_wrap=True)
         table.add_column(style="dim", min_width=max(len(LABELS[f]) for f in SHOWN), no_wrap=True)
         table.add_column(overflow="fold")
         for field in SHOWN:
@@ -35,5 +39,6 @@ class HyperPanel(Static):
             if field in self.pending:
                 value.append(f" → {format_value(field, self.pending[field])}", style="bold italic")
                 value.append(f" ({keys_for('reset')})", style="dim italic")
-            table.add_row(keys_for(*FIELD_ACTIONS[field]), LABELS[field], value)
+            keys = [keys_for(*FIELD_ACTIONS[field])] if keyed else []
+            table.add_row(*keys, LABELS[field], value)
         return table

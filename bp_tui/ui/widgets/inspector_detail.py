@@ -216,7 +216,8 @@ def network_summary(
     state = trace.state_at(k)
     book = report is not None and not report.exact
     table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-    for name in ("", "‖backprop‖", "mean|Δ|", "rel err", "verdict"):
+    figure = report.figure_name if report is not None else "rel err"
+    for name in ("", "‖backprop‖", "mean|Δ|", figure, "verdict"):
         table.add_column(name, justify="right", header_style=_st(palette, "muted"))
     kinked, sampled = [], []
     figures = _st(palette, "muted") if book else Style()
@@ -260,9 +261,7 @@ def network_summary(
     parts.append(table)
     notes = []
     if report is not None:
-        notes.append(f"✔: rel err < {report.verdict_threshold:g} vs. backprop's own loss (no 1e-7)")
-        if book:
-            notes.append("book mode's figures (+1e-7 in log) carry an offset: not an error")
+        notes += report.rule_lines()
     if sampled:
         notes.append(f"sampled: {', '.join(sampled)} elements")
     if kinked:

@@ -20,19 +20,31 @@ from bp_tui.ui.comparison import Comparison, compare_color, comparison_of, diffe
 HEADER = (
     f"{'started':<16}  {'test acc':>8}  {'status':<10}  {'iters':>9}  {'data':<8} what differed"
 )
+# A narrow screen (80x24): the key (what differed) keeps the room, iterations and data set give
+# way (the results table below has the iterations; another data set is one of the differences).
+NARROW_HEADER = f"{'started':<11}  {'test acc':>8}  {'status':<10}  what differed"
+NARROW_BELOW = 104  # screen columns
 
 
-def prompt_for(run: RunInfo, hp: HyperParams) -> Text:
+def prompt_for(run: RunInfo, hp: HyperParams, narrow: bool = False, dataset: str = "") -> Text:
     """One line under HEADER: when, how well, how it ended, and what it did differently from
     the current run, mid-run changes included (cut at the right)."""
     accuracy = "-" if run.test_acc is None else f"{run.test_acc:.4f}"
     differed = " ".join(differences(run, hp)) or "the same values as now"
-    text = Text.assemble(
-        (f"{run.started:%Y-%m-%d %H:%M}", "bold"),
-        f"  {accuracy:>8}  ",
-        (f"{run.status:<10}", "" if run.status == "finished" else "dim"),
-        f"  {run.iterations:>6,} it  {run.dataset:<8} {differed}",
-    )
+    status = (f"{run.status:<10}", "" if run.status == "finished" else "dim")
+    if narrow:
+        if dataset and run.dataset != dataset:
+            differed = f"{run.dataset} {differed}"
+        text = Text.assemble(
+            (f"{run.started:%m-%d %H:%M}", "bold"), f"  {accuracy:>8}  ", status, f"  {differed}"
+        )
+    else:
+        text = Text.assemble(
+            (f"{run.started:%Y-%m-%d %H:%M}", "bold"),
+            f"  {accuracy:>8}  ",
+            status,
+            f"  {run.iterations:>6,} it  {run.dataset:<8} {differed}",
+        )
     text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
@@ -110,20 +122,33 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         Binding("escape", "cancel", "Close"),
     ]
 
-    def __init__(self, hp: HyperParams, chosen: list[str] = (), store: RunStore | None = None):  # type: ignore[assignment]
+    def __init__(
+        self,
+        hp: HyperParams,
+        chosen: list[str] = (),  # type: ignore[assignment]
+        store: RunStore | None = None,
+        current: str | None = None,
+        dataset: str = "",
+    ):
+        """current: the run the dashboard is training, not an earlier one; dataset: its data."""
         super().__init__()
-        self.hp = hp
+        self.hp, self.dataset = hp, dataset
         self.store = store or RunStore()
-        self.runs = list(reversed(self.store.list()))  # newest first
+        self.runs = [r for r in reversed(self.store.list()) if r.id != current]  # newest first
         self.chosen = set(chosen)
         self._loaded: dict[str, Comparison] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-box"):
             if self.runs:
-                yield Static(HEADER, id="runs-header")
+                narrow = self.app.size.width < NARROW_BELOW
+                header = NARROW_HEADER if narrow else HEADER
+                yield Static(Text(header, no_wrap=True, overflow="ellipsis"), id="runs-header")
                 yield SelectionList[str](
-                    *[(prompt_for(r, self.hp), r.id, r.id in self.chosen) for r in self.runs],
+                    *[
+                        (prompt_for(r, self.hp, narrow, self.dataset), r.id, r.id in self.chosen)
+                        for r in self.runs
+                    ],
                     id="runs-list",
                 )
                 yield Static(id="runs-results")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Click
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
+from textual.widgets import Static, TabbedContent
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.events import RunState
@@ -71,29 +72,71 @@ class StatusLine(Static):
         return f"bold {theme_color(self, colour).hex}"
 
 
-class KeyFooter(Footer):
-    """The footer, with the keys every tab needs first (next tab, help, quit): a tab's own keys
-    come after them, so however many it has, these stay on screen."""
+class KeyFooter(Widget, can_focus=False):
+    """The footer: the keys every tab needs first (next tab, help, quit), then the shown tab's
+    own keys, then the app's; as many as fit. One line of text drawn from the tab shown, so it
+    changes in the same frame as the tab (Textual's Footer rebuilds its key widgets after the
+    focus has moved, a frame or more later). A click on a key presses it."""
 
     FIRST = ("next_tab", "help", "quit")
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"key-footer--key", "key-footer--description"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    KeyFooter > .key-footer--key {
+        color: $footer-key-foreground;
+        text-style: bold;
+    }
+    KeyFooter > .key-footer--description {
+        color: $footer-description-foreground;
+    }
+    """
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        shown: dict[str, tuple] = {}  # action -> its first binding (Footer shows one a action)
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show and binding.action not in shown:
-                shown[binding.action] = (binding, enabled, tooltip)
-        first = [a for a in self.FIRST if a in shown]
-        order = first + [a for a in shown if a not in first]
-        self.styles.grid_size_columns = len(order)
-        for action in order:
-            binding, enabled, tooltip = shown[action]
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-            ).data_bind(compact=Footer.compact)
+    def __init__(self, app_bindings: list[Binding], tab_bindings: dict[str, list[Binding]]) -> None:
+        """tab_bindings: a tab's id -> its view's own bindings."""
+        super().__init__()
+        self.app_bindings = app_bindings
+        self.tab_bindings = tab_bindings
+        self.spans: list[tuple[int, int, str]] = []  # (start, end, key) of each key drawn
+
+    def on_mount(self) -> None:
+        tabs = self.screen.query_one(TabbedContent)
+        self.watch(tabs, "active", lambda _: self.refresh(), init=False)
+
+    def keys(self) -> list[Binding]:
+        """The bindings shown, in order; one per key (a tab's own wins over the app's)."""
+        active = self.screen.query_one(TabbedContent).active
+        own = self.tab_bindings.get(active, [])
+        first = [b for a in self.FIRST for b in self.app_bindings if b.action == a]
+        shown, taken = [], set()
+        for binding in (*first, *own, *self.app_bindings):
+            keys = set(binding.key.split(","))
+            if binding.show and not keys & taken:
+                shown.append(binding)
+                taken |= keys
+        return shown
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-footer--key")
+        description_style = self.get_component_rich_style("key-footer--description")
+        line, self.spans = Text(no_wrap=True, overflow="crop"), []
+        for binding in self.keys():
+            part = Text.assemble(
+                (f" {self.app.get_key_display(binding)} ", key_style),
+                (f"{binding.description} ", description_style),
+            )
+            if self.size.width and line.cell_len + part.cell_len > self.size.width:
+                break
+            self.spans.append((line.cell_len, line.cell_len + part.cell_len, binding.key))
+            line.append_text(part)
+        return line
+
+    def on_click(self, event: Click) -> None:
+        for start, end, key in self.spans:
+            if start <= event.x < end:
+                self.app.simulate_key(key.split(",")[0])
