@@ -10,8 +10,8 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState, merged
 from bp_tui.ui import messages as news
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
-from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
@@ -257,7 +257,7 @@ async def test_the_footer_changes_in_the_same_frame_as_the_tab():
 
 
 async def test_a_click_on_a_key_in_the_footer_presses_it():
-    from bp_tui.ui.widgets.help_screen import HelpScreen
+    from bp_tui.ui.screens.help_screen import HelpScreen
 
     app, _ = app_with(ready())
     async with app.run_test(size=(120, 40)) as pilot:

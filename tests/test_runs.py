@@ -490,8 +490,8 @@ def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
 
 
 async def test_the_compare_key_with_no_runs_says_so_and_changes_nothing():
+    from bp_tui.ui.screens.runs_screen import RunsScreen
     from bp_tui.ui.widgets.charts import LossChart
-    from bp_tui.ui.widgets.runs_screen import RunsScreen
     from tests.ui_harness import app_with
 
     app, _ = app_with([])

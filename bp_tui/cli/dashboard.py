@@ -57,7 +57,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.errors import DataError
     from bp_tui.ui import lifecycle
     from bp_tui.ui.app import BpTuiApp
-    from bp_tui.ui.widgets.edit_form import INPUTS
+    from bp_tui.ui.screens.edit_form import INPUTS
 
     layers = getattr(args, "layers", None)
     if getattr(args, "watch", False) and layers is None:

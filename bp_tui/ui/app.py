@@ -42,24 +42,24 @@ from bp_tui.ui import messages as news
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.comparison import Comparison
+from bp_tui.ui.inspector.inspector import Inspector
 from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.notices import Notices
+from bp_tui.ui.screens.edit_form import EditForm
+from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections
+from bp_tui.ui.screens.race_screen import RaceScreen
+from bp_tui.ui.screens.runs_screen import RunsScreen
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
-from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from bp_tui.ui.widgets.help_screen import HelpScreen, tab_sections
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
-from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
-from bp_tui.ui.widgets.race_screen import RaceScreen
-from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 # Each tab's id -> its title and the view that takes the keys while it is shown (the footer and

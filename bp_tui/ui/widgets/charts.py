@@ -23,8 +23,8 @@ from textual.widget import Widget
 
 from bp_tui.ui.colours import hex_of, theme_rgb
 from bp_tui.ui.comparison import Comparison, compare_color, compare_pattern
+from bp_tui.ui.drawing.braille import DASHED, DOTTED, SOLID, BrailleChart
 from bp_tui.ui.series import SMOOTHING, BinnedSeries, EpochScale, thin
-from bp_tui.ui.widgets.braille import DASHED, DOTTED, SOLID, BrailleChart
 
 DIM = (110, 110, 110)
 ZOOM_STEP = 0.8  # a wheel notch or z keeps this share of the iterations shown

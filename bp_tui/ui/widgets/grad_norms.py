@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.engine.loop import GRAD_NORMS_EVERY
-from bp_tui.ui.widgets.braille import DASH_DOT, DASHED, DOTTED, SOLID, BrailleChart
+from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED, SOLID, BrailleChart
 from bp_tui.ui.widgets.charts import Chart
 from bp_tui.ui.widgets.drawn import Drawn
 
