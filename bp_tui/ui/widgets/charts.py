@@ -108,6 +108,7 @@ class Chart(PlotextPlot):
         self.version = 0  # bumped by each redraw that changed the data
         self._picture: tuple[tuple, list[Strip]] | None = None
         self.builds = 0  # pictures built (tests check that an unchanged chart builds none)
+        self.legend = ""  # as given: border_subtitle reads back as Textual's own markup
 
     @property
     def point_limit(self) -> int:
@@ -150,8 +151,8 @@ class Chart(PlotextPlot):
                 break
             shown.append(part)
         legend = "  ".join(shown)
-        if legend != self.border_subtitle:
-            self.border_subtitle = legend
+        if legend != self.legend:  # setting a border's text repaints the whole chart
+            self.legend = self.border_subtitle = legend
 
     def changed(self) -> None:
         """The data changed: build the picture now and repaint only the lines that differ
