@@ -147,6 +147,9 @@ class BpTuiApp(App):
             EngineLost: self._engine_lost,
         }
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
+        # The engine loads its data and checks the gradient while the first frame is drawn;
+        # it trains once the app can show it (and quit it): on_mount.
+        self.connect()
 
     @property
     def iteration(self) -> int:
@@ -203,17 +206,23 @@ class BpTuiApp(App):
             self.notify(self.note, timeout=6)
         if self.settings_notice:
             self.notify(self.settings_notice, severity="warning", timeout=8)
-        self.start_engine(self.start_running)
+        self.listen(self.start_running)
 
     def start_engine(self, run: bool) -> None:
+        self.connect()
+        self.listen(run)
+
+    def listen(self, run: bool) -> None:
+        """Read the engine's events from now on, and (unless --paused) let it train."""
+        self.pump_events()
+        if run:
+            self.send(cmd.Run())
+
+    def connect(self) -> None:
         self.link = self.link_factory()
         self.link.start()
         self.engine_lost = False
-        self.pump_events()
-        # The book's check on the untrained net first, then (unless --paused) training.
-        self.send(cmd.CheckGradient(self.exact))
-        if run:
-            self.send(cmd.Run())
+        self.send(cmd.CheckGradient(self.exact))  # the book's check on the untrained net first
 
     # ---- engine link ----------------------------------------------------------------------------
 
