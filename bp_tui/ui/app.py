@@ -147,6 +147,9 @@ class BpTuiApp(App):
         self._parts: dict[type, object] = {}
         self.chance = ChanceWatch()
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
+        # The engine loads its data and checks the gradient while the first frame is drawn;
+        # it trains once the app can show it (and quit it): on_mount.
+        self.connect()
 
     @property
     def iteration(self) -> int:
@@ -208,7 +211,7 @@ class BpTuiApp(App):
             self.notify(self.settings_notice, severity="warning", timeout=8)
         if self.watch_path is not None:
             self._stop_watching = watch_layers(self, self.watch_path)
-        self.start_engine(self.start_running)
+        self.listen(self.start_running)
 
     def on_layers_saved(self, saved: LayersSaved) -> None:
         self.notice(
@@ -218,14 +221,20 @@ class BpTuiApp(App):
         )
 
     def start_engine(self, run: bool) -> None:
+        self.connect()
+        self.listen(run)
+
+    def listen(self, run: bool) -> None:
+        """Read the engine's events from now on, and (unless --paused) let it train."""
+        self.pump_events()
+        if run:
+            self.send(cmd.Run())
+
+    def connect(self) -> None:
         self.link = self.link_factory()
         self.link.start()
         self.engine_lost = False
-        self.pump_events()
-        # The book's check on the untrained net first, then (unless --paused) training.
-        self.send(cmd.CheckGradient(self.exact))
-        if run:
-            self.send(cmd.Run())
+        self.send(cmd.CheckGradient(self.exact))  # the book's check on the untrained net first
 
     # ---- engine link ----------------------------------------------------------------------------
 

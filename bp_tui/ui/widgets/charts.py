@@ -83,6 +83,7 @@ class Chart(Widget):
         self.x_end = 0.0  # where the x axis ends unzoomed, in its unit
         self.chart = BrailleChart()
         self._legend: list[tuple[int, int, str]] = []  # each entry's columns in the legend
+        self._legend_markup = ""  # the legend as last set
 
     # ---- settings: each watcher redraws now and retitles ---------------------------------------
 
@@ -288,8 +289,10 @@ class Chart(Widget):
         # Textual puts a right-aligned subtitle one space and one border cell from the corner.
         start = self.outer_size.width - len(legend) - 3
         self._legend = [(start + a, start + b, name) for a, b, name in spans]
-        if legend.markup != self.border_subtitle:  # Textual keeps a subtitle as markup
-            self.border_subtitle = legend.markup
+        # Compared with the one set, not with border_subtitle (which reads back as Textual's own
+        # markup, never equal): setting a border's text repaints the whole chart.
+        if legend.markup != self._legend_markup:
+            self._legend_markup = self.border_subtitle = legend.markup
 
     def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
         """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its
