@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass
 class Run:
@@ -55,6 +57,8 @@ class Inspect:
     exact: bool = False
     seed: int | None = None
     last_step: bool = False
+    drawing: np.ndarray | None = None  # a drawing (uint8 28 x 28 ink) as the batch, of one
+    label: int | None = None  # the drawing's label; None: the net's prediction
 
 
 @dataclass
@@ -72,3 +76,12 @@ class SetSpeed:
     """Slow motion: at most this many iterations a second (None: as fast as the machine goes)."""
 
     iters_per_second: float | None = None
+
+
+@dataclass
+class Predict:
+    """The net's answer on a drawing (uint8 28 x 28 ink, as the pad holds it): a Prediction
+    with the same `request` number follows."""
+
+    drawing: np.ndarray
+    request: int = 0

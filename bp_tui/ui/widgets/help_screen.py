@@ -11,10 +11,16 @@ from textual.widgets import Static
 
 from bp_tui.ui.bindings import APP_BINDINGS, key_of, keys_for
 from bp_tui.ui.widgets.digits import DigitsView
+from bp_tui.ui.widgets.draw_view import DrawView
 from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 
-TABS = (("Inspector", Inspector), ("Digits", DigitsView), ("Learned", LearnedView))
+TABS = (
+    ("Inspector", Inspector),
+    ("Digits", DigitsView),
+    ("Draw", DrawView),
+    ("Learned", LearnedView),
+)
 
 
 def tab_keys() -> str:
