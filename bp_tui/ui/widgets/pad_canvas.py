@@ -91,12 +91,8 @@ class PadCanvas(Widget):
         self._to(self.pixel_at(event), begin=True)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._stroke is None:
-            return
-        if not event.button:  # the button came up where no MouseUp reached us
-            self._end()
-            return
-        self._to(self.pixel_at(event))
+        if self._stroke is not None:
+            self._to(self.pixel_at(event))
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         if self._stroke is not None:
