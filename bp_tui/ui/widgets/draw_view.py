@@ -25,7 +25,6 @@ from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
 from bp_tui.ui.bindings import PAD_BINDINGS, keys_for
-from bp_tui.ui.widgets.digits import theme_color
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.halfblock import grayscale
 from bp_tui.ui.widgets.pad_canvas import PadCanvas
@@ -61,7 +60,7 @@ class DrawView(Horizontal, can_focus=True):
     #draw-answer {
         width: 1fr;
         min-width: 18;
-        height: auto;
+        height: 13;
         padding: 0 1;
     }
     #draw-hint {
@@ -199,8 +198,9 @@ class DrawView(Horizontal, can_focus=True):
         self.pad.changed()
 
     def _redraw(self) -> None:
+        # Both panes keep their size whatever they show: no relayout of the screen per answer.
         for part in self.query(Drawn):
-            part.changed()
+            part.changed(layout=False)
 
     # ---- keys -----------------------------------------------------------------------------------
 
@@ -235,7 +235,8 @@ class DrawView(Horizontal, can_focus=True):
             image = np.zeros((FIELD, FIELD), dtype=np.uint8)  # its place kept: nothing jumps
         else:
             image = self.answer.image
-        return grayscale(image, theme_color(self, "surface"), theme_color(self, "foreground"))
+        paper, ink, _ = self.pad.colours()
+        return grayscale(image, paper, ink)
 
     def _answer(self, part: Widget) -> RenderableType:
         muted = self.style("muted")

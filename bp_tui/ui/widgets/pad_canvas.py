@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from math import floor
 
-from rich.text import Text
 from textual import events
+from textual.color import Color
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from bp_tui.data.canvas import Canvas
@@ -47,6 +48,7 @@ class PadCanvas(Widget):
         self.show_cursor = False  # while the pad has the keys
         self._stroke: bool | None = None  # None: no stroke; else whether it erases
         self._drawn: tuple | None = None
+        self._theme_colours: tuple | None = None
 
     # ---- drawing --------------------------------------------------------------------------------
 
@@ -56,19 +58,27 @@ class PadCanvas(Widget):
     def get_content_height(self, container, viewport, width: int) -> int:
         return (self.canvas.size + 1) // 2
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        """Row y of the picture: the pad is redrawn at every mouse move, so its rows are kept
+        as strips (Textual's Line API), made once per change rather than through a renderable."""
         key = (self.canvas.version, self.cursor, self.show_cursor, self.app.theme)
         if self._drawn is None or self._drawn[0] != key:
+            paper, ink, accent = self.colours()
             mark = self.cursor if self.show_cursor else None
-            picture = grayscale(
-                self.canvas.pixels,
-                theme_color(self, "surface"),
-                theme_color(self, "foreground"),
-                mark=mark,
-                mark_colour=theme_color(self, "accent"),
-            )
-            self._drawn = key, picture
-        return self._drawn[1]
+            picture = grayscale(self.canvas.pixels, paper, ink, mark=mark, mark_colour=accent)
+            console = self.app.console
+            rows = [Strip(line.render(console)) for line in picture.split("\n")]
+            self._drawn = key, rows
+        rows = self._drawn[1]
+        return rows[y] if y < len(rows) else Strip.blank(self.size.width)
+
+    def colours(self) -> tuple[Color, Color, Color]:
+        """Paper, ink and cursor from the theme, read once per theme (reading costs ms)."""
+        theme = self.app.theme
+        if self._theme_colours is None or self._theme_colours[0] != theme:
+            names = ("surface", "foreground", "accent")
+            self._theme_colours = theme, tuple(theme_color(self, n) for n in names)
+        return self._theme_colours[1]
 
     def changed(self) -> None:
         self.refresh()
