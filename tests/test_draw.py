@@ -228,15 +228,12 @@ async def test_the_drawing_followed_through_the_inspector_to_its_unit_picture():
         view, pad = await open_draw_tab(app, pilot)
         pad.canvas.load(a_seven())
         pad.changed()
-        await until(pilot, lambda: view.answer is not None)
+        await until(pilot, lambda: view.answer is not None and app.focused is view)
         await pilot.press("3")  # labelled 3, whatever the net says
         inspector = app.query_one(Inspector)
-        await until(
-            pilot,
-            lambda: (
-                inspector.inspection is not None and inspector.trace and app.focused is inspector
-            ),
-        )
+        await until(pilot, lambda: inspector.drawing)  # the app has sent the drawing
+        await until(pilot, lambda: app.focused is inspector)
+        await until(pilot, lambda: inspector.inspection is not None and inspector.trace)
         assert app.query_one(TabbedContent).active == "inspector"
         assert inspector.graph == 3 and inspector.k == -1
         assert inspector.inspection.t.tolist() == [3] and len(inspector.inspection.x) == 1

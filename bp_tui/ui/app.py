@@ -499,8 +499,11 @@ class BpTuiApp(App):
         if self.run_state is RunState.RUNNING:
             self.notify("training paused while inspecting", timeout=3)
         self.send(cmd.Pause())
-        self.part(Inspector).expect_drawing()
+        inspector = self.part(Inspector)
+        inspector.expect_drawing()
         self.part(TabbedContent).active = "inspector"
+        # Once its tab is on screen: focused now, it could lose the focus to the pad's hiding.
+        self.call_after_refresh(inspector.focus)
         self.send(cmd.Inspect(exact=self.exact, drawing=message.drawing, label=message.label))
 
     def on_digits_view_draw_wanted(self, message: DigitsView.DrawWanted) -> None:
