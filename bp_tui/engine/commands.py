@@ -5,7 +5,7 @@ They take effect in the order they were sent; a Pause or Stop ends a Step(n) und
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,8 +57,10 @@ class Inspect:
     exact: bool = False
     seed: int | None = None
     last_step: bool = False
-    drawing: np.ndarray | None = None  # a drawing (uint8 28 x 28 ink) as the batch, of one
-    label: int | None = None  # the drawing's label; None: the net's prediction
+    # A drawing (uint8 28 x 28 ink) as the batch, of one, and its label (None: the net's
+    # answer). Left out of repr: the recordings of tests are keyed by their commands' repr.
+    drawing: np.ndarray | None = field(default=None, repr=False)
+    label: int | None = field(default=None, repr=False)
 
 
 @dataclass
