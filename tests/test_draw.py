@@ -316,3 +316,19 @@ async def test_200_mnist_digits_painted_stroke_by_stroke_are_read_as_the_origina
     agree = float(np.mean(np.array(painted) == originals))
     print(f"painted digits read as the originals: {agree:.1%} of {PAINTED}")
     assert agree >= 0.9
+
+
+async def test_the_palette_follows_the_drawing_too():
+    app, link = app_with([])
+    async with app.run_test(size=(120, 40)) as pilot:
+        view, pad = await open_draw_tab(app, pilot)
+        pad.canvas.load(a_seven())
+        command = next(
+            c for c in app.get_system_commands(app.screen) if c.title.startswith("Follow the")
+        )
+        command.callback()
+        await until(pilot, lambda: sent(link, cmd.Inspect))
+        inspect = sent(link, cmd.Inspect)[-1]
+        assert inspect.label is None and np.array_equal(inspect.drawing, a_seven())
+        inspector = app.query_one(Inspector)
+        await until(pilot, lambda: app.focused is inspector and inspector.drawing)
