@@ -129,7 +129,7 @@ async def test_a_chart_on_a_hidden_tab_builds_only_when_shown_again():
         app.redraw_charts()
         await pilot.pause()
         assert loss.builds == built  # no plotext work for a chart nobody sees
-        await pilot.press("t", "t", "t", "t")  # Digits, Learned, Gradients, Train again
+        await pilot.press("t", "t", "t", "t", "t")  # Digits, Draw, Learned, Gradients, Train
         await until(pilot, lambda: loss.builds > built)
 
 
@@ -209,7 +209,7 @@ async def test_quit_help_and_next_tab_are_in_the_footer_on_every_tab(size):
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.run_state is RunState.READY)
         hints = ("t Next tab", "? Help", "q Quit")
-        for _ in range(5):  # every tab
+        for _ in range(6):  # every tab
             await until(pilot, lambda: all(h in text_of(app.query_one(KeyFooter)) for h in hints))
             await pilot.press("t")
 
