@@ -69,6 +69,9 @@ class DrawView(Horizontal, can_focus=True):
         padding: 0 1;
         color: $text-muted;
     }
+    DrawView.-narrow #draw-hint {
+        display: none;
+    }
     """
     COMPONENT_CLASSES = {"draw--muted", "draw--top", "draw--bar", "draw--top-bar"}
     BINDINGS = PAD_BINDINGS
@@ -115,8 +118,13 @@ class DrawView(Horizontal, can_focus=True):
 
     def on_mount(self) -> None:
         self.query_one("#draw-input").border_title = "What the net sees"
-        self.query_one("#draw-answer").border_title = "The net's answer"
         self._titles()
+
+    def on_resize(self) -> None:
+        # 80 columns: the bars keep what room there is; the footer shows the keys.
+        narrow = self.size.width < 100
+        self.set_class(narrow, "-narrow")
+        self.query_one("#draw-answer").border_title = "Answer" if narrow else "The net's answer"
 
     def on_show(self) -> None:
         self.shown = True
@@ -261,7 +269,8 @@ class DrawView(Horizontal, can_focus=True):
             out.append(f"{p:6.1%}\n" if np.isfinite(p) else "   nan\n", row_style)
         if top >= 0:
             out.append(f"It reads {top}", self.style("top"))
-        out.append(f" · iteration {answer.iteration:,}", muted)
+        if part.size.width >= 24:
+            out.append(f" · iteration {answer.iteration:,}", muted)
         return out
 
     def _hint(self, part: Widget) -> RenderableType:
