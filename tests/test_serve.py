@@ -103,3 +103,45 @@ def test_a_one_shot_screenshot_of_the_page_leaves_no_dashboard(served, tmp_path)
     browser.wait(120)
     assert shot.exists() and seen
     wait_until(lambda: not server.children())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
+def test_the_mouse_draws_a_digit_in_the_browser_and_the_net_reads_it(served):
+    """The Draw tab in the page: a stroke dragged with the browser's mouse lands on the pad and
+    the engine's answer comes back ("It reads ...")."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="no playwright (pip install playwright)"
+    )
+    server = served("--paused")
+    frames: list[bytes] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived",
+                lambda data: frames.append(data if isinstance(data, bytes) else data.encode()),
+            ),
+        )
+        page.goto(server.url)
+
+        def shown(text: str):
+            return lambda: (
+                page.wait_for_timeout(50) or text in b"".join(frames).decode("utf-8", "replace")
+            )
+
+        wait_until(shown("ready"))
+        page.click(".textual-terminal")
+        for tab_text in ("Apple and orange", "Confusion", "Nothing drawn"):
+            page.keyboard.type("t")  # Train -> Inspector -> Digits -> Draw, one at a time
+            wait_until(shown(tab_text))
+        # The pad is the first pane under the tabs, 28 cells wide and 14 tall: with any cell
+        # of 7 to 30 pixels wide and 14 to 25 tall, these points lie on it.
+        page.mouse.move(60, 110)
+        page.mouse.down()
+        page.mouse.move(190, 120, steps=8)
+        page.mouse.move(90, 235, steps=8)
+        page.mouse.up()
+        wait_until(shown("It reads"))
+        browser.close()

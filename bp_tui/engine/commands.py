@@ -5,8 +5,10 @@ They take effect in the order they were sent; a Pause or Stop ends a Step(n) und
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 
 @dataclass
@@ -55,6 +57,10 @@ class Inspect:
     exact: bool = False
     seed: int | None = None
     last_step: bool = False
+    # A drawing (uint8 28 x 28 ink) as the batch, of one, and its label (None: the net's
+    # answer). Left out of repr: the recordings of tests are keyed by their commands' repr.
+    drawing: np.ndarray | None = field(default=None, repr=False)
+    label: int | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -72,3 +78,12 @@ class SetSpeed:
     """Slow motion: at most this many iterations a second (None: as fast as the machine goes)."""
 
     iters_per_second: float | None = None
+
+
+@dataclass
+class Predict:
+    """The net's answer on a drawing (uint8 28 x 28 ink, as the pad holds it): a Prediction
+    with the same `request` number follows."""
+
+    drawing: np.ndarray
+    request: int = 0

@@ -141,6 +141,7 @@ class Inspection:
     trace: Any = None
     wrong: Any = None
     problem: str = ""
+    source: str = ""  # where x comes from when not the training images ("your drawing ...")
 
 
 @dataclass
@@ -201,6 +202,16 @@ class Activations:
     activation: str
     batch: int  # images in the batch
     histograms: dict[str, tuple[np.ndarray, np.ndarray]]  # layer name -> (counts, edges)
+
+
+@dataclass
+class Prediction:
+    """The net's answer on a drawing (commands.Predict), with the weights of `iteration`."""
+
+    request: int
+    iteration: int
+    image: np.ndarray | None  # uint8 (28, 28): the drawing made as MNIST's images were; None: blank
+    probabilities: np.ndarray | None  # (10,) softmax of the net's scores; None: nothing drawn
 
 
 @dataclass

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bp_tui.engine import blas, checkpoint, memory
+from bp_tui.engine import blas, checkpoint, drawing, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import check_iters_left, split_changes
@@ -127,6 +127,7 @@ class Engine:
             cmd.Inspect: self._inspect,
             cmd.Save: self._save,
             cmd.Load: self._load,
+            cmd.Predict: lambda c: self.emit(drawing.prediction(self.trainer, c)),
         }
 
     # ---- the loop -------------------------------------------------------------------------------
@@ -512,7 +513,11 @@ class Engine:
         t = self.trainer
         rng = np.random.default_rng(command.seed)
         last = self._last_step if command.last_step else None
-        if last is not None and last[0] == t.iteration - 1:
+        source = ""
+        if command.drawing is not None:  # the drawing pad's digit, as a batch of one
+            x, labels, source = drawing.batch_of_one(t, command)
+            iteration, weights, indices, batch = t.iteration, t.net.params, None, source
+        elif last is not None and last[0] == t.iteration - 1:
             iteration, indices, weights = last
             batch = f"the batch training took at iteration {iteration:,}"
         else:
@@ -520,10 +525,13 @@ class Engine:
             indices = np.sort(rng.choice(len(t.x_train), n, replace=False))
             iteration, weights = t.iteration, t.net.params
             batch = f"these {n} random training images"
-        x, labels = t.x_train[indices], t.t_train[indices]
+        if indices is not None:
+            x, labels = t.x_train[indices], t.t_train[indices]
         params = {k: v.astype(np.float64) for k, v in weights.items()}
         theirs = self._their_net(weights)
-        answer = ev.Inspection(iteration, t.hp.activation, params, x, labels, None, indices=indices)
+        answer = ev.Inspection(
+            iteration, t.hp.activation, params, x, labels, None, indices=indices, source=source
+        )
         if theirs is not None:  # their layers run here: the UI gets the record, not the code
             try:
                 answer.trace = theirs.trace(x, labels)

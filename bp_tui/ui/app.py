@@ -40,7 +40,15 @@ from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui import messages as news
 from bp_tui.ui import settings
-from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
+from bp_tui.ui.bindings import (
+    APP_BINDINGS,
+    BATCH_FACTOR,
+    HIDDEN_STEP,
+    LR_FACTOR,
+    PAD_BINDINGS,
+    SPEEDS,
+    keys_for,
+)
 from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.inspector.inspector import Inspector
 from bp_tui.ui.layers_watch import LayersSaved, watch_layers
@@ -55,6 +63,7 @@ from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
+from bp_tui.ui.widgets.draw_view import DrawView
 from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
@@ -68,6 +77,7 @@ TABS = {
     "train": ("Train", None),
     "inspector": ("Inspector", Inspector),
     "digits": ("Digits", DigitsView),
+    "draw": ("Draw", DrawView),
     "learned": ("Learned", LearnedView),
     "gradients": ("Gradients", GradientsView),
 }
@@ -183,6 +193,8 @@ class BpTuiApp(App):
                 )
             with TabPane("Digits", id="digits"):
                 yield DigitsView(id="digits-view")
+            with TabPane("Draw", id="draw"):
+                yield DrawView(id="draw-view").data_bind(BpTuiApp.progress, BpTuiApp.run_state)
             with TabPane("Learned", id="learned"):
                 yield LearnedView(id="learned-view")
             with TabPane("Gradients", id="gradients"):
@@ -500,6 +512,10 @@ class BpTuiApp(App):
     def _activations(self, e: ev.Activations) -> None:
         self.activations = e
 
+    @news_handler(news.Prediction)
+    def _prediction(self, e: ev.Prediction) -> None:
+        self.part(DrawView).show_prediction(e)
+
     @news_handler(news.Recording)
     def _recording(self, e: ev.Recording) -> None:
         self.run_id = e.run_id
@@ -516,6 +532,28 @@ class BpTuiApp(App):
     def on_inspector_live_inspection_wanted(self, _: Inspector.LiveInspectionWanted) -> None:
         """The inspector follows the run in slow motion: the step just taken, training goes on."""
         self.send(cmd.Inspect(exact=self.exact, last_step=True))
+
+    def on_draw_view_prediction_wanted(self, message: DrawView.PredictionWanted) -> None:
+        self.send(message.command)
+
+    def on_draw_view_follow_wanted(self, message: DrawView.FollowWanted) -> None:
+        """The drawing into graph 3, as a batch of one; training pauses as for any batch."""
+        if self.run_state is RunState.RUNNING:
+            self.notify("training paused while inspecting", timeout=3)
+        self.send(cmd.Pause())
+        inspector = self.part(Inspector)
+        inspector.expect_drawing()
+        self.part(TabbedContent).active = "inspector"
+        # Once its tab is on screen: focused now, it could lose the focus to the pad's hiding.
+        self.call_after_refresh(inspector.focus)
+        self.send(cmd.Inspect(exact=self.exact, drawing=message.drawing, label=message.label))
+
+    def on_digits_view_draw_wanted(self, message: DigitsView.DrawWanted) -> None:
+        self.part(TabbedContent).active = "draw"
+        self.part(DrawView).load(message.image, message.source)
+
+    def action_follow_drawing(self) -> None:
+        self.part(DrawView).action_follow()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
@@ -787,6 +825,11 @@ class BpTuiApp(App):
             yield SystemCommand(
                 binding.description, f"key {keys_for(action)}", getattr(self, f"action_{action}")
             )
+        yield SystemCommand(
+            "Follow the drawing through the network",
+            f"the Draw tab's digit into the Inspector, forward and back (key {keys_for('follow', bindings=PAD_BINDINGS)} there)",
+            self.action_follow_drawing,
+        )
         for kind, figure in (("optimizers", "6-9"), ("init", "6-15")):
             yield SystemCommand(
                 f"Race: {kind} (the book's figure {figure})",

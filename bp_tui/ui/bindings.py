@@ -39,8 +39,8 @@ APP_BINDINGS = [
     ),
     Binding("L", "toggle_log_loss", "Loss chart: log scale", show=False),
     Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
-    Binding("S", "cycle_smoothing", "Loss smoothing: 0, 0.6, 0.9, 0.95, 0.99", show=False),
-    Binding("E", "toggle_epochs", "Charts' x axis: iterations or epochs", show=False),
+    Binding("S", "cycle_smoothing", "Loss smoothing: 0 to 0.99", show=False),
+    Binding("E", "toggle_epochs", "Charts' x axis: iterations/epochs", show=False),
     Binding("z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False),
     Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False),
     Binding("0", "zoom_reset", "Charts: the whole run again", show=False),
@@ -76,3 +76,33 @@ def key_of(binding: Binding) -> str:
 def keys_for(*actions: str, bindings=APP_BINDINGS) -> str:
     """The keys of the given actions: keys_for("lr_up", "lr_down") -> "+ -"."""
     return " ".join(key_of(next(b for b in bindings if b.action == a)) for a in actions)
+
+
+# The Draw tab's pad (it takes the keys while its tab is shown): a pixel cursor for keyboards
+# without a mouse, and the keys that send the drawing to the Inspector.
+PAD_BINDINGS = [
+    Binding("left", "move(0, -1)", "Cursor", key_display="←↑→↓"),
+    Binding("right", "move(0, 1)", "Cursor right", show=False),
+    Binding("up", "move(-1, 0)", "Cursor up", show=False),
+    Binding("down", "move(1, 0)", "Cursor down", show=False),
+    Binding("shift+left", "move(0, -1, True)", "Draw", show=False, key_display="⇧←↑→↓"),
+    Binding("shift+right", "move(0, 1, True)", "Draw right", show=False),
+    Binding("shift+up", "move(-1, 0, True)", "Draw up", show=False),
+    Binding("shift+down", "move(1, 0, True)", "Draw down", show=False),
+    Binding("space", "paint", "Paint"),
+    Binding("backspace,x", "erase", "Erase at the cursor", show=False, key_display="⌫"),
+    Binding("c,delete", "clear", "Clear", show=False),  # the pad's border says it
+    Binding("enter", "follow", "Follow it in the Inspector", key_display="⏎"),
+    *(
+        Binding(
+            str(digit),
+            f"follow({digit})",
+            "Follow it, labelled 0-9" if digit == 0 else f"Follow it, labelled {digit}",
+            show=False,
+            key_display="0-9",
+        )
+        for digit in range(10)
+    ),
+]
+# The Digits tab: the test image under its cursor onto the pad.
+DRAW_DIGIT = Binding("d", "draw", "Edit on the Draw pad")

@@ -152,6 +152,10 @@ class Recording(EngineNews, carries=ev.Recording):
     """The run's folder: Compare leaves the current run out of the earlier ones."""
 
 
+class Prediction(EngineNews, carries=ev.Prediction):
+    """The net's answer to a drawing: the Draw tab."""
+
+
 class Lost(EngineNews, carries=EngineLost):
     """The engine's process ended unasked."""
 

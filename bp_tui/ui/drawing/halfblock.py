@@ -56,13 +56,26 @@ def halfblock(indices: np.ndarray, palette: Sequence[str]) -> Text:
     return text
 
 
-def grayscale(image: np.ndarray, background: Color, ink: Color, levels: int = LEVELS) -> Text:
-    """A digit: pixel values in [0, 1] (or 0-255 as uint8) from background to ink."""
+def grayscale(
+    image: np.ndarray,
+    background: Color,
+    ink: Color,
+    levels: int = LEVELS,
+    *,
+    mark: tuple[int, int] | None = None,
+    mark_colour: Color | None = None,
+) -> Text:
+    """A digit: pixel values in [0, 1] (or 0-255 as uint8) from background to ink; the pixel
+    at `mark` (row, column), if any, in mark_colour (a cursor)."""
     values = np.asarray(image, dtype=np.float32)
     if np.asarray(image).dtype == np.uint8:
         values = values / 255.0
     indices = np.rint(np.clip(values, 0.0, 1.0) * (levels - 1))
-    return halfblock(indices, ramp(background, ink, levels))
+    palette = ramp(background, ink, levels)
+    if mark is not None and mark_colour is not None:
+        indices[mark] = levels
+        palette.append(mark_colour.hex6)
+    return halfblock(indices, palette)
 
 
 def diverging(

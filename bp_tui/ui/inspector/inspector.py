@@ -83,6 +83,8 @@ FOLLOW_PER_SECOND = 2.0
 
 def images_text(inspection: ev.Inspection, shown: int = 3) -> str:
     """Which training images the batch holds: "images 6, 20, 135, … (100 random)"."""
+    if inspection.source:
+        return inspection.source
     if inspection.indices is None:
         return f"batch of {len(inspection.x)}"
     ids = [f"{int(i):,}" for i in inspection.indices[:shown]]
@@ -205,6 +207,7 @@ class Inspector(VerticalScroll, can_focus=True):
         self.follow_asked = False  # a refresh asked for and not fully answered yet
         self.followed_at = -1e9  # monotonic time of the last refresh asked for
         self.version = 0  # bumped by every change the parts must redraw for
+        self.drawing = False  # graph 3 shows (or waits for) the Draw tab's digit: kept on view
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -345,7 +348,9 @@ class Inspector(VerticalScroll, can_focus=True):
             return Text(self.problem, palette["bad"])
         if self.waiting:
             return Text(
-                "Asking the engine for a mini-batch and the network's current parameters…",
+                "Sending your drawing through the network's current parameters…"
+                if self.drawing
+                else "Asking the engine for a mini-batch and the network's current parameters…",
                 palette["muted"],
             )
         return Text("Press 3 to inspect the live network on a real mini-batch.", palette["muted"])
@@ -398,15 +403,23 @@ class Inspector(VerticalScroll, can_focus=True):
         self.shown = active
         if active:
             self.focus()
-            if self.graph == 3:
+            if self.graph == 3 and not self.drawing:
                 self.request_network()
         elif self.has_focus:
             self.screen.set_focus(None)
+
+    def expect_drawing(self) -> None:
+        """The Draw tab's digit is on its way as graph 3's batch: wait for it, from step 0, with
+        the unit it moves most; seeing the tab again keeps it (3 asks for a fresh batch)."""
+        self.graph, self.drawing, self.follow, self.unit = 3, True, False, None
+        self.waiting, self.problem = True, ""
+        self.redraw()
 
     def request_network(self) -> None:
         """Ask for the engine's parameters and a fresh batch; an Inspection event answers, and
         a second one with the gradient check of that batch. Training pauses for it, unless the
         inspector follows the run in slow motion."""
+        self.drawing = False
         if self.follow and self.speed is not None:
             self._ask_live()
         else:

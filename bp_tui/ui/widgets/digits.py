@@ -13,10 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.nn.analysis import mistake_order
+from bp_tui.ui.bindings import DRAW_DIGIT
 from bp_tui.ui.colours import theme_color
 from bp_tui.ui.drawing.halfblock import grayscale, side_by_side
 from bp_tui.ui.widgets.drawn import Drawn
@@ -76,7 +78,15 @@ class DigitsView(Horizontal, can_focus=True):
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
         Binding("m", "toggle_mistakes", "Mistakes/all"),
+        DRAW_DIGIT,
     ]
+
+    class DrawWanted(Message):
+        """The image under the cursor onto the Draw tab's pad, to change it."""
+
+        def __init__(self, image: np.ndarray, source: str) -> None:
+            super().__init__()
+            self.image, self.source = image, source
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -145,6 +155,13 @@ class DigitsView(Horizontal, can_focus=True):
 
     def action_jump(self, position: int) -> None:
         self.action_move((position % max(len(self.order), 1)) - self.cursor)
+
+    def action_draw(self) -> None:
+        if self.images is None or not len(self.order):
+            return
+        index = int(self.order[self.cursor])
+        label = int(self.labels[index])
+        self.post_message(self.DrawWanted(self.images[index], f"test image #{index}, a {label}"))
 
     def action_toggle_mistakes(self) -> None:
         if self.insight is None:

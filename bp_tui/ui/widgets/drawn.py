@@ -41,9 +41,10 @@ class Drawn(Widget):
         self.set_class(picture, "-picture")
         self._drawn: tuple[tuple, RenderableType] | None = None
 
-    def changed(self) -> None:
+    def changed(self, layout: bool = True) -> None:
+        """Draw again; layout=False when the size cannot change (no relayout of the screen)."""
         self._own_version += 1
-        self.refresh(layout=True)
+        self.refresh(layout=layout)
 
     def render(self) -> RenderableType:
         key = (self.version(), self.size, self.app.theme)
