@@ -1,6 +1,6 @@
 """The charts as a TensorBoard user reads them: this run sets the loss axis, the mouse reads
-values (hover), zooms (wheel) and hides a line (a click on its legend entry), keys zoom and
-reset, and under NO_COLOR every line has its own pattern."""
+values (hover), zooms (wheel) and hides a line (a click on its legend entry), keys zoom, pan
+and reset, and under NO_COLOR every line has its own pattern."""
 
 import numpy as np
 from rich.text import Text
@@ -101,6 +101,12 @@ async def test_the_wheel_zooms_around_the_mouse_and_zero_shows_the_whole_run_aga
         await pilot._post_mouse_events([events.MouseScrollLeft], loss, offset=(layout.left, 5))
         await until(pilot, lambda: loss.window[0] < before[0])  # a sideways scroll pans
         assert loss.window[1] - loss.window[0] == before[1] - before[0]
+        panned = loss.window
+        await pilot.press("shift+left")  # the keys pan too, a quarter of the range
+        await until(pilot, lambda: loss.window[0] < panned[0])
+        assert loss.window[1] - loss.window[0] == panned[1] - panned[0]
+        await pilot.press("shift+right", "shift+right")
+        await until(pilot, lambda: loss.window[0] > panned[0])
         await pilot.press("0")
         await until(pilot, lambda: loss.window is None and loss.border_title == "Loss")
 
