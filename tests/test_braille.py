@@ -112,3 +112,24 @@ def test_a_log_axis_far_from_1_labels_its_decades_alike():
         "1e-5",
         "1e-6",
     ]
+
+
+def test_every_dot_lies_inside_the_frame_and_the_x_range_ends_at_it():
+    """At any size and range, no dot, guide or readout cell lies on or beyond the frame, and the
+    last point (at the x range's end) is in the plot's last column."""
+    for width, height in ((12, 6), (22, 8), (40, 12), (70, 17), (117, 30)):
+        for x1, ys in ((100, [2.3, 0.1]), (3_061, [0.71, 0.97]), (1e6, [1e-4, 9e4])):
+            for cursor in (None, x1 * 0.9, x1 * 0.1):
+                chart = BrailleChart(xlim=(0, x1), cursor=cursor, xlabel="iteration")
+                chart.line([0, x1 / 2, x1, x1 * 1.5], [*ys, ys[1], ys[0]], BLUE, name="a")
+                chart.line([0, x1], ys, RED, joined=False, name="b")
+                lines = text(chart, width, height)
+                left, right = lines[0].index("┌"), lines[0].index("┐")
+                for row in lines[1:-3]:
+                    assert row[right] == "│" and row[left] in "│┤", (width, x1, row)
+                    outside = row[right:] + row[:left]
+                    assert not any("\u2800" <= ch <= "\u28ff" for ch in outside), row
+                assert lines[-3].index("┘") == right
+                if cursor is None:
+                    last = [row[right - 1] for row in lines[1:-3]]
+                    assert any("\u2800" < ch <= "\u28ff" for ch in last), (width, x1, last)
