@@ -185,3 +185,32 @@ async def test_under_no_color_two_compared_runs_have_their_own_dashes_named_belo
         names = str(app.query_one(ComparedRuns).render())
         assert f"{first.glyph} run-a" in names and f"{second.glyph} run-b" in names
         assert "run-a" not in plain(loss.border_subtitle)  # named below, not in the border
+
+
+async def test_a_resize_clears_the_readout_the_mouse_left_at_another_x():
+    """The x under the mouse changes with the chart's width: a readout kept through a resize
+    named an iteration the mouse was no longer on (seen in tmux at 80x24 then 60x20)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        layout = loss.chart.layout
+        await pilot.hover(loss, offset=(layout.left + layout.cols // 2 + 1, 3))
+        await until(pilot, lambda: any("mini-batch" in line for line in picture(loss)))
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: loss.hover is None)
+        await until(pilot, lambda: not any("mini-batch" in line for line in picture(loss)))
+
+
+async def test_every_x_tick_is_labelled_on_a_narrow_chart():
+    """Ticks fewer on a narrow chart, each with its label: at 60x20 the accuracy axis had six
+    ticks and four labels (0 500 1500 2500), uneven to read."""
+    evaluations = [ev.Evaluation(i, i / 100, 0.8, 0.75) for i in range(100, 2_600, 100)]
+    app, _ = app_with([*ready(), progress(2_500, 10), *evaluations])
+    async with app.run_test(size=(60, 20)) as pilot:
+        for chart in (app.query_one(LossChart), app.query_one(AccuracyChart)):
+            await until(pilot, lambda chart=chart: drawn(chart) and chart.x_end > 0)
+            lines = picture(chart)
+            axis = next(i for i, line in enumerate(lines) if "└" in line)
+            ticks, labels = lines[axis].count("┬"), lines[axis + 1].split()
+            assert ticks >= 2 and ticks == len(labels), lines[axis : axis + 2]

@@ -245,7 +245,9 @@ class Chart(Widget):
         name, ticks, limits = self.x_axis(self.x_end)
         if self.window is not None:
             limits = self.window
-            ticks = window_ticks(*limits, whole=not self.in_epochs)
+            ticks = window_ticks(
+                *limits, whole=not self.in_epochs, count=self.tick_count(limits[1])
+            )
         chart.xlabel, chart.xticks, chart.xlim = name, ticks, limits
         chart.xlabels = [f"{t:g}" for t in ticks]
         chart.cursor = self.hover
@@ -297,8 +299,14 @@ class Chart(Widget):
         name = "epoch" if self.in_epochs else "iteration"
         if not last:
             return name, [], None
-        ticks = nice_ticks(last, whole=not self.in_epochs)
+        ticks = nice_ticks(last, self.tick_count(last), whole=not self.in_epochs)
         return name, ticks, (0.0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
+
+    def tick_count(self, last: float) -> int:
+        """As many x ticks as fit with their labels side by side (about 5): a narrow chart
+        labels every tick it marks rather than marking some it cannot label."""
+        room = self.size.width - 6  # about: the y labels, the frame and a label's overhang
+        return max(2, min(5, room // (len(f"{last:g}") + 2)))
 
     def render_line(self, y: int) -> Strip:
         """Line y of the picture, built when the data, size or theme changed since the last."""
@@ -337,6 +345,7 @@ class Chart(Widget):
 
     def on_resize(self) -> None:
         self.dirty = True  # its legend is fitted to its width
+        self.hover = None  # the mouse is over another x now: the next move reads it
 
 
 class LossChart(Chart):
