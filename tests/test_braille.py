@@ -133,3 +133,22 @@ def test_every_dot_lies_inside_the_frame_and_the_x_range_ends_at_it():
                 if cursor is None:
                     last = [row[right - 1] for row in lines[1:-3]]
                     assert any("\u2800" < ch <= "\u28ff" for ch in last), (width, x1, last)
+
+
+def test_on_a_short_chart_the_readout_puts_its_entries_side_by_side():
+    """A chart of two rows had room for the x and one line's value: the others were cut."""
+    chart = BrailleChart(xlim=(0, 100), xlabel="iteration", cursor=80.0)
+    chart.line([0, 100], [2.0, 0.5], BLUE, name="mini-batch")
+    chart.line([0, 100], [1.8, 0.6], RED, name="smoothed")
+    chart.line([0, 100], [1.0, 0.4], RED, name="previous run")
+    lines = text(chart, width=60, height=6)  # two rows of plot
+    plot = "\n".join(lines[1:3])
+    for entry in ("iteration 80", "mini-batch 0.8", "smoothed 0.84", "previous run 0.52"):
+        assert entry in plot, plot
+    tall = "\n".join(text(chart, width=60, height=12)[1:5])  # a row each where they fit
+    assert [line.strip(" │┤0123456789.")[:12] for line in tall.splitlines()] == [
+        "iteration 80",
+        "━ mini-batch",
+        "━ smoothed 0",
+        "━ previous r",
+    ]
