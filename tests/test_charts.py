@@ -214,3 +214,24 @@ async def test_every_x_tick_is_labelled_on_a_narrow_chart():
             axis = next(i for i, line in enumerate(lines) if "└" in line)
             ticks, labels = lines[axis].count("┬"), lines[axis + 1].split()
             assert ticks >= 2 and ticks == len(labels), lines[axis : axis + 2]
+
+
+async def test_the_readout_follows_a_still_mouse_when_the_axis_zooms_or_pans():
+    """With the mouse left on a chart, z zoomed and the readout still named the iteration the
+    mouse had been on before (now elsewhere, or outside the range shown)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        layout = loss.chart.layout
+        column = layout.left + layout.cols // 4
+        await pilot.hover(loss, offset=(column + 1, 3))  # +1: the border
+        await until(pilot, lambda: loss.hover is not None and loss.hover < 40)
+        for keys in (("z",), ("shift+left",)):
+            before = loss.hover
+            await pilot.press(*keys)
+            await until(pilot, lambda before=before: loss.hover != before and drawn(loss))
+            assert loss.hover == loss.chart.layout.x_of(column)
+            low, high = loss.window
+            await until(pilot, lambda: f"iteration {loss.hover:,.0f}" in "".join(picture(loss)))
+            assert low <= loss.hover <= high

@@ -177,7 +177,7 @@ class BrailleChart:
         lines: list[tuple[str, Series | None]] = [
             (f"{self.xlabel} {x:,.0f}" if self.xlabel != "epoch" else f"epoch {x:.2f}", None)
         ]
-        for s in self.series:
+        for s in sorted(self.series, key=lambda s: not s.fits):  # this run's lines first
             value = s.value_at(x, within) if s.name else None
             if value is not None:
                 lines.append((f"{s.glyph} {s.name} {value:.4g}", s))

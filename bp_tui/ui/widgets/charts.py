@@ -10,6 +10,7 @@ on its legend entry), as in TensorBoard.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from time import monotonic
 
 import numpy as np
@@ -83,6 +84,7 @@ class Chart(Widget):
         self.x_end = 0.0  # where the x axis ends unzoomed, in its unit
         self.chart = BrailleChart()
         self._legend: list[tuple[int, int, str]] = []  # each entry's columns in the legend
+        self._mouse_column: int | None = None  # the plot column under the mouse, if any
 
     # ---- settings: each watcher redraws now and retitles ---------------------------------------
 
@@ -141,9 +143,20 @@ class Chart(Widget):
         offset = event.get_content_offset(self)
         inside = offset is not None and layout is not None and 1 <= offset.y <= layout.rows
         self.hover = layout.x_of(offset.x) if inside else None
+        self._mouse_column = offset.x if self.hover is not None else None
 
     def on_leave(self, _: events.Leave) -> None:
-        self.hover = None
+        self.hover, self._mouse_column = None, None
+
+    def hover_at(self, limits: tuple[float, float] | None) -> float | None:
+        """The x under a mouse left still, on a new x axis (it grows with the run, zooms and
+        pans): read again at the mouse's column, where the last picture put the plot."""
+        layout = self.chart.layout
+        if self._mouse_column is None or layout is None or limits is None:
+            return self.hover
+        x = replace(layout, x0=limits[0], x1=limits[1]).x_of(self._mouse_column)
+        self.set_reactive(Chart.hover, x)
+        return x
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         event.stop()
@@ -250,7 +263,7 @@ class Chart(Widget):
             )
         chart.xlabel, chart.xticks, chart.xlim = name, ticks, limits
         chart.xlabels = [f"{t:g}" for t in ticks]
-        chart.cursor = self.hover
+        chart.cursor = self.hover_at(limits)
         self.chart = chart
         self.set_legend(named, self.legend_values())
         self.changed()
@@ -345,7 +358,8 @@ class Chart(Widget):
 
     def on_resize(self) -> None:
         self.dirty = True  # its legend is fitted to its width
-        self.hover = None  # the mouse is over another x now: the next move reads it
+        # The mouse is over another x now (the plot moved under it): the next move reads it.
+        self.hover, self._mouse_column = None, None
 
 
 class LossChart(Chart):
