@@ -98,7 +98,7 @@ def test_patterns_leave_gaps_and_the_readout_names_each_line_at_the_cursor():
     chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
     chart.line([0, 5, 10], [1.0, 0.5, 0.25], BLUE, name="smoothed")
     lines = text(chart, width=40, height=10)
-    assert "iteration 5" in lines[1] and "━ smoothed 0.5" in lines[2]
+    assert "iteration 5" in lines[1] and "━ smoothed  0.5" in lines[2]
 
 
 def test_a_log_axis_far_from_1_labels_its_decades_alike():
@@ -149,7 +149,7 @@ def test_on_a_short_chart_the_readout_puts_its_entries_side_by_side():
     assert [line.strip(" │┤0123456789.")[:12] for line in tall.splitlines()] == [
         "iteration 80",
         "━ mini-batch",
-        "━ smoothed 0",
+        "━ smoothed  ",
         "━ previous r",
     ]
 
@@ -161,3 +161,14 @@ def test_the_readout_names_this_runs_lines_before_earlier_runs():
     text(chart, width=40, height=12)  # lays the plot out: the readout reads where
     names = [series.name for _, series in chart.readout() if series is not None]
     assert names == ["smoothed", "previous run"]
+
+
+def test_the_readout_puts_the_values_in_a_column_after_the_names():
+    """A compared run's label ends in a number (`lr 0.2→0.1 at 300`): its value stood right
+    after it, as if one."""
+    chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
+    chart.line([0, 10], [2.0, 0.5], BLUE, name="smoothed")
+    chart.line([0, 10], [1.0, 0.2], RED, name="07:42 lr 0.2→0.1 at 300", fits=False)
+    lines = text(chart, width=60, height=12)[2:4]
+    columns = {line.index(value) for line, value in zip(lines, ("1.25", "0.6"), strict=True)}
+    assert len(columns) == 1 and "at 300  0.6" in lines[1], lines

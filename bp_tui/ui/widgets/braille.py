@@ -189,6 +189,8 @@ class BrailleChart:
         layout, lines = self.layout, self.readout()
         if layout is None or len(lines) < 2:
             return
+        if len(lines) <= layout.rows:  # a row each: the values in a column after the names
+            lines = _aligned(lines)
         rows = _pack(lines, layout.rows, layout.cols - 2)
         width = min(max(_row_length(row) for row in rows) + 2, layout.cols)
         middle = layout.x0 + (layout.x1 - layout.x0) / 2
@@ -238,6 +240,14 @@ def _pack(entries: list, rows: int, room: int) -> list[list]:
             packed.append([])
         packed[-1].append(entry)
     return packed[:rows]
+
+
+def _aligned(entries: list) -> list:
+    """The x line, then the lines' values in one column after their names (a run's label can
+    end in a number: `lr 0.1→0.05 at 300 0.29` read as one)."""
+    head, split = entries[:1], [(text.rpartition(" "), s) for text, s in entries[1:]]
+    longest = max(len(name) for (name, _, _), _ in split)
+    return head + [(f"{name.ljust(longest)}  {value}", s) for (name, _, value), s in split]
 
 
 def _row_length(entries: list) -> int:
