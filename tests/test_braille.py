@@ -145,6 +145,8 @@ def test_on_a_short_chart_the_readout_puts_its_entries_side_by_side():
     plot = "\n".join(lines[1:3])
     for entry in ("iteration 80", "mini-batch 0.8", "smoothed 0.84", "previous run 0.52"):
         assert entry in plot, plot
+    short = text(chart, width=40, height=5)[1]  # one row: the x and the values, unnamed
+    assert "80  ━ 0.8  ━ 0.84  ━ 0.52" in short, short
     tall = "\n".join(text(chart, width=60, height=12)[1:5])  # a row each where they fit
     assert [line.strip(" │┤0123456789.")[:12] for line in tall.splitlines()] == [
         "iteration 80",

@@ -192,6 +192,8 @@ class BrailleChart:
         if len(lines) <= layout.rows:  # a row each: the values in a column after the names
             lines = _aligned(lines)
         rows = _pack(lines, layout.rows, layout.cols - 2)
+        if sum(map(len, rows)) < len(lines):  # still too many: the values without the names
+            rows = _pack(_compact(lines), layout.rows, layout.cols - 2)
         width = min(max(_row_length(row) for row in rows) + 2, layout.cols)
         middle = layout.x0 + (layout.x1 - layout.x0) / 2
         start = layout.left + (layout.cols - width if self.cursor < middle else 0)
@@ -248,6 +250,15 @@ def _aligned(entries: list) -> list:
     head, split = entries[:1], [(text.rpartition(" "), s) for text, s in entries[1:]]
     longest = max(len(name) for (name, _, _), _ in split)
     return head + [(f"{name.ljust(longest)}  {value}", s) for (name, _, value), s in split]
+
+
+def _compact(entries: list) -> list:
+    """The readout in short: the x alone (`3,312`), each line's sign and value (`━ 0.18`); the
+    legend names the signs."""
+    return [
+        (text.split()[-1] if s is None else f"{text.split()[0]} {text.rpartition(' ')[2]}", s)
+        for text, s in entries
+    ]
 
 
 def _row_length(entries: list) -> int:
