@@ -158,7 +158,7 @@ def test_on_a_short_chart_the_readout_puts_its_entries_side_by_side():
 
 def test_the_readout_names_this_runs_lines_before_earlier_runs():
     chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
-    chart.line([0, 10], [1.0, 0.2], RED, name="previous run", fits=False)  # drawn beneath
+    chart.line([0, 10], [1.0, 0.2], RED, name="previous run", fits=False, earlier=True)
     chart.line([0, 10], [2.0, 0.5], BLUE, name="smoothed")
     text(chart, width=40, height=12)  # lays the plot out: the readout reads where
     names = [series.name for _, series in chart.readout() if series is not None]

@@ -235,3 +235,17 @@ async def test_the_readout_follows_a_still_mouse_when_the_axis_zooms_or_pans():
             low, high = loss.window
             await until(pilot, lambda: f"iteration {loss.hover:,.0f}" in "".join(picture(loss)))
             assert low <= loss.hover <= high
+
+
+async def test_a_compared_run_that_did_better_is_inside_the_accuracy_axis():
+    """The accuracy axis was fitted to this run alone: a compared run above it was cut off the
+    top (lr 0.3's curve in the comparison snapshot ran above 0.88 and out of sight)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5), ev.Evaluation(100, 1.0, 0.6, 0.55)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        accuracy = app.query_one(AccuracyChart)
+        await until(pilot, lambda: accuracy.points and drawn(accuracy))
+        app.comparisons = [compared("run-a", 20.0)]  # test accuracy 0.6, then 0.7
+        await until(pilot, lambda: len(accuracy.chart.series) == 3 and drawn(accuracy))
+        low, high = accuracy.chart.y_range()
+        assert low <= 0.55 and high >= 0.7
+        assert "run-a" not in plain(accuracy.border_subtitle)  # named below the charts

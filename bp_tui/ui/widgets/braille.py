@@ -41,6 +41,7 @@ class Series:
     name: str = ""  # in the legend and the hover readout
     pattern: tuple[int, ...] = SOLID
     fits: bool = True  # sets the y axis; False: clipped to the axis the others set
+    earlier: bool = False  # another run's line (compared, previous): named after this run's
 
     @property
     def glyph(self) -> str:
@@ -177,7 +178,7 @@ class BrailleChart:
         lines: list[tuple[str, Series | None]] = [
             (f"{self.xlabel} {x:,.0f}" if self.xlabel != "epoch" else f"epoch {x:.2f}", None)
         ]
-        for s in sorted(self.series, key=lambda s: not s.fits):  # this run's lines first
+        for s in sorted(self.series, key=lambda s: s.earlier):  # this run's lines first
             value = s.value_at(x, within) if s.name else None
             if value is not None:
                 lines.append((f"{s.glyph} {s.name} {value:.4g}", s))

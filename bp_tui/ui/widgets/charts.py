@@ -273,7 +273,9 @@ class Chart(Widget):
         """(name, sign, colour) of each line the legend names: the lines of this run (a compared
         run's line is named below the charts, and in the readout)."""
         return list(
-            dict.fromkeys((s.name, s.glyph, s.color) for s in chart.series if s.name and s.fits)
+            dict.fromkeys(
+                (s.name, s.glyph, s.color) for s in chart.series if s.name and not s.earlier
+            )
         )
 
     def set_legend(self, named: list[tuple[str, str, tuple]], values: dict[str, str]) -> None:
@@ -421,7 +423,7 @@ class LossChart(Chart):
             if len(cx):
                 cx = (run.epoch_scale() if self.in_epochs else unit)(cx)
                 pattern = compare_pattern(index)
-                how = {"name": run.label, "fits": False, **self.styled(pattern)}
+                how = {"name": run.label, "fits": False, "earlier": True, **self.styled(pattern)}
                 chart.line(*thin(cx.tolist(), cy, limit), compare_color(index), **how)
                 end = max(end, float(cx[-1]))
         if self.previous is not None:
@@ -429,7 +431,8 @@ class LossChart(Chart):
             shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
             if shown:
                 x_shown = (previous_epochs if self.in_epochs else unit)([px[i] for i in shown])
-                how = {"name": "previous run", "fits": False, **self.styled(DASHED)}
+                how = {"name": "previous run", "fits": False, "earlier": True}
+                how.update(self.styled(DASHED))
                 chart.line(*thin(x_shown.tolist(), [py[i] for i in shown], limit), DIM, **how)
         x, y, smoothed = self.series.points(limit)
         if len(x):
@@ -499,7 +502,9 @@ class AccuracyChart(Chart):
         for index, run in enumerate(self.comparisons):
             if len(run.acc_x):
                 cx = run.acc_epochs if self.in_epochs else run.acc_x
-                how = {"name": run.label, "fits": False, **self.styled(compare_pattern(index))}
+                # Accuracies stay within 0-1 (no spike to flatten the others): a better run
+                # sets the axis too instead of leaving it above the top.
+                how = {"name": run.label, "earlier": True, **self.styled(compare_pattern(index))}
                 chart.line(*thin(cx, run.test_acc, self.point_limit), compare_color(index), **how)
                 end = max(end, cx[-1])
         # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
