@@ -249,3 +249,17 @@ async def test_a_compared_run_that_did_better_is_inside_the_accuracy_axis():
         low, high = accuracy.chart.y_range()
         assert low <= 0.55 and high >= 0.7
         assert "run-a" not in plain(accuracy.border_subtitle)  # named below the charts
+
+
+async def test_a_narrow_zoomed_chart_keeps_its_range_in_its_title():
+    """At 80x24 the accuracy chart's title was cut to `Accuracy · iterations 225…`."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5), ev.Evaluation(50, 0.5, 0.7, 0.6)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        accuracy = app.query_one(AccuracyChart)
+        await until(pilot, lambda: accuracy.points and drawn(accuracy))
+        await pilot.press("z")
+        await until(pilot, lambda: accuracy.window is not None)
+        low, high = accuracy.window
+        title = str(accuracy.border_title)
+        assert f"{low:,.4g}-{high:,.4g}" in title
+        assert len(title) <= accuracy.outer_size.width - 6, title

@@ -105,7 +105,11 @@ class Chart(Widget):
         if self.window is not None:
             unit = "epochs" if self.in_epochs else "iterations"
             low, high = self.window
-            parts.append(f"· {unit} {low:,.4g}-{high:,.4g} (0: all)")
+            span = f"{low:,.4g}-{high:,.4g}"
+            room = self.outer_size.width - 6 - len(" ".join(parts))  # corners, ─ and spaces
+            # Narrow: the range kept whole, the hint and then the unit left out.
+            tails = (f"· {unit} {span} (0: all)", f"· {unit} {span}", f"· {span}")
+            parts.append(next((t for t in tails if len(t) + 1 <= room), tails[-1]))
         return " ".join(parts)
 
     def settings_changed(self) -> None:
@@ -359,7 +363,8 @@ class Chart(Widget):
             self.refresh(*lines)
 
     def on_resize(self) -> None:
-        self.dirty = True  # its legend is fitted to its width
+        self.dirty = True  # its legend and title are fitted to its width
+        self.border_title = self.title_text()
         # The mouse is over another x now (the plot moved under it): the next move reads it.
         self.hover, self._mouse_column = None, None
 
