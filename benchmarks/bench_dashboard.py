@@ -4,11 +4,12 @@
    the same recipe, both with the dashboard's engine setting (its own process, one BLAS thread);
 2. how long a key press takes to show on screen while training runs at full speed;
 3. how long `bp-tui` takes to put its first frame on a terminal;
-4. the UI process's CPU share while training runs at full speed in a 120x40 terminal: CPU seconds
-   (user + system, all its threads, not the engine's process) per wall second over 10 s.
+4. the UI process's CPU share while training runs at full speed in a 120x40 terminal, and while
+   it waits (opened --paused): CPU seconds (user + system, all its threads, not the engine's
+   process) per wall second over 10 s.
 
     python benchmarks/bench_dashboard.py [--iters 10000] [--rounds 2] [--json]
-    python benchmarks/bench_dashboard.py --cpu-only    # only 4, three windows
+    python benchmarks/bench_dashboard.py --cpu-only    # only 4, three windows (two paused)
 """
 
 from __future__ import annotations
@@ -138,15 +139,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ui_cpu_share(window: float = 10.0, size: tuple[int, int] = (120, 40)) -> float:
+def ui_cpu_share(
+    window: float = 10.0, size: tuple[int, int] = (120, 40), paused: bool = False
+) -> float:
     """CPU seconds per wall second of `bp-tui` in a real terminal (a pty read as fast as it
-    writes) while its engine trains at full speed, measured over `window` seconds."""
+    writes) while its engine trains at full speed (paused: while it waits, opened --paused),
+    measured over `window` seconds."""
     width, height = size
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp(
             sys.executable,
-            [sys.executable, "-m", "bp_tui", "--dataset", "sample", "--iters", "10000000"],
+            [sys.executable, "-m", "bp_tui", "--dataset", "sample", "--iters", "10000000"]
+            + (["--paused"] if paused else []),
         )
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
@@ -163,8 +168,8 @@ def ui_cpu_share(window: float = 10.0, size: tuple[int, int] = (120, 40)) -> flo
         return seen
 
     started = time.perf_counter()
-    seen = b""
-    while b"running" not in seen and time.perf_counter() - started < 30:
+    seen, shown = b"", b"ready" if paused else b"running"
+    while shown not in seen and time.perf_counter() - started < 30:
         seen = (seen + drain(0.1))[-4096:]
     drain(2.0)  # past the start: first evaluation, gradient check, first frames
     cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
@@ -190,12 +195,15 @@ def main() -> None:
     os.environ.setdefault("BP_TUI_HOME", tempfile.mkdtemp(prefix="bp-tui-bench-"))
     load_dataset("sample")
     shares = [ui_cpu_share() for _ in range(3 if args.cpu_only else 1)]
+    idle = [ui_cpu_share(paused=True) for _ in range(2 if args.cpu_only else 1)]
     cpu_line = (
         f"UI process CPU while training at full speed, 120x40 terminal, 10 s windows: "
-        f"{', '.join(f'{s:.0%}' for s in shares)} of one core"
+        f"{', '.join(f'{s:.1%}' for s in shares)} of one core; opened --paused: "
+        f"{', '.join(f'{s:.1%}' for s in idle)} (load average {os.getloadavg()[0]:.1f})"
     )
     if args.cpu_only:
-        print(json.dumps({"ui_cpu_share": shares}) if args.json else cpu_line)
+        result = {"ui_cpu_share": shares, "ui_cpu_share_paused": idle}
+        print(json.dumps(result) if args.json else cpu_line)
         return
     hp = HyperParams(iters=args.iters)
 
@@ -220,6 +228,7 @@ def main() -> None:
         "first_frame_seconds_median": statistics.median(frames),
         "quit_while_training_seconds": quit_seconds[0],
         "ui_cpu_share": shares,
+        "ui_cpu_share_paused": idle,
     }
     if args.json:
         print(json.dumps(result))

@@ -19,7 +19,7 @@ import time
 from bp_tui.engine import HyperParams, RunState
 from bp_tui.engine.remote import ProcessLink
 from bp_tui.ui.app import BpTuiApp
-from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.inspector.inspector import Inspector
 
 
 async def until(pilot, condition, timeout: float = 60.0) -> None:

@@ -281,3 +281,74 @@ def test_the_app_uses_no_private_textual_api_for_its_notices():
         if f".{name}" in code_of(path).replace(" . ", ".")
     ]
     assert found == []
+
+
+# ---- ui's folders (issue 21) -----------------------------------------------------------------------
+# Inside ui, each folder imports only those to its left; ui's own modules (app.py, colours.py...)
+# sit around them:
+#     drawing (Text and Strips)  <-  widgets (panels, charts)  <-  screens  <-  inspector
+UI_FOLDERS = ("drawing", "widgets", "screens", "inspector")
+# What drawing may take of Textual: no widget, app or screen, only the pieces a drawing is made of.
+DRAWING_TEXTUAL = ("textual.strip", "textual.color", "textual.geometry")
+
+
+def ui_folder(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[:2] == ["bp_tui", "ui"] and len(parts) > 3 and parts[2] in UI_FOLDERS:
+        return parts[2]
+    return None
+
+
+def folder_back_edges(edges: dict[str, set[str]]) -> list[str]:
+    wrong = []
+    for module, imported in sorted(edges.items()):
+        own = ui_folder(module)
+        for target in sorted(imported):
+            other = ui_folder(target)
+            if own and other and UI_FOLDERS.index(other) > UI_FOLDERS.index(own):
+                wrong.append(f"{module} imports {target}: ui/{own} may not import ui/{other}")
+            textual = target.startswith("textual.")  # `from textual import x` names textual.x too
+            if own == "drawing" and textual and not target.startswith(DRAWING_TEXTUAL):
+                wrong.append(f"{module} imports {target}: ui/drawing makes no widgets")
+    return wrong
+
+
+def test_no_ui_folder_imports_one_to_its_right():
+    assert folder_back_edges(graph()) == []
+
+
+@pytest.mark.parametrize(
+    "module, target",
+    [
+        ("bp_tui.ui.widgets.charts", "bp_tui.ui.screens.help_screen"),
+        ("bp_tui.ui.screens.runs_screen", "bp_tui.ui.inspector.inspector"),
+        ("bp_tui.ui.drawing.braille", "bp_tui.ui.widgets.drawn"),
+        ("bp_tui.ui.drawing.halfblock", "textual.widget"),
+    ],
+)
+def test_the_check_finds_a_ui_folder_back_edge(module, target):
+    edges = graph()
+    edges[module] = edges[module] | {target}
+    assert any(line.startswith(f"{module} imports {target}") for line in folder_back_edges(edges))
+
+
+def test_every_screen_lives_in_ui_screens_and_only_screens_do():
+    """A newcomer looking for a screen finds it in ui/screens; a module there is one."""
+    import importlib
+    import inspect
+
+    from textual.screen import Screen
+
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        name = module_name(path)
+        module = importlib.import_module(name)
+        found[name] = [
+            c.__name__
+            for _, c in inspect.getmembers(module, inspect.isclass)
+            if c.__module__ == name and issubclass(c, Screen)
+        ]
+    elsewhere = {m: s for m, s in found.items() if s and ui_folder(m) != "screens"}
+    empty = [m for m, s in found.items() if ui_folder(m) == "screens" and not s]
+    assert elsewhere == {} and empty == []
+    assert found["bp_tui.ui.screens.help_screen"] == ["HelpScreen"]  # the check sees screens

@@ -2,7 +2,7 @@
 
 from rich.style import Style
 
-from bp_tui.ui.widgets.braille import DASHED, BrailleChart
+from bp_tui.ui.drawing.braille import DASHED, BrailleChart
 
 BLUE, RED = (0, 0, 255), (255, 0, 0)
 

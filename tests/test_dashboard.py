@@ -13,9 +13,9 @@ from textual.widgets import TabbedContent
 from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import ThreadLink
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.screens.edit_form import EditForm
+from bp_tui.ui.screens.help_screen import HelpScreen
 from bp_tui.ui.widgets.charts import LossChart
-from bp_tui.ui.widgets.edit_form import EditForm
-from bp_tui.ui.widgets.help_screen import HelpScreen
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from tests.helpers import tiny_data, until, wait_until

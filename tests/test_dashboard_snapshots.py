@@ -5,9 +5,9 @@ import pytest
 
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
+from bp_tui.ui.screens.edit_form import EditForm
+from bp_tui.ui.screens.help_screen import HelpScreen
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
-from bp_tui.ui.widgets.edit_form import EditForm
-from bp_tui.ui.widgets.help_screen import HelpScreen
 from tests import recordings
 from tests.helpers import until
 from tests.ui_harness import app_with, settled
@@ -156,7 +156,7 @@ def recorded_race(kind, dataset, done=None):
 
 
 def test_the_optimizers_race(snap_compare, short_run):
-    from bp_tui.ui.widgets.race_screen import RaceScreen
+    from bp_tui.ui.screens.race_screen import RaceScreen
 
     app, _ = app_with(short_run, HP)
 

@@ -10,10 +10,10 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState, merged
 from bp_tui.ui import messages as news
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
-from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
-from bp_tui.ui.widgets.progress_panel import ProgressPanel
+from bp_tui.ui.widgets.progress_panel import Bar, ProgressPanel
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 from tests.helpers import until
 from tests.test_dashboard import text_of
@@ -137,6 +137,30 @@ async def test_an_unchanged_chart_builds_no_picture():
         assert accuracy.builds == built[1]
 
 
+async def test_training_news_repaints_only_what_changed():
+    """A frame of training news repaints the loss chart's changed lines and the Progress
+    panel's changed parts, never a whole chart, the panel's frame or a bar that looks the same
+    (issue 23: each whole repaint re-renders every line of it)."""
+    app, link = app_with(ready() + [progress(100, 100)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss, panel = app.query_one(LossChart), app.query_one(ProgressPanel)
+        await until(pilot, lambda: app.iteration == 100 and loss.builds and not loss.dirty)
+        whole: list[str] = []
+        for widget in (loss, panel, panel.query_one(Bar)):
+            refresh, name = widget.refresh, type(widget).__name__
+
+            def spy(*regions, refresh=refresh, name=name, **options):
+                if not regions:
+                    whole.append(name)
+                return refresh(*regions, **options)
+
+            widget.refresh = spy
+        built = loss.builds
+        link.events.put(progress(101, 1, loss=0.5))  # the bar still at 10%
+        await until(pilot, lambda: app.iteration == 101 and loss.builds > built)
+        assert whole == []
+
+
 async def test_a_chart_on_a_hidden_tab_builds_only_when_shown_again():
     app, _ = app_with(ready() + [progress(100, 100)])
     async with app.run_test(size=(120, 40)) as pilot:
@@ -257,7 +281,7 @@ async def test_the_footer_changes_in_the_same_frame_as_the_tab():
 
 
 async def test_a_click_on_a_key_in_the_footer_presses_it():
-    from bp_tui.ui.widgets.help_screen import HelpScreen
+    from bp_tui.ui.screens.help_screen import HelpScreen
 
     app, _ = app_with(ready())
     async with app.run_test(size=(120, 40)) as pilot:

@@ -17,7 +17,7 @@ from bp_tui.engine import checkpoint
 from bp_tui.engine.config import HyperParams, parse_hidden
 from bp_tui.engine.runs import RunStore
 from bp_tui.errors import ConfigError
-from bp_tui.ui.widgets.edit_form import parse_field
+from bp_tui.ui.screens.edit_form import parse_field
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_LAYER_RUN = (

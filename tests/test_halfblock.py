@@ -5,7 +5,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.color import Color
 
-from bp_tui.ui.widgets.halfblock import (
+from bp_tui.ui.drawing.halfblock import (
     UPPER_HALF,
     diverging,
     diverging_palette,

@@ -17,10 +17,10 @@ from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.ui.app import BpTuiApp
 from bp_tui.ui.bindings import key_of
+from bp_tui.ui.inspector.inspector import Inspector
 from bp_tui.ui.messages import InspectionWanted
-from bp_tui.ui.widgets.help_screen import tab_sections
-from bp_tui.ui.widgets.inspector import Inspector
-from bp_tui.ui.widgets.inspector_edit import InputEditForm
+from bp_tui.ui.screens.help_screen import tab_sections
+from bp_tui.ui.screens.inspector_edit import InputEditForm
 from tests import recordings, ui_harness
 from tests.helpers import until
 

@@ -14,14 +14,14 @@ from textual.color import Color
 from bp_tui.engine import events as ev
 from bp_tui.nn.layers import AddLayer, Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
 from bp_tui.nn.trace import apple_orange_trace, network_trace
-from bp_tui.ui.widgets.inspector_code import (
+from bp_tui.ui.inspector.inspector_code import (
     COMPUTES,
     SOFTMAX_BACKWARD,
     code_for,
     code_pane,
     method_source,
 )
-from bp_tui.ui.widgets.inspector_unit import Colours, shown_unit, unit_picture
+from bp_tui.ui.inspector.inspector_unit import Colours, shown_unit, unit_picture
 from tests.test_inspector import plain
 
 LAYERS = (MulLayer, AddLayer, Affine, Relu, Sigmoid, SoftmaxWithLoss)

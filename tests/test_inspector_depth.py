@@ -12,7 +12,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
 from bp_tui.nn.trace import network_trace
 from bp_tui.ui.app import BpTuiApp
-from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.inspector.inspector import Inspector
 from tests import ui_harness
 from tests.helpers import until
 from tests.test_inspector import (  # noqa: F401  (charts_quiet_at_exit: an autouse fixture)

@@ -9,8 +9,8 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.remote import ThreadLink
 from bp_tui.engine.trainer import Trainer
 from bp_tui.ui.app import BpTuiApp
-from bp_tui.ui.widgets import inspector as inspector_module
-from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.inspector import inspector as inspector_module
+from bp_tui.ui.inspector.inspector import Inspector
 from tests.helpers import until
 from tests.test_engine import DATA, of, run_engine
 

@@ -9,8 +9,8 @@ from textual.widgets import Input
 from bp_tui.engine import HyperParams
 from bp_tui.engine import commands as cmd
 from bp_tui.ui.app import BpTuiApp
-from bp_tui.ui.widgets.inspector import Inspector
-from bp_tui.ui.widgets.inspector_edit import InputEditForm
+from bp_tui.ui.inspector.inspector import Inspector
+from bp_tui.ui.screens.inspector_edit import InputEditForm
 from tests import ui_harness
 from tests.helpers import until
 from tests.test_inspector import (  # noqa: F401  (charts_quiet_at_exit: an autouse fixture)

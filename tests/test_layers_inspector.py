@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bp_tui.nn.trace import WrongNode
-from bp_tui.ui.widgets.inspector import Inspector
+from bp_tui.ui.inspector.inspector import Inspector
 from tests.helpers import until
 from tests.test_dashboard import text_of
 from tests.test_layers_dashboard import LEARNERS, app_on, shown

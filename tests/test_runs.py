@@ -466,7 +466,7 @@ def test_comparison_labels_name_what_differs_and_curves_are_thinned():
 
 
 def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
-    from bp_tui.ui.widgets.runs_screen import prompt_for
+    from bp_tui.ui.screens.runs_screen import prompt_for
 
     store = RunStore()
     writer = store.create(HP, "sample", run_id="20261127-231500-ab12", started=T0)
@@ -496,8 +496,8 @@ def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
 
 
 async def test_the_compare_key_with_no_runs_says_so_and_changes_nothing():
+    from bp_tui.ui.screens.runs_screen import RunsScreen
     from bp_tui.ui.widgets.charts import LossChart
-    from bp_tui.ui.widgets.runs_screen import RunsScreen
     from tests.ui_harness import app_with
 
     app, _ = app_with([])

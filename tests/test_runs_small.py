@@ -3,7 +3,7 @@ each chosen run's key (what it did differently) is readable whole."""
 
 from bp_tui.engine import events as ev
 from bp_tui.ui.comparison import differences
-from bp_tui.ui.widgets.runs_screen import RunsScreen
+from bp_tui.ui.screens.runs_screen import RunsScreen
 from tests.helpers import until
 from tests.test_dashboard import text_of
 from tests.test_runs_snapshots import EARLIER, HP, current_run, earlier_events, store  # noqa: F401

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bp_tui.engine.runs import RunStore
+from bp_tui.ui.screens.runs_screen import RunsScreen
 from bp_tui.ui.widgets.charts import LossChart
-from bp_tui.ui.widgets.runs_screen import RunsScreen
 from tests import recordings
 from tests.helpers import until
 from tests.ui_harness import app_with, settled

@@ -53,11 +53,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui.data.cache import dataset_folder, is_cached
     from bp_tui.data.datasets import missing_message
     from bp_tui.engine import memory
+    from bp_tui.engine.config import IMAGE_SIZE
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
     from bp_tui.ui import lifecycle
-    from bp_tui.ui.app import BpTuiApp
-    from bp_tui.ui.widgets.edit_form import INPUTS
 
     layers = getattr(args, "layers", None)
     if getattr(args, "watch", False) and layers is None:
@@ -83,15 +82,25 @@ def run_dashboard(args: argparse.Namespace) -> int:
         name, note = resolve_dataset(getattr(args, "dataset", None), data_dir)
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
-    memory.check_fits(hp.hidden, hp.batch_size, INPUTS)  # before the engine takes it all
+    memory.check_fits(hp.hidden, hp.batch_size, IMAGE_SIZE)  # before the engine takes it all
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()
+
+    def new_link() -> ProcessLink:
+        return ProcessLink(
+            hp, name, data_dir, start=False, resume=resume, speed=args.speed, layers=layers
+        )
+
+    # The engine's process starts first: it imports numpy and loads the data while this
+    # process imports Textual and draws the first frame (two cores, both busy).
+    links = [new_link()]
+    links[0].start()
+    from bp_tui.ui.app import BpTuiApp
+
     watchdog = lifecycle.Watchdog()
     app = BpTuiApp(
-        lambda: ProcessLink(
-            hp, name, data_dir, start=False, resume=resume, speed=args.speed, layers=layers
-        ),
+        lambda: links.pop() if links else new_link(),
         hp,
         start=not args.paused,
         exit_when_done=args.exit_when_done,

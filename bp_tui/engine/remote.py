@@ -16,16 +16,15 @@ import queue
 import signal
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.loop import Engine
-from bp_tui.engine.recorder import Recorder, recording
-from bp_tui.engine.resume import Resume
-from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
+
+if TYPE_CHECKING:
+    from bp_tui.engine.resume import Resume
 
 
 class EngineLink(Protocol):
@@ -115,9 +114,16 @@ def serve(
     previous = (
         {sig: signal.signal(sig, parent.on_signal) for sig in STOP_SIGNALS} if in_main else {}
     )
+    if in_main:  # ProcessLink.start blocked it for the start-up; one held comes now, as a Stop
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     recorder = None
     try:
+        # Here, not at the top: the UI's process, which imports this module for the link,
+        # never needs the trainer, and its first frame should not wait for it.
         from bp_tui.data import load_dataset
+        from bp_tui.engine.loop import Engine
+        from bp_tui.engine.recorder import Recorder, recording
+        from bp_tui.engine.trainer import Trainer
 
         data = load_dataset(dataset, data_dir)
         trainer = Trainer(hp, data, layers=layers)  # their layers: this process runs them
@@ -241,7 +247,16 @@ class ProcessLink(_QueueLink):
         )
 
     def start(self) -> None:
-        self.process.start()
+        """Start the engine's process (once: the dashboard starts it before its UI's imports)."""
+        if self.process.pid is not None:
+            return
+        # A Ctrl-C while the engine's Python still starts would end it with a traceback on the
+        # terminal: it is born with SIGINT blocked (held, not lost) until serve can stop cleanly.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self._lifeline_end.close()  # the engine has its own copy; only the writing end stays here
 
     @property
@@ -307,6 +322,9 @@ class ThreadLink(_QueueLink):
     def __init__(
         self, hp: HyperParams, data, start: bool = True, layers=None, **engine_options
     ) -> None:
+        from bp_tui.engine.loop import Engine
+        from bp_tui.engine.trainer import Trainer
+
         super().__init__(queue.Queue(), queue.Queue())
         self.engine = Engine(
             Trainer(hp, data, layers=layers),
@@ -324,7 +342,8 @@ class ThreadLink(_QueueLink):
             self.events.put(EngineExited())
 
     def start(self) -> None:
-        self.thread.start()
+        if self.thread.ident is None:  # once, as ProcessLink
+            self.thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
         if self.thread.is_alive():

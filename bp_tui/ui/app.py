@@ -42,24 +42,24 @@ from bp_tui.ui import messages as news
 from bp_tui.ui import settings
 from bp_tui.ui.bindings import APP_BINDINGS, BATCH_FACTOR, HIDDEN_STEP, LR_FACTOR, SPEEDS, keys_for
 from bp_tui.ui.comparison import Comparison
+from bp_tui.ui.inspector.inspector import Inspector
 from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.notices import Notices
+from bp_tui.ui.screens.edit_form import EditForm
+from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections
+from bp_tui.ui.screens.race_screen import RaceScreen
+from bp_tui.ui.screens.runs_screen import RunsScreen
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
 from bp_tui.ui.widgets.digits import DigitsView
-from bp_tui.ui.widgets.edit_form import EditForm
 from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
-from bp_tui.ui.widgets.help_screen import HelpScreen, tab_sections
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
-from bp_tui.ui.widgets.inspector import Inspector
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
-from bp_tui.ui.widgets.race_screen import RaceScreen
-from bp_tui.ui.widgets.runs_screen import RunsScreen
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
 # Each tab's id -> its title and the view that takes the keys while it is shown (the footer and
@@ -147,6 +147,9 @@ class BpTuiApp(App):
         self._parts: dict[type, object] = {}
         self.chance = ChanceWatch()
         self.engine_lost = False  # the engine's process ended unasked: r starts a new one
+        # The engine loads its data and checks the gradient while the first frame is drawn;
+        # it trains once the app can show it (and quit it): on_mount.
+        self.connect()
 
     @property
     def iteration(self) -> int:
@@ -208,7 +211,7 @@ class BpTuiApp(App):
             self.notify(self.settings_notice, severity="warning", timeout=8)
         if self.watch_path is not None:
             self._stop_watching = watch_layers(self, self.watch_path)
-        self.start_engine(self.start_running)
+        self.listen(self.start_running)
 
     def on_layers_saved(self, saved: LayersSaved) -> None:
         self.notice(
@@ -218,14 +221,20 @@ class BpTuiApp(App):
         )
 
     def start_engine(self, run: bool) -> None:
+        self.connect()
+        self.listen(run)
+
+    def listen(self, run: bool) -> None:
+        """Read the engine's events from now on, and (unless --paused) let it train."""
+        self.pump_events()
+        if run:
+            self.send(cmd.Run())
+
+    def connect(self) -> None:
         self.link = self.link_factory()
         self.link.start()
         self.engine_lost = False
-        self.pump_events()
-        # The book's check on the untrained net first, then (unless --paused) training.
-        self.send(cmd.CheckGradient(self.exact))
-        if run:
-            self.send(cmd.Run())
+        self.send(cmd.CheckGradient(self.exact))  # the book's check on the untrained net first
 
     # ---- engine link ----------------------------------------------------------------------------
 

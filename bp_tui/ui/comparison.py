@@ -8,9 +8,9 @@ import numpy as np
 
 from bp_tui.engine.config import HyperParams
 from bp_tui.engine.runs import RunInfo, RunRecord, change_steps, when_changed
+from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED
 from bp_tui.ui.names import format_value
 from bp_tui.ui.series import EpochScale, smoothed_blocks
-from bp_tui.ui.widgets.braille import DASH_DOT, DASHED, DOTTED
 
 MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
 LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")

@@ -1,1 +1,1 @@
-"""One module per widget of the dashboard."""
+"""One module per widget of the dashboard's tabs: panels and charts."""

@@ -24,8 +24,8 @@ from textual.widget import Widget
 
 from bp_tui.ui.colours import hex_of, theme_rgb
 from bp_tui.ui.comparison import Comparison, compare_color, compare_pattern
+from bp_tui.ui.drawing.braille import DASHED, DOTTED, SOLID, BrailleChart
 from bp_tui.ui.series import SMOOTHING, BinnedSeries, EpochScale, thin
-from bp_tui.ui.widgets.braille import DASHED, DOTTED, SOLID, BrailleChart
 
 DIM = (110, 110, 110)
 ZOOM_STEP = 0.8  # a wheel notch or z keeps this share of the iterations shown
@@ -85,6 +85,7 @@ class Chart(Widget):
         self.chart = BrailleChart()
         self._legend: list[tuple[int, int, str]] = []  # each entry's columns in the legend
         self._mouse_column: int | None = None  # the plot column under the mouse, if any
+        self._legend_markup = ""  # the legend as last set
 
     # ---- settings: each watcher redraws now and retitles ---------------------------------------
 
@@ -309,8 +310,10 @@ class Chart(Widget):
         # Textual puts a right-aligned subtitle one space and one border cell from the corner.
         start = self.outer_size.width - len(legend) - 3
         self._legend = [(start + a, start + b, name) for a, b, name in spans]
-        if legend.markup != self.border_subtitle:  # Textual keeps a subtitle as markup
-            self.border_subtitle = legend.markup
+        # Compared with the one set, not with border_subtitle (which reads back as Textual's own
+        # markup, never equal): setting a border's text repaints the whole chart.
+        if legend.markup != self._legend_markup:
+            self._legend_markup = self.border_subtitle = legend.markup
 
     def x_axis(self, last: float) -> tuple[str, list[float], tuple[float, float] | None]:
         """The axis's name, its ticks from 0 to `last` (already in the axis's unit) and its

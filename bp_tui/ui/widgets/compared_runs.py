@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from bp_tui.ui.comparison import Comparison, compare_color, compare_pattern
-from bp_tui.ui.widgets.braille import GLYPHS
+from bp_tui.ui.drawing.braille import GLYPHS
 
 
 class ComparedRuns(Static):

@@ -18,8 +18,8 @@ from textual.widget import Widget
 from bp_tui.engine import events as ev
 from bp_tui.nn.analysis import mistake_order
 from bp_tui.ui.colours import theme_color
+from bp_tui.ui.drawing.halfblock import grayscale, side_by_side
 from bp_tui.ui.widgets.drawn import Drawn
-from bp_tui.ui.widgets.halfblock import grayscale, side_by_side
 
 GAP = 2  # blank cells between two images
 CAPTION_ROWS = 1

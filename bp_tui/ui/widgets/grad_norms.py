@@ -16,8 +16,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from bp_tui.engine import events as ev
-from bp_tui.engine.loop import GRAD_NORMS_EVERY
-from bp_tui.ui.widgets.braille import DASH_DOT, DASHED, DOTTED, SOLID, BrailleChart
+from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED, SOLID, BrailleChart
 from bp_tui.ui.widgets.charts import Chart
 from bp_tui.ui.widgets.drawn import Drawn
 
@@ -154,6 +153,9 @@ class GradientsView(Vertical):
     def _verdict(self, _: Widget) -> Text:
         chart = self.query_one(GradNormChart)
         if not len(chart.iterations):
+            # Here: the engine's loop (its trainer, BLAS control...) is no import of the UI's.
+            from bp_tui.engine.loop import GRAD_NORMS_EVERY
+
             return Text(
                 f"each layer's ‖dW‖ every {GRAD_NORMS_EVERY} iterations (every step in slow "
                 "motion), once training runs",

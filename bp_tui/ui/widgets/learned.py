@@ -17,8 +17,8 @@ from textual.widget import Widget
 
 from bp_tui.engine import events as ev
 from bp_tui.ui.colours import theme_color
+from bp_tui.ui.drawing.halfblock import diverging, side_by_side
 from bp_tui.ui.widgets.drawn import Drawn
-from bp_tui.ui.widgets.halfblock import diverging, side_by_side
 
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell, for bars
 BAR_ROWS = 3

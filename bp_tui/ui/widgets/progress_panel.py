@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Static
 
 from bp_tui.engine import events as ev
@@ -27,16 +27,24 @@ def clock(seconds: float) -> str:
 class Bar(Static):
     """A plain text bar as wide as it is: drawn the same every time, unlike an animated one."""
 
-    fraction: reactive[float] = reactive(0.0)
+    # Repainted only when what it shows changes (ten new fractions a second look the same).
+    fraction: reactive[float] = reactive(0.0, repaint=False)
+
+    def _look(self, fraction: float) -> tuple[int, int, str]:
+        fraction = min(max(fraction, 0.0), 1.0)
+        width = max(self.content_size.width - 6, 4)
+        return width, round(fraction * width), f" {fraction:4.0%}"
+
+    def watch_fraction(self, before: float, now: float) -> None:
+        if self._look(before) != self._look(now):
+            self.refresh()
 
     def render(self) -> Text:
-        fraction = min(max(self.fraction, 0.0), 1.0)
-        width = max(self.content_size.width - 6, 4)
-        done = round(fraction * width)
+        width, done, percent = self._look(self.fraction)
         return Text.assemble(
             ("━" * done, f"bold {theme_color(self, 'primary').hex}"),
             ("━" * (width - done), "dim"),
-            f" {fraction:4.0%}",
+            percent,
         )
 
 
@@ -73,12 +81,13 @@ COMPACT_BELOW = 13  # rows of the panel under which it is compact
 
 
 class ProgressPanel(Vertical):
-    hp: reactive[HyperParams] = reactive(HyperParams)
-    run_state: reactive[RunState] = reactive(RunState.STARTING)
-    progress: reactive[ev.Progress | None] = reactive(None, always_update=True)
-    evaluation: reactive[ev.Evaluation | None] = reactive(None)
-    smoothed_loss: reactive[float | None] = reactive(None)
-    alert: reactive[str | Text] = reactive("")
+    # Its parts show these and repaint themselves: the panel's own frame is not repainted.
+    hp: var[HyperParams] = var(HyperParams)
+    run_state: var[RunState] = var(RunState.STARTING)
+    progress: var[ev.Progress | None] = var(None, always_update=True)
+    evaluation: var[ev.Evaluation | None] = var(None)
+    smoothed_loss: var[float | None] = var(None)
+    alert: var[str | Text] = var("")
     # A short panel (80x24) packs the counts and results in five lines, so that both show.
     compact: reactive[bool] = reactive(False)
 

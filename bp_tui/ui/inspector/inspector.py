@@ -31,12 +31,12 @@ from bp_tui.nn.functions import LOG_EPSILON
 from bp_tui.nn.trace import Trace, apple_orange_trace, apple_trace, network_trace
 from bp_tui.ui.bindings import keys_for
 from bp_tui.ui.colours import theme_color
+from bp_tui.ui.inspector.graph_view import draw
+from bp_tui.ui.inspector.inspector_detail import edges_table, network_summary, node_detail
+from bp_tui.ui.inspector.inspector_unit import Colours, shown_unit, unit_picture
 from bp_tui.ui.messages import InspectionWanted
+from bp_tui.ui.screens.inspector_edit import InputEditForm
 from bp_tui.ui.widgets.drawn import Drawn
-from bp_tui.ui.widgets.graph_view import draw
-from bp_tui.ui.widgets.inspector_detail import edges_table, network_summary, node_detail
-from bp_tui.ui.widgets.inspector_edit import InputEditForm
-from bp_tui.ui.widgets.inspector_unit import Colours, shown_unit, unit_picture
 
 GRAPH_NAMES = {1: "Apple", 2: "Apple and orange", 3: "Network"}
 BUILDERS = {1: apple_trace, 2: apple_orange_trace}

@@ -9,7 +9,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from bp_tui.errors import ConfigError
 from bp_tui.nn.trace import fmt, with_input
-from bp_tui.ui.widgets.form_screen import FormScreen
+from bp_tui.ui.screens.form_screen import FormScreen
 
 
 class InputEditForm(FormScreen):

@@ -15,7 +15,7 @@ from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
 from bp_tui.nn.optimizers import OPTIMIZERS
 from bp_tui.ui.names import LABELS, display_name
-from bp_tui.ui.widgets.form_screen import FormScreen
+from bp_tui.ui.screens.form_screen import FormScreen
 
 INPUTS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # every data set's images are 28 x 28
 COMPACT_BELOW = 34  # screen rows under which the fields lose their borders (80x24: all fit)

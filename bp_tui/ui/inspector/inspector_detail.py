@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bp_tui.nn.trace import Trace, TraceStep, fmt, tensor_stats
-from bp_tui.ui.widgets.graph_view import GIVEN_KINDS, UNKNOWN
-from bp_tui.ui.widgets.inspector_code import code_for, code_pane
+from bp_tui.ui.inspector.graph_view import GIVEN_KINDS, UNKNOWN
+from bp_tui.ui.inspector.inspector_code import code_for, code_pane
 
 OP_NAMES = {
     "x": "multiply (×)",

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.color import Color
 
 from bp_tui.nn.trace import Trace, largest_column
-from bp_tui.ui.widgets.halfblock import diverging, side_by_side
+from bp_tui.ui.drawing.halfblock import diverging, side_by_side
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,2 @@
+"""Drawing helpers that turn numbers into Text and Strips (braille plots, half blocks): no
+widgets here."""
