@@ -98,7 +98,7 @@ def test_patterns_leave_gaps_and_the_readout_names_each_line_at_the_cursor():
     chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
     chart.line([0, 5, 10], [1.0, 0.5, 0.25], BLUE, name="smoothed")
     lines = text(chart, width=40, height=10)
-    assert "iteration 5" in lines[1] and "━ smoothed 0.5" in lines[2]
+    assert "iteration 5" in lines[1] and "━ smoothed  0.5" in lines[2]
 
 
 def test_a_log_axis_far_from_1_labels_its_decades_alike():
@@ -112,3 +112,65 @@ def test_a_log_axis_far_from_1_labels_its_decades_alike():
         "1e-5",
         "1e-6",
     ]
+
+
+def test_every_dot_lies_inside_the_frame_and_the_x_range_ends_at_it():
+    """At any size and range, no dot, guide or readout cell lies on or beyond the frame, and the
+    last point (at the x range's end) is in the plot's last column."""
+    for width, height in ((12, 6), (22, 8), (40, 12), (70, 17), (117, 30)):
+        for x1, ys in ((100, [2.3, 0.1]), (3_061, [0.71, 0.97]), (1e6, [1e-4, 9e4])):
+            for cursor in (None, x1 * 0.9, x1 * 0.1):
+                chart = BrailleChart(xlim=(0, x1), cursor=cursor, xlabel="iteration")
+                chart.line([0, x1 / 2, x1, x1 * 1.5], [*ys, ys[1], ys[0]], BLUE, name="a")
+                chart.line([0, x1], ys, RED, joined=False, name="b")
+                lines = text(chart, width, height)
+                left, right = lines[0].index("┌"), lines[0].index("┐")
+                for row in lines[1:-3]:
+                    assert row[right] == "│" and row[left] in "│┤", (width, x1, row)
+                    outside = row[right:] + row[:left]
+                    assert not any("\u2800" <= ch <= "\u28ff" for ch in outside), row
+                assert lines[-3].index("┘") == right
+                if cursor is None:
+                    last = [row[right - 1] for row in lines[1:-3]]
+                    assert any("\u2800" < ch <= "\u28ff" for ch in last), (width, x1, last)
+
+
+def test_on_a_short_chart_the_readout_puts_its_entries_side_by_side():
+    """A chart of two rows had room for the x and one line's value: the others were cut."""
+    chart = BrailleChart(xlim=(0, 100), xlabel="iteration", cursor=80.0)
+    chart.line([0, 100], [2.0, 0.5], BLUE, name="mini-batch")
+    chart.line([0, 100], [1.8, 0.6], RED, name="smoothed")
+    chart.line([0, 100], [1.0, 0.4], RED, name="previous run")
+    lines = text(chart, width=60, height=6)  # two rows of plot
+    plot = "\n".join(lines[1:3])
+    for entry in ("iteration 80", "mini-batch 0.8", "smoothed 0.84", "previous run 0.52"):
+        assert entry in plot, plot
+    short = text(chart, width=40, height=5)[1]  # one row: the x and the values, unnamed
+    assert "80  ━ 0.8  ━ 0.84  ━ 0.52" in short, short
+    tall = "\n".join(text(chart, width=60, height=12)[1:5])  # a row each where they fit
+    assert [line.strip(" │┤0123456789.")[:12] for line in tall.splitlines()] == [
+        "iteration 80",
+        "━ mini-batch",
+        "━ smoothed  ",
+        "━ previous r",
+    ]
+
+
+def test_the_readout_names_this_runs_lines_before_earlier_runs():
+    chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
+    chart.line([0, 10], [1.0, 0.2], RED, name="previous run", fits=False, earlier=True)
+    chart.line([0, 10], [2.0, 0.5], BLUE, name="smoothed")
+    text(chart, width=40, height=12)  # lays the plot out: the readout reads where
+    names = [series.name for _, series in chart.readout() if series is not None]
+    assert names == ["smoothed", "previous run"]
+
+
+def test_the_readout_puts_the_values_in_a_column_after_the_names():
+    """A compared run's label ends in a number (`lr 0.2→0.1 at 300`): its value stood right
+    after it, as if one."""
+    chart = BrailleChart(xlim=(0, 10), xlabel="iteration", cursor=5.0)
+    chart.line([0, 10], [2.0, 0.5], BLUE, name="smoothed")
+    chart.line([0, 10], [1.0, 0.2], RED, name="07:42 lr 0.2→0.1 at 300", fits=False)
+    lines = text(chart, width=60, height=12)[2:4]
+    columns = {line.index(value) for line, value in zip(lines, ("1.25", "0.6"), strict=True)}
+    assert len(columns) == 1 and "at 300  0.6" in lines[1], lines

@@ -1,6 +1,6 @@
 """The charts as a TensorBoard user reads them: this run sets the loss axis, the mouse reads
-values (hover), zooms (wheel) and hides a line (a click on its legend entry), keys zoom and
-reset, and under NO_COLOR every line has its own pattern."""
+values (hover), zooms (wheel) and hides a line (a click on its legend entry), keys zoom, pan
+and reset, and under NO_COLOR every line has its own pattern."""
 
 import numpy as np
 from rich.text import Text
@@ -101,6 +101,12 @@ async def test_the_wheel_zooms_around_the_mouse_and_zero_shows_the_whole_run_aga
         await pilot._post_mouse_events([events.MouseScrollLeft], loss, offset=(layout.left, 5))
         await until(pilot, lambda: loss.window[0] < before[0])  # a sideways scroll pans
         assert loss.window[1] - loss.window[0] == before[1] - before[0]
+        panned = loss.window
+        await pilot.press("shift+left")  # the keys pan too, a quarter of the range
+        await until(pilot, lambda: loss.window[0] < panned[0])
+        assert loss.window[1] - loss.window[0] == panned[1] - panned[0]
+        await pilot.press("shift+right", "shift+right")
+        await until(pilot, lambda: loss.window[0] > panned[0])
         await pilot.press("0")
         await until(pilot, lambda: loss.window is None and loss.border_title == "Loss")
 
@@ -179,3 +185,81 @@ async def test_under_no_color_two_compared_runs_have_their_own_dashes_named_belo
         names = str(app.query_one(ComparedRuns).render())
         assert f"{first.glyph} run-a" in names and f"{second.glyph} run-b" in names
         assert "run-a" not in plain(loss.border_subtitle)  # named below, not in the border
+
+
+async def test_a_resize_clears_the_readout_the_mouse_left_at_another_x():
+    """The x under the mouse changes with the chart's width: a readout kept through a resize
+    named an iteration the mouse was no longer on (seen in tmux at 80x24 then 60x20)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        layout = loss.chart.layout
+        await pilot.hover(loss, offset=(layout.left + layout.cols // 2 + 1, 3))
+        await until(pilot, lambda: any("mini-batch" in line for line in picture(loss)))
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: loss.hover is None)
+        await until(pilot, lambda: not any("mini-batch" in line for line in picture(loss)))
+
+
+async def test_every_x_tick_is_labelled_on_a_narrow_chart():
+    """Ticks fewer on a narrow chart, each with its label: at 60x20 the accuracy axis had six
+    ticks and four labels (0 500 1500 2500), uneven to read."""
+    evaluations = [ev.Evaluation(i, i / 100, 0.8, 0.75) for i in range(100, 2_600, 100)]
+    app, _ = app_with([*ready(), progress(2_500, 10), *evaluations])
+    async with app.run_test(size=(60, 20)) as pilot:
+        for chart in (app.query_one(LossChart), app.query_one(AccuracyChart)):
+            await until(pilot, lambda chart=chart: drawn(chart) and chart.x_end > 0)
+            lines = picture(chart)
+            axis = next(i for i, line in enumerate(lines) if "└" in line)
+            ticks, labels = lines[axis].count("┬"), lines[axis + 1].split()
+            assert ticks >= 2 and ticks == len(labels), lines[axis : axis + 2]
+
+
+async def test_the_readout_follows_a_still_mouse_when_the_axis_zooms_or_pans():
+    """With the mouse left on a chart, z zoomed and the readout still named the iteration the
+    mouse had been on before (now elsewhere, or outside the range shown)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss = app.query_one(LossChart)
+        await until(pilot, lambda: loss.series.count == 100 and drawn(loss))
+        layout = loss.chart.layout
+        column = layout.left + layout.cols // 4
+        await pilot.hover(loss, offset=(column + 1, 3))  # +1: the border
+        await until(pilot, lambda: loss.hover is not None and loss.hover < 40)
+        for keys in (("z",), ("shift+left",)):
+            before = loss.hover
+            await pilot.press(*keys)
+            await until(pilot, lambda before=before: loss.hover != before and drawn(loss))
+            assert loss.hover == loss.chart.layout.x_of(column)
+            low, high = loss.window
+            await until(pilot, lambda: f"iteration {loss.hover:,.0f}" in "".join(picture(loss)))
+            assert low <= loss.hover <= high
+
+
+async def test_a_compared_run_that_did_better_is_inside_the_accuracy_axis():
+    """The accuracy axis was fitted to this run alone: a compared run above it was cut off the
+    top (lr 0.3's curve in the comparison snapshot ran above 0.88 and out of sight)."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5), ev.Evaluation(100, 1.0, 0.6, 0.55)])
+    async with app.run_test(size=(120, 40)) as pilot:
+        accuracy = app.query_one(AccuracyChart)
+        await until(pilot, lambda: accuracy.points and drawn(accuracy))
+        app.comparisons = [compared("run-a", 20.0)]  # test accuracy 0.6, then 0.7
+        await until(pilot, lambda: len(accuracy.chart.series) == 3 and drawn(accuracy))
+        low, high = accuracy.chart.y_range()
+        assert low <= 0.55 and high >= 0.7
+        assert "run-a" not in plain(accuracy.border_subtitle)  # named below the charts
+
+
+async def test_a_narrow_zoomed_chart_keeps_its_range_in_its_title():
+    """At 80x24 the accuracy chart's title was cut to `Accuracy · iterations 225…`."""
+    app, _ = app_with([*ready(), losses_from(2.0, 0.5), ev.Evaluation(50, 0.5, 0.7, 0.6)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        accuracy = app.query_one(AccuracyChart)
+        await until(pilot, lambda: accuracy.points and drawn(accuracy))
+        await pilot.press("z")
+        await until(pilot, lambda: accuracy.window is not None)
+        low, high = accuracy.window
+        title = str(accuracy.border_title)
+        assert f"{low:,.4g}-{high:,.4g}" in title
+        assert len(title) <= accuracy.outer_size.width - 6, title

@@ -466,6 +466,8 @@ def test_comparison_labels_name_what_differs_and_curves_are_thinned():
 
 
 def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
+    from bp_tui.ui.screens.runs_screen import prompt_for
+
     store = RunStore()
     writer = store.create(HP, "sample", run_id="20261127-231500-ab12", started=T0)
     writer.on_event(progress(10, range(1, 11)))
@@ -473,12 +475,16 @@ def test_a_comparison_names_changes_made_mid_run_and_keeps_the_last_figures():
     writer.on_event(progress(20, range(11, 21)))
     writer.on_event(ev.Evaluation(20, 2.0, 0.7, 0.65))
     running = store.load(writer.id)  # no summary yet: from its change line
-    assert label_for(running, HP) == "23:15 lr 0.1→0.05"
-    assert label_for(running, HP.replace(lr=0.05)) == "23:15 lr 0.1→0.05"
+    assert label_for(running, HP) == "23:15 lr 0.1→0.05 at 10"
+    assert label_for(running, HP.replace(lr=0.05)) == "23:15 lr 0.1→0.05 at 10"
+    writer.on_event(ev.ParamsChanged(15, HP.replace(lr=0.025), {}, {"lr": 0.025}))
     writer.on_event(ev.Finished({"iterations": 20, "test_acc": 0.65, "diverged": False}))
     writer.release()
-    ended = store.list()[0]  # a listing reads no metric lines: from the summary
-    assert label_for(ended, HP.replace(hidden=60)) == "23:15 lr 0.1→0.05 hidden 50"
+    ended = store.list()[0]  # a listing reads no metric lines: its end values from the summary
+    assert label_for(ended, HP.replace(hidden=60)) == "23:15 lr 0.1→0.025 hidden 50"
+    # The Compare list reads the change lines, as `bp-tui runs` does, and says when.
+    listed = prompt_for(ended, HP, changes=store.changes(ended)).plain
+    assert listed.endswith("lr 0.1→0.025 in 2 changes from 10")
     final = comparison_of(store.load(writer.id), HP).final
     assert final == {
         "iterations": 20,

@@ -114,10 +114,7 @@ def damaged_json(run: DamagedRun) -> dict:
 def changes_of(store: RunStore, run: RunRecord) -> str:
     """What changed as the run went (`lr 0.1→0.05 at 3,000`); an ended run's listing read no
     metric lines, so those of a run that ended with other values are read now."""
-    changes = run.changes
-    if not changes and run.final_hp != run.hp:
-        changes = store.load(run.id).changes
-    return changes_brief(changes, run.hp)
+    return changes_brief(store.changes(run), run.hp)
 
 
 def run_list(args: argparse.Namespace) -> int:

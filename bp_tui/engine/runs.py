@@ -91,21 +91,29 @@ def value_text(field: str, value) -> str:
     return hidden_text(value) if field == "hidden" else str(value)
 
 
-def changes_brief(changes: list[dict], start: HyperParams) -> str:
-    """The changes made as a run went, name by name: `lr 0.1→0.05 at 3,000`, or with several
-    `lr 0.1→0.025 in 2 changes from 3,000`."""
+def change_steps(changes: list[dict]) -> dict[str, list[tuple[int, object]]]:
+    """The change lines of a run, name by name: each change's iteration and new value."""
     made: dict[str, list[tuple[int, object]]] = {}
     for line in changes:
         for name, value in line.get("changes", {}).items():
             made.setdefault(name, []).append((line["iteration"], value))
+    return made
+
+
+def when_changed(steps: list[tuple[int, object]]) -> str:
+    """When one value was changed: `at 3,000`, or `in 2 changes from 3,000`."""
+    at = f"{steps[0][0]:,}"
+    return f"at {at}" if len(steps) == 1 else f"in {len(steps)} changes from {at}"
+
+
+def changes_brief(changes: list[dict], start: HyperParams) -> str:
+    """The changes made as a run went, name by name: `lr 0.1→0.05 at 3,000`, or with several
+    `lr 0.1→0.025 in 2 changes from 3,000`."""
     parts = []
-    for name, steps in made.items():
+    for name, steps in change_steps(changes).items():
         first = getattr(start, name, None)
         moved = f"{name.replace('_size', '')} {value_text(name, first)}→{value_text(name, steps[-1][1])}"
-        at = f"{steps[0][0]:,}"
-        parts.append(
-            f"{moved} at {at}" if len(steps) == 1 else f"{moved} in {len(steps)} changes from {at}"
-        )
+        parts.append(f"{moved} {when_changed(steps)}")
     return ", ".join(parts)
 
 
@@ -704,6 +712,13 @@ class RunStore:
 
     def load(self, ref: str) -> RunRecord:
         return read_run(self.root / self.resolve(ref))
+
+    def changes(self, run: RunRecord) -> list[dict]:
+        """The change lines of a listed run: a listing reads no metric lines of an ended run,
+        so those of a run that ended with other values than it started with are read now."""
+        if not run.changes and run.final_hp != run.hp:
+            return self.load(run.id).changes
+        return run.changes
 
     def export_csv(self, ref: str, path: str | Path) -> Path:
         """The run's metrics as CSV, written atomically to a new path or over a regular file

@@ -757,6 +757,12 @@ class BpTuiApp(App):
             if chart.region:  # on the tab shown
                 chart.zoom(factor)
 
+    def action_pan(self, share: float) -> None:
+        """The zoomed charts on screen move `share` of their range later (negative: earlier)."""
+        for chart in self.query(Chart):
+            if chart.region:
+                chart.pan(share)
+
     def action_zoom_reset(self) -> None:
         for chart in self.query(Chart):
             chart.window = None

@@ -6,6 +6,9 @@ LR_FACTOR = 2.0  # + and - multiply or divide the learning rate by this
 BATCH_FACTOR = 2  # b and B double or halve the batch size
 HIDDEN_STEP = 10  # h and H add or remove this many units in every hidden layer (at the next reset)
 ZOOM_KEY = 0.5  # z shows half the iterations, Z twice as many (the mouse wheel zooms too)
+PAN_KEY = (
+    0.25  # shift+left/right move a zoomed chart this share of its range (a sideways scroll too)
+)
 SPEEDS = (1.0, 5.0, 50.0, None)  # < and > step through these iterations a second (None: full)
 
 APP_BINDINGS = [
@@ -44,6 +47,16 @@ APP_BINDINGS = [
     Binding("z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False),
     Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False),
     Binding("0", "zoom_reset", "Charts: the whole run again", show=False),
+    Binding(
+        "shift+left",
+        f"pan({-PAN_KEY})",
+        "Charts zoomed: earlier",
+        key_display="shift+←",
+        show=False,
+    ),
+    Binding(
+        "shift+right", f"pan({PAN_KEY})", "Charts zoomed: later", key_display="shift+→", show=False
+    ),
     Binding("P", "screenshot", "Save screenshot (SVG)", show=False),
     Binding("t", "next_tab", "Next tab"),
     Binding("question_mark", "help", "Help", key_display="?"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.runs import RunInfo, RunRecord
+from bp_tui.engine.runs import RunInfo, RunRecord, change_steps, when_changed
 from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED
 from bp_tui.ui.names import format_value
 from bp_tui.ui.series import EpochScale, smoothed_blocks
@@ -64,15 +64,18 @@ class Comparison:
         return EpochScale(list(zip(self.acc_x, self.acc_epochs, strict=True)))
 
 
-def differences(run: RunInfo, hp: HyperParams) -> list[str]:
+def differences(run: RunInfo, hp: HyperParams, changes: list[dict] | None = None) -> list[str]:
     """What this run did differently from `hp`: its start values (`lr 0.3`) and the changes made
-    as it went (`lr 0.1→0.05`); the display names of names.py."""
+    as it went (`lr 0.1→0.05 at 3,000`, from `changes`, else the run's own change lines); the
+    display names of names.py."""
     final = getattr(run, "final_hp", run.hp)
+    steps = change_steps(getattr(run, "changes", []) if changes is None else changes)
     out = []
     for name in LABEL_FIELDS:
         start, end = getattr(run.hp, name), getattr(final, name)
         if start != end:
-            out.append(f"{_setting(name, start)}→{format_value(name, end)}")
+            when = f" {when_changed(steps[name])}" if name in steps else ""
+            out.append(f"{_setting(name, start)}→{format_value(name, end)}{when}")
         elif start != getattr(hp, name):
             out.append(_setting(name, start))
     return out

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from rich.color import Color
+from rich.color import Color, blend_rgb
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -41,6 +41,7 @@ class Series:
     name: str = ""  # in the legend and the hover readout
     pattern: tuple[int, ...] = SOLID
     fits: bool = True  # sets the y axis; False: clipped to the axis the others set
+    earlier: bool = False  # another run's line (compared, previous): named after this run's
 
     @property
     def glyph(self) -> str:
@@ -177,27 +178,40 @@ class BrailleChart:
         lines: list[tuple[str, Series | None]] = [
             (f"{self.xlabel} {x:,.0f}" if self.xlabel != "epoch" else f"epoch {x:.2f}", None)
         ]
-        for s in self.series:
+        for s in sorted(self.series, key=lambda s: s.earlier):  # this run's lines first
             value = s.value_at(x, within) if s.name else None
             if value is not None:
                 lines.append((f"{s.glyph} {s.name} {value:.4g}", s))
         return lines
 
     def _readout(self, strips: list[Strip], base: Style) -> None:
-        """The readout in a box in the plot's upper corner away from the mouse."""
+        """The readout in a tinted box in the plot's upper corner away from the mouse; on a
+        chart too short for a line each, its entries side by side."""
         layout, lines = self.layout, self.readout()
         if layout is None or len(lines) < 2:
             return
-        width = min(max(len(text) for text, _ in lines) + 2, layout.cols)
+        if len(lines) <= layout.rows:  # a row each: the values in a column after the names
+            lines = _aligned(lines)
+        rows = _pack(lines, layout.rows, layout.cols - 2)
+        if sum(map(len, rows)) < len(lines):  # still too many: the values without the names
+            rows = _pack(_compact(lines), layout.rows, layout.cols - 2)
+        width = min(max(_row_length(row) for row in rows) + 2, layout.cols)
         middle = layout.x0 + (layout.x1 - layout.x0) / 2
         start = layout.left + (layout.cols - width if self.cursor < middle else 0)
-        box = base + Style(reverse=False, bold=False)
-        for row, (text, s) in enumerate(lines[: layout.rows], start=1):
-            style = box + Style(color=Color.from_rgb(*s.color)) if s is not None else box
-            cell = Segment(f" {text}".ljust(width)[:width], style)
+        box = base + Style(reverse=False, bold=False, bgcolor=_tint(base))
+        for row, entries in enumerate(rows, start=1):
+            cells = [Segment(" ", box)]
+            for index, (text, s) in enumerate(entries):
+                style = box + Style(color=Color.from_rgb(*s.color)) if s is not None else box
+                cells.append(Segment(("  " if index else "") + text, style))
+            cells.append(Segment(" " * width, box))
             strip = strips[row]
             strips[row] = Strip.join(
-                [strip.crop(0, start), Strip([cell]), strip.crop(start + width, strip.cell_length)]
+                [
+                    strip.crop(0, start),
+                    Strip(cells).crop(0, width),
+                    strip.crop(start + width, strip.cell_length),
+                ]
             )
 
     def _x_axis(self, left: int, cols: int, x0: float, x1: float, base: Style) -> list[Strip]:
@@ -217,6 +231,47 @@ class BrailleChart:
             Strip([Segment(" " * left + "".join(under), base)]),
             Strip([Segment(" " * left + name, base)]),
         ]
+
+
+def _pack(entries: list, rows: int, room: int) -> list[list]:
+    """The readout's entries a row each; on fewer rows, side by side in as many as there are."""
+    if len(entries) <= rows:
+        return [[entry] for entry in entries]
+    packed: list[list] = [[]]
+    for entry in entries:
+        if packed[-1] and _row_length([*packed[-1], entry]) > room:
+            packed.append([])
+        packed[-1].append(entry)
+    return packed[:rows]
+
+
+def _aligned(entries: list) -> list:
+    """The x line, then the lines' values in one column after their names (a run's label can
+    end in a number: `lr 0.1→0.05 at 300 0.29` read as one)."""
+    head, split = entries[:1], [(text.rpartition(" "), s) for text, s in entries[1:]]
+    longest = max(len(name) for (name, _, _), _ in split)
+    return head + [(f"{name.ljust(longest)}  {value}", s) for (name, _, value), s in split]
+
+
+def _compact(entries: list) -> list:
+    """The readout in short: the x alone (`3,312`), each line's sign and value (`━ 0.18`); the
+    legend names the signs."""
+    return [
+        (text.split()[-1] if s is None else f"{text.split()[0]} {text.rpartition(' ')[2]}", s)
+        for text, s in entries
+    ]
+
+
+def _row_length(entries: list) -> int:
+    return sum(len(text) for text, _ in entries) + 2 * (len(entries) - 1)
+
+
+def _tint(base: Style) -> Color | None:
+    """The readout box's background: the chart's, a little toward its text colour."""
+    if base.bgcolor is None or base.color is None:
+        return None
+    back, fore = base.bgcolor.get_truecolor(), base.color.get_truecolor()
+    return Color.from_triplet(blend_rgb(back, fore, 0.15))
 
 
 def _x_range(series: list[Series]) -> tuple[float, float]:

@@ -26,11 +26,17 @@ NARROW_HEADER = f"{'started':<11}  {'test acc':>8}  {'status':<10}  what differe
 NARROW_BELOW = 104  # screen columns
 
 
-def prompt_for(run: RunInfo, hp: HyperParams, narrow: bool = False, dataset: str = "") -> Text:
+def prompt_for(
+    run: RunInfo,
+    hp: HyperParams,
+    narrow: bool = False,
+    dataset: str = "",
+    changes: list[dict] | None = None,
+) -> Text:
     """One line under HEADER: when, how well, how it ended, and what it did differently from
-    the current run, mid-run changes included (cut at the right)."""
+    the current run, mid-run changes and their iterations included (cut at the right)."""
     accuracy = "-" if run.test_acc is None else f"{run.test_acc:.4f}"
-    differed = " ".join(differences(run, hp)) or "the same values as now"
+    differed = " ".join(differences(run, hp, changes)) or "the same values as now"
     status = (f"{run.status:<10}", "" if run.status == "finished" else "dim")
     if narrow:
         if dataset and run.dataset != dataset:
@@ -135,8 +141,16 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
         self.hp, self.dataset = hp, dataset
         self.store = store or RunStore()
         self.runs = [r for r in reversed(self.store.list()) if r.id != current]  # newest first
+        self.changes = {r.id: self._changes(r) for r in self.runs}
         self.chosen = set(chosen)
         self._loaded: dict[str, Comparison] = {}
+
+    def _changes(self, run: RunInfo) -> list[dict] | None:
+        """Its change lines (None: removed or damaged since listed, its start values shown)."""
+        try:
+            return self.store.changes(run)
+        except BpTuiError:
+            return None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-box"):
@@ -146,7 +160,11 @@ class RunsScreen(ModalScreen[list[Comparison] | None]):
                 yield Static(Text(header, no_wrap=True, overflow="ellipsis"), id="runs-header")
                 yield SelectionList[str](
                     *[
-                        (prompt_for(r, self.hp, narrow, self.dataset), r.id, r.id in self.chosen)
+                        (
+                            prompt_for(r, self.hp, narrow, self.dataset, self.changes[r.id]),
+                            r.id,
+                            r.id in self.chosen,
+                        )
                         for r in self.runs
                     ],
                     id="runs-list",

@@ -10,6 +10,7 @@ on its legend entry), as in TensorBoard.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from time import monotonic
 
 import numpy as np
@@ -83,6 +84,7 @@ class Chart(Widget):
         self.x_end = 0.0  # where the x axis ends unzoomed, in its unit
         self.chart = BrailleChart()
         self._legend: list[tuple[int, int, str]] = []  # each entry's columns in the legend
+        self._mouse_column: int | None = None  # the plot column under the mouse, if any
         self._legend_markup = ""  # the legend as last set
 
     # ---- settings: each watcher redraws now and retitles ---------------------------------------
@@ -104,7 +106,11 @@ class Chart(Widget):
         if self.window is not None:
             unit = "epochs" if self.in_epochs else "iterations"
             low, high = self.window
-            parts.append(f"· {unit} {low:,.4g}-{high:,.4g} (0: all)")
+            span = f"{low:,.4g}-{high:,.4g}"
+            room = self.outer_size.width - 6 - len(" ".join(parts))  # corners, ─ and spaces
+            # Narrow: the range kept whole, the hint and then the unit left out.
+            tails = (f"· {unit} {span} (0: all)", f"· {unit} {span}", f"· {span}")
+            parts.append(next((t for t in tails if len(t) + 1 <= room), tails[-1]))
         return " ".join(parts)
 
     def settings_changed(self) -> None:
@@ -142,9 +148,20 @@ class Chart(Widget):
         offset = event.get_content_offset(self)
         inside = offset is not None and layout is not None and 1 <= offset.y <= layout.rows
         self.hover = layout.x_of(offset.x) if inside else None
+        self._mouse_column = offset.x if self.hover is not None else None
 
     def on_leave(self, _: events.Leave) -> None:
-        self.hover = None
+        self.hover, self._mouse_column = None, None
+
+    def hover_at(self, limits: tuple[float, float] | None) -> float | None:
+        """The x under a mouse left still, on a new x axis (it grows with the run, zooms and
+        pans): read again at the mouse's column, where the last picture put the plot."""
+        layout = self.chart.layout
+        if self._mouse_column is None or layout is None or limits is None:
+            return self.hover
+        x = replace(layout, x0=limits[0], x1=limits[1]).x_of(self._mouse_column)
+        self.set_reactive(Chart.hover, x)
+        return x
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         event.stop()
@@ -246,10 +263,12 @@ class Chart(Widget):
         name, ticks, limits = self.x_axis(self.x_end)
         if self.window is not None:
             limits = self.window
-            ticks = window_ticks(*limits, whole=not self.in_epochs)
+            ticks = window_ticks(
+                *limits, whole=not self.in_epochs, count=self.tick_count(limits[1])
+            )
         chart.xlabel, chart.xticks, chart.xlim = name, ticks, limits
         chart.xlabels = [f"{t:g}" for t in ticks]
-        chart.cursor = self.hover
+        chart.cursor = self.hover_at(limits)
         self.chart = chart
         self.set_legend(named, self.legend_values())
         self.changed()
@@ -259,7 +278,9 @@ class Chart(Widget):
         """(name, sign, colour) of each line the legend names: the lines of this run (a compared
         run's line is named below the charts, and in the readout)."""
         return list(
-            dict.fromkeys((s.name, s.glyph, s.color) for s in chart.series if s.name and s.fits)
+            dict.fromkeys(
+                (s.name, s.glyph, s.color) for s in chart.series if s.name and not s.earlier
+            )
         )
 
     def set_legend(self, named: list[tuple[str, str, tuple]], values: dict[str, str]) -> None:
@@ -300,8 +321,14 @@ class Chart(Widget):
         name = "epoch" if self.in_epochs else "iteration"
         if not last:
             return name, [], None
-        ticks = nice_ticks(last, whole=not self.in_epochs)
+        ticks = nice_ticks(last, self.tick_count(last), whole=not self.in_epochs)
         return name, ticks, (0.0, max(ticks[-1], last) * 1.001 + (0 if self.in_epochs else 1))
+
+    def tick_count(self, last: float) -> int:
+        """As many x ticks as fit with their labels side by side (about 5): a narrow chart
+        labels every tick it marks rather than marking some it cannot label."""
+        room = self.size.width - 6  # about: the y labels, the frame and a label's overhang
+        return max(2, min(5, room // (len(f"{last:g}") + 2)))
 
     def render_line(self, y: int) -> Strip:
         """Line y of the picture, built when the data, size or theme changed since the last."""
@@ -339,7 +366,10 @@ class Chart(Widget):
             self.refresh(*lines)
 
     def on_resize(self) -> None:
-        self.dirty = True  # its legend is fitted to its width
+        self.dirty = True  # its legend and title are fitted to its width
+        self.border_title = self.title_text()
+        # The mouse is over another x now (the plot moved under it): the next move reads it.
+        self.hover, self._mouse_column = None, None
 
 
 class LossChart(Chart):
@@ -401,7 +431,7 @@ class LossChart(Chart):
             if len(cx):
                 cx = (run.epoch_scale() if self.in_epochs else unit)(cx)
                 pattern = compare_pattern(index)
-                how = {"name": run.label, "fits": False, **self.styled(pattern)}
+                how = {"name": run.label, "fits": False, "earlier": True, **self.styled(pattern)}
                 chart.line(*thin(cx.tolist(), cy, limit), compare_color(index), **how)
                 end = max(end, float(cx[-1]))
         if self.previous is not None:
@@ -409,7 +439,8 @@ class LossChart(Chart):
             shown = [i for i, v in enumerate(px) if v <= max(last, 1)]
             if shown:
                 x_shown = (previous_epochs if self.in_epochs else unit)([px[i] for i in shown])
-                how = {"name": "previous run", "fits": False, **self.styled(DASHED)}
+                how = {"name": "previous run", "fits": False, "earlier": True}
+                how.update(self.styled(DASHED))
                 chart.line(*thin(x_shown.tolist(), [py[i] for i in shown], limit), DIM, **how)
         x, y, smoothed = self.series.points(limit)
         if len(x):
@@ -479,7 +510,9 @@ class AccuracyChart(Chart):
         for index, run in enumerate(self.comparisons):
             if len(run.acc_x):
                 cx = run.acc_epochs if self.in_epochs else run.acc_x
-                how = {"name": run.label, "fits": False, **self.styled(compare_pattern(index))}
+                # Accuracies stay within 0-1 (no spike to flatten the others): a better run
+                # sets the axis too instead of leaving it above the top.
+                how = {"name": run.label, "earlier": True, **self.styled(compare_pattern(index))}
                 chart.line(*thin(cx, run.test_acc, self.point_limit), compare_color(index), **how)
                 end = max(end, cx[-1])
         # Evaluations are few (one an epoch); a long run keeps its last 200 on screen.
