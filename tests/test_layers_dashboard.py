@@ -142,3 +142,19 @@ async def test_watch_checks_each_save_and_the_next_reset_trains_the_saved_layers
         await until(pilot, saved_and_told)
         await pilot.press("r")
         await until(pilot, lambda: "first wrong node: Relu1 (Relu)" in shown(panel))
+
+
+async def test_a_gradient_of_the_wrong_shape_fails_the_check_and_says_which_shape():
+    """db = dout: their db has the batch's shape. The check ends (it never hung on it): FAILED,
+    and the first wrong node with the shape its gradient should have."""
+    app, _ = app_on(LEARNERS / "fault_affine_db_is_dout.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(pilot, lambda: "FAILED" in text_of(panel))
+        await until(
+            pilot,
+            lambda: (
+                "first wrong node: Affine2 (Affine), its db has shape (3, 10), should be (10,)"
+                in shown(panel)
+            ),
+        )
