@@ -79,10 +79,16 @@ def test_a_gradient_of_the_wrong_shape_is_one_line():
         (["--layers", "x.py", "serve"], "not serve (the browser never runs code)"),
         (["train", "--layers", "/nonexistent/x.py"], "no such file or folder"),
         (["train", "--layers", "notes.txt"], "not a .py file"),
+        # the dashboard reads the file before it opens, as train does
+        (["--layers", "binary.py"], "binary.py: not UTF-8 text"),
+        (["--layers", "broken.ipynb", "--paused"], "broken.ipynb: not a Jupyter notebook"),
+        (["train", "--layers", "broken.ipynb"], "broken.ipynb: not a Jupyter notebook"),
     ],
 )
 def test_refused_layers(argv, said, tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "binary.py").write_bytes(bytes(range(256)))
+    (tmp_path / "broken.ipynb").write_text("not json {")
     result = subprocess.run(
         [sys.executable, "-m", "bp_tui", *argv],
         capture_output=True,
