@@ -72,6 +72,15 @@ def test_a_gradient_of_the_wrong_shape_is_one_line():
 
 
 @pytest.mark.hostile
+def test_their_layers_diverging_point_to_bp_tui_check_not_the_learning_rate():
+    path = LEARNERS / "fault_softmax_over_the_batch.py"
+    result = train(path)
+    assert result.returncode == 2
+    assert f"your layers are the likely cause: bp-tui check {path} says" in result.stderr
+    assert "learning rate and reset" not in result.stderr
+
+
+@pytest.mark.hostile
 @pytest.mark.parametrize(
     "argv, said",
     [
