@@ -39,7 +39,7 @@ def first_weights(trace: Trace) -> str | None:
 
 
 def misshapen(trace: Trace, name: str) -> str:
-    """ "your d W1 has shape (50, 784), W1 is (784, 50)" when a learner's gradient of an edge
+    """ "your d {name} has shape (50, 784), {name} is (784, 50)" when a learner's gradient of an edge
     is not of its shape (it has no columns to draw then); else ""."""
     edge = trace.edges[name]
     shape, expected = np.shape(edge.grad), np.shape(edge.value)
