@@ -21,18 +21,18 @@ def shown(panel) -> str:
     return re.sub(r"\s+", " ", " ".join(lines))
 
 
-def app_on(layers: Path):
+def app_on(layers: Path, hp: HyperParams = HP):
     links = []
 
     def factory():
         links.append(
             ThreadLink(
-                HP, tiny_data(), start=False, layers=layers, progress_interval=0.02, blas_threads=1
+                hp, tiny_data(), start=False, layers=layers, progress_interval=0.02, blas_threads=1
             )
         )
         return links[-1]
 
-    app = BpTuiApp(factory, HP, start=False)
+    app = BpTuiApp(factory, hp, start=False)
     app.animation_level = "none"
     return app, links
 
@@ -103,6 +103,8 @@ async def test_a_layer_that_raises_pauses_the_run_with_a_notice_and_a_fixed_file
             pilot,
             lambda: any(
                 "'Relu' object has no attribute 'backward' at layers.py line 105" in n.message
+                # the key and what it does: reset loads their file again
+                and n.message.endswith("(r: reset with your fixed file)")
                 for n in app._notifications
             ),
         )
@@ -142,3 +144,41 @@ async def test_watch_checks_each_save_and_the_next_reset_trains_the_saved_layers
         await until(pilot, saved_and_told)
         await pilot.press("r")
         await until(pilot, lambda: "first wrong node: Relu1 (Relu)" in shown(panel))
+
+
+async def test_a_gradient_of_the_wrong_shape_fails_the_check_and_says_which_shape():
+    """db = dout: their db has the batch's shape. The check ends (it never hung on it): FAILED,
+    and the first wrong node with the shape its gradient should have."""
+    app, _ = app_on(LEARNERS / "fault_affine_db_is_dout.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(pilot, lambda: "FAILED" in text_of(panel))
+        await until(
+            pilot,
+            lambda: (
+                "first wrong node: Affine2 (Affine), its db has shape (3, 10), should be (10,)"
+                in shown(panel)
+            ),
+        )
+
+
+async def test_a_run_their_layers_blow_up_points_to_bp_tui_check_not_the_learning_rate():
+    """Softmax over the whole batch: its loss is about ln(10 N), over the divergence line for a
+    batch of 200 at any rate. The cause is their code."""
+    from bp_tui.engine import RunState
+
+    app, _ = app_on(LEARNERS / "fault_softmax_over_the_batch.py", HP.replace(batch_size=200))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state is RunState.READY)
+        await pilot.press("space")
+        await until(pilot, lambda: app.run_state is RunState.DIVERGED)
+        check = f"bp-tui check {LEARNERS / 'fault_softmax_over_the_batch.py'}"
+        await until(pilot, lambda: check in app.alert.plain)
+        assert "Lower the rate" not in app.alert.plain
+        await until(
+            pilot,
+            lambda: any(
+                f"your layers are the likely cause: {check}" in n.message
+                for n in app._notifications
+            ),
+        )

@@ -99,3 +99,42 @@ async def test_a_layer_that_raises_is_the_inspector_s_one_line_and_the_run_is_no
             ),
         )
         assert app.run_state is RunState.READY
+
+
+async def test_a_transposed_dw_is_shown_with_its_shape_and_is_the_first_wrong_node():
+    """Their dW has W's shape transposed: the check ends FAILED, Affine2 (the first in the
+    backward pass) is marked with the shape it should have, and Affine1's backward, where the
+    picture of dW1's columns would be, says the shapes instead."""
+    app, _ = app_on(LEARNERS / "fault_affine_dw_transposed.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_graph_3(pilot, app)
+        await until(pilot, lambda: isinstance(inspector.inspection.wrong, WrongNode))
+        wrong = inspector.inspection.wrong
+        assert (wrong.node, wrong.edge) == ("Affine2", "W2")
+        side = inspector.query_one("#insp-side")
+        await until(pilot, lambda: re.search(r"W1 .*✖ shape", shown(side)))
+        await until(pilot, lambda: "✖ your d W1 has shape (8, 784), W1 is (784, 8)" in shown(side))
+        node = inspector.query_one("#insp-node")
+        await pilot.press("end", "left", "left")  # Affine2's backward
+        await until(
+            pilot,
+            lambda: (
+                "✖ first wrong node: Affine2, its d W2 has shape (10, 8), should be (8, 10)"
+                in shown(node)
+            ),
+        )
+        await pilot.press("end")  # Affine1's backward: their dW1 is (8, 784)
+        await until(pilot, lambda: "your d W1 has shape (8, 784), W1 is (784, 8)" in shown(side))
+
+
+async def test_a_db_of_the_batch_s_shape_shows_the_book_s_rule_and_their_shape_apart():
+    app, _ = app_on(LEARNERS / "fault_affine_db_is_dout.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        inspector = await open_graph_3(pilot, app)
+        await until(pilot, lambda: isinstance(inspector.inspection.wrong, WrongNode))
+        assert inspector.inspection.wrong.node == "Affine2"
+        node = inspector.query_one("#insp-node")
+        await pilot.press("end")
+        await until(pilot, lambda: "Affine.backward" in text_of(node))
+        await until(pilot, lambda: "sum(dout, axis=0) -> (8,)" in shown(node))
+        await until(pilot, lambda: "your d b1 has shape (100, 8), b1 is (8,)" in shown(node))

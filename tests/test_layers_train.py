@@ -72,6 +72,15 @@ def test_a_gradient_of_the_wrong_shape_is_one_line():
 
 
 @pytest.mark.hostile
+def test_their_layers_diverging_point_to_bp_tui_check_not_the_learning_rate():
+    path = LEARNERS / "fault_softmax_over_the_batch.py"
+    result = train(path)
+    assert result.returncode == 2
+    assert f"your layers are the likely cause: bp-tui check {path} says" in result.stderr
+    assert "learning rate and reset" not in result.stderr
+
+
+@pytest.mark.hostile
 @pytest.mark.parametrize(
     "argv, said",
     [
@@ -79,10 +88,16 @@ def test_a_gradient_of_the_wrong_shape_is_one_line():
         (["--layers", "x.py", "serve"], "not serve (the browser never runs code)"),
         (["train", "--layers", "/nonexistent/x.py"], "no such file or folder"),
         (["train", "--layers", "notes.txt"], "not a .py file"),
+        # the dashboard reads the file before it opens, as train does
+        (["--layers", "binary.py"], "binary.py: not UTF-8 text"),
+        (["--layers", "broken.ipynb", "--paused"], "broken.ipynb: not a Jupyter notebook"),
+        (["train", "--layers", "broken.ipynb"], "broken.ipynb: not a Jupyter notebook"),
     ],
 )
 def test_refused_layers(argv, said, tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "binary.py").write_bytes(bytes(range(256)))
+    (tmp_path / "broken.ipynb").write_text("not json {")
     result = subprocess.run(
         [sys.executable, "-m", "bp_tui", *argv],
         capture_output=True,

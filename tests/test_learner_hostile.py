@@ -9,12 +9,14 @@ for is the command's end, however long a loaded machine makes it.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.test_faults_process import cmdline
 
 pytestmark = pytest.mark.hostile
@@ -161,3 +163,38 @@ def test_writing_on_the_check_s_own_descriptor_is_dropped(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode in (0, 1)
     assert "Sigmoid" in done.stdout
+
+
+def checking_forever(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """`bp-tui check` on a Sigmoid.forward that loops for ever (limit 600 s), once the child
+    is in that loop (it left a marker file)."""
+    marker = tmp_path / "in_forward"
+    path = tmp_path / "loops.py"
+    path.write_text(forward_doing(f"open({str(marker)!r}, 'w').close()", "while True:", "    pass"))
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "bp_tui", "check", "--timeout", "600", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    wait_until(marker.exists)
+    return parent, path
+
+
+def test_ctrl_c_ends_the_check_and_its_child_at_once_with_one_line(tmp_path):
+    parent, path = checking_forever(tmp_path)
+    parent.send_signal(signal.SIGINT)
+    _, err = parent.communicate(timeout=300)
+    assert parent.returncode == 130
+    assert err == "bp-tui: interrupted\n"
+    assert left_running(str(path)) == []
+
+
+def test_the_child_goes_with_a_parent_killed_outright(tmp_path):
+    """SIGKILL leaves the parent no time to end it: the kernel does (PR_SET_PDEATHSIG)."""
+    parent, path = checking_forever(tmp_path)
+    assert left_running(f"bp_tui.learner.child {path.resolve()}") != []
+    parent.kill()
+    parent.communicate(timeout=300)
+    wait_until(lambda: left_running(f"bp_tui.learner.child {path.resolve()}") == [])

@@ -105,4 +105,5 @@ def _main(argv: Sequence[str] | None) -> int:
     except Terminated:
         raise
     except KeyboardInterrupt:
+        say("bp-tui: interrupted")
         return 130

@@ -64,9 +64,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
         raise BpTuiError("--watch goes with --layers PATH: it checks your file at each save")
     if layers is not None:
-        from bp_tui.learner.source import learner_files
+        from bp_tui.learner.source import readable_learner_files
 
-        learner_files(layers)  # a missing file is one line here, not in the engine
+        readable_learner_files(
+            layers
+        )  # a missing or unreadable file: one line here, not in the engine
         layers = layers.resolve()
     headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)

@@ -87,9 +87,9 @@ class Stopped(Exception):
 
 
 def _readable(path: Path) -> None:
-    from bp_tui.learner.source import learner_files
+    from bp_tui.learner.source import readable_learner_files
 
-    learner_files(path)  # LearnerFileError (one line) for a missing file or another kind
+    readable_learner_files(path)  # LearnerFileError (one line) for a missing or unreadable file
 
 
 def run_train(args: argparse.Namespace) -> int:

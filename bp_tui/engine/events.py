@@ -237,12 +237,14 @@ class Notice:
     """A problem with a command that changed nothing (bad value, unreadable checkpoint...).
 
     A bad value names its hyperparameter in `field` (the message says what is wrong with it);
-    `action` names what fixes it ("reset", "save"), for the dashboard to show that action's key.
+    `action` names what fixes it ("reset", "save"), for the dashboard to show that action's key,
+    with `action_text` beside the key when the action's name alone would not say it.
     """
 
     message: str
     field: str | None = None
     action: str | None = None
+    action_text: str = ""
 
 
 # ---- streams of events ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bp_tui.engine.config import check_iters_left, split_changes
 from bp_tui.engine.events import RunState
 from bp_tui.engine.jobs import BackgroundJobs, Job
 from bp_tui.engine.pace import RateMeter, next_step_at
-from bp_tui.engine.trainer import DivergedError, Trainer
+from bp_tui.engine.trainer import DivergedError, Trainer, diverged_advice
 from bp_tui.errors import BpTuiError, ConfigError
 from bp_tui.nn import analysis, stats
 from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
@@ -41,6 +41,7 @@ INSPECT_CHECK_SAMPLE = 1_000
 INSPECT_LEARNER_SAMPLE = 40
 COMMAND_POLL_SECONDS = 0.005  # keeps a key press well under 100 ms from taking effect
 GRAD_NORMS_EVERY = 10  # iterations between two samples of the layers' ‖dW‖ (every one when slow)
+FIXED_FILE = "reset with your fixed file"  # what the reset does after their layer raised
 ACTIVATION_BATCH = 1_000  # test images whose activations are histogrammed (the book's 1000)
 
 
@@ -348,7 +349,7 @@ class Engine:
             self._report_progress()
             if self.state is RunState.RUNNING:
                 self._set_state(RunState.PAUSED, str(error))
-            self.emit(ev.Notice(str(error), action="reset"))
+            self.emit(ev.Notice(str(error), action="reset", action_text=FIXED_FILE))
 
     def _speed_shown(self) -> float:
         """The run's real speed; until one is measured, slow motion's or the steps' own."""
@@ -395,7 +396,7 @@ class Engine:
             self.emit(ev.StateChanged(self.state, self.trainer.hp, dict(self.pending)))
         if self.state is RunState.DIVERGED:
             raise BpTuiError(
-                "the run diverged: lower the learning rate, then reset", action="reset"
+                f"the run diverged: {diverged_advice(self.trainer.layers)}", action="reset"
             )
         if self.trainer.done:
             raise BpTuiError("the run is finished: raise the iterations or reset", action="reset")

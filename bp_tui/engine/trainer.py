@@ -30,12 +30,20 @@ DIVERGENCE_WINDOW = 20
 DIVERGENCE_LOSS = 3 * math.log(10)
 
 
+def diverged_advice(layers: Path | None) -> str:
+    """What to do about a run that diverged: with a learner's layers, their code is the likely
+    cause (a wrong backprop blows up at any rate), and `bp-tui check` says where."""
+    if layers is not None:
+        return f"your layers are the likely cause: bp-tui check {layers} says which and where"
+    return "lower the learning rate and reset"
+
+
 class DivergedError(ArithmeticError):
-    def __init__(self, iteration: int, lr: float, why: str) -> None:
+    def __init__(self, iteration: int, lr: float, why: str, layers: Path | None = None) -> None:
         self.iteration, self.lr = iteration, lr
         super().__init__(
             f"training diverged: {why} at iteration {iteration:,} with learning rate {lr_text(lr)}; "
-            "lower the learning rate and reset"
+            + diverged_advice(layers)
         )
 
 
@@ -217,7 +225,7 @@ class Trainer:
                 )
         if why:
             self.diverged = True
-            raise DivergedError(self.iteration, self.optimizer.lr, why)
+            raise DivergedError(self.iteration, self.optimizer.lr, why, self.layers)
 
     def evaluation_due(self) -> bool:
         """After this iteration: an epoch's end (or every eval_every iterations), and the run's end."""

@@ -24,6 +24,7 @@ import warnings
 from pathlib import Path
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of address space: a huge allocation fails at once
+PR_SET_PDEATHSIG = 1
 
 
 class _CountingSink:
@@ -49,7 +50,26 @@ def _refuse_input(prompt: object = "") -> str:
     raise InputCalled("input() was called; nobody answers while checking")
 
 
+def _die_with_parent() -> None:
+    """The kernel ends this process when bp-tui ends (a closed terminal, a kill): their code
+    must not run on alone. Linux's PR_SET_PDEATHSIG; elsewhere the parent's own ending does."""
+    import ctypes
+    import signal
+
+    from bp_tui.learner.sandbox import PARENT_VARIABLE
+
+    parent = int(os.environ.get(PARENT_VARIABLE, "0"))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if parent and os.getppid() != parent:  # the parent went before prctl took effect
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
+    _die_with_parent()
     path, fd, limit, dump_path, known_json = argv
     channel = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
     known_data = json.loads(known_json)

@@ -42,6 +42,15 @@ class NodeCheck:
     index: tuple[int, ...] | None = None  # the first wrong element
     got: float | None = None
     expected: float | None = None
+    shape: tuple[int, ...] | None = None  # a gradient not of its array's shape: its shape
+    expected_shape: tuple[int, ...] | None = None
+
+    @property
+    def misshapen(self) -> str:
+        """ "has shape (50, 784), should be (784, 50)"; "" for a gradient of the right shape."""
+        if self.shape is None:
+            return ""
+        return f"has shape {self.shape}, should be {self.expected_shape}"
 
 
 @dataclass
@@ -244,8 +253,18 @@ def _differences(f, x: np.ndarray, max_elements: int | None, rng) -> tuple[np.nd
 
 
 def _judge(node, name, quantity, got, numeric, kinks, tolerance) -> NodeCheck:
-    if got is None or np.shape(got) != numeric.shape:
+    if got is None:
         return NodeCheck(node, name, quantity, float("inf"), False)
+    if np.shape(got) != numeric.shape:
+        return NodeCheck(
+            node,
+            name,
+            quantity,
+            float("inf"),
+            False,
+            shape=np.shape(got),
+            expected_shape=numeric.shape,
+        )
     use = ~np.isnan(numeric) & ~kinks
     if not use.any():
         return NodeCheck(node, name, quantity, 0.0, True)

@@ -32,6 +32,7 @@ from bp_tui.learner.source import (
 )
 
 DEFAULT_LIMIT = 10.0  # seconds for each piece of the learner's code
+PARENT_VARIABLE = "BP_TUI_CHECK_PARENT"  # tells the child the pid it must not outlive
 _GRACE = 3.0  # beyond the limit, for faulthandler to write the stack before the child is killed
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -152,11 +153,13 @@ def _run_child(path: Path, limit: float, known: dict) -> _Outcome:
                 f"cannot start the checking process: {error.strerror or error}"
             ) from None
         os.close(write_fd)
+        interrupted = True  # Ctrl-C, SIGTERM or SIGHUP raised in _follow: end it at once
         try:
             _follow(child, read_fd, limit, outcome)
+            interrupted = False
         finally:
             os.close(read_fd)
-            _end(child, at_once=outcome.timed_out)
+            _end(child, at_once=outcome.timed_out or interrupted)
             outcome.returncode = child.returncode
             outcome.dump = dump.read_text(errors="replace")
     return outcome
@@ -172,6 +175,7 @@ def _start(
         "MKL_NUM_THREADS": "1",
     }
     env.pop("PYTHONSTARTUP", None)
+    env[PARENT_VARIABLE] = str(os.getpid())  # the child goes when this process goes
     # bp_tui importable in the child whatever its folder (a source checkout included)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
     command = [

@@ -119,6 +119,15 @@ def learner_files(path: Path) -> list[Path]:
     return [path]
 
 
+def readable_learner_files(path: Path) -> list[Path]:
+    """learner_files(path), each of them read as loading them will: LearnerFileError (one line)
+    for a file that is missing, binary, not a notebook or does not parse, before anything runs."""
+    files = learner_files(path)
+    for file in files:
+        read_learner_file(file)
+    return files
+
+
 def saves(path: Path, stop: threading.Event) -> Iterator[None]:
     """Once each time a .py or .ipynb file in path's folder is saved (a file's helpers beside
     it count), until stop is set: watchfiles, which waits for the writes to settle."""

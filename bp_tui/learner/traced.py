@@ -202,7 +202,15 @@ def wrong_node(trace: Trace, checked, layers: dict) -> WrongNode | None:
         layer = layers[node.name]
         is_w = gradient_name(layer, weights_and_bias(layer)[0]) == checked.quantity
         edge = node.inputs[1] if is_w else node.inputs[2]
-    return WrongNode(node.name, edge, checked.index, checked.got, checked.expected)
+    return WrongNode(
+        node.name,
+        edge,
+        checked.index,
+        checked.got,
+        checked.expected,
+        checked.shape,
+        checked.expected_shape,
+    )
 
 
 class _Net:

@@ -166,17 +166,20 @@ class LearnerNet:
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
             raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
+        return grads
+
+    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):
+        """Their loss and their backprop's gradient on this batch (the Trainer's step); a
+        gradient of the wrong shape stops here, as the update could not apply it (a gradient
+        check takes it as it is, and fails it)."""
+        loss, grads = self.loss(x, t), self.gradient(x, t)
         for key, param in self.params.items():
-            if np.shape(grads[key]) != np.shape(param):  # the update could not apply it
+            if np.shape(grads[key]) != np.shape(param):
                 raise LayerError(
                     f"your backprop's gradient of {key} has shape {np.shape(grads[key])}, "
                     f"{key} has {np.shape(param)}"
                 )
-        return grads
-
-    def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):
-        """Their loss and their backprop's gradient on this batch (the Trainer's step)."""
-        return self.loss(x, t), self.gradient(x, t)
+        return loss, grads
 
     def _batch(self, x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = np.asarray(t)
@@ -211,6 +214,8 @@ class LearnerNet:
             return ""
         keys = [*self.layers, "the loss"]  # Affine1, Relu1, ..., then the loss node
         text = f"first wrong node: {keys[found.node]} ({found.name}), its {found.quantity}"
+        if found.misshapen:
+            return f"{text} {found.misshapen}"
         if found.got is None or found.index is None:
             return f"{text} is missing or of the wrong shape"
         return (

@@ -69,10 +69,20 @@ class ParamCheck:
     verdict_max_abs_diff: float = 0.0
     # passed only because every |diff| is under the rounding floor (see NOISE_FACTOR)
     within_noise: bool = False
+    shape: tuple[int, ...] | None = None  # the gradient's shape, when it is not the parameter's
+    expected_shape: tuple[int, ...] | None = None
+
+    def shape_problem(self, name: str) -> str:
+        """ "your d W1 has shape (50, 784), W1 is (784, 50)"; "" when the shapes agree."""
+        if self.shape is None:
+            return ""
+        return f"your d {name} has shape {self.shape}, {name} is {self.expected_shape}"
 
     @property
     def verdict_figure(self) -> str:
         """What the verdict judged: the rel err, or the largest |diff| under the floor."""
+        if self.shape is not None:
+            return "shape"
         if self.within_noise:
             return f"|Δ| {self.verdict_max_abs_diff:.0e}"
         return f"{self.verdict_rel_error:.0e}"
@@ -195,6 +205,21 @@ def compare(
     )
 
 
+def misshapen_check(shape: tuple[int, ...], expected: tuple[int, ...]) -> ParamCheck:
+    """A gradient of another shape than its parameter's: failed, no figure to compare."""
+    inf = float("inf")
+    return ParamCheck(
+        inf,
+        inf,
+        inf,
+        False,
+        verdict_rel_error=inf,
+        verdict_max_abs_diff=inf,
+        shape=shape,
+        expected_shape=expected,
+    )
+
+
 # A full check costs about W1's elements x hidden units; up to 784 x 200 x 200 (a few seconds)
 # every element is checked, beyond it a random sample of SAMPLE elements of each parameter.
 FULL_CHECK_WORK = 784 * 200 * 200
@@ -266,13 +291,22 @@ def gradient_check(
     backprop = {k: np.array(v, dtype=np.float64) for k, v in net.gradient(x, t).items()}
     mode = "exact" if exact else "book"
     threshold = THRESHOLDS[mode]
+    # A gradient not of its parameter's shape (a learner's backprop) cannot be compared: it fails.
+    misshapen = {k for k in names if backprop[k].shape != np.shape(net.params[k])}
     compared = {k: backprop[k].reshape(-1)[index[k]] if k in index else backprop[k] for k in names}
-    checks = {k: compare(compared[k], numerical[k], threshold, kinks.get(k)) for k in names}
+    checks = {
+        k: misshapen_check(backprop[k].shape, np.shape(net.params[k]))
+        if k in misshapen
+        else compare(compared[k], numerical[k], threshold, kinks.get(k))
+        for k in names
+    }
     # A learner's loss keeps the book's 1e-7 in its log, which no round here can take out:
     # their backprop is judged on it with the book's threshold.
     verdict_threshold = THRESHOLDS["book"] if own_only else VERDICT_THRESHOLD
     floor = noise_floor(float(net.loss(x, t)))
     for k, check in checks.items():
+        if k in misshapen:
+            continue
         judged = compare(compared[k], verdict_numerical[k], verdict_threshold, kinks.get(k), floor)
         check.verdict_rel_error, check.passed = judged.rel_error, judged.passed
         check.verdict_max_abs_diff = judged.verdict_max_abs_diff

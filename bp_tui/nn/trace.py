@@ -81,9 +81,13 @@ class WrongNode:
     index: tuple[int, ...] | None = None  # its first wrong element (None: missing or misshapen)
     got: float | None = None
     expected: float | None = None
+    shape: tuple[int, ...] | None = None  # the gradient's shape, when it is not its edge's
+    expected_shape: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         text = f"first wrong node: {self.node}, its d {self.edge}"
+        if self.shape is not None:
+            return f"{text} has shape {self.shape}, should be {self.expected_shape}"
         if self.index is None or self.got is None:
             return f"{text} is missing or of the wrong shape"
         at = ", ".join(map(str, self.index))
@@ -288,8 +292,23 @@ def _forward_rule(node: Node, ins: dict[str, Any], out: Any) -> str:
     return f"{o} = cross_entropy(softmax({i[0]}), {i[1]}) = {fmt(out)}, mean over N = {n}"
 
 
+def _misshapen(node: Node, ins: dict[str, Any], grads: list) -> list[str]:
+    """A gradient not of its edge's shape (a learner's backward can give one), in words beside
+    the book's rule, which gives the edge's own shape."""
+    return [
+        f"✖ your d {e} has shape {np.shape(g)}, {e} is {np.shape(ins[e])}"
+        for e, g in zip(node.inputs, grads, strict=True)
+        if g is not None and isinstance(ins[e], np.ndarray) and np.shape(g) != np.shape(ins[e])
+    ]
+
+
 def _backward_rule(node: Node, ins: dict[str, Any], out: Any, dout: Any, grads: list) -> str:
+    """The book's rule of the node's backward, with the shapes that rule gives."""
     i, g = node.inputs, grads
+    shape = [
+        np.shape(ins[e]) if isinstance(ins[e], np.ndarray) else np.shape(gk)
+        for e, gk in zip(i, grads, strict=True)
+    ]
     if node.op == "x":
         return "\n".join(
             f"d {i[k]} = dout * {i[1 - k]} = {fmt(dout)} * {fmt(ins[i[1 - k]])} = {fmt(g[k])}"
@@ -303,9 +322,9 @@ def _backward_rule(node: Node, ins: dict[str, Any], out: Any, dout: Any, grads: 
         d = np.shape(dout)
         return "\n".join(
             [
-                f"d {i[1]} = {i[0]}^T . dout: {x2[::-1]} . {d} -> {np.shape(g[1])}",
-                f"d {i[2]} = sum(dout, axis=0) -> {np.shape(g[2])}",
-                f"d {i[0]} = dout . {i[1]}^T: {d} . {W.shape[::-1]} -> {np.shape(g[0])}",
+                f"d {i[1]} = {i[0]}^T . dout: {x2[::-1]} . {d} -> {shape[1]}",
+                f"d {i[2]} = sum(dout, axis=0) -> {shape[2]}",
+                f"d {i[0]} = dout . {i[1]}^T: {d} . {W.shape[::-1]} -> {shape[0]}",
             ]
         )
     if node.op == "ReLU":
@@ -316,11 +335,11 @@ def _backward_rule(node: Node, ins: dict[str, Any], out: Any, dout: Any, grads: 
     if node.op == "Sigmoid":
         slope = out * (1.0 - out)
         return (
-            f"d {i[0]} = dout * {node.outputs[0]} * (1 - {node.outputs[0]}) -> {np.shape(g[0])} "
+            f"d {i[0]} = dout * {node.outputs[0]} * (1 - {node.outputs[0]}) -> {shape[0]} "
             f"(local slope mean {fmt(slope.mean())}, max {fmt(slope.max())}, never above 0.25)"
         )
     n = np.shape(ins[i[0]])[0]
-    return f"d {i[0]} = dout * (y - t) / N = {fmt(dout)} * (y - t) / {n} -> {np.shape(g[0])}"
+    return f"d {i[0]} = dout * (y - t) / N = {fmt(dout)} * (y - t) / {n} -> {shape[0]}"
 
 
 # --- building and running a graph ---------------------------------------------------------------
@@ -360,6 +379,7 @@ def _run(title: str, nodes: list[Node], given: dict[str, Any], kinds: dict[str, 
             if g is not None and edges[e].differentiable:
                 edges[e].grad = passed[e] = g
         rule = _backward_rule(node, ins, edges[o].value, dout, grads)
+        rule = "\n".join([rule, *_misshapen(node, ins, grads)])
         steps.append(
             TraceStep(
                 len(steps), "backward", node.name, grad_in={o: dout}, grads_out=passed, rule=rule

@@ -431,13 +431,17 @@ class BpTuiApp(App):
     def _diverged(self, e: ev.Diverged) -> None:
         self.withdraw("changes")
         self._changes = {}
+        theirs = self.part(StatusLine).layers
+        advice = (
+            f"Your layers are the likely cause: bp-tui check {theirs} says where; "
+            f"fix them, then reset ({keys_for('reset')})."
+            if theirs
+            else f"Lower the rate ({keys_for('lr_down')}), then reset ({keys_for('reset')})."
+        )
         self.alert = Text.assemble(
             ("Diverged", "bold red"),
             f" at iteration {e.iteration:,}, learning rate {format_value('lr', e.lr)}. ",
-            (
-                f"Lower the rate ({keys_for('lr_down')}), then reset ({keys_for('reset')}).",
-                "italic",
-            ),
+            (advice, "italic"),
         )
         self.notice("run", e.message, severity="error", timeout=8)
         if self.exit_when_done:

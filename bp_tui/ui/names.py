@@ -58,5 +58,6 @@ def notice_text(notice: Notice) -> str:
         else notice.message
     )
     if notice.action:
-        text += f" ({keys_for(notice.action)})"
+        what = f": {notice.action_text}" if notice.action_text else ""
+        text += f" ({keys_for(notice.action)}{what})"
     return text

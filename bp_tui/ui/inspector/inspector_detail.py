@@ -261,6 +261,7 @@ def network_summary(
     parts.append(table)
     notes = []
     if report is not None:
+        notes += [f"✖ {c.shape_problem(k)}" for k, c in report.params.items() if c.shape]
         notes += report.rule_lines()
     if sampled:
         notes.append(f"sampled: {', '.join(sampled)} elements")

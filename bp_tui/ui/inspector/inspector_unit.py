@@ -38,11 +38,21 @@ def first_weights(trace: Trace) -> str | None:
     return name if side * side == rows else None
 
 
+def misshapen(trace: Trace, name: str) -> str:
+    """ "your d {name} has shape (50, 784), {name} is (784, 50)" when a learner's gradient of an edge
+    is not of its shape (it has no columns to draw then); else ""."""
+    edge = trace.edges[name]
+    shape, expected = np.shape(edge.grad), np.shape(edge.value)
+    if edge.grad is None or shape == expected:
+        return ""
+    return f"your d {name} has shape {shape}, {name} is {expected}"
+
+
 def shown_unit(trace: Trace, unit: int | None) -> int | None:
     """The unit drawn: `unit` (wrapped into range), or the one this batch moves most."""
     name = first_weights(trace)
     grad = trace.edges[name].grad if name else None
-    if grad is None:
+    if grad is None or misshapen(trace, name):
         return None
     if unit is None:
         return largest_column(grad)
@@ -53,10 +63,15 @@ def unit_picture(
     trace: Trace, k: int, unit: int | None, colours: Colours, palette: dict[str, Style], keys: str
 ) -> Text | None:
     """Once the backward pass has computed the first layer's dW (step k): unit's column as a picture with its
-    legend beside it; None before that, or for inputs that are not square images."""
+    legend beside it (a line instead when that dW is not of W's shape); None before that, or
+    for inputs that are not square images."""
     name = first_weights(trace)
     if name is None or trace.state_at(k)[name][1] is None:
         return None
+    if misshapen(trace, name):
+        return Text(
+            f"✖ {misshapen(trace, name)}: no unit's column to draw", palette.get("bad", Style())
+        )
     grad = np.asarray(trace.edges[name].grad, dtype=np.float64)
     shown = shown_unit(trace, unit)
     column = grad[:, shown]
