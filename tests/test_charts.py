@@ -111,6 +111,37 @@ async def test_the_wheel_zooms_around_the_mouse_and_zero_shows_the_whole_run_aga
         await until(pilot, lambda: loss.window is None and loss.border_title == "Loss")
 
 
+async def test_z_stops_at_a_few_stored_points_and_both_charts_show_the_same_iterations():
+    """After 3,600 iterations the loss keeps a bin per 8 of them: eight z's showed "iterations
+    3,591-3,598" and one dot, and Accuracy showed 3,493-3,500 (its last evaluation) beside it."""
+    hp = HP.replace(iters=10_000)
+    stream = [*ready(hp), progress(3_600, 3_600, total=10_000)]
+    stream += [ev.Evaluation(i, i / 100, 0.9, 0.9) for i in range(100, 3_600, 100)]
+    app, _ = app_with(stream)
+    async with app.run_test(size=(120, 40)) as pilot:
+        loss, accuracy = app.query_one(LossChart), app.query_one(AccuracyChart)
+        await until(pilot, lambda: len(accuracy.points) == 35 and drawn(loss) and drawn(accuracy))
+        width = loss.series.width
+        assert width == 8
+        for _ in range(8):
+            await pilot.press("z")
+        await until(pilot, lambda: loss.window is not None and loss.window == accuracy.window)
+        low, high = loss.window
+        assert high == 3_600 and high - low >= 16 * width
+        await pilot.press("z")  # no further
+        await until(pilot, lambda: loss.window == accuracy.window == (low, high))
+        await pilot.press("0")
+        await until(pilot, lambda: loss.window is None)
+        layout = loss.chart.layout
+        for _ in range(30):  # the wheel on the loss alone: 16 bins at the narrowest
+            await pilot._post_mouse_events(
+                [events.MouseScrollUp], loss, offset=(layout.left + 1, 5)
+            )
+        await until(
+            pilot, lambda: loss.window is not None and loss.window[1] - loss.window[0] == 16 * width
+        )
+
+
 async def test_a_click_on_a_legend_entry_hides_its_line_and_another_shows_it():
     app, _ = app_with([*ready(), losses_from(2.0, 0.5)])
     async with app.run_test(size=(120, 40)) as pilot:

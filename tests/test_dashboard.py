@@ -176,6 +176,17 @@ async def test_at_80x24_the_edit_form_and_the_hyperparameters_are_whole():
         assert "hidden layers" in text_of(form.query_one("#edit-grid"))  # a comma list of widths
 
 
+async def test_a_ready_run_shows_its_length_and_says_what_it_has_no_speed_for():
+    """Ready at 80x24, the panel said "epoch 0.00" with no total, and a bare "-" beside "ETA -"."""
+    app, _ = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one(ProgressPanel)
+        await until(pilot, lambda: app.run_state == "ready" and panel.compact)
+        # HP: 60 iterations of 50 of the tiny data's 600 images.
+        await until(pilot, lambda: "epoch 0.00 / 5.00" in text_of(panel))
+        await until(pilot, lambda: "speed -  ETA -" in text_of(panel))
+
+
 async def test_exit_when_done_returns_the_summary():
     app, _ = make_app(HyperParams(iters=20, batch_size=50), exit_when_done=True)
     async with app.run_test(size=(120, 40)) as pilot:

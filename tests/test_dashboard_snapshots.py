@@ -8,6 +8,7 @@ from bp_tui.engine import events as ev
 from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.screens.help_screen import HelpScreen
 from bp_tui.ui.widgets.charts import AccuracyChart, LossChart
+from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from tests import recordings
 from tests.helpers import until
 from tests.ui_harness import app_with, settled
@@ -48,6 +49,22 @@ def test_pending_changes_at_120x40(snap_compare, short_run):
 def test_gradient_check_panel_in_exact_mode(snap_compare):
     app, _ = app_with(recordings.load("exact_check"), HP)
     assert snap_compare(app, terminal_size=(120, 40), run_before=settled(app, 200))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (100, 32)])
+async def test_the_gradient_check_panel_says_its_two_rules_inside_it(short_run, size):
+    """At 120x40 the explanation ran past the panel's bottom and was cut."""
+    app, _ = app_with(short_run, HP)
+    async with app.run_test(size=size) as pilot:
+        await settled(app, 300)(pilot)
+        panel = app.query_one(GradCheckPanel)
+        room = panel.content_size
+        console = app.console
+        lines = console.render_lines(panel.render(), console.options.update_width(room.width))
+        text = "\n".join("".join(s.text for s in line) for line in lines)
+        assert len(lines) <= room.height, text
+        assert "backprop" in text and "rel err < 1e-7" in text and "own loss" in text
+        assert "book" in text and "< 1e-5" in text
 
 
 def test_help_screen(snap_compare, short_run):

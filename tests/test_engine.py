@@ -172,6 +172,18 @@ def test_reset_applies_pending_values():
     assert of(events, ev.Finished)[0].summary["iterations"] == 5
 
 
+def test_a_ready_run_reports_its_length_in_epochs_before_its_first_step():
+    """The progress panel says "epoch 0.00 / 1.50" before a run, and again after a reset."""
+    hp = HyperParams(iters=9, batch_size=100)  # the tiny data's 600 images: 6 iterations an epoch
+    commands = [cmd.SetParams({"seed": 3}), cmd.Reset(), cmd.SetParams({"iters": 12}), cmd.Stop()]
+    _, events = run_engine(hp, commands, start=False)
+    ready, reset, longer = of(events, ev.Progress)[:3]
+    for p in (ready, reset):
+        assert (p.iteration, p.total, p.total_epochs) == (0, 9, pytest.approx(1.5))
+    assert (longer.iteration, longer.total, longer.total_epochs) == (0, 12, pytest.approx(2))
+    assert len(ready.losses) == len(reset.losses) == len(longer.losses) == 0
+
+
 def test_live_values_apply_now_and_the_net_s_shape_waits_for_the_reset():
     """The one rule the engine, the dashboard and a resume share (engine/config.py)."""
     hp = HyperParams(lr=0.1, hidden=(50,))

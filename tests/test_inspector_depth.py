@@ -2,6 +2,7 @@
 always in view at 80x24 and 120x40, every parameter W1..W5, b1..b5 in the side pane."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
 from bp_tui.nn.trace import network_trace
 from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.inspector.graph_view import draw
 from bp_tui.ui.inspector.inspector import Inspector
 from tests import ui_harness
 from tests.helpers import until
@@ -108,3 +110,37 @@ def test_graph3_at_depth_5_backward_at_80x24(snap_compare):
     app = deep_app()
     keys = ["right"] * 14  # Affine4 backward: d W4, d b4 and d z3
     assert snap_compare(app, terminal_size=(80, 24), run_before=on_step(*keys))
+
+
+def wide_sigmoid_trace():
+    """784-100-100-100-100-10 with sigmoid: parameter labels as wide as the reviewer saw them."""
+    rng = np.random.default_rng(0)
+    sizes = (784, 100, 100, 100, 100, 10)
+    params = {}
+    for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False), start=1):
+        params[f"W{k}"] = rng.normal(0, 0.01, (n_in, n_out))
+        params[f"b{k}"] = np.zeros(n_out)
+    x, t = rng.random((100, 784)), rng.integers(0, 10, 100)
+    return network_trace(params, x, t, "sigmoid")
+
+
+@pytest.mark.parametrize("width", [73, 113])  # graph 3's box inside 80 and 120 columns
+def test_a_windowed_graph_shows_every_parameter_whole(width):
+    """A parameter drawn at all is drawn whole: its name, its mean, and its gradient (or "?")
+    right of the arrow, never cut off by the window's edge."""
+    trace = wide_sigmoid_trace()
+    for k in range(-1, len(trace.steps)):
+        picture, _ = draw(trace, k, {}, width)
+        lines = picture.plain.split("\n")
+        assert max(map(len, lines)) <= width
+        shown = [
+            e for e in trace.edges if trace.edges[e].kind == "param" and f"{e} (" in picture.plain
+        ]
+        stats = [ln for ln in lines if "μ" in ln]
+        # A parameter's line: "μ <mean> │ <gradient or ?>", once per parameter shown.
+        whole = sum(len(re.findall(r"μ \S+ │ (?:‖d‖ \S+|\?)", ln)) for ln in stats)
+        assert whole == len(shown), (k, shown, lines)
+        # Every layer is in view or counted as out of it.
+        in_view = sum(f" {n.name} " in picture.plain for n in trace.nodes)
+        counts = [int(n) for n in re.findall(r"(\d+) more", picture.plain)]
+        assert in_view + sum(counts) == len(trace.nodes), (k, lines)

@@ -151,6 +151,7 @@ class Engine:
             # Once: the UI draws the very images the engine tests on, wherever they came from.
             self.emit(ev.ImageSet(self.dataset, analysis.as_bytes(t.x_test), t.t_test.copy()))
         self._report_insight()
+        self._report_progress()  # the run's length in epochs, before its first step
         self._set_state(RunState.RUNNING if start else RunState.READY)
         try:
             while self._handle_commands():
@@ -428,6 +429,7 @@ class Engine:
         self._rate.restart(forget=True)
         self.emit(ev.RunReset(hp, self.trainer.net.shape))
         self._report_insight()
+        self._report_progress()
         self._set_state(RunState.READY)
 
     def _set_params(self, command: cmd.SetParams) -> None:
@@ -452,6 +454,8 @@ class Engine:
         self.emit(
             ev.ParamsChanged(self.trainer.iteration, self.trainer.hp, dict(self.pending), live)
         )
+        if live and self.state in (RunState.READY, RunState.PAUSED):
+            self._report_progress()  # a new length in epochs (iters, batch size) shows now
         if self.state is RunState.FINISHED and not self.trainer.done:
             self._set_state(RunState.PAUSED)
         elif self.trainer.done and self.state in (

@@ -125,9 +125,17 @@ class GradCheckReport:
         """The rel err column's name: in book mode the book's own figure."""
         return "book rel err" if self.two_figures else "rel err"
 
-    def rule_lines(self) -> list[str]:
+    def rule_lines(self, short: bool = False) -> list[str]:
         """What each figure is judged by, in one reading: the dashboard and `bp-tui gradcheck`
-        print these same lines under their tables."""
+        print these same lines under their tables (short: the rules alone, for a small panel)."""
+        if short:
+            rule = f"backprop: rel err < {power(self.verdict_threshold)}"
+            if self.two_figures:
+                book = (
+                    f"book rel err (1e-7 in the log): the book's rule < {power(THRESHOLDS['book'])}"
+                )
+                return [f"{rule} against its own loss", book]
+            return [f"{rule}; exact mode" if self.exact else f"{rule}, the book's rule"]
         verdict = f"backprop passes at rel err < {power(self.verdict_threshold)}"
         if self.two_figures:
             return [

@@ -756,10 +756,17 @@ class BpTuiApp(App):
         self.part(AccuracyChart).pinned = not self.part(AccuracyChart).pinned
 
     def action_zoom(self, factor: float) -> None:
-        """The charts on screen show `factor` times the iterations (the latest ones)."""
-        for chart in self.query(Chart):
-            if chart.region:  # on the tab shown
+        """The charts on screen show `factor` times the iterations (the latest ones), the same
+        iterations on both, no fewer than both can draw."""
+        charts = [chart for chart in self.query(Chart) if chart.region and chart.x_end > 0]
+        if len({chart.in_epochs for chart in charts}) != 1:
+            for chart in charts:
                 chart.zoom(factor)
+            return
+        lead = max(charts, key=lambda chart: chart.x_end)  # the one that has come furthest
+        window = lead.zoomed(factor, shortest=max(chart.shortest_span() for chart in charts))
+        for chart in charts:
+            chart.window = window
 
     def action_pan(self, share: float) -> None:
         """The zoomed charts on screen move `share` of their range later (negative: earlier)."""

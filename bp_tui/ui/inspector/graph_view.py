@@ -418,23 +418,29 @@ def draw_network_compact(look: Look, width: int) -> Canvas:
 def window(canvas: Canvas, width: int, look: Look) -> Canvas:
     """The columns of the book's layout that fit `width`, scrolled to keep the current node's
     box in the middle (the start before the first step), with a line below naming how many
-    layers lie out of view on either side."""
+    layers lie out of view on either side. The window's edges fall between two things drawn,
+    never through a box or a label: a parameter in view shows its mean and its gradient."""
     total = _width(canvas)
     if canvas.focus is None:
         start = 0
     else:
         centre = (canvas.focus[0] + canvas.focus[1]) // 2
         start = min(max(centre - width // 2, 0), total - width)
+    start, end = _whole_span(canvas, start, width)
     out = Canvas()
     for (x, y), seg in canvas.cells.items():
-        if start <= x < start + width:
+        if start <= x < end:
             out.cells[(x - start, y)] = seg
+    # The chain goes on to the edge where the next layer is left out.
+    line = canvas.cells.get((end, NET_ROW))
+    if end < start + width and line is not None and line[0] == "─":
+        out.put(end - start, NET_ROW, "─" * (start + width - end), line[1])
     _drop_cut_words(canvas, out, start, width)
     if canvas.focus is not None:
         out.focus = (canvas.focus[0] - start, canvas.focus[1] - start)
     out.boxes = [(a - start, b - start) for a, b in canvas.boxes]
-    before = sum(b < start for _, b in canvas.boxes)
-    after = sum(a >= start + width for a, _ in canvas.boxes)
+    before = sum(a < start for a, _ in canvas.boxes)
+    after = sum(b >= end for _, b in canvas.boxes)
     y = max(y for _, y in canvas.cells) + 1
     muted = look.style("unknown")
     if before:
@@ -442,6 +448,50 @@ def window(canvas: Canvas, width: int, look: Look) -> Canvas:
     if after:
         out.right(width - 1, y, f"{after} more after ▶", muted)
     return out
+
+
+def _whole_span(canvas: Canvas, start: int, width: int) -> tuple[int, int]:
+    """The columns [start, end) to show: a span of whole things that holds the current node's
+    box, as wide as may be with the box near its middle; `start, start + width` when the
+    current node does not fit whole (the labels cut are then dropped)."""
+    cuts = _cuts(canvas)
+    focus = canvas.focus or (0, 0)
+    best: tuple[float, int] | None = None
+    for a in cuts:
+        if a > focus[0]:
+            break
+        b = max(c for c in cuts if c <= a + width) if a + width >= cuts[0] else a
+        if b <= focus[1]:
+            continue
+        # Showing more counts, and so does the current box's nearness to the middle.
+        score = abs(a + b - focus[0] - focus[1]) / 2 - (b - a)
+        if best is None or score < best[0]:
+            best = (score, a)
+    if best is None:
+        return start, start + width
+    a = best[1]
+    return a, max(c for c in cuts if c <= a + width)
+
+
+def _cuts(canvas: Canvas) -> list[int]:
+    """The columns a window may start or end at: those no label, box or arrowhead group
+    crosses above or below the chain's row (a label's single inner spaces join it)."""
+    total = _width(canvas)
+    rows = {y for _, y in canvas.cells} - {NET_ROW}
+
+    def ink(x: int, y: int) -> bool:
+        return canvas.cells.get((x, y), (" ", None))[0] != " "
+
+    def text(x: int, y: int) -> bool:
+        return ink(x, y) and canvas.cells[(x, y)][0] not in DRAWING
+
+    def joined(x: int, y: int) -> bool:
+        """Whether columns x - 1 and x belong to one thing on row y."""
+        if ink(x - 1, y) and ink(x, y):
+            return True
+        return (text(x - 1, y) and text(x + 1, y)) or (text(x, y) and text(x - 2, y))
+
+    return [x for x in range(total + 1) if not any(joined(x, y) for y in rows)]
 
 
 def _drop_cut_words(canvas: Canvas, out: Canvas, start: int, width: int) -> None:

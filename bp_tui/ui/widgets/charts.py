@@ -31,6 +31,8 @@ DIM = (110, 110, 110)
 ZOOM_STEP = 0.8  # a wheel notch or z keeps this share of the iterations shown
 PAN_STEP = 0.1  # a sideways scroll moves a zoomed chart this share of its range
 MIN_SPAN = 4.0  # zoomed in no further than this many iterations (or epochs / 100)
+MIN_BINS = 16  # nor than this many of the loss's stored points (a bin holds 8 iterations at 3,600)
+MIN_EVALUATIONS = 2  # nor than this many evaluations apart on the accuracy chart
 
 
 def nice_ticks(last: float, count: int = 5, whole: bool = True) -> list[float]:
@@ -196,20 +198,30 @@ class Chart(Widget):
     def zoom(self, factor: float, around: float | None = None) -> None:
         """Show `factor` times the iterations shown now, around the given x (else ending where
         the shown range ends); back to the whole run when it would show all of it."""
+        self.window = self.zoomed(factor, around)
+
+    def zoomed(
+        self, factor: float, around: float | None = None, shortest: float | None = None
+    ) -> tuple[float, float] | None:
+        """The window zoom() would show, no narrower than `shortest` (else this chart's own
+        shortest_span); None: the whole run."""
         end = self.x_end
         if end <= 0:
-            return
+            return self.window
         low, high = self.window or (0.0, end)
         at = high if around is None else min(max(around, low), high)
-        span = max((high - low) * factor, MIN_SPAN / (100 if self.in_epochs else 1))
+        span = max((high - low) * factor, self.shortest_span() if shortest is None else shortest)
         if span >= end:
-            self.window = None
-            return
+            return None
         low = at - (at - low) * span / (high - low)
         low = min(max(low, 0.0), end - span)
         if not self.in_epochs:  # whole iterations, as a person would ask for them
             low, span = float(round(low)), float(round(span))
-        self.window = (low, low + span)
+        return (low, low + span)
+
+    def shortest_span(self) -> float:
+        """The narrowest window worth drawing, in the x axis's unit."""
+        return MIN_SPAN / (100 if self.in_epochs else 1)
 
     def pan(self, share: float) -> None:
         """A zoomed chart moves `share` of its range later (negative: earlier)."""
@@ -419,6 +431,16 @@ class LossChart(Chart):
     def legend_values(self) -> dict[str, str]:
         return {"smoothed": f"{self.series.smoothing:g}"}
 
+    def shortest_span(self) -> float:
+        """A few of the stored bins: a long run keeps one per `width` iterations, and a window
+        narrower than that would show one dot."""
+        iterations = max(MIN_BINS * self.series.width, MIN_SPAN)
+        if not self.in_epochs:
+            return float(iterations)
+        last = self.series.count
+        first, end = self.epochs([max(last - iterations, 0), last])
+        return max(float(end - first), super().shortest_span())
+
     def plot(self) -> BrailleChart:
         raw, smooth, mark = (theme_rgb(self, n) for n in ("primary", "warning", "error"))
         chart = BrailleChart(log_y=self.log_scale and self.series.count > 0)
@@ -495,6 +517,14 @@ class AccuracyChart(Chart):
         self.points = []
         self.window = None
         self.dirty = True
+
+    def shortest_span(self) -> float:
+        """A few evaluations apart (they come once an epoch)."""
+        if len(self.points) < 2:
+            return super().shortest_span()
+        at = 1 if self.in_epochs else 0
+        apart = self.points[-1][at] - self.points[-2][at]
+        return max(MIN_EVALUATIONS * apart, super().shortest_span())
 
     def legend_values(self) -> dict[str, str]:
         if not self.points:

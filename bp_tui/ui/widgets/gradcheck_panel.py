@@ -120,7 +120,23 @@ class GradCheckPanel(Static):
         parts = [head, table]
         if report.first_wrong:
             parts.append(Text(report.first_wrong, style="bold"))
-        if self.size.height >= 9 or not self.size.height:  # room for the why, below the figures
-            parts += [Text(line, style="dim") for line in report.rule_lines()]
-            parts.append(Text(report.explanation, style="italic dim"))
-        return Group(*parts)
+        return Group(*parts, *self._why(report, parts))
+
+    def _why(self, report: GradCheckReport, above: list[RenderableType]) -> list[Text]:
+        """The rules and the explanation below the figures, as much of them as the panel holds
+        (the rules in short, the explanation left out), nothing when not even the short rules
+        fit; before the first layout, all of it."""
+        rules, short = (
+            [Text(line, style="dim") for line in report.rule_lines(brief)]
+            for brief in (False, True)
+        )
+        explanation = Text(report.explanation, style="italic dim")
+        if not self.size.height:
+            return [*rules, explanation]
+        options = ([*rules, explanation], [*short, explanation], rules, short)
+        console = self.app.console
+        width = console.options.update_width(self.size.width)
+        for why in options:
+            if len(console.render_lines(Group(*above, *why), width)) <= self.size.height:
+                return why
+        return []

@@ -67,6 +67,8 @@ def counts_text(
     if compact:  # 26 columns
         text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
         text.append("epoch ", style="dim").append(f"{epoch:.2f}{total_epochs}\n")
+        if not speed:  # a bare "-" beside "ETA -" said nothing
+            text.append("speed ", style="dim")
         text.append(shown_speed).append("  ETA ", style="dim").append(shown_eta)
         return iteration / max(total, 1), text
     text.append("iteration ", style="dim").append(f"{iteration:,} / {total:,}\n")
