@@ -508,9 +508,11 @@ class BpTuiApp(App):
         """The inspector follows the run in slow motion: the step just taken, training goes on."""
         self.send(cmd.Inspect(exact=self.exact, last_step=True))
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
-        self.part(Inspector).tab_changed(event.pane.id == "inspector")
+    def on_tabbed_content_tab_activated(self, _: TabbedContent.TabActivated) -> None:
+        # The inspector takes the keys while its tab is shown (and asks for graph 3's data). The
+        # tab shown now, not the event's: t pressed fast queues the events of the tabs passed
+        # on the way, and focusing the inspector for one of those took its tab back.
+        self.part(Inspector).tab_changed(self.part(TabbedContent).active == "inspector")
         self.redraw_charts()
 
     def on_resize(self, event) -> None:
