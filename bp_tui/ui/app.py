@@ -815,8 +815,10 @@ class BpTuiApp(App):
 
     def action_edit(self) -> None:
         def apply(changes: dict | None) -> None:
+            # Once the form has gone: a notice shown while it is still the current screen comes
+            # back with the main screen as the engine's confirmation replaces it (two toasts).
             if changes:
-                self.change(**changes)
+                self.call_after_refresh(self.change, **changes)
 
         shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
         options = {"inputs": shape[0]} if shape else {}
