@@ -75,3 +75,27 @@ def test_a_bad_value_is_one_message_whatever_is_wrong_with_it(capsys, flag):
         assert code == 2
         said.append(err.strip().rsplit(" (got ", 1)[0])
     assert said[0] == said[1] and said[0].startswith(f"bp-tui: error: {flag} must be "), said
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--hidden", "0"),
+        ("--batch-size", "100000", "--dataset", "sample"),  # checked after the parser's work
+    ],
+)
+def test_without_a_terminal_a_bad_value_is_named_not_the_terminal(capsys, argv):
+    """`bp-tui --hidden 0 </dev/null` said "the dashboard needs a terminal" (tests have none)."""
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.startswith(f"bp-tui: error: {argv[0]} must be"), err
+
+
+@pytest.mark.parametrize("command", [(), ("train",)])
+def test_a_batch_larger_than_the_training_set_is_refused_naming_both(capsys, command):
+    """--batch-size 100000 on the 10,000-image sample made each iteration ten epochs."""
+    code, out, err = run(capsys, *command, "--dataset", "sample", "--batch-size", "100,000")
+    assert code == 2 and out == ""
+    assert err == (
+        "bp-tui: error: --batch-size must be at most 10,000, the training images of the data "
+        "set (got 100,000)\n"
+    )

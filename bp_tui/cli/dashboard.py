@@ -50,9 +50,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui import paths
     from bp_tui.cli.options import hyperparams_from
     from bp_tui.data import resolve_dataset
-    from bp_tui.data.cache import dataset_folder, is_cached
+    from bp_tui.data.cache import dataset_folder, is_cached, train_size
     from bp_tui.data.datasets import missing_message
     from bp_tui.engine import memory
+    from bp_tui.engine.config import check_batch_size
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
     from bp_tui.ui import lifecycle
@@ -69,7 +70,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
         learner_files(layers)  # a missing file is one line here, not in the engine
         layers = layers.resolve()
-    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
     paths.home()  # where the run is recorded: a name no file system takes is one line here
     resume = None
@@ -84,6 +84,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
     memory.check_fits(hp.hidden, hp.batch_size, INPUTS)  # before the engine takes it all
+    images = train_size(name, data_dir)
+    if images is not None:
+        check_batch_size(hp.batch_size, images)
+    # The values first: a bad one is named even without a terminal.
+    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()

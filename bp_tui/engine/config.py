@@ -238,6 +238,17 @@ class HyperParams:
         )
 
 
+def check_batch_size(batch_size: int, train_size: int) -> None:
+    """ConfigError (field "batch_size") for a batch larger than the training set: each
+    iteration would go round it more than once."""
+    if batch_size > train_size:
+        raise ConfigError(
+            f"must be at most {train_size:,}, the training images of the data set "
+            f"(got {batch_size:,})",
+            "batch_size",
+        )
+
+
 def check_iters_left(iters: int, iteration: int) -> None:
     """ConfigError (field "iters") for a run length below the iteration the run has reached:
     the run cannot be made shorter than what it has done (the same value ends it there)."""

@@ -95,6 +95,7 @@ class BpTuiApp(App):
     smoothed_loss: var[float | None] = var(None)
     alert: var[str | Text] = var("")
     comparisons: var[list[Comparison]] = var(list)  # earlier runs drawn under this one (c)
+    train_size: int | None = None  # the training images, as the engine said (EngineReady)
 
     def __init__(
         self,
@@ -318,6 +319,7 @@ class BpTuiApp(App):
         status = self.part(StatusLine)
         status.dataset = e.dataset
         status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
+        self.train_size = e.train_size
         status.shape = e.shape
         status.layers = e.layers
         self.part(LearnedView).widths = tuple(e.shape)
@@ -822,5 +824,6 @@ class BpTuiApp(App):
 
         shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
         options = {"inputs": shape[0]} if shape else {}
+        options["train_size"] = self.train_size
         form = EditForm(self.hp, self.pending, iteration=self.iteration, **options)
         self.push_screen(form, apply)

@@ -9,7 +9,13 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from bp_tui.data.idx import IMAGE_SHAPE
 from bp_tui.engine import memory
-from bp_tui.engine.config import HyperParams, check_iters_left, hidden_text, parse_value
+from bp_tui.engine.config import (
+    HyperParams,
+    check_batch_size,
+    check_iters_left,
+    hidden_text,
+    parse_value,
+)
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -106,14 +112,21 @@ class EditForm(FormScreen):
     """
 
     def __init__(
-        self, hp: HyperParams, pending: dict, inputs: int = INPUTS, iteration: int = 0
+        self,
+        hp: HyperParams,
+        pending: dict,
+        inputs: int = INPUTS,
+        iteration: int = 0,
+        train_size: int | None = None,
     ) -> None:
         """inputs: of the data set's images (the net's first width), for the memory check;
-        iteration: the one the run is at (the iterations cannot go below it)."""
+        iteration: the one the run is at (the iterations cannot go below it); train_size: the
+        training images (no batch is larger), None while the engine has not said."""
         super().__init__()
         self.hp = hp.replace(**pending)
         self.inputs = inputs
         self.iteration = iteration
+        self.train_size = train_size
 
     def compose(self) -> ComposeResult:
         # Scrolls where even the compact form does not fit (the focused field is kept in view).
@@ -186,6 +199,11 @@ class EditForm(FormScreen):
                 check_iters_left(values["iters"], self.iteration)
             except ConfigError as error:
                 errors["iters"] = error.problem
+        if "batch_size" not in errors and self.train_size is not None:
+            try:
+                check_batch_size(values["batch_size"], self.train_size)
+            except ConfigError as error:
+                errors["batch_size"] = error.problem
         if not errors:
             try:
                 wanted = self.hp.replace(**values)
