@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 
 from bp_tui.engine import checkpoint
-from bp_tui.engine.config import HyperParams, parse_hidden
+from bp_tui.engine.config import HyperParams, parse_hidden, parse_value
 from bp_tui.engine.runs import RunStore
 from bp_tui.errors import ConfigError
-from bp_tui.ui.screens.edit_form import parse_field
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_LAYER_RUN = (
@@ -104,7 +103,7 @@ def test_hidden_widths_parse_and_round_trip():
 @pytest.mark.parametrize("text", ["100,,50", "0", "100,abc", " ", "1,2,3,4,5,6,7,8,9,10,11", "-5"])
 def test_the_edit_forms_hidden_field_gives_its_own_error(text):
     with pytest.raises(ConfigError) as refused:
-        value = parse_field("hidden", tuple, text)
+        value = parse_value("hidden", text)
         HyperParams(hidden=value)
     assert "comma list" in refused.value.problem
 

@@ -131,6 +131,7 @@ def test_a_run_cut_off_mid_line_is_still_readable():
 def test_csv_export_has_a_row_per_iteration_and_is_atomic(tmp_path):
     store = RunStore()
     write_run(store)
+    (tmp_path / "out").mkdir()
     target = store.export_csv("20261127", tmp_path / "out" / "run.csv")  # a unique start of the id
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert [r["iteration"] for r in rows] == ["10", "20", "25"]
@@ -242,6 +243,20 @@ def test_an_unknown_id_is_one_line_exit_2_and_changes_nothing(capsys, argv, tmp_
     assert code == 2 and out == ""
     assert err == f"bp-tui: error: no run 'nope' in {store.root}: `bp-tui runs` lists them\n"
     assert store.ids() == ["20261127-232000-cd34"] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("folder", "said"),
+    [("missing/dir", "the folder {folder} does not exist"), ("/proc", "could not write")],
+)
+def test_an_export_into_a_folder_it_cannot_write_is_one_line_exit_2(capsys, tmp_path, folder, said):
+    """`--csv /nonexistent/dir/x.csv` made the folders (at the root) and exited 0."""
+    folder = tmp_path / folder  # "/proc" stays itself
+    write_run(RunStore())
+    code, out, err = run(capsys, "runs", "export", "latest", "--csv", str(folder / "x.csv"))
+    assert code == 2 and out == ""
+    assert err.startswith("bp-tui: error: " + said.format(folder=folder)) and err.count("\n") == 1
+    assert not (tmp_path / "missing").exists()
 
 
 # ---- recording ----------------------------------------------------------------------------------

@@ -50,10 +50,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from bp_tui import paths
     from bp_tui.cli.options import hyperparams_from
     from bp_tui.data import resolve_dataset
-    from bp_tui.data.cache import dataset_folder, is_cached
+    from bp_tui.data.cache import dataset_folder, is_cached, train_size
     from bp_tui.data.datasets import missing_message
     from bp_tui.engine import memory
-    from bp_tui.engine.config import IMAGE_SIZE
+    from bp_tui.engine.config import IMAGE_SIZE, check_batch_size
     from bp_tui.engine.remote import ProcessLink
     from bp_tui.errors import DataError
     from bp_tui.ui import lifecycle
@@ -66,11 +66,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if layers is not None:
         from bp_tui.learner.source import readable_learner_files
 
-        readable_learner_files(
-            layers
-        )  # a missing or unreadable file: one line here, not in the engine
+        # a missing or unreadable file: one line here, not in the engine
+        readable_learner_files(layers)
         layers = layers.resolve()
-    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     data_dir = getattr(args, "data_dir", None)
     paths.home()  # where the run is recorded: a name no file system takes is one line here
     resume = None
@@ -85,6 +83,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if name != "sample" and not is_cached(name, data_dir):
         raise DataError(missing_message(name, dataset_folder(name, data_dir)))
     memory.check_fits(hp.hidden, hp.batch_size, IMAGE_SIZE)  # before the engine takes it all
+    images = train_size(name, data_dir)
+    if images is not None:
+        check_batch_size(hp.batch_size, images)
+    # The values first: a bad one is named even without a terminal.
+    headless = lifecycle.check_terminal(headless_allowed=args.exit_when_done)
     # Textual replaces stderr, and a multiprocessing start inside the running app then fails
     # ("bad value(s) in fds_to_keep"): the resource tracker must start before the app does.
     multiprocessing.resource_tracker.ensure_running()

@@ -10,8 +10,10 @@ from bp_tui.engine.config import (
     MAX_PARAMS,
     MAX_WIDTH,
     HyperParams,
+    NotANumber,
     hidden_text,
-    parse_hidden,
+    parse_number,
+    parse_value,
 )
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
@@ -73,30 +75,36 @@ def shown(text: str, limit: int = 40) -> str:
 
 def whole_number(text: str) -> int:
     try:
-        if not text.isascii():  # int() takes other scripts' digits ("１０"); people mean ASCII
-            raise ValueError
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a whole number (got {shown(text)})") from None
-
-
-def hidden_widths(text: str) -> tuple[int, ...]:
-    """--hidden: a comma list of widths, "100,100" (HyperParams checks their limits)."""
-    try:
-        return parse_hidden(text)
-    except ConfigError as error:
-        raise argparse.ArgumentTypeError(error.problem) from None
+        return parse_number(text, int)
+    except NotANumber as error:
+        raise argparse.ArgumentTypeError(
+            f"expects a whole number{error.hint} (got {shown(text)})"
+        ) from None
 
 
 def number(text: str) -> float:
     try:
-        if not text.isascii():
-            raise ValueError
-        return float(text)
-    except ValueError:
+        return parse_number(text, float)
+    except NotANumber as error:
         raise argparse.ArgumentTypeError(
-            f"expects a number such as 0.1 (got {shown(text)})"
+            f"expects a number such as 0.1{error.hint} (got {shown(text)})"
         ) from None
+
+
+def hyperparameter(field: str):
+    """The parser of a hyperparameter's option: the edit form's reading of the text, and the
+    value checked alone as HyperParams checks it, so that a bad value is one message whatever
+    is wrong with it ("0" or "x" alike)."""
+
+    def parse(text: str):
+        try:
+            value = parse_value(field, text)
+            HyperParams().replace(**{field: value})
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(error.problem) from None
+        return value
+
+    return parse
 
 
 def speed_limit(text: str) -> float | None:
@@ -151,17 +159,22 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
         default=s,
         help="data cache folder (default: $BP_TUI_DATA_DIR or the user cache)",
     )
-    add("--iters", type=whole_number, default=s, help=f"training iterations (default {d.iters:,})")
+    add(
+        "--iters",
+        type=hyperparameter("iters"),
+        default=s,
+        help=f"training iterations (default {d.iters:,})",
+    )
     add(
         "--batch-size",
-        type=whole_number,
+        type=hyperparameter("batch_size"),
         default=s,
         help=f"mini-batch size (default {d.batch_size})",
     )
-    add("--lr", type=number, default=s, help=f"learning rate (default {d.lr})")
+    add("--lr", type=hyperparameter("lr"), default=s, help=f"learning rate (default {d.lr})")
     add(
         "--hidden",
-        type=hidden_widths,
+        type=hyperparameter("hidden"),
         default=s,
         help=f"hidden layer widths, a comma list: 50 is the book's 784-50-10, 100,100,100,100 "
         f"its ch06 net (default {hidden_text(d.hidden)}; up to {MAX_HIDDEN_LAYERS} layers of "
@@ -182,10 +195,10 @@ def add_shared_options(parser: argparse.ArgumentParser) -> None:
         default=s,
         help="sgd (default), momentum, adagrad or adam",
     )
-    add("--seed", type=whole_number, default=s, help=f"random seed (default {d.seed})")
+    add("--seed", type=hyperparameter("seed"), default=s, help=f"random seed (default {d.seed})")
     add(
         "--eval-every",
-        type=whole_number,
+        type=hyperparameter("eval_every"),
         default=s,
         help="iterations between accuracy evaluations; 0 = only at the end (default: one epoch)",
     )

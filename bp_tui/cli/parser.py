@@ -4,13 +4,19 @@ its command (`register`) and declares what it takes of the top level's options (
 from __future__ import annotations
 
 import argparse
+import re
+
+# argparse's "argument --hidden: must be..." said as bp-tui's own checks say it ("--hidden must
+# be..."): a bad value reads the same whether argparse or a later check finds it.
+ARGUMENT_PREFIX = re.compile(r"^argument (-[^:]*): ")
 
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad option is one line and exit status 2, without the usage block."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        message = ARGUMENT_PREFIX.sub(r"\1 ", message)
+        self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")  # as main() says it
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ from bp_tui.engine import blas, memory
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
 from bp_tui.engine.chance import ChanceWatch
+from bp_tui.engine.config import check_batch_size
 from bp_tui.engine.loop import Engine
 from bp_tui.engine.recorder import Recorder, recording
 from bp_tui.engine.trainer import Trainer
@@ -110,6 +111,7 @@ def run_train(args: argparse.Namespace) -> int:
         hp, data = resume.hp, load_data(args)
     else:
         hp, data = hyperparams_from(args), load_data(args)
+    check_batch_size(hp.batch_size, len(data.t_train))
     # Their code runs here, in the process started for that path: see README, "Your layers".
     trainer = Trainer(hp, data, layers=layers, layers_limit=limit)
     memory.check_fits(hp.hidden, hp.batch_size, trainer.input_size)  # before anything trains

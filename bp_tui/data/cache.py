@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import sys
 import sysconfig
@@ -103,6 +104,30 @@ def is_cached(name: str, data_dir: str | Path | None = None) -> bool:
     if (folder / DECODED).is_file():
         return True
     return all(find_idx(folder, file) for file in IDX_FILES.values())
+
+
+def train_size(name: str, data_dir: str | Path | None = None) -> int | None:
+    """How many training images `name` has, read from a file's header (cheap: no images are
+    read); None when its files cannot tell (a load would then say what is wrong)."""
+    check_name(name)
+    if name == "sample" or (dataset_folder(name, data_dir) / DECODED).is_file():
+        path = sample_path() if name == "sample" else dataset_folder(name, data_dir) / DECODED
+        try:
+            with zipfile.ZipFile(path) as npz, npz.open("t_train.npy") as labels:
+                version = np.lib.format.read_magic(labels)
+                read = np.lib.format.read_array_header_1_0
+                if version != (1, 0):
+                    read = np.lib.format.read_array_header_2_0
+                return read(labels)[0][0]
+        except (OSError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile):
+            return None
+    labels = find_idx(dataset_folder(name, data_dir), IDX_FILES["t_train"])
+    try:
+        with (gzip.open if labels.suffix == ".gz" else open)(labels, "rb") as idx:
+            header = idx.read(8)  # magic 0x801, then the count, big-endian
+    except (OSError, AttributeError, EOFError, zlib.error):
+        return None
+    return int.from_bytes(header[4:8], "big") if header[:4] == b"\0\0\x08\x01" else None
 
 
 @dataclass

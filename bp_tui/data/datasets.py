@@ -181,8 +181,11 @@ def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
 def resolve_dataset(name: str | None, data_dir: str | Path | None = None) -> tuple[str, str]:
     """The data set to use and a note saying why: MNIST when cached, else the shipped sample.
 
-    The note is empty when the user named the data set.
+    The note is empty when the user named the data set. A --data-dir that does not exist,
+    or that holds the IDX files themselves (not a cache), is refused: it would be the sample.
     """
+    if data_dir is not None:
+        check_cache_given(Path(data_dir))
     if name is not None:
         check_name(name)
         return name, ""  # the user chose: nothing to explain
@@ -192,6 +195,20 @@ def resolve_dataset(name: str | None, data_dir: str | Path | None = None) -> tup
         "using the shipped sample (10,000 train / 2,000 test): MNIST is not cached; "
         "'bp-tui data download' fetches it"
     )
+
+
+def check_cache_given(folder: Path) -> None:
+    """DataError for a --data-dir that is missing, or is a folder of IDX files, not a cache."""
+    if not folder.exists():
+        raise DataError(
+            f"--data-dir {folder} does not exist: name the data cache's folder "
+            f"('bp-tui data download --data-dir {folder}' makes one)"
+        )
+    if all(find_idx(folder, file) for file in IDX_FILES.values()):
+        raise DataError(
+            f"--data-dir {folder} holds the four IDX files, not a cache: "
+            f"'bp-tui data import {folder}' copies them into the cache"
+        )
 
 
 def one_hot(labels: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 from bp_tui.errors import ConfigError
@@ -41,6 +42,68 @@ HIDDEN_RULE = (
 )
 
 
+# The limits of the whole-number hyperparameters.
+INT_LIMITS = {
+    "iters": (1, 100_000_000),
+    "batch_size": (1, 1_000_000),
+    "seed": (0, 2**32 - 1),
+    "eval_every": (0, 100_000_000),
+}
+LR_RULE = "a positive number such as 0.1"
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")  # 10,000 and 1,000,000; not 100,50 nor 1,,0
+DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")  # 0,5: the decimal point of many languages
+
+
+class NotANumber(ValueError):
+    """Text that is not a number of the kind asked; `hint` tells how to write one ("" if none)."""
+
+    def __init__(self, hint: str = "") -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def parse_number(text: str, kind: type) -> int | float:
+    """A number as a person types it, for the command line and the edit form alike: ASCII only;
+    commas only as thousands separators of a whole number (10,000), never a decimal comma."""
+    text = str(text).strip()
+    if not text.isascii():  # int() takes other scripts' digits ("１０"); people mean ASCII
+        raise NotANumber()
+    if "," in text:
+        if kind is float:
+            decimal = DECIMAL_COMMA.fullmatch(text)
+            raise NotANumber(f"; use a point: {text.replace(',', '.')}" if decimal else "")
+        if not THOUSANDS.fullmatch(text):
+            raise NotANumber("; commas only between groups of three digits, as in 10,000")
+        text = text.replace(",", "")
+    try:
+        return kind(text)
+    except ValueError:
+        raise NotANumber() from None
+
+
+def rule(field: str) -> str:
+    """What a hyperparameter typed as text must be, as its error says."""
+    if field in INT_LIMITS:
+        low, high = INT_LIMITS[field]
+        return f"a whole number from {low:,} to {high:,}"
+    return HIDDEN_RULE if field == "hidden" else LR_RULE
+
+
+def parse_value(field: str, text: str):
+    """A hyperparameter typed as text (lr, batch_size, hidden, iters, seed, eval_every) as
+    its value; ConfigError (of `field`) saying what it must be. HyperParams checks its limits."""
+    if field == "hidden":
+        return parse_hidden(text)
+    if field == "eval_every" and str(text).strip() in ("", "epoch"):
+        return None
+    try:
+        return parse_number(text, float if field == "lr" else int)
+    except NotANumber as error:
+        raise ConfigError(
+            f"must be {rule(field)}{error.hint} (got {_shown(text)})", field
+        ) from None
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
     """ "100,100" -> (100, 100); ConfigError (field "hidden") for anything else."""
     parts = str(text).strip().split(",")
@@ -49,7 +112,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
             raise ValueError
         widths = tuple(int(p) for p in parts)
     except ValueError:
-        raise ConfigError(f"expects {HIDDEN_RULE} (got {_shown(text)})", "hidden") from None
+        raise ConfigError(f"must be {HIDDEN_RULE} (got {_shown(text)})", "hidden") from None
     return widths
 
 
@@ -86,12 +149,12 @@ class HyperParams:
     eval_every: int | None = None  # iterations between evaluations; None: an epoch; 0: at the end
 
     def __post_init__(self) -> None:
-        self._check_int("iters", 1, 100_000_000)
-        self._check_int("batch_size", 1, 1_000_000)
+        self._check_int("iters")
+        self._check_int("batch_size")
         self._check_hidden()
-        self._check_int("seed", 0, 2**32 - 1)
+        self._check_int("seed")
         if self.eval_every is not None:
-            self._check_int("eval_every", 0, 100_000_000)
+            self._check_int("eval_every")
         lr = self.lr
         if (
             isinstance(lr, bool)
@@ -99,18 +162,17 @@ class HyperParams:
             or not math.isfinite(lr)
             or lr <= 0
         ):
-            raise ConfigError(f"must be a positive number such as 0.1 (got {lr!r})", "lr")
+            raise ConfigError(f"must be {LR_RULE} (got {lr!r})", "lr")
         object.__setattr__(self, "lr", float(lr))
         self._check_choice("activation", ACTIVATIONS)
         self._check_choice("init", INIT_SCHEMES)
         self._check_choice("optimizer", OPTIMIZERS)
 
-    def _check_int(self, name: str, low: int, high: int) -> None:
+    def _check_int(self, name: str) -> None:
         value = getattr(self, name)
+        low, high = INT_LIMITS[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(
-                f"must be a whole number from {low:,} to {high:,} (got {value!r})", name
-            )
+            raise ConfigError(f"must be {rule(name)} (got {value!r})", name)
 
     def _check_hidden(self) -> None:
         value = self.hidden
@@ -173,6 +235,17 @@ class HyperParams:
         return (
             f"hidden {hidden_text(self.hidden)} {self.activation}, {self.init} init, {self.optimizer} lr {lr_text(self.lr)}, "
             f"batch {self.batch_size}, {self.iters:,} iterations, seed {self.seed}"
+        )
+
+
+def check_batch_size(batch_size: int, train_size: int) -> None:
+    """ConfigError (field "batch_size") for a batch larger than the training set: each
+    iteration would go round it more than once."""
+    if batch_size > train_size:
+        raise ConfigError(
+            f"must be at most {train_size:,}, the training images of the data set "
+            f"(got {batch_size:,})",
+            "batch_size",
         )
 
 

@@ -731,6 +731,10 @@ class RunStore:
             raise RunError(f"{printable(target)} is {kind}: give a file name such as run.csv")
         if target.resolve().is_relative_to(self.root.resolve()):
             raise RunError(f"{printable(target)} is inside the run records: export elsewhere")
+        if not target.parent.is_dir():  # a typo would otherwise make folders anywhere
+            raise RunError(
+                f"the folder {printable(target.parent)} does not exist: export into one that does"
+            )
         data = csv_text(self.load(ref)).encode()
         try:
             write_atomically(target, lambda handle: handle.write(data))

@@ -105,6 +105,7 @@ class BpTuiApp(App):
     smoothed_loss: var[float | None] = var(None)
     alert: var[str | Text] = var("")
     comparisons: var[list[Comparison]] = var(list)  # earlier runs drawn under this one (c)
+    train_size: int | None = None  # the training images, as the engine said (EngineReady)
 
     def __init__(
         self,
@@ -339,6 +340,7 @@ class BpTuiApp(App):
         status = self.part(StatusLine)
         status.dataset = e.dataset
         status.sizes = f"({e.train_size:,} train / {e.test_size:,} test)"
+        self.train_size = e.train_size
         status.shape = e.shape
         status.layers = e.layers
         self.part(LearnedView).widths = tuple(e.shape)
@@ -559,9 +561,11 @@ class BpTuiApp(App):
     def action_follow_drawing(self) -> None:
         self.part(DrawView).action_follow()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # The inspector takes the keys while its tab is shown (and asks for graph 3's data).
-        self.part(Inspector).tab_changed(event.pane.id == "inspector")
+    def on_tabbed_content_tab_activated(self, _: TabbedContent.TabActivated) -> None:
+        # The inspector takes the keys while its tab is shown (and asks for graph 3's data). The
+        # tab shown now, not the event's: t pressed fast queues the events of the tabs passed
+        # on the way, and focusing the inspector for one of those took its tab back.
+        self.part(Inspector).tab_changed(self.part(TabbedContent).active == "inspector")
         self.redraw_charts()
 
     def on_resize(self, event) -> None:
@@ -882,10 +886,13 @@ class BpTuiApp(App):
 
     def action_edit(self) -> None:
         def apply(changes: dict | None) -> None:
+            # Once the form has gone: a notice shown while it is still the current screen comes
+            # back with the main screen as the engine's confirmation replaces it (two toasts).
             if changes:
-                self.change(**changes)
+                self.call_after_refresh(self.change, **changes)
 
         shape = self.part(StatusLine).shape  # the engine's net: its first width is the inputs
         options = {"inputs": shape[0]} if shape else {}
+        options["train_size"] = self.train_size
         form = EditForm(self.hp, self.pending, iteration=self.iteration, **options)
         self.push_screen(form, apply)

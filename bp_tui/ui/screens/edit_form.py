@@ -9,7 +9,13 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from bp_tui.data.idx import IMAGE_SHAPE
 from bp_tui.engine import memory
-from bp_tui.engine.config import HyperParams, check_iters_left, hidden_text, parse_hidden
+from bp_tui.engine.config import (
+    HyperParams,
+    check_batch_size,
+    check_iters_left,
+    hidden_text,
+    parse_value,
+)
 from bp_tui.errors import ConfigError
 from bp_tui.nn.init import INIT_SCHEMES
 from bp_tui.nn.net import ACTIVATIONS
@@ -19,17 +25,9 @@ from bp_tui.ui.screens.form_screen import FormScreen
 
 INPUTS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # every data set's images are 28 x 28
 COMPACT_BELOW = 34  # screen rows under which the fields lose their borders (80x24: all fit)
-# (field, label, type or choices): the labels and display names are the dashboard's one set.
+# (field, label[, choices]): the labels and display names are the dashboard's one set.
 TEXT_FIELDS = tuple(
-    (f, LABELS[f], kind)
-    for f, kind in (
-        ("lr", float),
-        ("batch_size", int),
-        ("hidden", tuple),
-        ("iters", int),
-        ("seed", int),
-        ("eval_every", int),
-    )
+    (f, LABELS[f]) for f in ("lr", "batch_size", "hidden", "iters", "seed", "eval_every")
 )
 CHOICE_FIELDS = tuple(
     (f, LABELS[f], choices)
@@ -39,23 +37,6 @@ CHOICE_FIELDS = tuple(
         ("optimizer", tuple(OPTIMIZERS)),
     )
 )
-
-
-def parse_field(field: str, kind: type, text: str):
-    """The typed value of a text field; ConfigError naming what it accepts."""
-    if kind is tuple:  # the hidden widths, a comma list as --hidden takes it
-        try:
-            return parse_hidden(text)
-        except ConfigError as error:
-            raise ConfigError(error.problem) from None
-    text = text.strip().replace(",", "").replace("_", "")
-    if field == "eval_every" and text in ("", "epoch"):
-        return None
-    try:
-        return kind(text)
-    except ValueError:
-        what = "a number such as 0.1" if kind is float else "a whole number"
-        raise ConfigError(f"expects {what} (got {text!r})") from None
 
 
 class EditForm(FormScreen):
@@ -131,20 +112,27 @@ class EditForm(FormScreen):
     """
 
     def __init__(
-        self, hp: HyperParams, pending: dict, inputs: int = INPUTS, iteration: int = 0
+        self,
+        hp: HyperParams,
+        pending: dict,
+        inputs: int = INPUTS,
+        iteration: int = 0,
+        train_size: int | None = None,
     ) -> None:
         """inputs: of the data set's images (the net's first width), for the memory check;
-        iteration: the one the run is at (the iterations cannot go below it)."""
+        iteration: the one the run is at (the iterations cannot go below it); train_size: the
+        training images (no batch is larger), None while the engine has not said."""
         super().__init__()
         self.hp = hp.replace(**pending)
         self.inputs = inputs
         self.iteration = iteration
+        self.train_size = train_size
 
     def compose(self) -> ComposeResult:
         # Scrolls where even the compact form does not fit (the focused field is kept in view).
         with VerticalScroll(id="edit-box"):
             with Grid(id="edit-grid"):
-                for field, label, _ in TEXT_FIELDS:
+                for field, label in TEXT_FIELDS:
                     value = getattr(self.hp, field)
                     yield Label(label, classes="edit-label")
                     yield Input(
@@ -181,6 +169,7 @@ class EditForm(FormScreen):
                 field.cursor_blink = False
         self.query_one("#edit-box").border_title = "Edit hyperparameters"
         self.query_one("#edit-box").border_subtitle = "enter/ctrl+s apply · esc cancel"
+        self.query_one(f"#in-{TEXT_FIELDS[0][0]}").focus()  # `e` then a digit types it
 
     def on_resize(self, event: Resize) -> None:
         compact = event.size.height < COMPACT_BELOW
@@ -190,13 +179,11 @@ class EditForm(FormScreen):
 
     def action_apply(self) -> None:
         values, errors = {}, {}
-        for field, _, kind in TEXT_FIELDS:
+        for field, _ in TEXT_FIELDS:
             try:
-                values[field] = parse_field(
-                    field, kind, self.query_one(f"#in-{field}", Input).value
-                )
+                values[field] = parse_value(field, self.query_one(f"#in-{field}", Input).value)
             except ConfigError as error:
-                errors[field] = str(error)
+                errors[field] = error.problem
         for field, _, _ in CHOICE_FIELDS:
             values[field] = self.query_one(f"#in-{field}", Select).value
         # The record's own validation, each field alone, so that every bad field is reported at
@@ -212,6 +199,11 @@ class EditForm(FormScreen):
                 check_iters_left(values["iters"], self.iteration)
             except ConfigError as error:
                 errors["iters"] = error.problem
+        if "batch_size" not in errors and self.train_size is not None:
+            try:
+                check_batch_size(values["batch_size"], self.train_size)
+            except ConfigError as error:
+                errors["batch_size"] = error.problem
         if not errors:
             try:
                 wanted = self.hp.replace(**values)
