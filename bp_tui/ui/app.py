@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -51,14 +52,11 @@ from bp_tui.ui.bindings import (
 )
 from bp_tui.ui.comparison import Comparison
 from bp_tui.ui.inspector.inspector import Inspector
-from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.notices import Notices
 from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections
-from bp_tui.ui.screens.race_screen import RaceScreen
-from bp_tui.ui.screens.runs_screen import RunsScreen
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
@@ -70,6 +68,9 @@ from bp_tui.ui.widgets.hyper_panel import HyperPanel
 from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
+
+if TYPE_CHECKING:  # a --watch's and the modal screens' modules when they are used
+    from bp_tui.ui.layers_watch import LayersSaved
 
 # Each tab's id -> its title and the view that takes the keys while it is shown (the footer and
 # the help screen show that view's keys).
@@ -222,6 +223,8 @@ class BpTuiApp(App):
         if self.settings_notice:
             self.notify(self.settings_notice, severity="warning", timeout=8)
         if self.watch_path is not None:
+            from bp_tui.ui.layers_watch import watch_layers
+
             self._stop_watching = watch_layers(self, self.watch_path)
         self.listen(self.start_running)
 
@@ -725,6 +728,8 @@ class BpTuiApp(App):
         self.send(cmd.Load())
 
     def action_compare_runs(self) -> None:
+        from bp_tui.ui.screens.runs_screen import RunsScreen  # here: the first frame needs none
+
         dataset = self.part(StatusLine).dataset
         screen = RunsScreen(self.hp, self.compared, current=self.run_id, dataset=dataset)
         self.push_screen(screen, self.show_comparisons)
@@ -798,6 +803,8 @@ class BpTuiApp(App):
         if self.run_state is RunState.RUNNING:
             self.send(cmd.Pause())
             self.notify("training paused while the race runs", timeout=3)
+        from bp_tui.ui.screens.race_screen import RaceScreen  # here: the first frame needs none
+
         dataset = self.part(StatusLine).dataset
         self.push_screen(RaceScreen(kind, dataset if dataset in DATASETS else "sample"))
 

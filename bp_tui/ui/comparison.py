@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.runs import RunInfo, RunRecord
 from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED
 from bp_tui.ui.names import format_value
 from bp_tui.ui.series import EpochScale, smoothed_blocks
+
+if TYPE_CHECKING:  # the run store is the Runs screen's, opened after the first frame
+    from bp_tui.engine.runs import RunInfo, RunRecord
 
 MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
 LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")
