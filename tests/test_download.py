@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import bp_tui.cli.data_commands as data_commands
+import bp_tui.data
 import bp_tui.data.download as download
 from bp_tui.data import data_dir, download_dataset, import_dataset, load_dataset, load_mnist
 from bp_tui.data.cache import DECODED, read_arrays
@@ -298,7 +299,7 @@ def test_cli_download_shows_progress(mirror, monkeypatch, capsys):
     def local(name, data_dir=None, progress=None):
         return real(name, data_dir, [mirror.url("good")], progress, checksums=mirror.checksums)
 
-    monkeypatch.setattr(data_commands, "download_dataset", local)
+    monkeypatch.setattr(bp_tui.data, "download_dataset", local)  # the command imports it when run
     assert run_cli(["data", "download", "--data-dir", str(data_dir() / "x")]) == 0
     out = capsys.readouterr().out
     assert "train-images-idx3-ubyte.gz" in out and "MNIST is ready in" in out

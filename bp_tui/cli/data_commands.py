@@ -5,21 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
-
 from bp_tui.cli.options import HYPERPARAMETERS, Takes
-from bp_tui.data import cache_info, download_dataset, import_dataset, resolve_dataset
-from bp_tui.data.sources import DOWNLOADABLE, LABELS
 from bp_tui.errors import DataError
+
+# rich's progress and table and the data package are imported by the action that uses them:
+# building the command line (every start of the dashboard) must not pay for them.
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -66,6 +56,8 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def chosen_dataset(args: argparse.Namespace) -> str:
+    from bp_tui.data.sources import DOWNLOADABLE
+
     name = getattr(args, "dataset", None) or "mnist"
     if name == "sample":
         raise DataError("the sample ships with bp-tui: choose --dataset mnist or fashion-mnist")
@@ -76,6 +68,19 @@ def chosen_dataset(args: argparse.Namespace) -> str:
 
 def run_download(args: argparse.Namespace) -> int:
     """Download with a progress bar per file."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from bp_tui.data import download_dataset
+    from bp_tui.data.sources import LABELS
+
     name = chosen_dataset(args)
     console = Console()
     console.print(f"Downloading {LABELS[name]} ...")
@@ -100,6 +105,11 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bp_tui.data import import_dataset
+    from bp_tui.data.sources import LABELS
+
     name = chosen_dataset(args)
     folder = import_dataset(args.dir, name, getattr(args, "data_dir", None))
     Console().print(f"imported {LABELS[name]} from {args.dir} into {folder}", soft_wrap=True)
@@ -112,6 +122,11 @@ def size(n: int | None) -> str:
 
 def run_info(args: argparse.Namespace) -> int:
     """Aligned lines: the cache folder, each data set's state, the sample, the default choice."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bp_tui.data import cache_info, resolve_dataset
+
     override = getattr(args, "data_dir", None)
     info = cache_info(override)
     origin = (

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
-from bp_tui.cli.common import load_data
 from bp_tui.cli.options import Takes, add_shared_options, hyperparams_from, whole_number
-from bp_tui.engine.loop import GRADCHECK_SAMPLES
-from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import ConfigError
-from bp_tui.nn.gradcheck import GradCheckReport, default_sample, gradient_check
+
+if TYPE_CHECKING:  # the rest when the command runs: building the command line must stay light
+    from rich.table import Table
+
+    from bp_tui.nn.gradcheck import GradCheckReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -47,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def report_table(report: GradCheckReport) -> Table:
     """The book's figures for the mode asked for and the verdict, each column under the rule
     that judges it (report.rule_lines, printed below the table as the dashboard shows them)."""
+    from rich.table import Table
+
     table = Table(title=f"gradient check, {report.mode} mode")
     for name in ("param", "mean |diff|", "max |diff|", report.figure_name, "backprop"):
         table.add_column(name, justify="right")
@@ -71,6 +70,21 @@ def sample_lines(report: GradCheckReport) -> list[str]:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
+    import numpy as np
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from bp_tui.cli.common import load_data
+    from bp_tui.engine.loop import GRADCHECK_SAMPLES
+    from bp_tui.engine.trainer import Trainer
+    from bp_tui.nn.gradcheck import default_sample, gradient_check
+
     hp = hyperparams_from(args)
     if args.sample is not None and args.sample < 0:
         raise ConfigError(f"--sample expects 0 (all) or a positive number (got {args.sample})")

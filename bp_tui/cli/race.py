@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-
-from bp_tui.cli.common import load_data
 from bp_tui.cli.options import Takes, add_shared_options, shown, whole_number
 from bp_tui.engine.config import CLASSES, IMAGE_SIZE, MAX_HIDDEN_LAYERS
 from bp_tui.engine.race import (
@@ -22,6 +19,9 @@ from bp_tui.engine.race import (
 )
 from bp_tui.errors import ConfigError
 from bp_tui.nn.model import shape_text
+
+if TYPE_CHECKING:  # rich's table when the race is shown: building the command line stays light
+    from rich.table import Table
 
 # The race sets the learning rate, optimizer, initialisation and activation itself.
 USERS_OWN = ("iters", "batch_size", "hidden", "seed")
@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     base = BOOK_RACE.replace(**{f: getattr(args, f) for f in USERS_OWN if hasattr(args, f)})
     if hasattr(args, "depth"):
         base = base.replace(hidden=hidden_of_depth(args.depth))
+    from rich.console import Console
+
+    from bp_tui.cli.common import load_data
+
     as_json = getattr(args, "json", False)
     data = load_data(args, quiet=as_json)  # a missing or damaged data set: one line, here
     name, data_dir = data.name, getattr(args, "data_dir", None)
@@ -108,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
 def table(entries: list[Entry]) -> Table:
     """Each configuration's loss as the book prints it (every 500 iterations here), then its
     final accuracy."""
+    from rich.table import Table
+
     out = Table(box=None, padding=(0, 1), title="loss (mean of 100 iterations) at iteration")
     out.add_column("", style="bold", no_wrap=True, min_width=8)
     steps = max(len(e.losses) for e in entries)

@@ -6,25 +6,13 @@ import argparse
 import dataclasses
 import json
 import sys
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from bp_tui.cli.options import HYPERPARAMETERS, Takes
-from bp_tui.engine import resume
-from bp_tui.engine.config import HyperParams
-from bp_tui.engine.resume import Resume
-from bp_tui.engine.runs import (
-    DamagedRun,
-    RunInfo,
-    RunRecord,
-    RunStore,
-    changes_brief,
-    csv_text,
-    printable,
-)
-from bp_tui.engine.runs import brief as hp_brief
+
+if TYPE_CHECKING:  # the run store and rich when an action runs: building the command line is light
+    from bp_tui.engine.resume import Resume
+    from bp_tui.engine.runs import DamagedRun, RunInfo, RunRecord, RunStore
 
 SHOWN_EVALUATIONS = 10  # `runs show` prints the last ones; export --csv has them all
 
@@ -114,10 +102,19 @@ def damaged_json(run: DamagedRun) -> dict:
 def changes_of(store: RunStore, run: RunRecord) -> str:
     """What changed as the run went (`lr 0.1→0.05 at 3,000`); an ended run's listing read no
     metric lines, so those of a run that ended with other values are read now."""
+    from bp_tui.engine.runs import changes_brief
+
     return changes_brief(store.changes(run), run.hp)
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from bp_tui.engine.runs import RunStore, printable
+    from bp_tui.engine.runs import brief as hp_brief
+
     store = RunStore()
     runs, damaged = store.scan()
     changed = {run.id: changes_of(store, run) for run in runs}
@@ -203,6 +200,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from bp_tui.engine.runs import RunStore, printable
+
     run = RunStore().load(args.id)
     if getattr(args, "json", False):
         value = info_json(run)
@@ -258,6 +260,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from bp_tui.engine.runs import RunStore, csv_text, printable
+
     store = RunStore()
     if args.csv == "-":
         sys.stdout.write(csv_text(store.load(args.id)))
@@ -269,6 +273,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from bp_tui.engine.runs import RunStore, printable
+
     store = RunStore()
     ids = [store.resolve(ref) for ref in args.ids]  # every id is checked before any is removed
     for run_id in ids:
@@ -284,6 +290,9 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def plan_resume(args: argparse.Namespace, *, for_train: bool = False) -> Resume:
     """`--resume ID` with the other options of the command line; one-line BpTuiError on a conflict."""
+    from bp_tui.engine import resume
+    from bp_tui.engine.config import HyperParams
+
     given = {
         f.name: getattr(args, f.name)
         for f in dataclasses.fields(HyperParams)

@@ -8,11 +8,8 @@ import queue
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-from bp_tui.cli.common import load_data
 from bp_tui.cli.options import (
     LAYERS_HELP,
     Takes,
@@ -21,15 +18,11 @@ from bp_tui.cli.options import (
     number,
 )
 from bp_tui.cli.plumbing import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
-from bp_tui.engine import blas, memory
-from bp_tui.engine import commands as cmd
-from bp_tui.engine import events as ev
-from bp_tui.engine.chance import ChanceWatch
-from bp_tui.engine.config import check_batch_size
-from bp_tui.engine.loop import Engine
-from bp_tui.engine.recorder import Recorder, recording
-from bp_tui.engine.trainer import Trainer
 from bp_tui.errors import BpTuiError
+
+if TYPE_CHECKING:  # the rest when the command runs: building the command line must stay light
+    from bp_tui.engine import events as ev
+    from bp_tui.engine.trainer import Trainer
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -94,6 +87,25 @@ def _readable(path: Path) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from bp_tui.cli.common import load_data
+    from bp_tui.engine import blas, memory
+    from bp_tui.engine import commands as cmd
+    from bp_tui.engine import events as ev
+    from bp_tui.engine.chance import ChanceWatch
+    from bp_tui.engine.config import check_batch_size
+    from bp_tui.engine.loop import Engine
+    from bp_tui.engine.recorder import Recorder, recording
+    from bp_tui.engine.trainer import Trainer
+
     layers = getattr(args, "layers", None)
     limit = getattr(args, "timeout", None)
     if layers is not None:

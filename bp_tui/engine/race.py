@@ -16,13 +16,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.trainer import DivergedError, Trainer
 
 # The book's race settings; the configurations change only what their name says.
 BOOK_WIDTH = 100  # the book's hidden layers, four of them
@@ -84,6 +82,7 @@ def train_entry(name: str, hp: HyperParams, dataset: str, data_dir: str | None) 
     from threadpoolctl import threadpool_limits
 
     from bp_tui.data import load_dataset
+    from bp_tui.engine.trainer import DivergedError, Trainer
 
     with threadpool_limits(1, user_api="blas"):
         trainer = Trainer(hp, load_dataset(dataset, data_dir))
@@ -120,6 +119,8 @@ def run_race(
     done: Callable[[Entry], None] | None = None,
 ) -> list[Entry]:
     """Every configuration of race `kind`, in worker processes; results in the race's order."""
+    from concurrent.futures import ProcessPoolExecutor  # here: `bp-tui --help` needs RACES only
+
     entries = configurations(kind, base)
     workers = workers or free_cores(len(entries))
     context = multiprocessing.get_context("spawn")

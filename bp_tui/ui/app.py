@@ -12,11 +12,13 @@ Data flows one way, and the app holds no math (numbers come from the engine's ev
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -25,6 +27,7 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.notifications import Notify
 from textual.reactive import var
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -50,40 +53,48 @@ from bp_tui.ui.bindings import (
     keys_for,
 )
 from bp_tui.ui.comparison import Comparison
-from bp_tui.ui.inspector.inspector import Inspector
-from bp_tui.ui.layers_watch import LayersSaved, watch_layers
 from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.notices import Notices
 from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections
-from bp_tui.ui.screens.race_screen import RaceScreen
-from bp_tui.ui.screens.runs_screen import RunsScreen
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
-from bp_tui.ui.widgets.digits import DigitsView
-from bp_tui.ui.widgets.draw_view import DrawView
-from bp_tui.ui.widgets.grad_norms import GradientsView
 from bp_tui.ui.widgets.gradcheck_panel import GradCheckPanel
 from bp_tui.ui.widgets.hyper_panel import HyperPanel
-from bp_tui.ui.widgets.learned import LearnedView
 from bp_tui.ui.widgets.progress_panel import ProgressPanel
 from bp_tui.ui.widgets.status import KeyFooter, StatusLine
 
-# Each tab's id -> its title and the view that takes the keys while it is shown (the footer and
-# the help screen show that view's keys).
-TABS = {
-    "train": ("Train", None),
-    "inspector": ("Inspector", Inspector),
-    "digits": ("Digits", DigitsView),
-    "draw": ("Draw", DrawView),
-    "learned": ("Learned", LearnedView),
-    "gradients": ("Gradients", GradientsView),
+if TYPE_CHECKING:  # the tabs' views, a --watch's and the modal screens' modules: when used
+    from bp_tui.ui.inspector.inspector import Inspector
+    from bp_tui.ui.layers_watch import LayersSaved
+    from bp_tui.ui.widgets.digits import DigitsView
+    from bp_tui.ui.widgets.draw_view import DrawView
+
+# The tabs after Train: id -> title, the module and class of its view (which takes the keys while
+# it is shown: the footer and the help screen show them), and whether the view follows the run's
+# progress and state. Their modules are imported, and the views mounted, after the first frame:
+# it shows none of them (the Inspector's modules alone cost ~0.1 s).
+HIDDEN_TABS = {
+    "inspector": ("Inspector", "bp_tui.ui.inspector.inspector", "Inspector", True),
+    "digits": ("Digits", "bp_tui.ui.widgets.digits", "DigitsView", False),
+    "draw": ("Draw", "bp_tui.ui.widgets.draw_view", "DrawView", True),
+    "learned": ("Learned", "bp_tui.ui.widgets.learned", "LearnedView", False),
+    "gradients": ("Gradients", "bp_tui.ui.widgets.grad_norms", "GradientsView", False),
 }
 REDRAW_SECONDS = 0.1  # charts redraw at most 10 times a second
 BATCH_LIMIT = 1000  # events read off the link in one go, at most
 NOTICE_SECONDS = 4.0  # a notice's life; a change within it updates the same notice
+
+
+def tabs() -> dict[str, tuple[str, type | None]]:
+    """Each tab's id -> its title and its view's class (None: the Train tab, the app's own)."""
+    views = {
+        tab: (title, getattr(importlib.import_module(module), name))
+        for tab, (title, module, name, _) in HIDDEN_TABS.items()
+    }
+    return {"train": ("Train", None), **views}
 
 
 def cycle(options, current):
@@ -187,22 +198,14 @@ class BpTuiApp(App):
                     )
                     yield HyperPanel(id="hyper").data_bind(BpTuiApp.hp, BpTuiApp.pending)
                     yield GradCheckPanel(id="gradcheck")
-            with TabPane("Inspector", id="inspector"):
-                # Bound to the run's progress and state: the inspector can follow it live.
-                yield Inspector(id="inspector-view").data_bind(
-                    BpTuiApp.progress, BpTuiApp.run_state
-                )
-            with TabPane("Digits", id="digits"):
-                yield DigitsView(id="digits-view")
-            with TabPane("Draw", id="draw"):
-                yield DrawView(id="draw-view").data_bind(BpTuiApp.progress, BpTuiApp.run_state)
-            with TabPane("Learned", id="learned"):
-                yield LearnedView(id="learned-view")
-            with TabPane("Gradients", id="gradients"):
-                yield GradientsView(id="gradients-view")
-        yield KeyFooter(
-            APP_BINDINGS, {tab: view.BINDINGS for tab, (_, view) in TABS.items() if view}
-        )
+            # In a terminal the other tabs' views come after the first frame (mount_tabs);
+            # headless (tests, --exit-when-done with no terminal) no frame is seen: at once.
+            views = self.tab_views() if self.is_headless else {}
+            for tab, (title, *_) in HIDDEN_TABS.items():
+                with TabPane(title, id=tab):
+                    if tab in views:
+                        yield views[tab]
+        yield KeyFooter(APP_BINDINGS, {tab: type(view).BINDINGS for tab, view in views.items()})
 
     def on_mount(self) -> None:
         if self.chosen_theme in self.available_themes:
@@ -223,7 +226,40 @@ class BpTuiApp(App):
         if self.settings_notice:
             self.notify(self.settings_notice, severity="warning", timeout=8)
         if self.watch_path is not None:
+            from bp_tui.ui.layers_watch import watch_layers
+
             self._stop_watching = watch_layers(self, self.watch_path)
+        if self.is_headless:
+            self.listen(self.start_running)
+        else:
+            self.call_after_refresh(self.mount_tabs)
+
+    def tab_views(self) -> dict[str, Widget]:
+        """A new view for each tab after Train (their modules are imported here)."""
+        views = {}
+        for tab, (_, view) in tabs().items():
+            if view is not None:
+                views[tab] = view(id=f"{tab}-view")
+                if HIDDEN_TABS[tab][3]:  # the Inspector and the pad can follow the run live
+                    views[tab].data_bind(BpTuiApp.progress, BpTuiApp.run_state)
+        return views
+
+    async def mount_tabs(self) -> None:
+        """After the first frame: the other tabs' views, then the engine's news (whose handlers
+        fill those views)."""
+        if self.link is None:  # the app quit before its first frame (stop_engine)
+            return
+        views = self.tab_views()
+        mounts = [self.query_one(f"#{tab}", TabPane).mount(view) for tab, view in views.items()]
+        for mounted in mounts:
+            await mounted
+        if self.link is None:  # the app quit meanwhile
+            return
+        footer = self.part(KeyFooter)
+        footer.tab_bindings.update({tab: type(view).BINDINGS for tab, view in views.items()})
+        footer.refresh()
+        if self.part(TabbedContent).active == "inspector":  # shown before its view was there
+            self.part("inspector").tab_changed(True)
         self.listen(self.start_running)
 
     def on_layers_saved(self, saved: LayersSaved) -> None:
@@ -343,7 +379,7 @@ class BpTuiApp(App):
         self.train_size = e.train_size
         status.shape = e.shape
         status.layers = e.layers
-        self.part(LearnedView).widths = tuple(e.shape)
+        self.part("learned").widths = tuple(e.shape)
         self.hp = e.hp
 
     @news_handler(news.Progress)
@@ -413,10 +449,10 @@ class BpTuiApp(App):
     def _run_reset(self, e: ev.RunReset) -> None:
         self.hp, self.pending = e.hp, {}
         self.part(StatusLine).shape = e.shape
-        self.part(LearnedView).widths = tuple(e.shape)
+        self.part("learned").widths = tuple(e.shape)
         self.part(LossChart).start_new_run()
         self.part(AccuracyChart).clear()
-        self.part(GradientsView).clear()
+        self.part("gradients").clear()
         self.progress, self.evaluation, self.smoothed_loss = None, None, None
         self.chance = ChanceWatch()
         self.alert = ""
@@ -485,14 +521,14 @@ class BpTuiApp(App):
     @news_handler(news.Loaded)
     def _loaded(self, e: ev.Loaded) -> None:
         self.part(LossChart).start_new_run()
-        self.part(GradientsView).clear()
+        self.part("gradients").clear()
         self.notify(f"loaded {e.path} at iteration {e.iteration:,}", title="Checkpoint")
 
     @news_handler(news.SpeedChanged)
     def _speed_changed(self, e: ev.SpeedChanged) -> None:
         self.speed = e.iters_per_second
         self.part(StatusLine).speed = e.iters_per_second
-        self.part(Inspector).set_speed(e.iters_per_second)
+        self.part("inspector").set_speed(e.iters_per_second)
 
     @news_handler(news.Notice)
     def _notice(self, e: ev.Notice) -> None:
@@ -500,11 +536,11 @@ class BpTuiApp(App):
 
     @news_handler(news.Inspection)
     def _inspection(self, e: ev.Inspection) -> None:
-        self.part(Inspector).show_inspection(e)
+        self.part("inspector").show_inspection(e)
 
     @news_handler(news.ImageSet)
     def _image_set(self, e: ev.ImageSet) -> None:
-        self.part(DigitsView).set_images(e)
+        self.part("digits").set_images(e)
 
     @news_handler(news.Insight)
     def _insight(self, e: ev.Insight) -> None:
@@ -512,7 +548,7 @@ class BpTuiApp(App):
 
     @news_handler(news.GradNorms)
     def _grad_norms(self, e: ev.GradNorms) -> None:
-        self.part(GradientsView).add(e)
+        self.part("gradients").add(e)
 
     @news_handler(news.Activations)
     def _activations(self, e: ev.Activations) -> None:
@@ -520,7 +556,7 @@ class BpTuiApp(App):
 
     @news_handler(news.Prediction)
     def _prediction(self, e: ev.Prediction) -> None:
-        self.part(DrawView).show_prediction(e)
+        self.part("draw").show_prediction(e)
 
     @news_handler(news.Recording)
     def _recording(self, e: ev.Recording) -> None:
@@ -547,7 +583,7 @@ class BpTuiApp(App):
         if self.run_state is RunState.RUNNING:
             self.notify("training paused while inspecting", timeout=3)
         self.send(cmd.Pause())
-        inspector = self.part(Inspector)
+        inspector = self.part("inspector")
         inspector.expect_drawing()
         self.part(TabbedContent).active = "inspector"
         # Once its tab is on screen: focused now, it could lose the focus to the pad's hiding.
@@ -556,16 +592,19 @@ class BpTuiApp(App):
 
     def on_digits_view_draw_wanted(self, message: DigitsView.DrawWanted) -> None:
         self.part(TabbedContent).active = "draw"
-        self.part(DrawView).load(message.image, message.source)
+        self.part("draw").load(message.image, message.source)
 
     def action_follow_drawing(self) -> None:
-        self.part(DrawView).action_follow()
+        self.part("draw").action_follow()
 
     def on_tabbed_content_tab_activated(self, _: TabbedContent.TabActivated) -> None:
         # The inspector takes the keys while its tab is shown (and asks for graph 3's data). The
         # tab shown now, not the event's: t pressed fast queues the events of the tabs passed
         # on the way, and focusing the inspector for one of those took its tab back.
-        self.part(Inspector).tab_changed(self.part(TabbedContent).active == "inspector")
+        try:
+            self.part("inspector").tab_changed(self.part(TabbedContent).active == "inspector")
+        except NoMatches:  # before its view is mounted (mount_tabs tells it then)
+            pass
         self.redraw_charts()
 
     def on_resize(self, event) -> None:
@@ -573,12 +612,15 @@ class BpTuiApp(App):
         self.set_class(event.size.width < 100 or event.size.height < 30, "-small")
         self.set_class(event.size.width < 72, "-narrow")
 
-    def part(self, kind: type):
-        """The app's one widget of type `kind`, found once (each query walks the whole DOM,
-        the Inspector's and Digits' widgets too: dear ten times a second)."""
+    def part(self, kind: type | str):
+        """The app's one widget of type `kind`, or the view of tab `kind`, found once (each
+        query walks the whole DOM, the Inspector's and Digits' widgets too: dear ten times a
+        second)."""
         found = self._parts.get(kind)
         if found is None or not found.is_attached:
-            found = self._parts[kind] = self.query_one(kind)
+            found = self._parts[kind] = self.query_one(
+                kind if isinstance(kind, type) else f"#{kind}-view"
+            )
         return found
 
     def redraw_charts(self) -> None:
@@ -589,7 +631,7 @@ class BpTuiApp(App):
             self.part(LossChart).redraw()
             self.part(AccuracyChart).redraw()
             if self.part(TabbedContent).active == "gradients":
-                self.part(GradientsView).redraw()
+                self.part("gradients").redraw()
             self.draw_insight()
         except NoMatches:
             pass
@@ -603,11 +645,11 @@ class BpTuiApp(App):
         if shown or self.run_state is not RunState.RUNNING:
             if self.insight is not None:
                 insight, self.insight = self.insight, None
-                self.part(DigitsView).show(insight)
-                self.part(LearnedView).show(insight)
+                self.part("digits").show(insight)
+                self.part("learned").show(insight)
             if self.activations is not None:
                 activations, self.activations = self.activations, None
-                self.part(LearnedView).show_activations(activations)
+                self.part("learned").show_activations(activations)
 
     # ---- keys -> actions -> engine commands -----------------------------------------------------
 
@@ -733,6 +775,8 @@ class BpTuiApp(App):
         self.send(cmd.Load())
 
     def action_compare_runs(self) -> None:
+        from bp_tui.ui.screens.runs_screen import RunsScreen  # here: the first frame needs none
+
         dataset = self.part(StatusLine).dataset
         screen = RunsScreen(self.hp, self.compared, current=self.run_id, dataset=dataset)
         self.push_screen(screen, self.show_comparisons)
@@ -819,6 +863,8 @@ class BpTuiApp(App):
         if self.run_state is RunState.RUNNING:
             self.send(cmd.Pause())
             self.notify("training paused while the race runs", timeout=3)
+        from bp_tui.ui.screens.race_screen import RaceScreen  # here: the first frame needs none
+
         dataset = self.part(StatusLine).dataset
         self.push_screen(RaceScreen(kind, dataset if dataset in DATASETS else "sample"))
 
@@ -877,7 +923,7 @@ class BpTuiApp(App):
         self.notify(f"saved {saved}", title="Screenshot", timeout=6)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(tab_sections(self.part(TabbedContent).active, TABS)))
+        self.push_screen(HelpScreen(tab_sections(self.part(TabbedContent).active, tabs())))
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)

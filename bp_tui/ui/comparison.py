@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bp_tui.engine.config import HyperParams
-from bp_tui.engine.runs import RunInfo, RunRecord, change_steps, when_changed
 from bp_tui.ui.drawing.braille import DASH_DOT, DASHED, DOTTED
 from bp_tui.ui.names import format_value
 from bp_tui.ui.series import EpochScale, smoothed_blocks
+
+if TYPE_CHECKING:  # the run store is the Runs screen's, opened after the first frame
+    from bp_tui.engine.runs import RunInfo, RunRecord
 
 MAX_POINTS = 400  # a compared curve is thinned to this many points: a frame stays cheap
 LABEL_FIELDS = ("lr", "optimizer", "batch_size", "hidden", "activation", "init", "seed")
@@ -69,6 +72,8 @@ def differences(run: RunInfo, hp: HyperParams, changes: list[dict] | None = None
     as it went (`lr 0.1→0.05 at 3,000`, from `changes`, else the run's own change lines); the
     display names of names.py."""
     final = getattr(run, "final_hp", run.hp)
+    from bp_tui.engine.runs import change_steps, when_changed
+
     steps = change_steps(getattr(run, "changes", []) if changes is None else changes)
     out = []
     for name in LABEL_FIELDS:

@@ -179,6 +179,9 @@ def leave_now(status: int) -> None:
     and no watchdog thread can run during it."""
     import atexit
 
+    # A Ctrl-C more while the engine's process is joined (it stops on its own Ctrl-C) would
+    # print a traceback from multiprocessing's exit handler (Ctrl-C held during start-up).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
