@@ -248,7 +248,7 @@ def test_a_run_in_training_cannot_be_removed_nor_resumed_twice(capsys):
         code, out, err = run(capsys, "runs", "rm", info.id)
         assert code == 2 and out == "" and err.count("\n") == 1
         assert f"run {info.id} is in use: process {first.pid} is training it" in err
-        code, out, err = run(capsys, "train", "--resume", info.id, "--iters", "200000000")
+        code, out, err = run(capsys, "train", "--resume", info.id, "--iters", "100000000")
         assert code == 2 and err.count("\n") == 1 and f"process {first.pid}" in err
         # The store refuses too, not just the commands' early check.
         with pytest.raises(RunBusyError):

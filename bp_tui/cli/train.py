@@ -123,10 +123,12 @@ def run_train(args: argparse.Namespace) -> int:
         hp, data = resume.hp, load_data(args)
     else:
         hp, data = hyperparams_from(args), load_data(args)
-    check_batch_size(hp.batch_size, len(data.t_train))
     # Their code runs here, in the process started for that path: see README, "Your layers".
     trainer = Trainer(hp, data, layers=layers, layers_limit=limit)
     memory.check_fits(hp.hidden, hp.batch_size, trainer.input_size)  # before anything trains
+    check_batch_size(
+        hp.batch_size, len(data.t_train)
+    )  # after the machine's limit, as the dashboard
     # Every run is recorded in the run store (bp-tui runs); a resumed one goes on in its folder.
     recorder = Recorder(trainer, data.name)
     if resume is not None:

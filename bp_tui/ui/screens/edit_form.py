@@ -199,17 +199,17 @@ class EditForm(FormScreen):
                 check_iters_left(values["iters"], self.iteration)
             except ConfigError as error:
                 errors["iters"] = error.problem
-        if "batch_size" not in errors and self.train_size is not None:
-            try:
-                check_batch_size(values["batch_size"], self.train_size)
-            except ConfigError as error:
-                errors["batch_size"] = error.problem
-        if not errors:
+        if not errors:  # the machine's limit first, as the command line has it
             try:
                 wanted = self.hp.replace(**values)
                 memory.check_fits(wanted.hidden, wanted.batch_size, self.inputs)
             except ConfigError as error:
                 errors[error.field or "lr"] = error.problem
+        if "batch_size" not in errors and self.train_size is not None:
+            try:
+                check_batch_size(values["batch_size"], self.train_size)
+            except ConfigError as error:
+                errors["batch_size"] = error.problem
         order = [field for field, *_ in TEXT_FIELDS + CHOICE_FIELDS]
         errors = dict(
             sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else len(order))
