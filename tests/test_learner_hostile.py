@@ -41,8 +41,9 @@ def forward_doing(*lines: str) -> str:
 
 CASES = {
     "loop_in_forward": (
-        forward_doing("while True:", "    pass"),
-        ["Sigmoid          does not run", "still running after 2 s", "while True:"],
+        # one line: stopped on the loop's test or on its body, the line named is the same
+        forward_doing("while True: pass"),
+        ["Sigmoid          does not run", "still running after 2 s", "while True: pass"],
     ),
     "loop_in_class_body": (
         hostile(SIGMOID, "class Sigmoid:\n    while True:\n        pass\n"),
