@@ -133,7 +133,8 @@ def test_a_hostile_file_is_one_clear_line(case, tmp_path):
     assert sum(line.endswith("passed") for line in lines) >= 6, done.stdout
     assert done.returncode == (0 if case == "ten_thousand_prints" else 1)
     assert left_running(str(tmp_path)) == []
-    assert left_running("sleep 301.25") == []
+    if case == "a_process_started_then_a_loop":  # its sleep (another case's may run beside)
+        assert left_running("sleep 301.25") == []
 
 
 def test_only_definitions_run_so_a_download_at_the_top_never_happens(tmp_path):
