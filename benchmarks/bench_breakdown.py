@@ -60,8 +60,10 @@ def child(out_path: str, argv: list[str]) -> int:
     first_line = time.time()
     clock = time.perf_counter
     began = clock()
+    import rich.progress  # noqa: F401  (train imports what it needs when it runs: counted here)
+
     import bp_tui.cli
-    import bp_tui.cli.train as train
+    import bp_tui.cli.common as common
     from bp_tui.engine import recorder, trainer
     from bp_tui.engine.loop import Engine
 
@@ -85,7 +87,7 @@ def child(out_path: str, argv: list[str]) -> int:
 
         setattr(owner, name, wrapper)
 
-    timed(train, "load_data", "data")
+    timed(common, "load_data", "data")
     timed(trainer.Trainer, "step", "steps")
     timed(trainer, "count_correct", "counting", main_only=True)
     timed(trainer.Trainer, "take_evaluations", "eval_wait")
