@@ -174,3 +174,20 @@ def test_the_readout_puts_the_values_in_a_column_after_the_names():
     lines = text(chart, width=60, height=12)[2:4]
     columns = {line.index(value) for line, value in zip(lines, ("1.25", "0.6"), strict=True)}
     assert len(columns) == 1 and "at 300  0.6" in lines[1], lines
+
+
+def test_each_label_sits_on_the_row_where_a_line_at_its_value_is_drawn():
+    """Labels were placed by rows, the dots by sub-rows: on the pinned 0-1 axis 0.4 sat a row off
+    its value (gaps of 3, 2, 3 rows between 0.8, 0.6, 0.4, 0.2)."""
+    checked = 0
+    for height in (12, 18, 20, 23, 30):
+        probe = BrailleChart(xlim=(0, 1), ylim=(0.0, 1.0))
+        probe.line([0, 1], [0.0, 0.0], BLUE)
+        labels = [line.split("┤")[0].strip() for line in text(probe, 30, height) if "┤" in line]
+        for label in labels:
+            chart = BrailleChart(xlim=(0, 1), ylim=(0.0, 1.0))
+            chart.line([0, 1], [float(label), float(label)], BLUE)
+            (row,) = [line for line in text(chart, 30, height) if line.startswith(f"{label}┤")]
+            assert row.split("┤")[1].strip(" │"), (height, label)
+            checked += 1
+    assert checked >= 15

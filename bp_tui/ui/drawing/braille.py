@@ -150,8 +150,9 @@ class BrailleChart:
                 owner[:, col // 2] = len(colors)
                 colors = [*colors, color]
 
+        # A label goes on the row where a line at its value is drawn (the dots' own mapping).
         tick_rows = {
-            round((high - t) / (high - low) * (rows - 1)): label
+            int(np.rint((high - t) / (high - low) * (4 * rows - 1))) // 4: label
             for t, label in zip(ticks, labels, strict=True)
         }
         styles = [base + Style(color=Color.from_rgb(*c)) for c in colors]
