@@ -36,6 +36,7 @@ from bp_tui.ui.inspector.inspector_detail import edges_table, network_summary, n
 from bp_tui.ui.inspector.inspector_unit import Colours, shown_unit, unit_picture
 from bp_tui.ui.messages import InspectionWanted
 from bp_tui.ui.screens.inspector_edit import InputEditForm
+from bp_tui.ui.widgets.closing import unless_closing
 from bp_tui.ui.widgets.drawn import Drawn
 
 GRAPH_NAMES = {1: "Apple", 2: "Apple and orange", 3: "Network"}
@@ -226,9 +227,11 @@ class Inspector(VerticalScroll, can_focus=True):
             lambda _: build(self.palette()), version=lambda: self.version, picture=picture, **kw
         )
 
+    @unless_closing
     def on_mount(self) -> None:
         self.redraw()
 
+    @unless_closing
     def on_resize(self) -> None:
         self._stack()
         self.redraw()  # the graph's layout depends on the width

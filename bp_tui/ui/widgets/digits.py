@@ -21,6 +21,7 @@ from bp_tui.nn.analysis import mistake_order
 from bp_tui.ui.bindings import DRAW_DIGIT
 from bp_tui.ui.colours import theme_color
 from bp_tui.ui.drawing.halfblock import grayscale, side_by_side
+from bp_tui.ui.widgets.closing import unless_closing
 from bp_tui.ui.widgets.drawn import Drawn
 
 GAP = 2  # blank cells between two images
@@ -104,6 +105,7 @@ class DigitsView(Horizontal, can_focus=True):
             yield Drawn(self._confusion, id="digits-confusion")
             yield Drawn(self._detail, id="digits-detail")
 
+    @unless_closing
     def on_mount(self) -> None:
         self.query_one("#digits-confusion").border_title = "Confusion"
         self.redraw()

@@ -26,6 +26,7 @@ from bp_tui.engine import events as ev
 from bp_tui.engine.events import RunState
 from bp_tui.ui.bindings import PAD_BINDINGS, keys_for
 from bp_tui.ui.drawing.halfblock import grayscale
+from bp_tui.ui.widgets.closing import unless_closing
 from bp_tui.ui.widgets.drawn import Drawn
 from bp_tui.ui.widgets.pad_canvas import PadCanvas
 
@@ -116,10 +117,12 @@ class DrawView(Horizontal, can_focus=True):
     def pad(self) -> PadCanvas:
         return self.query_one(PadCanvas)
 
+    @unless_closing
     def on_mount(self) -> None:
         self.query_one("#draw-input").border_title = "What the net sees"
         self._titles()
 
+    @unless_closing
     def on_resize(self) -> None:
         # 80 columns: the bars keep what room there is; the footer shows the keys.
         narrow = self.size.width < 100

@@ -18,6 +18,7 @@ from textual.widget import Widget
 from bp_tui.engine import events as ev
 from bp_tui.ui.colours import theme_color
 from bp_tui.ui.drawing.halfblock import diverging, side_by_side
+from bp_tui.ui.widgets.closing import unless_closing
 from bp_tui.ui.widgets.drawn import Drawn
 
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell, for bars
@@ -135,6 +136,7 @@ class LearnedView(Horizontal, can_focus=True):
         with HistogramScroll(id="learned-scroll"):
             yield Drawn(self._histograms, id="learned-histograms")
 
+    @unless_closing
     def on_mount(self) -> None:
         self.query_one("#learned-scroll").border_title = "Weights and gradients"
         self.redraw()
