@@ -13,13 +13,16 @@ on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
 - engine before (`--before DIR`): the same step of another checkout of bp-tui (DIR holds its
   bp_tui package, e.g. `git worktree add /tmp/before REV`), two-layer nets only: the same step
   of the code before a change, in the same run.
-- floor: the engine's first layer's two products (batch x 784 x width) alone, in the engine's
-  process: what a step costs at least with this BLAS on one core.
+- floor: every matrix product of the engine's step alone (each layer's forward x.W, backward
+  x.T.dout and, but for the first layer, dout.W.T), in the engine's process on the engine's
+  one BLAS thread: what a step of this net costs at least with this BLAS, were all the rest
+  (the batch, the biases, ReLU, softmax, the update, Python) free.
 - jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
   at XLA's default threading; `jax (1 thread)`: XLA_FLAGS asks for one thread. Each is timed
   two ways: the loss read back every step (as the engine does) and the losses left on the device
   until the round's end (JAX's best case: dispatch overlaps compute). The best JAX figure is the
-  one the engine is compared with.
+  one the engine is compared with. Each contender's cores kept busy (CPU time of all its threads
+  over the wall time) are measured too: JAX's dispatch runs beside its computation.
 - book (`--book`): the book's `train_neuralnet.py` step (float64, numpy's default BLAS threads),
   as context; its two spinning BLAS threads slow the others, so it is left out by default.
 
@@ -74,21 +77,28 @@ def engine_worker(data, shape: dict, before: str | None = None):
 
     if before:
         return {"engine before": run}
-    # The floor: the first layer's two products alone (forward x.W, backward x.T.dh).
+    # The floor: the step's products alone, into buffers made once.
     import numpy as np
 
     x = trainer.x_train[: shape["batch_size"]].copy()
-    W1 = next(iter(trainer.net.params.values()))
-    h, dW1 = np.empty((len(x), W1.shape[1]), np.float32), np.empty_like(W1)
+    weights = [p for p in trainer.net.params.values() if p.ndim == 2]
+    outs = [np.empty((len(x), W.shape[1]), np.float32) for W in weights]
+    grads = [np.empty_like(W) for W in weights]
+    douts = [np.empty((len(x), W.shape[0]), np.float32) for W in weights]
 
     def floor(steps: int) -> tuple[float, float]:
         start = time.perf_counter()
         for _ in range(steps):
-            np.dot(x, W1, out=h)
-            np.dot(x.T, h, out=dW1)
+            inputs = [x, *outs[:-1]]
+            for inp, W, out in zip(inputs, weights, outs, strict=True):
+                np.dot(inp, W, out=out)
+            for i in range(len(weights) - 1, -1, -1):
+                np.dot(inputs[i].T, outs[i], out=grads[i])
+                if i:
+                    np.dot(outs[i], weights[i].T, out=douts[i])
         return time.perf_counter() - start, 0.0
 
-    return {"engine": run, "floor: the first layer's products": floor}
+    return {"engine": run, "floor: the step's products alone": floor}
 
 
 def book_worker(data):
@@ -175,7 +185,8 @@ def jax_worker(data, name: str, shape: dict):
 
 
 def worker(kind: str, dataset: str, shape: dict, before: str | None) -> int:
-    """Answers each line `steps` on stdin with one JSON line {contender: [seconds, loss]}."""
+    """Answers each line `steps` on stdin with one JSON line {contender: [seconds, loss, cores]}:
+    cores is the process's CPU time (all its threads) over the wall time of that run."""
     data = load(dataset)
     if kind == "engine":
         runs = engine_worker(data, shape)
@@ -190,8 +201,14 @@ def worker(kind: str, dataset: str, shape: dict, before: str | None) -> int:
     print(json.dumps({"ready": list(runs)}), flush=True)
     for line in sys.stdin:
         steps = int(line)
-        print(json.dumps({name: run(steps) for name, run in runs.items()}), flush=True)
+        print(json.dumps({name: timed(run, steps) for name, run in runs.items()}), flush=True)
     return 0
+
+
+def timed(run, steps: int) -> tuple[float, float, float]:
+    cpu = time.process_time()
+    seconds, loss = run(steps)
+    return seconds, loss, (time.process_time() - cpu) / seconds
 
 
 # ---- the driver --------------------------------------------------------------------------------
@@ -281,13 +298,15 @@ def main(argv: list[str] | None = None) -> int:
                 other.kill()
             return 1
     rates: dict[str, list[float]] = {}
+    busy: dict[str, list[float]] = {}  # cores each kept busy
     for r in range(args.rounds):
         text = []
         for proc in workers.values():  # one at a time: the others wait on their pipes
             proc.stdin.write(f"{args.steps}\n")
             proc.stdin.flush()
-            for name, (seconds, _loss) in json.loads(proc.stdout.readline()).items():
+            for name, (seconds, _loss, cores) in json.loads(proc.stdout.readline()).items():
                 rates.setdefault(name, []).append(args.steps / seconds)
+                busy.setdefault(name, []).append(cores)
                 text.append(f"{name} {args.steps / seconds:,.0f}")
         result_load.append(os.getloadavg()[0])
         log(f"round {r + 1}/{args.rounds}, it/s: {', '.join(text)}; load {result_load[-1]:.2f}")
@@ -304,10 +323,15 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "load_average": [min(result_load), max(result_load)],
         "median_it_s": med,
+        "median_cores_busy": {name: statistics.median(v) for name, v in busy.items()},
     }
     if best_jax:
         result["best_jax"] = best_jax[1]
         result["engine_over_best_jax"] = med["engine"] / best_jax[0]
+        # Steps per second of CPU: JAX's dispatch runs beside its computation on a second core.
+        per_core = {k: v / result["median_cores_busy"][k] for k, v in med.items()}
+        best_per_core = max(v for k, v in per_core.items() if k.startswith("jax"))
+        result["engine_over_best_jax_per_core"] = per_core["engine"] / best_per_core
     if "book" in med:
         result["engine_over_book"] = med["engine"] / med["book"]
     if "engine before" in med:
@@ -318,9 +342,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print()
     for name, value in med.items():
-        print(f"{name:32} {value:7,.0f} it/s  {1e6 / value:6.0f} us/step")
+        cores = result["median_cores_busy"][name]
+        print(f"{name:34} {value:7,.0f} it/s  {1e6 / value:6.0f} us/step  {cores:4.2f} cores busy")
     if best_jax:
         print(f"engine / best JAX ({best_jax[1]}): x{result['engine_over_best_jax']:.2f}")
+        print(
+            "engine / best JAX in steps per CPU-second (all threads): "
+            f"x{result['engine_over_best_jax_per_core']:.2f}"
+        )
     if "book" in med:
         print(f"engine / book: x{result['engine_over_book']:.2f}")
     if "engine before" in med:
