@@ -285,3 +285,27 @@ def test_evaluations_in_parts_are_the_whole_sets_accuracy():
     assert e.test_acc == net.accuracy(trainer.x_test, trainer.t_test)
     trainer.evaluate_later()
     assert trainer.take_evaluations(wait=True) == [e]
+
+
+def test_the_relu_forward_gives_the_layers_very_bits_with_nan_and_infinity():
+    """The fused ReLU and's the pre-activation's bits with a mask: NaN of either sign, and the
+    infinities, come out as np.maximum(x, 0) gives them."""
+    net, plain = (
+        TwoLayerNet(784, 50, 10, rng=np.random.default_rng(3), dtype=np.float32, input_grad=False)
+        for _ in range(2)
+    )
+    for model in (net, plain):
+        W1 = model.params["W1"]
+        W1[:, 0], W1[:, 1], W1[:, 2] = np.nan, np.inf, -np.inf  # NaN, inf and inf - inf (-NaN)
+        W1[::2, 3] = np.inf
+        W1[1::2, 3] = -np.inf
+    x = BYTES.x_train[:100] + np.float32(0.01)  # no zero pixel: inf * x stays infinite
+    t = BYTES.t_train[:100].astype(np.intp)
+    with np.errstate(all="ignore"):
+        net.loss_and_gradient(x, t, reuse=True)
+        plain.loss_and_gradient(x, t)
+    fused_out, layers_out = net.layers["Affine2"].x, plain.layers["Affine2"].x
+    assert np.isnan(layers_out[:, 0]).all() and np.isinf(layers_out[:, 1]).all()
+    assert (layers_out[:, 2] == 0).all() and np.isnan(layers_out[:, 3]).all()
+    np.testing.assert_array_equal(fused_out.view(np.int32), layers_out.view(np.int32))
+    np.testing.assert_array_equal(net.layers["Relu1"].mask, plain.layers["Relu1"].mask)

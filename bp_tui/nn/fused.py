@@ -4,8 +4,8 @@ forward and back, as the layer classes compute it, into buffers kept between cal
 Beyond its big products a step is some twenty small operations per layer, a few microseconds
 each, so each one here is the cheapest numpy call that gives the layers' very values: the same
 ufuncs on the same operands in the same order, reductions into kept buffers, the picked
-probabilities by one np.take, the ReLU mask applied as a bitwise and (exactly
-np.where(mask, 0, dout), NaN and signs included). tests/test_fast_step.py holds it to the layer
+probabilities by one np.take, the ReLU mask applied as a bitwise and, forward and back (exactly
+np.maximum(x, 0) and np.where(mask, 0, dout), NaN and signs included). tests/test_fast_step.py holds it to the layer
 classes bit for bit at several depths. Only for a net of bp-tui's own layers (fusable).
 """
 
@@ -50,6 +50,7 @@ class Workspace:
         classes = widths[-1]
         self.n, self.dtype = n, dtype
         self.h = [np.empty((n, width), dtype) for width in widths[:-1]]
+        self.h_bits = [h.view(bits) for h in self.h]
         self.mask = [np.empty((n, width), bool) for width in widths[:-1]]
         self.keep = [np.empty((n, width), bits) for width in widths[:-1]]
         self.dh = [np.empty((n, width), dtype) for width in widths[:-1]]
@@ -89,12 +90,18 @@ def loss_and_gradient(net, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[st
         w = net._workspace = Workspace(n, [a.W for a in affines])
     labels = as_labels(t)
     inputs = [x]
-    for a, h, mask in zip(affines, w.h, w.mask, strict=False):  # the last Affine has none
-        # Affine.forward: np.dot(x, W) + b; Relu.forward: mask = x <= 0; np.maximum(x, 0)
+    for a, h, mask, keep, h_bits in zip(  # the last Affine has none
+        affines, w.h, w.mask, w.keep, w.h_bits, strict=False
+    ):
+        # Affine.forward: np.dot(x, W) + b; Relu.forward: mask = x <= 0; np.maximum(x, 0),
+        # here as x's bits and'ed with 0 where masked (mask - 1 is 0 there, all ones elsewhere):
+        # the very bits of np.maximum(x, 0), -0 and NaN included, and the backward pass uses
+        # the same keep
         np.dot(inputs[-1], a.W, out=h)
         np.add(h, a.b, out=h)
         np.less_equal(h, 0, out=mask)
-        np.maximum(h, 0, out=h)
+        np.subtract(mask, 1, out=keep, dtype=keep.dtype)
+        np.bitwise_and(h_bits, keep, out=h_bits)
         inputs.append(h)
     y, col = w.y, w.col
     np.dot(inputs[-1], affines[-1].W, out=y)
@@ -132,11 +139,8 @@ def loss_and_gradient(net, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[st
         if i == 0:
             break
         np.dot(dout, a.W.T, out=w.dh[i - 1])
-        # Relu.backward: np.where(mask, 0, dout), as dout's bits and'ed with 0 where masked
-        # (mask - 1 is 0 there, all ones elsewhere)
-        keep = w.keep[i - 1]
-        np.subtract(w.mask[i - 1], 1, out=keep, dtype=keep.dtype)
-        np.bitwise_and(w.dh_bits[i - 1], keep, out=w.dh_bits[i - 1])
+        # Relu.backward: np.where(mask, 0, dout), as dout's bits and'ed with the forward's keep
+        np.bitwise_and(w.dh_bits[i - 1], w.keep[i - 1], out=w.dh_bits[i - 1])
         relus[i - 1].mask = w.mask[i - 1]
         dout = w.dh[i - 1]
     last.t, last.y, last.loss = t, y, loss
