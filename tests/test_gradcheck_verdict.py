@@ -14,7 +14,7 @@ import pytest
 from bp_tui.data import load_dataset
 from bp_tui.engine import HyperParams, Trainer
 from bp_tui.nn import TwoLayerNet, gradient_check
-from bp_tui.nn.gradcheck import THRESHOLDS, VERDICT_THRESHOLD
+from bp_tui.nn.gradcheck import THRESHOLDS, VERDICT_THRESHOLD, compare
 
 
 @functools.cache
@@ -142,3 +142,15 @@ def test_one_reading_of_book_mode_on_screen_and_on_the_command_line(capsys):
     printed = " ".join(out.split())
     for line in report.rule_lines():
         assert line in printed
+
+
+def test_a_parameter_whose_every_element_is_at_a_kink_is_not_judged_nor_shown_as_rel_err_0():
+    """All elements kinked (a deep net of std 0.01: pre-activations within h of 0): no rel err
+    can judge it. It passes without a figure, marked "–", never "✔ 0e+00"."""
+    backprop = np.array([0.01, -0.02, 0.03])
+    numerical = np.array([0.0, 0.0, 0.5])  # what central differences across a corner give
+    check = compare(backprop, numerical, 1e-7, kinked=np.ones(3, dtype=bool))
+    assert check.unjudged and check.passed
+    assert (check.mark, check.verdict_figure, check.shown_rel_error()) == ("–", "at kinks", "–")
+    judged = compare(backprop, backprop.copy(), 1e-7, kinked=np.array([True, False, False]))
+    assert not judged.unjudged and judged.mark == "✔" and judged.shown_rel_error() == "0.0e+00"

@@ -160,6 +160,23 @@ async def test_a_gradient_of_the_wrong_shape_fails_the_check_and_says_which_shap
                 in shown(panel)
             ),
         )
+        # Nothing was compared for a misshapen gradient: its figures are "–", not inf.
+        await until(pilot, lambda: "inf" not in shown(panel) and " – " in shown(panel))
+
+
+async def test_gradients_never_stored_fail_the_check_instead_of_checking_for_ever():
+    """Affine computes dW and db but never stores them: the check ends, FAILED."""
+    app, _ = app_on(LEARNERS / "fault_affine_grads_never_stored.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.query_one("#gradcheck")
+        await until(
+            pilot,
+            lambda: (
+                "FAILED" in text_of(panel)
+                and "gave no gradient for W1, b1, W2, b2: does your Affine.backward store self.dW"
+                in shown(panel)
+            ),
+        )
 
 
 async def test_a_run_their_layers_blow_up_points_to_bp_tui_check_not_the_learning_rate():

@@ -138,3 +138,19 @@ async def test_a_db_of_the_batch_s_shape_shows_the_book_s_rule_and_their_shape_a
         await until(pilot, lambda: "Affine.backward" in text_of(node))
         await until(pilot, lambda: "sum(dout, axis=0) -> (8,)" in shown(node))
         await until(pilot, lambda: "your d b1 has shape (100, 8), b1 is (8,)" in shown(node))
+
+
+async def test_gradients_never_stored_are_graph_3_s_one_line_not_a_check_for_ever():
+    """Their Affine never stores dW and db: graph 3 says the check could not run and why
+    (it waited for ever on "…" before)."""
+    app, _ = app_on(LEARNERS / "fault_affine_grads_never_stored.py")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t", "3")
+        inspector = app.query_one(Inspector)
+        await until(
+            pilot,
+            lambda: (
+                "gave no gradient for W1, b1, W2, b2: does your Affine.backward store self.dW"
+                in shown(inspector.query_one("#insp-graph"))
+            ),
+        )

@@ -52,9 +52,10 @@ def report_table(report: GradCheckReport) -> Table:
     for key, c in report.params.items():
         verdict = c.verdict_figure
         mark = f"[green]pass {verdict}[/]" if c.passed else f"[red]FAIL {verdict}[/]"
-        table.add_row(
-            key, f"{c.mean_abs_diff:.2e}", f"{c.max_abs_diff:.2e}", f"{c.rel_error:.2e}", mark
-        )
+        if c.unjudged:
+            mark = "[yellow]not judged: at kinks[/]"
+        figures = (c.shown(v, ".2e") for v in (c.mean_abs_diff, c.max_abs_diff))
+        table.add_row(key, *figures, c.shown_rel_error(".2e"), mark)
     return table
 
 

@@ -118,7 +118,8 @@ class Failed:
 
 @dataclass
 class GradChecked:
-    report: Any  # bp_tui.nn.gradcheck.GradCheckReport
+    report: Any  # bp_tui.nn.gradcheck.GradCheckReport; None when the check could not run
+    problem: str = ""  # why not: the learner's backprop raised (one line, their layer and line)
 
 
 @dataclass

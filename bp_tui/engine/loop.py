@@ -505,7 +505,13 @@ class Engine:
     def _report_check(self, wait: bool = False) -> None:
         """The finished check's report (a check's own failure, or their code's, is raised here)."""
         with self._their_code():
-            for report in self._check.take(wait):
+            try:
+                reports = self._check.take(wait)
+            except BpTuiError as error:
+                if self.trainer.layers is not None:  # the panel says the check could not run
+                    self.emit(ev.GradChecked(None, problem=str(error)))
+                raise
+            for report in reports:
                 self.emit(ev.GradChecked(report))
 
     def wait_for_check(self) -> None:
@@ -544,18 +550,25 @@ class Engine:
                 self.emit(dataclasses.replace(answer, problem=str(error)))
                 return
         self.emit(answer)
-        report = gradient_check(
-            params if theirs is None else theirs,
-            x,
-            labels,
-            activation=t.hp.activation,
-            exact=command.exact,
-            iteration=iteration,
-            sample=INSPECT_CHECK_SAMPLE if theirs is None else INSPECT_LEARNER_SAMPLE,
-            seed=int(rng.integers(2**31)),
-            batch=batch,
-        )
-        wrong = None if theirs is None else theirs.wrong_node(answer.trace, x, labels)
+        try:
+            report = gradient_check(
+                params if theirs is None else theirs,
+                x,
+                labels,
+                activation=t.hp.activation,
+                exact=command.exact,
+                iteration=iteration,
+                sample=INSPECT_CHECK_SAMPLE if theirs is None else INSPECT_LEARNER_SAMPLE,
+                seed=int(rng.integers(2**31)),
+                batch=batch,
+            )
+            wrong = None if theirs is None else theirs.wrong_node(answer.trace, x, labels)
+        except BpTuiError as error:
+            if theirs is None:
+                raise
+            # their backprop gave nothing to check: the graph says so, not "…" for ever
+            self.emit(dataclasses.replace(answer, problem=str(error)))
+            return
         self.emit(dataclasses.replace(answer, report=report, wrong=wrong))
 
     def _their_net(self, weights: dict):

@@ -165,7 +165,12 @@ class LearnerNet:
                 grads[next(names)], grads[next(names)] = view.dW, view.db
         missing = [k for k in self.params if grads.get(k) is None]
         if missing:
-            raise LayerError(f"your backprop gave no gradient for {', '.join(missing)}")
+            affine = "your Affine" if self.own_net else type(self.layers_list[0]).__name__
+            who = "your TwoLayerNet.gradient" if self.own_net else "your backprop"
+            raise LayerError(
+                f"{who} gave no gradient for {', '.join(missing)}: does {affine}.backward store "
+                f"self.dW and self.db? (bp-tui check {self.path.name} checks each class)"
+            )
         return grads
 
     def loss_and_gradient(self, x: np.ndarray, t: np.ndarray, reuse: bool = True):

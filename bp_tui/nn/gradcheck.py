@@ -71,6 +71,17 @@ class ParamCheck:
     within_noise: bool = False
     shape: tuple[int, ...] | None = None  # the gradient's shape, when it is not the parameter's
     expected_shape: tuple[int, ...] | None = None
+    judged: int | None = None  # elements in the rel err (the smooth ones)
+
+    @property
+    def unjudged(self) -> bool:
+        """Every element compared steps across a ReLU kink (tiny pre-activations, as in a deep
+        net of std 0.01): no rel err could judge it, so it passes without a figure."""
+        return self.judged == 0 and self.shape is None
+
+    @property
+    def mark(self) -> str:
+        return "✖" if not self.passed else "–" if self.unjudged else "✔"
 
     def shape_problem(self, name: str) -> str:
         """ "your d W1 has shape (50, 784), W1 is (784, 50)"; "" when the shapes agree."""
@@ -78,11 +89,22 @@ class ParamCheck:
             return ""
         return f"your d {name} has shape {self.shape}, {name} is {self.expected_shape}"
 
+    def shown(self, value: float, spec: str = ".1e") -> str:
+        """One of this check's figures as the tables print it; "–" for a gradient of another
+        shape than its parameter (nothing was compared)."""
+        return "–" if self.shape is not None else format(value, spec)
+
+    def shown_rel_error(self, spec: str = ".1e") -> str:
+        """The rel err as the tables print it; "–" when no element could be judged."""
+        return "–" if self.unjudged else self.shown(self.rel_error, spec)
+
     @property
     def verdict_figure(self) -> str:
         """What the verdict judged: the rel err, or the largest |diff| under the floor."""
         if self.shape is not None:
             return "shape"
+        if self.unjudged:
+            return "at kinks"
         if self.within_noise:
             return f"|Δ| {self.verdict_max_abs_diff:.0e}"
         return f"{self.verdict_rel_error:.0e}"
@@ -170,6 +192,7 @@ class GradCheckReport:
                     "kinked": c.kinked,
                     "verdict_rel_error": c.verdict_rel_error,
                     "within_noise": c.within_noise,
+                    "unjudged": c.unjudged,
                     **({"checked": c.checked, "elements": c.size} if c.checked else {}),
                 }
                 for k, c in self.params.items()
@@ -210,6 +233,7 @@ def compare(
         verdict_rel_error=rel,
         verdict_max_abs_diff=largest,
         within_noise=within_noise,
+        judged=int(smooth.sum()),
     )
 
 
@@ -333,6 +357,12 @@ def gradient_check(
         explanation += (
             f"; {n_kinked:,} elements step across a ReLU's corner, where a central "
             "difference is no derivative: left out of rel err"
+        )
+    unjudged = [k for k, c in checks.items() if c.unjudged]
+    if unjudged:
+        explanation += (
+            f"; {', '.join(unjudged)}: every element checked is at a corner, so none is judged "
+            "(their pre-activations are within h of 0: tiny weights, as std 0.01 makes them)"
         )
     return GradCheckReport(
         params=checks,

@@ -512,7 +512,7 @@ class BpTuiApp(App):
     @news_handler(news.GradChecked)
     def _grad_checked(self, e: ev.GradChecked) -> None:
         panel = self.part(GradCheckPanel)
-        panel.report, panel.checking = e.report, ""
+        panel.report, panel.problem, panel.checking = e.report, e.problem, ""
 
     @news_handler(news.Saved)
     def _saved(self, e: ev.Saved) -> None:

@@ -215,10 +215,13 @@ def network_summary(
     stay "?" until the backward pass reaches them; the check's columns until it arrives."""
     state = trace.state_at(k)
     book = report is not None and not report.exact
-    table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
+    table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False, expand=False)
     figure = report.figure_name if report is not None else "rel err"
     for name in ("", "‖backprop‖", "mean|Δ|", figure, "verdict"):
-        table.add_column(name, justify="right", header_style=_st(palette, "muted"))
+        # The verdict keeps its line: the headers wrap first in a narrow pane.
+        table.add_column(
+            name, justify="right", header_style=_st(palette, "muted"), no_wrap=name == "verdict"
+        )
     kinked, sampled = [], []
     figures = _st(palette, "muted") if book else Style()
     for name, edge in trace.edges.items():
@@ -239,15 +242,13 @@ def network_summary(
             kinked.append(f"{name} {check.kinked:,}")
         if check.checked:
             sampled.append(f"{name} {check.checked:,} of {check.size:,}")
-        mark = "✔" if check.passed else "✖"
-        verdict = (
-            mark if report.exact and not check.within_noise else f"{mark} {check.verdict_figure}"
-        )
+        plain = report.exact and not check.within_noise and not check.unjudged
+        verdict = check.mark if plain else f"{check.mark} {check.verdict_figure}"
         table.add_row(
             Text(name, _st(palette, "bold")),
             backprop,
-            Text(f"{check.mean_abs_diff:.1e}", figures),
-            Text(f"{check.rel_error:.1e}", figures),
+            Text(check.shown(check.mean_abs_diff), figures),
+            Text(check.shown_rel_error(), figures),
             Text(verdict, _st(palette, "ok" if check.passed else "bad")),
         )
     head = Text("backprop vs. numerical gradients", _st(palette, "muted"))

@@ -29,11 +29,10 @@ def batch_text(report: GradCheckReport) -> str:
 
 def verdict_cell(check, exact: bool) -> Text:
     """✔ or ✖ by the one rule; in book mode with the rel err that rule judged."""
-    mark = "✔" if check.passed else "✖"
+    mark = check.mark
     style = "green" if check.passed else "bold red"
-    return Text(
-        mark if exact and not check.within_noise else f"{mark} {check.verdict_figure}", style=style
-    )
+    plain = exact and not check.within_noise and not check.unjudged
+    return Text(mark if plain else f"{mark} {check.verdict_figure}", style=style)
 
 
 def full_table(report: GradCheckReport) -> Table:
@@ -47,9 +46,9 @@ def full_table(report: GradCheckReport) -> Table:
     for key, check in report.params.items():
         table.add_row(
             key,
-            f"{check.mean_abs_diff:.1e}",
-            f"{check.max_abs_diff:.1e}",
-            f"{check.rel_error:.1e}",
+            check.shown(check.mean_abs_diff),
+            check.shown(check.max_abs_diff),
+            check.shown_rel_error(),
             verdict_cell(check, report.exact),
         )
     return table
@@ -67,7 +66,7 @@ def paired_table(report: GradCheckReport, per_row: int = 2, figures: bool = True
     for pair in (checks[i : i + per_row] for i in range(0, len(checks), per_row)):
         cells = []
         for key, check in pair:
-            mark = "✔" if check.passed else "✖"
+            mark = check.mark
             cell = Text(f"{mark} {check.verdict_figure}" if figures else mark)
             cell.stylize("green" if check.passed else "bold red")
             cells += [key, cell]
@@ -78,6 +77,7 @@ def paired_table(report: GradCheckReport, per_row: int = 2, figures: bool = True
 class GradCheckPanel(Static):
     report: reactive[GradCheckReport | None] = reactive(None, always_update=True)
     checking: reactive[str] = reactive("")  # the mode of a check under way; "" when none
+    problem: reactive[str] = reactive("")  # why the last check could not run ("" when it ran)
 
     def on_mount(self) -> None:
         self.border_title = "Gradient check"
@@ -98,6 +98,11 @@ class GradCheckPanel(Static):
 
     def render(self) -> RenderableType:
         report = self.report
+        if self.problem and not self.checking:
+            return Group(
+                Text("FAILED", style="bold red"),
+                Text(f"the check could not run: {self.problem}"),
+            )
         if self.checking or report is None:
             mode = f" ({self.checking} mode)" if self.checking else ""
             return Text(f"checking{mode}…", style="dim")
