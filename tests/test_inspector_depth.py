@@ -144,3 +144,21 @@ def test_a_windowed_graph_shows_every_parameter_whole(width):
         in_view = sum(f" {n.name} " in picture.plain for n in trace.nodes)
         counts = [int(n) for n in re.findall(r"(\d+) more", picture.plain)]
         assert in_view + sum(counts) == len(trace.nodes), (k, lines)
+
+
+async def test_v_gives_a_short_screen_the_step_s_details_and_v_gives_the_graph_back():
+    """At 80x24 the step's pane shows two lines under the graph; v hides the graph (the steps
+    bar above still names the node), and the pane's title says so at the top of the screen."""
+    app = deep_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        inspector = await open_deep_network(pilot)
+        await pilot.press("n", "n")
+        node, graph = inspector.query_one("#insp-node"), inspector.query_one("#insp-graph")
+        await until(pilot, lambda: "v: these details alone" in str(node.border_title))
+        on_screen = inspector.scrollable_content_region.bottom - node.region.y
+        await pilot.press("v")
+        await until(pilot, lambda: not graph.display and "v: the graph again" in node.border_title)
+        await until(pilot, lambda: inspector.scrollable_content_region.bottom - node.region.y > 12)
+        assert on_screen < 8  # what the pane had beside the graph
+        await pilot.press("v")
+        await until(pilot, lambda: graph.display and "these details alone" in node.border_title)

@@ -164,6 +164,14 @@ class Inspector(VerticalScroll, can_focus=True):
     Inspector.-stacked #insp-node, Inspector.-stacked #insp-side {
         width: 100%;
     }
+    /* A short screen (80x24) keeps the legend's two lines for the step's details; v shows
+       the details alone, the steps bar above still naming the node. */
+    Inspector.-short #insp-legend, Inspector.-details-only #insp-legend {
+        display: none;
+    }
+    Inspector.-details-only #insp-graph {
+        display: none;
+    }
     """
     COMPONENT_CLASSES = {f"inspector--{name}" for name in PALETTE}
     BINDINGS = [
@@ -180,6 +188,7 @@ class Inspector(VerticalScroll, can_focus=True):
             "left_square_bracket", "unit(-1)", "Previous hidden unit", show=False, key_display="["
         ),
         Binding("f", "toggle_follow", "Follow live"),
+        Binding("v", "toggle_details_only", "Details alone / with graph"),
     ]
     # The run as the app last heard it (bound to the app's reactives): following needs them.
     progress: var[ev.Progress | None] = var(None, always_update=True)
@@ -209,6 +218,7 @@ class Inspector(VerticalScroll, can_focus=True):
         self.followed_at = -1e9  # monotonic time of the last refresh asked for
         self.version = 0  # bumped by every change the parts must redraw for
         self.drawing = False  # graph 3 shows (or waits for) the Draw tab's digit: kept on view
+        self.details_only = False  # v: the graph hidden, the step's details take its room
 
     # ---- layout ---------------------------------------------------------------------------------
 
@@ -240,6 +250,8 @@ class Inspector(VerticalScroll, can_focus=True):
         """The detail panes side by side when they fit, one above the other when not."""
         self.set_class(self.size.width < NARROW, "-stacked")
         self.set_class(self.graph == 3, "-network")
+        self.set_class(0 < self.size.height < SHORT, "-short")
+        self.set_class(self.details_only, "-details-only")
 
     def palette(self) -> dict[str, Style]:
         # Faded colours (alpha) only come out right blended with the background: full styles.
@@ -274,6 +286,12 @@ class Inspector(VerticalScroll, can_focus=True):
             else:
                 node.border_title = f"step {self.k + 1} of {n} · {trace.steps[self.k].phase}"
             side.border_title = "every edge so far" if self.graph < 3 else "gradients of this batch"
+            # Where the screen is short the pane's top is all there is to see of it: the key there.
+            key = keys_for("toggle_details_only", bindings=self.BINDINGS)
+            if self.details_only:
+                node.border_title += f" · {key}: the graph again"
+            elif 0 < self.size.height < SHORT:
+                node.border_title += f" · {key}: these details alone"
         self._stack()
         for part in self.query(Drawn):
             part.refresh(layout=True)
@@ -550,6 +568,12 @@ class Inspector(VerticalScroll, can_focus=True):
         return backward if self.k >= trace.n_forward else forward
 
     # ---- following the live run -----------------------------------------------------------------
+
+    def action_toggle_details_only(self) -> None:
+        """The step's details alone (a short screen shows little of them under the graph)."""
+        self.details_only = not self.details_only
+        self.redraw()
+        self.scroll_home(animate=False)
 
     def action_toggle_follow(self) -> None:
         """Follow live: graph 3 shows the current weights on a fresh batch as training steps in
