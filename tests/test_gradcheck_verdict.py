@@ -154,3 +154,13 @@ def test_a_parameter_whose_every_element_is_at_a_kink_is_not_judged_nor_shown_as
     assert (check.mark, check.verdict_figure, check.shown_rel_error()) == ("–", "at kinks", "–")
     judged = compare(backprop, backprop.copy(), 1e-7, kinked=np.array([True, False, False]))
     assert not judged.unjudged and judged.mark == "✔" and judged.shown_rel_error() == "0.0e+00"
+
+
+def test_exact_mode_says_its_rule_once():
+    """Exact mode's rule line said "exact mode: no 1e-7 in the log" and its explanation, right
+    under it, said it again."""
+    net, x, t = small_net()
+    report = gradient_check(net.params, x, t, exact=True)
+    lines = [*report.rule_lines(), report.explanation]
+    assert sum("no 1e-7 in the log" in line for line in lines) == 1
+    assert any("rel err < 1e-7" in line for line in report.rule_lines())
