@@ -8,7 +8,9 @@ from textual.widgets import TabbedContent
 
 from bp_tui.data.canvas import Canvas
 from bp_tui.data.handwriting import mnist_style
+from bp_tui.engine import HyperParams
 from bp_tui.engine import events as ev
+from bp_tui.engine.events import RunState
 from bp_tui.ui.widgets.draw_view import DrawView
 from tests.helpers import until
 from tests.ui_harness import app_with
@@ -25,10 +27,23 @@ def seven() -> np.ndarray:
     return canvas.pixels.copy()
 
 
+def paused_app():
+    """The app as a paused engine of the book's net left it: the header says so."""
+    hp = HyperParams()
+    return app_with(
+        [
+            ev.EngineReady("sample", 10_000, 2_000, (784, 50, 10), hp),
+            ev.StateChanged(RunState.PAUSED, hp),
+        ],
+        hp,
+    )
+
+
 def drawn(app, link):
     """run_before: the Draw tab with a seven, answered as an engine would."""
 
     async def run(pilot) -> None:
+        await until(pilot, lambda: app.run_state is RunState.PAUSED)
         app.query_one(TabbedContent).active = "draw"
         view = app.query_one(DrawView)
         await until(pilot, lambda: app.focused is view)
@@ -42,10 +57,10 @@ def drawn(app, link):
 
 
 def test_draw_tab(snap_compare):
-    app, link = app_with([])
+    app, link = paused_app()
     assert snap_compare(app, terminal_size=(120, 40), run_before=drawn(app, link))
 
 
 def test_draw_tab_at_80x24(snap_compare):
-    app, link = app_with([])
+    app, link = paused_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=drawn(app, link))
