@@ -79,7 +79,11 @@ def test_y_ticks_sit_at_round_values_on_a_linear_and_a_log_axis():
     assert labels(text(log, width=30, height=12)) == ["1", "0.1", "0.01"]
     narrow = BrailleChart(xlim=(0, 10), log_y=True)
     narrow.line([0, 10], [0.15, 0.9], BLUE)
-    assert labels(text(narrow, width=30, height=12)) == ["0.5", "0.2"]
+    assert labels(text(narrow, width=30, height=12)) == ["0.5", "0.3", "0.2"]
+    # A diverged loss from 8.7 down to 2.1: labels down to the bottom, not 8 6 4 alone.
+    loss = BrailleChart(xlim=(0, 10), log_y=True)
+    loss.line([0, 10], [8.7, 2.1], BLUE)
+    assert labels(text(loss, width=30, height=16)) == ["8", "6", "5", "4", "3"]
 
 
 def test_a_line_that_does_not_fit_the_axis_is_clipped_to_the_others():

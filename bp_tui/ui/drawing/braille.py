@@ -333,23 +333,35 @@ def _y_ticks(low: float, high: float, rows: int) -> list[float]:
         count *= 2
 
 
+# Within a decade, the values a log axis is labelled at: the first set with three inside.
+LOG_MANTISSAS = ((1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 8))
+
+
 def _log_ticks(low: float, high: float, rows: int) -> list[float]:
     """On a log axis (low and high are log10 of the values): the powers of ten inside it
-    (0.01, 0.1, 1; every second or third when they would crowd the rows), with 2 and 5
-    between them on a short span; the values' round ticks when no power lies inside."""
+    (0.01, 0.1, 1; every second or third when they would crowd the rows); on a span of less
+    than two decades 2 and 5 between them, or 3, 4, 6, 8 too (a loss from 8.7 down to 2.1
+    reads 8 6 5 4 3, not 8 6 4 with its lower half unlabelled)."""
     room = max(2, rows // 2)
     first, last = math.ceil(low - 1e-9), math.floor(high + 1e-9)
     if last - first + 1 >= 2:
         every = max(1, -(-(last - first + 1) // room))
         return [float(d) for d in range(last, first - 1, -every)]
-    steps = [
-        math.log10(m) + d
-        for d in range(math.floor(low), math.ceil(high) + 1)
-        for m in (1, 2, 5)
-        if low - 1e-9 <= math.log10(m) + d <= high + 1e-9
-    ]
-    if len(steps) >= 2:
-        return sorted(steps, reverse=True)[:room]
+    best: list[float] = []
+    for mantissas in LOG_MANTISSAS:
+        steps = [
+            math.log10(m) + d
+            for d in range(math.floor(low), math.ceil(high) + 1)
+            for m in mantissas
+            if low - 1e-9 <= math.log10(m) + d <= high + 1e-9
+        ]
+        if len(steps) > room:
+            break
+        best = steps
+        if len(steps) >= 3:
+            break
+    if len(best) >= 2:
+        return sorted(best, reverse=True)
     linear = _y_ticks(10**low, 10**high, rows)
     return [math.log10(t) for t in linear if t > 0]
 
