@@ -421,6 +421,16 @@ def test_a_run_stuck_at_chance_is_named(capsys):
     assert code == 0 and "chance" not in err  # the book's recipe learns
 
 
+def test_a_deep_sigmoid_net_of_tiny_weights_at_chance_is_told_its_cause_and_xavier(capsys):
+    """§6.2: std 0.01 through four sigmoid layers starves the gradient. A lower rate (what a
+    two-layer net at chance needs) would only make it worse: the advice is the init."""
+    deep = ("--hidden", "100,100,100,100", "--activation", "sigmoid", "--init", "std")
+    code, _, err = run(capsys, "train", "--dataset", "sample", "--iters", "300", *deep)
+    assert code == 0 and err.count("guessing at chance level") == 1
+    assert "the gradient vanishes through 4 layers of std 0.01 weights" in err
+    assert "try --init xavier" in err and "--lr" not in err
+
+
 def test_the_command_line_knows_every_hyperparameter():
     import dataclasses
 

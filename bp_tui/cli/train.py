@@ -100,7 +100,7 @@ def run_train(args: argparse.Namespace) -> int:
     from bp_tui.engine import blas, memory
     from bp_tui.engine import commands as cmd
     from bp_tui.engine import events as ev
-    from bp_tui.engine.chance import ChanceWatch
+    from bp_tui.engine.chance import ChanceWatch, advice
     from bp_tui.engine.config import check_batch_size
     from bp_tui.engine.loop import Engine
     from bp_tui.engine.recorder import Recorder, recording
@@ -189,10 +189,12 @@ def run_train(args: argparse.Namespace) -> int:
                 except OutputError as error:  # `| head -1`: stop, keeping what was trained
                     stop(error)
                 if chance.see(event.test_acc, loss):
+                    tip = advice(hp.activation, hp.init, len(hp.hidden))
+                    to_try = tip.phrase("lower --lr", "--init {key}", "another --optimizer")
+                    why = f"; {tip.cause}" if tip.cause else ""
                     errors.print(
                         f"bp-tui: the net is guessing at chance level (test accuracy "
-                        f"{event.test_acc:.3f}, loss {loss:.2f}, ln 10 = 2.30): lower --lr, or "
-                        "try --init he or another --optimizer",
+                        f"{event.test_acc:.3f}, loss {loss:.2f}, ln 10 = 2.30){why}: {to_try}",
                         highlight=False,
                         markup=False,
                     )

@@ -8,12 +8,54 @@ whatever its accuracy axis, autoscaled to 0.089-0.114, makes the noise look like
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 CLASSES = 10
 CHANCE_ACCURACY = 1 / CLASSES
 CHANCE_LOSS = math.log(CLASSES)
 EVALUATIONS = 2  # in a row, before a run is called stuck
-ADVICE = "lower the learning rate, or try He init or another optimizer, then reset"
+# The init that keeps each activation's signal (and gradient) alive through many layers (§6.2).
+INIT_FOR = {"relu": "he", "sigmoid": "xavier"}
+INIT_NAMES = {"he": "He", "xavier": "Xavier", "std": "std 0.01"}
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What to try for a run at chance, by its recipe: `cause` says why when it is known (a deep
+    net of std 0.01 weights: the gradient vanishes), then each suggestion that applies."""
+
+    cause: str
+    lower_lr: bool
+    init: str | None  # an init scheme to try (INIT_SCHEMES), None when it is already suited
+    optimizer: bool
+
+    def phrase(self, lower_lr: str, init: str, optimizer: str) -> str:
+        """The suggestions as one phrase, each worded by the caller: "lower the learning rate,
+        or try He init or another optimizer" (the dashboard names keys, the CLI options; init
+        is formatted with the scheme's name and key: "{name} init", "--init {key}")."""
+        tries = ([init.format(name=INIT_NAMES[self.init], key=self.init)] if self.init else []) + (
+            [optimizer] if self.optimizer else []
+        )
+        parts = ([lower_lr] if self.lower_lr else []) + (
+            [f"try {' or '.join(tries)}"] if tries else []
+        )
+        return ", or ".join(parts)
+
+    def words(self) -> str:
+        """The advice in words, its cause first when known, then ", then reset"."""
+        text = self.phrase("lower the learning rate", "{name} init", "another optimizer")
+        return f"{self.cause}: {text}, then reset" if self.cause else f"{text}, then reset"
+
+
+def advice(activation: str, init: str, depth: int) -> Advice:
+    """For a run at chance with this recipe (depth: its hidden layers). Tiny weights in a deep
+    net starve the gradient before it reaches the first layers, whatever the rate: the init is
+    the fix, and a lower rate would only slow it further."""
+    suited = INIT_FOR.get(activation)
+    if init == "std" and depth >= 2 and suited:
+        cause = f"the gradient vanishes through {depth} layers of std 0.01 weights"
+        return Advice(cause, lower_lr=False, init=suited, optimizer=False)
+    return Advice("", lower_lr=True, init=suited if init != suited else None, optimizer=True)
 
 
 def looks_like_chance(accuracy: float, loss: float | None) -> bool:

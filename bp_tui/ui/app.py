@@ -34,7 +34,7 @@ from textual.worker import get_current_worker
 from bp_tui.data import DATASETS
 from bp_tui.engine import commands as cmd
 from bp_tui.engine import events as ev
-from bp_tui.engine.chance import ADVICE, CHANCE_LOSS, ChanceWatch
+from bp_tui.engine.chance import CHANCE_LOSS, ChanceWatch, advice
 from bp_tui.engine.config import HyperParams, split_changes, waits_for_reset
 from bp_tui.engine.events import STREAMING, RunState, merged
 from bp_tui.engine.remote import EngineExited, EngineLink, EngineLost
@@ -397,16 +397,24 @@ class BpTuiApp(App):
             self.chance.see(e.test_acc, self.smoothed_loss)
             and self.run_state is not RunState.DIVERGED
         ):
+            hp = self.hp
+            tip = advice(hp.activation, hp.init, len(hp.hidden))
+            guess = f"loss ~{CHANCE_LOSS:.2f} (ln 10), accuracy ~0.1: the net guesses"
+            if tip.cause:  # the cause has the room: the panel is a few lines tall
+                guess = f"the net guesses; {tip.cause} (Gradients tab)"
+            to_try = tip.phrase(
+                f"lower the rate ({keys_for('lr_down')})",
+                f"{{name}} init ({keys_for('cycle_init')})",
+                f"another optimizer ({keys_for('cycle_optimizer')})",
+            )
             self.alert = Text.assemble(
                 ("At chance", "bold yellow"),
-                f": loss ~{CHANCE_LOSS:.2f} (ln 10), accuracy ~0.1: the net guesses. ",
-                (
-                    f"Lower the rate ({keys_for('lr_down')}) or try He init "
-                    f"({keys_for('cycle_init')}), then reset ({keys_for('reset')}).",
-                    "italic",
-                ),
+                f": {guess}. ",
+                (f"{to_try[0].upper()}{to_try[1:]}, then reset ({keys_for('reset')}).", "italic"),
             )
-            self.notice("run", "The net is guessing at chance level: " + ADVICE, severity="warning")
+            self.notice(
+                "run", "The net is guessing at chance level: " + tip.words(), severity="warning"
+            )
         elif not self.chance.stuck and self.run_state is not RunState.DIVERGED:
             if isinstance(self.alert, Text) and self.alert.plain.startswith("At chance"):
                 self.alert = ""

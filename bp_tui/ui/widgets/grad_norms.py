@@ -56,7 +56,7 @@ def verdict(iteration: int, latest: dict[str, float]) -> Text:
     if a < VANISHED * b:
         text.append(f" · {orders:.1f} orders of magnitude below", Style(bold=True))
         text.append(
-            ": the gradient vanishes on its way back (§6.2). Xavier or He init (i) keeps it."
+            ": the gradient vanishes on its way back (§6.2). Xavier (sigmoid) or He (ReLU) init (i) keeps it."
         )
     else:
         text.append(f" · ratio {a / b:.2g}: the gradient reaches every layer")
