@@ -84,7 +84,7 @@ def unit_picture(
     # Short lines: beside the 28 columns of the picture in a pane of 48.
     legend = Text(no_wrap=True, overflow="ellipsis", end="")
     legend.append(f"unit {shown}", palette.get("name", Style()))
-    legend.append(f" of {grad.shape[1]}\n", muted)
+    legend.append(f" of 0-{grad.shape[1] - 1}\n", muted)
     legend.append("the one this batch\nmoves most\n" if unit is None else "\n\n", muted)
     legend.append(f"{keys}: other units\n\n", muted)
     legend.append("the step:\n", muted)

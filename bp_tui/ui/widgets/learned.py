@@ -188,7 +188,8 @@ class LearnedView(Horizontal, can_focus=True):
 
     def redraw(self) -> None:
         unit = self.query_one("#learned-unit")
-        unit.border_title = f"Unit {self.unit + 1} of {self.units}" if self.units else "Unit"
+        # Counted from 0, as the weights' columns and the Inspector's "unit 34" are.
+        unit.border_title = f"Unit {self.unit} of 0-{self.units - 1}" if self.units else "Unit"
         unit.border_subtitle = f"PgUp/PgDn ±{UNIT_PAGE}" if self.units else ""
         scroll = self.query_one("#learned-scroll")
         if self.insight is not None:
