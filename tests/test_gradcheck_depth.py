@@ -32,3 +32,17 @@ async def test_every_parameter_is_on_screen(report, size):
         shown = text_of(panel)
         for name in NAMES:
             assert name in shown, shown
+
+
+async def test_at_80x24_the_head_keeps_its_line_and_the_keys_their_border():
+    """The narrow panel said "passed   exact" / "mode" over two lines and cut its border to
+    "iteration 10,00…", the keys gone."""
+    net = MultiLayerNet(784, [20], 10, rng=np.random.default_rng(0))
+    x, t = np.random.default_rng(1).random((3, 784)), np.array([1, 2, 3])
+    exact = gradient_check(dict(net.params), x, t, exact=True, iteration=10_000)
+    app, _ = app_with([ev.GradChecked(exact)], HyperParams())
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one(GradCheckPanel)
+        await until(pilot, lambda: panel.report is exact)
+        await until(pilot, lambda: "passed · exact" in text_of(panel).splitlines()[1])
+        await until(pilot, lambda: panel.border_subtitle == "g: run  x: mode")

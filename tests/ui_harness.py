@@ -57,7 +57,8 @@ def settled(app, iteration: int):
             pilot,
             lambda: (
                 app.iteration >= iteration
-                and panel.border_subtitle.startswith("iteration")
+                and panel.report is not None
+                and not panel.checking
                 and not any(
                     chart.dirty for chart in (*app.query(LossChart), *app.query(AccuracyChart))
                 )

@@ -89,12 +89,22 @@ class GradCheckPanel(Static):
     def watch_checking(self) -> None:
         self._name_the_check()
 
+    def on_resize(self) -> None:
+        self._name_the_check()
+
     def _name_the_check(self) -> None:
+        if self.narrow:  # 80x24: the keys alone fit the border (the iteration would cut them)
+            self.border_subtitle = f"{keys_for('gradcheck')}: run  {keys_for('toggle_exact')}: mode"
+            return
         keys = f"{keys_for('gradcheck')}: run  {keys_for('toggle_exact')}: book/exact"
         shown = self.report is not None and not self.checking
         self.border_subtitle = (
             f"iteration {self.report.iteration or 0:,} · {keys}" if shown else keys
         )
+
+    @property
+    def narrow(self) -> bool:
+        return bool(self.size.width) and self.size.width < NARROW
 
     def render(self) -> RenderableType:
         report = self.report
@@ -110,7 +120,7 @@ class GradCheckPanel(Static):
         # net's parameters two to a row (each layer's weights beside its biases).
         # A narrow panel (80x24): the verdicts alone, the figures are in the wider views.
         fits = not self.size.height or len(report.params) + 2 <= self.size.height
-        narrow = bool(self.size.width) and self.size.width < NARROW
+        narrow = self.narrow
         if narrow:
             table = paired_table(report, *((1, True) if fits else (2, False)))
         else:
@@ -120,8 +130,9 @@ class GradCheckPanel(Static):
             if report.passed
             else Text("FAILED", style="bold red")
         )
-        where = "" if narrow else f" · {batch_text(report)}"
-        head = Text.assemble(verdict, (f"   {report.mode} mode{where}", "dim"))
+        # Narrow, "passed · exact" keeps to its line ("exact mode" wrapped its "mode").
+        more = f" · {report.mode}" if narrow else f"   {report.mode} mode · {batch_text(report)}"
+        head = Text.assemble(verdict, (more, "dim"))
         parts = [head, table]
         if report.first_wrong:
             parts.append(Text(report.first_wrong, style="bold"))
