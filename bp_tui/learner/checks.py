@@ -48,7 +48,7 @@ def _in_place_note(probe: Probe, before: np.ndarray, after: np.ndarray, name: st
     if not np.array_equal(before, after, equal_nan=True):
         probe.notes.append(
             f"{method} changes its argument {name} in place (as the book's Relu does); a caller "
-            f"that reads {name} again sees it changed ({probe.place_of(method)})"
+            f"that reads {name} again sees it changed ({probe.in_place_place(method)})"
         )
 
 

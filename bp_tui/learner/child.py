@@ -130,6 +130,8 @@ def main(argv: list[str]) -> int:
         result = check_class(book, chosen[book], loaded)
         faulthandler.cancel_dump_traceback_later()
         loaded.verdicts[result.name] = result.status
+        if result.findings and result.findings[0].place is not None:
+            loaded.faults[result.name] = result.findings[0].place
         emit("result", result=result.to_dict())
     emit("done", printed=sink.lines)
     return 0

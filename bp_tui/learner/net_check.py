@@ -23,10 +23,12 @@ N = 5
 def check_net(probe: Probe, rng) -> None:
     named = _wrong_classes_named(probe)  # before it is made: __init__ may raise in them
     probe.fallback_cause = f"it uses your {', '.join(named)}, found wrong" if named else None
+    probe.blame = _fault_of(probe, named)
     net = probe.make(*SIZES)
     wrong_layers = _wrong_layers(probe, net)
     cause = f"it uses your {', '.join(wrong_layers)}, found wrong" if wrong_layers else None
     probe.fallback_cause = cause
+    probe.blame = _fault_of(probe, wrong_layers)
     params = getattr(net, "params", None)
     if not isinstance(params, dict) or any(k not in params for k in PARAMS):
         probe.fail(
@@ -146,6 +148,7 @@ def check_net(probe: Probe, rng) -> None:
                 grads[key],
                 None if second is None else np.asarray(second, dtype=np.float64),
                 "gradient",
+                cause,
             )
     if any(f.quantity in PARAMS for f in probe.findings):
         _first_wrong_node(probe, net, x, t)
@@ -168,6 +171,12 @@ def _first_wrong_node(probe: Probe, net, x, t) -> None:
             f"the first wrong node of the backward pass is {label} ({found.name}): its "
             f"{found.quantity} departs from central differences of its forward"
         )
+
+
+def _fault_of(probe: Probe, wrong_classes: list[str]):
+    """The line of the first of their wrong classes that the check of that class named."""
+    faults = probe.loaded.faults
+    return next((faults[n] for n in wrong_classes if n in faults), None)
 
 
 def _wrong_classes_named(probe: Probe) -> list[str]:
