@@ -357,6 +357,10 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
         probe.call("forward", probe.method(layer, "forward"), x.copy(), t.copy()),
         "forward returns None: return self.loss is missing",
     )
+    y_name, y = _stored_probabilities(probe, layer, t)
+    y_wrong = y is not None and not close(y, softmax(x))
+    # A softmax fault shows in the loss but is made where forward makes y, which backward reads.
+    y_place = probe.place_of("forward", y_name) if y_name else None
     whole = np.exp(x) / np.exp(x).sum()
     over_batch = float(-np.sum(t * np.log(whole + LOG_EPSILON)) / N)
     expected = _book_loss(x, t)
@@ -380,6 +384,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
             ),
             (lambda v: close(v, expected * N), "the loss is not divided by the batch size"),
         ],
+        place=y_place if y_wrong else None,
     )
     # Rows around 1000: exp overflows unless each row's max is taken off first.
     big = _loss_of(probe, x + 1000.0, t)
@@ -389,6 +394,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
             f"the loss is {float(big):.6g} for inputs around 1000; it should be {expected:.6g}",
             "softmax overflows: subtract each row's max before exp",
             method="forward",
+            place=y_place,
         )
     # The right class's probability exactly 0: the book's 1e-7 keeps the log finite.
     zero = x.copy()
@@ -433,12 +439,33 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
                 lambda g: close(g, softmax(x) - t),
                 "not divided by the batch size: dx = (self.y - self.t) / batch_size",
             ),
+            (
+                lambda g: y_wrong and close(g, (y - t) / N),
+                f"backward is right for the self.{y_name} that forward stores; forward makes "
+                f"self.{y_name} wrong",
+            ),
         ],
+        place=y_place if y_wrong else None,
     )
     loss_again = probe.call("forward", layer.forward, x.copy(), t.copy())
     probe.twice("loss", loss, _floats(loss_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, *_dout_one(layer)))
     probe.twice("dx", dx, again, "backward")
+
+
+def _stored_probabilities(probe: Probe, layer, t: np.ndarray):
+    """(name, value) of what forward stored for backward as the softmax of x: an array
+    attribute that backward reads, shaped like t and not t. (None, None) when there is none."""
+    read = probe.attributes_read("backward")
+    for name, value in (vars(layer) if hasattr(layer, "__dict__") else {}).items():
+        if (
+            name.lower() in read
+            and isinstance(value, np.ndarray)
+            and value.shape == t.shape
+            and not close(value, t)
+        ):
+            return name, np.asarray(value, dtype=np.float64)
+    return None, None
 
 
 def _dout_one(layer) -> tuple:

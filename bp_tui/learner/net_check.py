@@ -60,6 +60,7 @@ def check_net(probe: Probe, rng) -> None:
     )
     activation = "sigmoid" if close(predict, scores["sigmoid"]) else "relu"
     expected = scores[activation]
+    extra_relu = close(predict, np.maximum(expected, 0))
     probe.compare(
         "predict",
         "scores",
@@ -67,7 +68,7 @@ def check_net(probe: Probe, rng) -> None:
         expected,
         [
             (
-                lambda s: close(s, np.maximum(expected, 0)),
+                lambda s: extra_relu,
                 "an extra ReLU on the scores: the last Affine's output goes to SoftmaxWithLoss as it is",
             ),
             (
@@ -75,6 +76,7 @@ def check_net(probe: Probe, rng) -> None:
                 "predict applies softmax: the scores go to SoftmaxWithLoss as they are",
             ),
         ],
+        place=_last_layer_place(probe, net) if extra_relu else None,
     )
     if activation == "sigmoid":
         probe.notes.append("a Sigmoid hidden layer (the book's uses Relu)")
@@ -171,6 +173,22 @@ def _first_wrong_node(probe: Probe, net, x, t) -> None:
             f"the first wrong node of the backward pass is {label} ({found.name}): its "
             f"{found.quantity} departs from central differences of its forward"
         )
+
+
+def _last_layer_place(probe: Probe, net):
+    """The line of __init__ that adds the net's last layer (self.layers['Relu2'] = Relu())."""
+    layers = getattr(net, "layers", None)
+    key = list(layers)[-1] if isinstance(layers, dict) and layers else None
+    init = probe.method_node("__init__")
+    for node in ast.walk(init) if init is not None and key is not None else ():
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript)
+            and isinstance(t.slice, ast.Constant)
+            and t.slice.value == key
+            for t in node.targets
+        ):
+            return probe.line(node.lineno)
+    return None
 
 
 def _fault_of(probe: Probe, wrong_classes: list[str]):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bp_tui.learner.book import missing_from_book
-from bp_tui.learner.lines import changed_in_place, made_at
+from bp_tui.learner.lines import attributes_read, changed_in_place, made_at
 from bp_tui.learner.load import DefinedClass, Loaded, describe
 from bp_tui.learner.names import close_names
 from bp_tui.learner.report import DOES_NOT_RUN, PASSED, WRONG, ClassResult, Finding
@@ -92,8 +92,17 @@ class Probe:
             self.checked,
         )
 
-    def wrong(self, quantity: str, what: str, cause: str | None = None, *, method=None, **values):
-        place = values.pop("place", None) or self._blamed(cause) or self.place_of(method, quantity)
+    def wrong(
+        self,
+        quantity: str,
+        what: str,
+        cause: str | None = None,
+        *,
+        method=None,
+        place=None,
+        **values,
+    ):
+        place = place or self._blamed(cause) or self.place_of(method, quantity)
         self.findings.append(Finding(quantity, what, cause, place, **values))
 
     def _blamed(self, cause: str | None) -> Place | None:
@@ -226,8 +235,10 @@ class Probe:
         causes: Sequence[Cause] = (),
         tolerance: float = VALUE_TOLERANCE,
         against: str = "the book's formula",
+        place: Place | None = None,
     ) -> bool:
-        """A finding (and False) when got is not expected in shape or value."""
+        """A finding (and False) when got is not expected in shape or value; at `place` when
+        given (a wrong input the method read), else where their method made it."""
         self.checked.append(quantity)
         expected = np.asarray(expected, dtype=np.float64)
         cause = next((text for test, text in causes if _safely(test, got)), None)
@@ -237,6 +248,7 @@ class Probe:
                 f"{quantity} has shape {_shape(got.shape)}; it should be {_shape(expected.shape)}",
                 cause,
                 method=method,
+                place=place,
             )
             return False
         bad = ~np.isclose(
@@ -254,6 +266,7 @@ class Probe:
             f"({against}; relative error {error:.1e})",
             cause,
             method=method,
+            place=place,
             index=list(index),
             got=float(got[index]),
             expected=float(expected[index]),
@@ -280,10 +293,10 @@ class Probe:
         numeric,
         causes: Sequence[Cause] = (),
         tolerance: float = GRADIENT_TOLERANCE,
+        place: Place | None = None,
     ) -> bool:
-        return self.compare(
-            method, quantity, got, numeric, causes, tolerance, "central differences of forward"
-        )
+        against = "central differences of forward"
+        return self.compare(method, quantity, got, numeric, causes, tolerance, against, place)
 
     def numeric(self, f: Callable[[], float], x: np.ndarray) -> np.ndarray:
         """Central differences of their f with respect to x (perturbed in place), exceptions theirs."""
@@ -304,25 +317,34 @@ class Probe:
         """The line that made `quantity` in their `method` (the last that assigned it or changed
         it in place, else that made what the method returns), else the method's def, else the
         class's."""
-        node = self._method_node(method) if method else None
+        node = self.method_node(method) if method else None
         if node is None:
             return self.defined.place
         return self._piece().line(made_at(node, quantity).lineno)
 
+    def line(self, number: int) -> Place:
+        """Line `number` of the piece of their code that defines the class."""
+        return self._piece().line(number)
+
     def def_place(self, method: str) -> Place | None:
         """The `def` line of their method, else the class's."""
-        node = self._method_node(method)
+        node = self.method_node(method)
         return self._piece().line(node.lineno) if node is not None else self.defined.place
 
     def in_place_place(self, method: str) -> Place | None:
         """The line where their method changes an argument in place, else place_of(method)."""
-        node = self._method_node(method)
+        node = self.method_node(method)
         changed = changed_in_place(node) if node is not None else None
         return self._piece().line(changed.lineno) if changed else self.place_of(method)
 
+    def attributes_read(self, method: str) -> set[str]:
+        """The attributes their method reads (lower-case)."""
+        node = self.method_node(method)
+        return attributes_read(node) if node is not None else set()
+
     def assigns_local(self, method: str, name: str) -> bool:
         """Whether `method` assigns a plain local called `name` (computed, never stored)."""
-        node = self._method_node(method)
+        node = self.method_node(method)
         return node is not None and any(
             isinstance(c, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id.lower() == name.lower() for t in c.targets)
@@ -343,7 +365,8 @@ class Probe:
                 return node
         return None
 
-    def _method_node(self, name: str):
+    def method_node(self, name: str) -> ast.FunctionDef | None:
+        """Their method's definition (its AST), when found."""
         if self._node is None:
             return None
         found = [n for n in self._node.body if isinstance(n, ast.FunctionDef) and n.name == name]
