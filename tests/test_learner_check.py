@@ -85,6 +85,13 @@ FAULTS = {
         "TwoLayerNet": NET_USES["Relu"],
     },
     "sigmoid_derivative_from_x": {"Sigmoid": (WRONG, "from x instead of out")},
+    # forward wrong, backward the book's: the fault is forward's line, for dx too
+    "relu_forward_mask_wrong_side": {
+        "Relu": (WRONG, "mask is on the wrong side"),
+        "TwoLayerNet": NET_USES["Relu"],
+    },
+    "sigmoid_forward_sign": {"Sigmoid": (WRONG, "fix forward")},
+    "affine_forward_minus_b": {"Affine": (WRONG, "fix forward"), "TwoLayerNet": NET_USES["Affine"]},
 }
 
 

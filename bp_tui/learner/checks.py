@@ -74,7 +74,8 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         "forward returns None: return out is missing",
     )
     reference = book()
-    expected = reference.forward(x, y)
+    expected = reference.forward(x.copy(), y.copy())
+    book_dx, book_dy = reference.backward(dout.copy())
     probe.compare("forward", "out", out, expected)
     given = dout.copy()
     grads = probe.call("backward", probe.method(layer, "backward"), given)
@@ -104,6 +105,7 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         dx,
         num_x,
         [(lambda g: close(g, dout * x) and not close(g, dout * y), swapped)],
+        books=[book_dx],
     )
     probe.gradient(
         "backward",
@@ -111,6 +113,7 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         dy,
         num_y,
         [(lambda g: close(g, dout * y) and not close(g, dout * x), swapped)],
+        books=[book_dy],
     )
     out_again = probe.call("forward", layer.forward, x.copy(), y.copy())
     probe.twice("out", out, _floats(out_again), "forward")
@@ -132,8 +135,16 @@ def check_add(probe: Probe, rng) -> None:
 
 
 def _one_input(
-    probe: Probe, x: np.ndarray, dout: np.ndarray, book, forward_causes, backward_causes
+    probe: Probe,
+    x: np.ndarray,
+    dout: np.ndarray,
+    book,
+    from_out,
+    forward_causes,
+    backward_causes,
 ):
+    """from_out(out, dout): the book's backward on the out their forward gave (a backward
+    right for a wrong forward)."""
     layer = probe.make()
     given_x = x.copy()
     out = probe.array(
@@ -143,7 +154,11 @@ def _one_input(
         "forward returns None: return out is missing",
     )
     _in_place_note(probe, x, given_x, "x", "forward")
-    probe.compare("forward", "out", out, book().forward(x.copy()), forward_causes)
+    reference = book()
+    expected = reference.forward(x.copy())
+    state = _wrong_state(layer, reference)
+    state_place = probe.place_of("forward", state) if state else None
+    probe.compare("forward", "out", out, expected, forward_causes, place=state_place)
     given = dout.copy()
     dx = probe.array(
         "backward",
@@ -154,11 +169,31 @@ def _one_input(
     _in_place_note(probe, dout, given, "dout", "backward")
     xs = x.copy()
     num = probe.numeric(_projected(probe, probe.make, "forward", lambda: (xs.copy(),), dout), xs)
-    probe.gradient("backward", "dx", dx, num, backward_causes)
+    books = [reference.backward(dout.copy()), from_out(out, dout)]
+    probe.gradient("backward", "dx", dx, num, backward_causes, books=books)
     out_again = probe.call("forward", layer.forward, x.copy())
     probe.twice("out", out, _floats(out_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, dout.copy()))
     probe.twice("dx", dx, again, "backward")
+
+
+def _wrong_state(layer, reference) -> str | None:
+    """The attribute their forward stored that differs from the book's layer's (a Relu's mask
+    made on the wrong side): the one array of the same shape and kind as one of the book's."""
+    theirs = vars(layer) if hasattr(layer, "__dict__") else {}
+    for book_value in vars(reference).values():
+        if not isinstance(book_value, np.ndarray):
+            continue
+        alike = [
+            (name, value)
+            for name, value in theirs.items()
+            if isinstance(value, np.ndarray)
+            and value.shape == book_value.shape
+            and (value.dtype == bool) == (book_value.dtype == bool)
+        ]
+        if len(alike) == 1 and not close(alike[0][1], book_value):
+            return alike[0][0]
+    return None
 
 
 def check_relu(probe: Probe, rng) -> None:
@@ -171,6 +206,7 @@ def check_relu(probe: Probe, rng) -> None:
         x,
         dout,
         Relu,
+        lambda out, d: np.where(out == 0, 0, d),
         [
             (
                 lambda o: close(o, np.where(positive, 0, x)),
@@ -194,6 +230,7 @@ def check_sigmoid(probe: Probe, rng) -> None:
         x,
         dout,
         Sigmoid,
+        lambda out, d: d * (1 - out) * out,
         [],
         [
             (
@@ -248,7 +285,9 @@ def check_affine(probe: Probe, rng) -> None:
         probe.call("forward", probe.method(layer, "forward"), x.copy()),
         "forward returns None: return out is missing",
     )
-    probe.compare("forward", "out", out, Affine(W, b).forward(x))
+    reference = Affine(W.copy(), b.copy())
+    probe.compare("forward", "out", out, reference.forward(x.copy()))
+    book_grads = {"dx": reference.backward(dout.copy()), "dW": reference.dW, "db": reference.db}
     before = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
     given = dout.copy()
     dx = probe.call("backward", probe.method(layer, "backward"), given)
@@ -272,6 +311,7 @@ def check_affine(probe: Probe, rng) -> None:
         dx,
         numeric_of("x"),
         [(lambda g: close(g, np.dot(dout, W)), "W not transposed: dx = np.dot(dout, self.W.T)")],
+        books=[book_grads["dx"]],
     )
     firsts: dict[str, tuple[str, np.ndarray]] = {}  # quantity -> (attribute, first value)
     for quantity, shape, causes in (
@@ -317,7 +357,8 @@ def check_affine(probe: Probe, rng) -> None:
             continue
         got = probe.array("backward", quantity, value)
         firsts[quantity] = (name, got)
-        probe.gradient("backward", quantity, got, numeric_of(quantity[1]), causes)
+        numeric = numeric_of(quantity[1])
+        probe.gradient("backward", quantity, got, numeric, causes, books=[book_grads[quantity]])
     # Called again on the same inputs: the same out, dx, dW and db (a += would add up).
     out_again = probe.call("forward", layer.forward, x.copy())
     probe.twice("out", out, _floats(out_again), "forward")
@@ -357,7 +398,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
         probe.call("forward", probe.method(layer, "forward"), x.copy(), t.copy()),
         "forward returns None: return self.loss is missing",
     )
-    y_name, y = _stored_probabilities(probe, layer, t)
+    y_name, y = _stored_probabilities(probe, layer, x, t)
     y_wrong = y is not None and not close(y, softmax(x))
     # A softmax fault shows in the loss but is made where forward makes y, which backward reads.
     y_place = probe.place_of("forward", y_name) if y_name else None
@@ -453,7 +494,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
     probe.twice("dx", dx, again, "backward")
 
 
-def _stored_probabilities(probe: Probe, layer, t: np.ndarray):
+def _stored_probabilities(probe: Probe, layer, x: np.ndarray, t: np.ndarray):
     """(name, value) of what forward stored for backward as the softmax of x: an array
     attribute that backward reads, shaped like t and not t. (None, None) when there is none."""
     read = probe.attributes_read("backward")
@@ -463,6 +504,7 @@ def _stored_probabilities(probe: Probe, layer, t: np.ndarray):
             and isinstance(value, np.ndarray)
             and value.shape == t.shape
             and not close(value, t)
+            and not close(value, x)
         ):
             return name, np.asarray(value, dtype=np.float64)
     return None, None

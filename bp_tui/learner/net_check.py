@@ -61,6 +61,7 @@ def check_net(probe: Probe, rng) -> None:
     activation = "sigmoid" if close(predict, scores["sigmoid"]) else "relu"
     expected = scores[activation]
     extra_relu = close(predict, np.maximum(expected, 0))
+    causes = [(lambda _: True, cause)] if cause else []  # their wrong layers explain it
     probe.compare(
         "predict",
         "scores",
@@ -75,6 +76,7 @@ def check_net(probe: Probe, rng) -> None:
                 lambda s: close(s, softmax(expected)),
                 "predict applies softmax: the scores go to SoftmaxWithLoss as they are",
             ),
+            *causes,
         ],
         place=_last_layer_place(probe, net) if extra_relu else None,
     )
@@ -87,7 +89,6 @@ def check_net(probe: Probe, rng) -> None:
         "loss returns None: return self.lastLayer.forward(y, t)",
     )
     grads = probe.call("gradient", probe.method(net, "gradient"), x.copy(), t.copy())
-    causes = [(lambda _: True, cause)] if cause else []
     # Their loss carries the book's 1e-7 inside the log, which backprop's (y - t) / N leaves
     # out: up to 1e-7 / y of the right class's probability y, allowed for against their loss.
     picked = softmax(predict)[np.arange(N), t.argmax(axis=1)]

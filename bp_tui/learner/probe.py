@@ -23,6 +23,10 @@ from bp_tui.learner.report import DOES_NOT_RUN, PASSED, WRONG, ClassResult, Find
 from bp_tui.learner.source import Place
 from bp_tui.nn.numerical import central_differences
 
+# A gradient that is the book's backward on the same inputs, where forward was found wrong.
+FROM_FORWARD = (
+    "backward is the book's; forward is wrong, so backward is not its derivative: fix forward"
+)
 GRADIENT_TOLERANCE = 1e-7  # relative error of a gradient against central differences
 VALUE_TOLERANCE = 1e-6  # relative error of a forward value against the book's formula
 # numpy's words for arrays whose shapes do not fit: their math is wrong, it is not a typo
@@ -68,6 +72,7 @@ class Probe:
         self.does_not_run = False
         self.fallback_cause: str | None = None  # when nothing better explains an exception
         self.blame: Place | None = None  # the fault line behind the fallback cause (their layer's)
+        self.forward_fault: Place | None = None  # the line of forward's first finding
         self._node = self._class_node()
 
     @property
@@ -103,6 +108,8 @@ class Probe:
         **values,
     ):
         place = place or self._blamed(cause) or self.place_of(method, quantity)
+        if method == "forward" and self.forward_fault is None:
+            self.forward_fault = place
         self.findings.append(Finding(quantity, what, cause, place, **values))
 
     def _blamed(self, cause: str | None) -> Place | None:
@@ -294,7 +301,13 @@ class Probe:
         causes: Sequence[Cause] = (),
         tolerance: float = GRADIENT_TOLERANCE,
         place: Place | None = None,
+        books: Sequence[np.ndarray] = (),
     ) -> bool:
+        """compare() against central differences of their forward; a gradient that is one of
+        `books` (the book's backward on the same inputs, or on the state their forward left)
+        where forward was found wrong is named at forward's wrong line."""
+        if self.forward_fault is not None and any(close(got, b, tolerance) for b in books):
+            causes, place = [(lambda _: True, FROM_FORWARD)], self.forward_fault
         against = "central differences of forward"
         return self.compare(method, quantity, got, numeric, causes, tolerance, against, place)
 
