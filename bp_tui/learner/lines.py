@@ -104,7 +104,7 @@ def changed_in_place(method: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt
 
 
 def attributes_read(method: ast.AST) -> set[str]:
-    """The self.attributes a method reads (lower-case)."""
+    """The attributes a method reads, lower-case (self.y -> y)."""
     return {
         n.attr.lower()
         for n in ast.walk(method)
