@@ -200,3 +200,24 @@ def test_the_child_goes_with_a_parent_killed_outright(tmp_path):
     parent.kill()
     parent.communicate(timeout=300)
     wait_until(lambda: left_running(f"bp_tui.learner.child {path.resolve()}") == [])
+
+
+def test_after_a_hang_a_net_on_a_wrong_layer_still_names_that_layer_s_line(tmp_path):
+    # Relu (wrong) is checked by the first child; Sigmoid's loop ends it; the net is checked by
+    # the next child, which must still know where the Relu went wrong.
+    from bp_tui.learner import check_path
+
+    learner = (Path(__file__).parent / "learners" / "fault_relu_mask_wrong_side.py").read_text()
+    assert learner.count(SIGMOID_FORWARD) == 1
+    path = tmp_path / "relu_and_a_loop.py"
+    path.write_text(
+        learner.replace(
+            SIGMOID_FORWARD,
+            SIGMOID_FORWARD.replace("(self, x):", "(self, x):\n        while True: pass"),
+        )
+    )
+    report = check_path(path, limit=2.0)
+    classes = {c.book_name: c for c in report.classes}
+    assert "still running" in classes["Sigmoid"].findings[0].what
+    net = classes["TwoLayerNet"]
+    assert net.findings and all("# fault" in f.place.text for f in net.findings), net.findings

@@ -48,7 +48,7 @@ def _in_place_note(probe: Probe, before: np.ndarray, after: np.ndarray, name: st
     if not np.array_equal(before, after, equal_nan=True):
         probe.notes.append(
             f"{method} changes its argument {name} in place (as the book's Relu does); a caller "
-            f"that reads {name} again sees it changed ({probe.place_of(method)})"
+            f"that reads {name} again sees it changed ({probe.in_place_place(method)})"
         )
 
 
@@ -74,7 +74,8 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         "forward returns None: return out is missing",
     )
     reference = book()
-    expected = reference.forward(x, y)
+    expected = reference.forward(x.copy(), y.copy())
+    book_dx, book_dy = reference.backward(dout.copy())
     probe.compare("forward", "out", out, expected)
     given = dout.copy()
     grads = probe.call("backward", probe.method(layer, "backward"), given)
@@ -104,6 +105,7 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         dx,
         num_x,
         [(lambda g: close(g, dout * x) and not close(g, dout * y), swapped)],
+        books=[book_dx],
     )
     probe.gradient(
         "backward",
@@ -111,6 +113,7 @@ def _two_inputs(probe: Probe, rng, book) -> None:
         dy,
         num_y,
         [(lambda g: close(g, dout * y) and not close(g, dout * x), swapped)],
+        books=[book_dy],
     )
     out_again = probe.call("forward", layer.forward, x.copy(), y.copy())
     probe.twice("out", out, _floats(out_again), "forward")
@@ -132,8 +135,16 @@ def check_add(probe: Probe, rng) -> None:
 
 
 def _one_input(
-    probe: Probe, x: np.ndarray, dout: np.ndarray, book, forward_causes, backward_causes
+    probe: Probe,
+    x: np.ndarray,
+    dout: np.ndarray,
+    book,
+    from_out,
+    forward_causes,
+    backward_causes,
 ):
+    """from_out(out, dout): the book's backward on the out their forward gave (a backward
+    right for a wrong forward)."""
     layer = probe.make()
     given_x = x.copy()
     out = probe.array(
@@ -143,7 +154,11 @@ def _one_input(
         "forward returns None: return out is missing",
     )
     _in_place_note(probe, x, given_x, "x", "forward")
-    probe.compare("forward", "out", out, book().forward(x.copy()), forward_causes)
+    reference = book()
+    expected = reference.forward(x.copy())
+    state = _wrong_state(layer, reference)
+    state_place = probe.place_of("forward", state) if state else None
+    probe.compare("forward", "out", out, expected, forward_causes, place=state_place)
     given = dout.copy()
     dx = probe.array(
         "backward",
@@ -154,11 +169,33 @@ def _one_input(
     _in_place_note(probe, dout, given, "dout", "backward")
     xs = x.copy()
     num = probe.numeric(_projected(probe, probe.make, "forward", lambda: (xs.copy(),), dout), xs)
-    probe.gradient("backward", "dx", dx, num, backward_causes)
+    books = [reference.backward(dout.copy())]
+    if out.shape == dout.shape:  # a wrong shape is its own finding
+        books.append(from_out(out, dout))
+    probe.gradient("backward", "dx", dx, num, backward_causes, books=books)
     out_again = probe.call("forward", layer.forward, x.copy())
     probe.twice("out", out, _floats(out_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, dout.copy()))
     probe.twice("dx", dx, again, "backward")
+
+
+def _wrong_state(layer, reference) -> str | None:
+    """The attribute their forward stored that differs from the book's layer's (a Relu's mask
+    made on the wrong side): the one array of the same shape and kind as one of the book's."""
+    theirs = vars(layer) if hasattr(layer, "__dict__") else {}
+    for book_value in vars(reference).values():
+        if not isinstance(book_value, np.ndarray):
+            continue
+        alike = [
+            (name, value)
+            for name, value in theirs.items()
+            if isinstance(value, np.ndarray)
+            and value.shape == book_value.shape
+            and (value.dtype == bool) == (book_value.dtype == bool)
+        ]
+        if len(alike) == 1 and not close(alike[0][1], book_value):
+            return alike[0][0]
+    return None
 
 
 def check_relu(probe: Probe, rng) -> None:
@@ -171,6 +208,7 @@ def check_relu(probe: Probe, rng) -> None:
         x,
         dout,
         Relu,
+        lambda out, d: np.where(out == 0, 0, d),
         [
             (
                 lambda o: close(o, np.where(positive, 0, x)),
@@ -194,6 +232,7 @@ def check_sigmoid(probe: Probe, rng) -> None:
         x,
         dout,
         Sigmoid,
+        lambda out, d: d * (1 - out) * out,
         [],
         [
             (
@@ -248,7 +287,9 @@ def check_affine(probe: Probe, rng) -> None:
         probe.call("forward", probe.method(layer, "forward"), x.copy()),
         "forward returns None: return out is missing",
     )
-    probe.compare("forward", "out", out, Affine(W, b).forward(x))
+    reference = Affine(W.copy(), b.copy())
+    probe.compare("forward", "out", out, reference.forward(x.copy()))
+    book_grads = {"dx": reference.backward(dout.copy()), "dW": reference.dW, "db": reference.db}
     before = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
     given = dout.copy()
     dx = probe.call("backward", probe.method(layer, "backward"), given)
@@ -272,6 +313,7 @@ def check_affine(probe: Probe, rng) -> None:
         dx,
         numeric_of("x"),
         [(lambda g: close(g, np.dot(dout, W)), "W not transposed: dx = np.dot(dout, self.W.T)")],
+        books=[book_grads["dx"]],
     )
     firsts: dict[str, tuple[str, np.ndarray]] = {}  # quantity -> (attribute, first value)
     for quantity, shape, causes in (
@@ -317,7 +359,8 @@ def check_affine(probe: Probe, rng) -> None:
             continue
         got = probe.array("backward", quantity, value)
         firsts[quantity] = (name, got)
-        probe.gradient("backward", quantity, got, numeric_of(quantity[1]), causes)
+        numeric = numeric_of(quantity[1])
+        probe.gradient("backward", quantity, got, numeric, causes, books=[book_grads[quantity]])
     # Called again on the same inputs: the same out, dx, dW and db (a += would add up).
     out_again = probe.call("forward", layer.forward, x.copy())
     probe.twice("out", out, _floats(out_again), "forward")
@@ -357,6 +400,10 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
         probe.call("forward", probe.method(layer, "forward"), x.copy(), t.copy()),
         "forward returns None: return self.loss is missing",
     )
+    y_name, y = _stored_probabilities(probe, layer, x, t)
+    y_wrong = y is not None and not close(y, softmax(x))
+    # A softmax fault shows in the loss but is made where forward makes y, which backward reads.
+    y_place = probe.place_of("forward", y_name) if y_name else None
     whole = np.exp(x) / np.exp(x).sum()
     over_batch = float(-np.sum(t * np.log(whole + LOG_EPSILON)) / N)
     expected = _book_loss(x, t)
@@ -380,6 +427,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
             ),
             (lambda v: close(v, expected * N), "the loss is not divided by the batch size"),
         ],
+        place=y_place if y_wrong else None,
     )
     # Rows around 1000: exp overflows unless each row's max is taken off first.
     big = _loss_of(probe, x + 1000.0, t)
@@ -389,6 +437,7 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
             f"the loss is {float(big):.6g} for inputs around 1000; it should be {expected:.6g}",
             "softmax overflows: subtract each row's max before exp",
             method="forward",
+            place=y_place,
         )
     # The right class's probability exactly 0: the book's 1e-7 keeps the log finite.
     zero = x.copy()
@@ -433,12 +482,34 @@ def check_softmax_with_loss(probe: Probe, rng) -> None:
                 lambda g: close(g, softmax(x) - t),
                 "not divided by the batch size: dx = (self.y - self.t) / batch_size",
             ),
+            (
+                lambda g: y_wrong and close(g, (y - t) / N),
+                f"backward is right for the self.{y_name} that forward stores; forward makes "
+                f"self.{y_name} wrong",
+            ),
         ],
+        place=y_place if y_wrong else None,
     )
     loss_again = probe.call("forward", layer.forward, x.copy(), t.copy())
     probe.twice("loss", loss, _floats(loss_again), "forward")
     again = probe.array("backward", "dx", probe.call("backward", layer.backward, *_dout_one(layer)))
     probe.twice("dx", dx, again, "backward")
+
+
+def _stored_probabilities(probe: Probe, layer, x: np.ndarray, t: np.ndarray):
+    """(name, value) of what forward stored for backward as the softmax of x: an array
+    attribute that backward reads, shaped like t and not t. (None, None) when there is none."""
+    read = probe.attributes_read("backward")
+    for name, value in (vars(layer) if hasattr(layer, "__dict__") else {}).items():
+        if (
+            name.lower() in read
+            and isinstance(value, np.ndarray)
+            and value.shape == t.shape
+            and not close(value, t)
+            and not close(value, x)
+        ):
+            return name, np.asarray(value, dtype=np.float64)
+    return None, None
 
 
 def _dout_one(layer) -> tuple:

@@ -9,7 +9,8 @@ time limit has its stack written (faulthandler) before the process ends.
     python -m bp_tui.learner.child PATH FD LIMIT_SECONDS DUMP_FILE KNOWN_JSON
 
 KNOWN_JSON: {"verdicts": {book class: status already found}, "hung": [[file, cell, line,
-what, place], ...] definitions not to run again}.
+what, place], ...] definitions not to run again, "faults": {class name: place of its first
+finding}}.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def main(argv: list[str]) -> int:
         found=[[book, c.name, c.place.to_dict()] for book, c in chosen.items()],
     )
     loaded.verdicts = {chosen[b].name: s for b, s in known.items() if b in chosen}
+    loaded.faults = {name: Place(**p) for name, p in known_data.get("faults", {}).items()}
     for book in BOOK_CLASSES:
         if book not in chosen or book in known:
             continue
@@ -130,6 +132,8 @@ def main(argv: list[str]) -> int:
         result = check_class(book, chosen[book], loaded)
         faulthandler.cancel_dump_traceback_later()
         loaded.verdicts[result.name] = result.status
+        if result.findings and result.findings[0].place is not None:
+            loaded.faults[result.name] = result.findings[0].place
         emit("result", result=result.to_dict())
     emit("done", printed=sink.lines)
     return 0

@@ -40,6 +40,7 @@ class Loaded:
     classes: list[DefinedClass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     verdicts: dict[str, str] = field(default_factory=dict)  # class name -> status, as checked
+    faults: dict[str, Place] = field(default_factory=dict)  # class name -> its first finding's line
     hung: dict[tuple, tuple[str, Place]] = field(default_factory=dict)
 
     @property

@@ -23,10 +23,12 @@ N = 5
 def check_net(probe: Probe, rng) -> None:
     named = _wrong_classes_named(probe)  # before it is made: __init__ may raise in them
     probe.fallback_cause = f"it uses your {', '.join(named)}, found wrong" if named else None
+    probe.blame = _fault_of(probe, named)
     net = probe.make(*SIZES)
     wrong_layers = _wrong_layers(probe, net)
     cause = f"it uses your {', '.join(wrong_layers)}, found wrong" if wrong_layers else None
     probe.fallback_cause = cause
+    probe.blame = _fault_of(probe, wrong_layers)
     params = getattr(net, "params", None)
     if not isinstance(params, dict) or any(k not in params for k in PARAMS):
         probe.fail(
@@ -58,6 +60,8 @@ def check_net(probe: Probe, rng) -> None:
     )
     activation = "sigmoid" if close(predict, scores["sigmoid"]) else "relu"
     expected = scores[activation]
+    extra_relu = close(predict, np.maximum(expected, 0))
+    causes = [(lambda _: True, cause)] if cause else []  # their wrong layers explain it
     probe.compare(
         "predict",
         "scores",
@@ -65,14 +69,16 @@ def check_net(probe: Probe, rng) -> None:
         expected,
         [
             (
-                lambda s: close(s, np.maximum(expected, 0)),
+                lambda s: extra_relu,
                 "an extra ReLU on the scores: the last Affine's output goes to SoftmaxWithLoss as it is",
             ),
             (
                 lambda s: close(s, softmax(expected)),
                 "predict applies softmax: the scores go to SoftmaxWithLoss as they are",
             ),
+            *causes,
         ],
+        place=_last_layer_place(probe, net) if extra_relu else None,
     )
     if activation == "sigmoid":
         probe.notes.append("a Sigmoid hidden layer (the book's uses Relu)")
@@ -83,7 +89,6 @@ def check_net(probe: Probe, rng) -> None:
         "loss returns None: return self.lastLayer.forward(y, t)",
     )
     grads = probe.call("gradient", probe.method(net, "gradient"), x.copy(), t.copy())
-    causes = [(lambda _: True, cause)] if cause else []
     # Their loss carries the book's 1e-7 inside the log, which backprop's (y - t) / N leaves
     # out: up to 1e-7 / y of the right class's probability y, allowed for against their loss.
     picked = softmax(predict)[np.arange(N), t.argmax(axis=1)]
@@ -146,6 +151,7 @@ def check_net(probe: Probe, rng) -> None:
                 grads[key],
                 None if second is None else np.asarray(second, dtype=np.float64),
                 "gradient",
+                cause,
             )
     if any(f.quantity in PARAMS for f in probe.findings):
         _first_wrong_node(probe, net, x, t)
@@ -168,6 +174,28 @@ def _first_wrong_node(probe: Probe, net, x, t) -> None:
             f"the first wrong node of the backward pass is {label} ({found.name}): its "
             f"{found.quantity} departs from central differences of its forward"
         )
+
+
+def _last_layer_place(probe: Probe, net):
+    """The line of __init__ that adds the net's last layer (self.layers['Relu2'] = Relu())."""
+    layers = getattr(net, "layers", None)
+    key = list(layers)[-1] if isinstance(layers, dict) and layers else None
+    init = probe.method_node("__init__")
+    for node in ast.walk(init) if init is not None and key is not None else ():
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript)
+            and isinstance(t.slice, ast.Constant)
+            and t.slice.value == key
+            for t in node.targets
+        ):
+            return probe.line(node.lineno)
+    return None
+
+
+def _fault_of(probe: Probe, wrong_classes: list[str]):
+    """The line of the first of their wrong classes that the check of that class named."""
+    faults = probe.loaded.faults
+    return next((faults[n] for n in wrong_classes if n in faults), None)
 
 
 def _wrong_classes_named(probe: Probe) -> list[str]:

@@ -16,12 +16,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bp_tui.learner.book import missing_from_book
+from bp_tui.learner.lines import attributes_read, changed_in_place, made_at
 from bp_tui.learner.load import DefinedClass, Loaded, describe
 from bp_tui.learner.names import close_names
 from bp_tui.learner.report import DOES_NOT_RUN, PASSED, WRONG, ClassResult, Finding
 from bp_tui.learner.source import Place
 from bp_tui.nn.numerical import central_differences
 
+# A gradient that is the book's backward on the same inputs, where forward was found wrong.
+FROM_FORWARD = (
+    "backward is the book's; forward is wrong, so backward is not its derivative: fix forward"
+)
 GRADIENT_TOLERANCE = 1e-7  # relative error of a gradient against central differences
 VALUE_TOLERANCE = 1e-6  # relative error of a forward value against the book's formula
 # numpy's words for arrays whose shapes do not fit: their math is wrong, it is not a typo
@@ -66,6 +71,8 @@ class Probe:
         self.checked: list[str] = []
         self.does_not_run = False
         self.fallback_cause: str | None = None  # when nothing better explains an exception
+        self.blame: Place | None = None  # the fault line behind the fallback cause (their layer's)
+        self.forward_fault: Place | None = None  # the line of forward's first finding
         self._node = self._class_node()
 
     @property
@@ -90,10 +97,24 @@ class Probe:
             self.checked,
         )
 
-    def wrong(self, quantity: str, what: str, cause: str | None = None, *, method=None, **values):
-        self.findings.append(
-            Finding(quantity, what, cause, self.place_of(method, quantity), **values)
-        )
+    def wrong(
+        self,
+        quantity: str,
+        what: str,
+        cause: str | None = None,
+        *,
+        method=None,
+        place=None,
+        **values,
+    ):
+        place = place or self._blamed(cause) or self.place_of(method, quantity)
+        if method == "forward" and self.forward_fault is None:
+            self.forward_fault = place
+        self.findings.append(Finding(quantity, what, cause, place, **values))
+
+    def _blamed(self, cause: str | None) -> Place | None:
+        """Their wrong layer's fault line, for a finding that it explains."""
+        return self.blame if cause is not None and cause == self.fallback_cause else None
 
     def fail(self, quantity: str, what: str, cause: str | None = None, place: Place | None = None):
         """The class does not run: one finding, and the check of this class ends."""
@@ -127,7 +148,8 @@ class Probe:
         if not callable(getattr(type(instance), name, None)):
             near = close_names(name, self.method_names())
             cause = f"{near[0]} is defined: a typo of {name}?" if near else None
-            self.fail(name, f"{self.defined.name} has no {name} method", cause)
+            place = self.def_place(near[0]) if near else None
+            self.fail(name, f"{self.defined.name} has no {name} method", cause, place)
         return getattr(instance, name)
 
     def call(self, method: str, function, *args, **kwargs):
@@ -139,7 +161,11 @@ class Probe:
     def _raised(self, method: str, error: BaseException):
         place = self.loaded.learner_frame(error) or self.place_of(method)
         what = f"{method} raises {describe(error)}"
-        cause = self._why(error) or self.fallback_cause
+        why = self._why(error)
+        cause = why or self.fallback_cause
+        fault = self._typo_place(error) if why else self._blamed(cause)
+        if fault is not None and fault != place:
+            what, place = f"{what}, in {place}", fault
         if isinstance(error, ValueError) and any(w in str(error) for w in _SHAPE_WORDS):
             self.findings.append(Finding(method, what, cause or _shape_cause(place), place))
             raise Stop from None
@@ -175,6 +201,23 @@ class Probe:
             return "a method calls itself without end"
         return None
 
+    def _typo_place(self, error: BaseException) -> Place | None:
+        """The misspelt line behind a typo that raised elsewhere: the def of a method whose
+        first parameter is not self; the definition of an attribute (or method) spelt one way
+        where the rest of their code spells it another."""
+        frame = _last_learner_frame(error, self.loaded)
+        if isinstance(error, NameError) and error.name == "self" and frame is not None:
+            return self.loaded.place(frame.f_code.co_filename, frame.f_code.co_firstlineno)
+        if not isinstance(error, AttributeError) or getattr(error, "obj", None) is None:
+            return None
+        near = close_names(error.name or "", set(dir(error.obj)) - {error.name})
+        if not near:
+            return None
+        used = _spellings(self.loaded, type(error.obj).__name__)
+        if used.get(error.name, []) and len(used[error.name]) > len(used.get(near[0], [])):
+            return used[near[0]][0] if used.get(near[0]) else None
+        return None
+
     # ---- judging -----------------------------------------------------------------------------
 
     def array(self, method: str, quantity: str, value, cause_if_none: str | None = None):
@@ -199,8 +242,10 @@ class Probe:
         causes: Sequence[Cause] = (),
         tolerance: float = VALUE_TOLERANCE,
         against: str = "the book's formula",
+        place: Place | None = None,
     ) -> bool:
-        """A finding (and False) when got is not expected in shape or value."""
+        """A finding (and False) when got is not expected in shape or value; at `place` when
+        given (a wrong input the method read), else where their method made it."""
         self.checked.append(quantity)
         expected = np.asarray(expected, dtype=np.float64)
         cause = next((text for test, text in causes if _safely(test, got)), None)
@@ -210,6 +255,7 @@ class Probe:
                 f"{quantity} has shape {_shape(got.shape)}; it should be {_shape(expected.shape)}",
                 cause,
                 method=method,
+                place=place,
             )
             return False
         bad = ~np.isclose(
@@ -227,19 +273,21 @@ class Probe:
             f"({against}; relative error {error:.1e})",
             cause,
             method=method,
+            place=place,
             index=list(index),
             got=float(got[index]),
             expected=float(expected[index]),
         )
         return False
 
-    def twice(self, quantity: str, first, second, method: str) -> None:
+    def twice(self, quantity: str, first, second, method: str, cause: str | None = None) -> None:
         """A finding when a second call on the same inputs gives another answer."""
         if second is None or not close(second, first, 1e-12):
             self.wrong(
                 quantity,
                 f"{method} gives a different {quantity} when called a second time",
-                "state kept from the first call (a += where = belongs, or an input changed "
+                cause
+                or "state kept from the first call (a += where = belongs, or an input changed "
                 "in place)",
                 method=method,
             )
@@ -252,10 +300,16 @@ class Probe:
         numeric,
         causes: Sequence[Cause] = (),
         tolerance: float = GRADIENT_TOLERANCE,
+        place: Place | None = None,
+        books: Sequence[np.ndarray] = (),
     ) -> bool:
-        return self.compare(
-            method, quantity, got, numeric, causes, tolerance, "central differences of forward"
-        )
+        """compare() against central differences of their forward; a gradient that is one of
+        `books` (the book's backward on the same inputs, or on the state their forward left)
+        where forward was found wrong is named at forward's wrong line."""
+        if self.forward_fault is not None and any(close(got, b, tolerance) for b in books):
+            causes, place = [(lambda _: True, FROM_FORWARD)], self.forward_fault
+        against = "central differences of forward"
+        return self.compare(method, quantity, got, numeric, causes, tolerance, against, place)
 
     def numeric(self, f: Callable[[], float], x: np.ndarray) -> np.ndarray:
         """Central differences of their f with respect to x (perturbed in place), exceptions theirs."""
@@ -273,25 +327,37 @@ class Probe:
         return {n for n in vars(self.cls)} if self.cls else set()
 
     def place_of(self, method: str | None, quantity: str | None = None) -> Place | None:
-        """The line that computes `quantity` in their `method` (an assignment to it, else the
-        return), else the method's def, else the class's."""
-        node = self._method_node(method) if method else None
+        """The line that made `quantity` in their `method` (the last that assigned it or changed
+        it in place, else that made what the method returns), else the method's def, else the
+        class's."""
+        node = self.method_node(method) if method else None
         if node is None:
             return self.defined.place
-        piece = self._piece()
-        if quantity:
-            wanted = quantity.lower()
-            for child in ast.walk(node):
-                if isinstance(child, ast.Assign | ast.AugAssign):
-                    targets = child.targets if isinstance(child, ast.Assign) else [child.target]
-                    if any(_target_name(t) == wanted for t in targets):
-                        return piece.line(child.lineno)
-        returns = [c for c in ast.walk(node) if isinstance(c, ast.Return)]
-        return piece.line((returns[-1] if returns else node).lineno)
+        return self._piece().line(made_at(node, quantity).lineno)
+
+    def line(self, number: int) -> Place:
+        """Line `number` of the piece of their code that defines the class."""
+        return self._piece().line(number)
+
+    def def_place(self, method: str) -> Place | None:
+        """The `def` line of their method, else the class's."""
+        node = self.method_node(method)
+        return self._piece().line(node.lineno) if node is not None else self.defined.place
+
+    def in_place_place(self, method: str) -> Place | None:
+        """The line where their method changes an argument in place, else place_of(method)."""
+        node = self.method_node(method)
+        changed = changed_in_place(node) if node is not None else None
+        return self._piece().line(changed.lineno) if changed else self.place_of(method)
+
+    def attributes_read(self, method: str) -> set[str]:
+        """The attributes their method reads (lower-case)."""
+        node = self.method_node(method)
+        return attributes_read(node) if node is not None else set()
 
     def assigns_local(self, method: str, name: str) -> bool:
         """Whether `method` assigns a plain local called `name` (computed, never stored)."""
-        node = self._method_node(method)
+        node = self.method_node(method)
         return node is not None and any(
             isinstance(c, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id.lower() == name.lower() for t in c.targets)
@@ -312,7 +378,8 @@ class Probe:
                 return node
         return None
 
-    def _method_node(self, name: str):
+    def method_node(self, name: str) -> ast.FunctionDef | None:
+        """Their method's definition (its AST), when found."""
         if self._node is None:
             return None
         found = [n for n in self._node.body if isinstance(n, ast.FunctionDef) and n.name == name]
@@ -323,14 +390,25 @@ class InputCalled(EOFError):
     """input() was called while checking."""
 
 
-def _target_name(target: ast.expr) -> str | None:
-    if isinstance(target, ast.Name):
-        return target.id.lower()
-    if isinstance(target, ast.Attribute):
-        return target.attr.lower()
-    if isinstance(target, ast.Subscript):
-        return _target_name(target.value)
-    return None
+def _spellings(loaded: Loaded, class_name: str) -> dict[str, list[Place]]:
+    """Each attribute and method name their code spells, with the places that define it in
+    class_name (`self.name = ...`, `def name`) first, then the places that use it."""
+    defined: dict[str, list[Place]] = {}
+    used: dict[str, list[Place]] = {}
+    for file in loaded.files.values():
+        for piece in file.pieces:
+            for top in piece.kept:
+                in_class = isinstance(top, ast.ClassDef) and top.name == class_name
+                for node in ast.walk(top):
+                    if isinstance(node, ast.FunctionDef):
+                        name, store = node.name, True
+                    elif isinstance(node, ast.Attribute):
+                        name, store = node.attr, isinstance(node.ctx, ast.Store)
+                    else:
+                        continue
+                    into = defined if store and in_class else used
+                    into.setdefault(name, []).append(piece.line(node.lineno))
+    return {n: defined.get(n, []) + used.get(n, []) for n in defined.keys() | used.keys()}
 
 
 def _last_learner_frame(error: BaseException, loaded: Loaded):

@@ -46,9 +46,10 @@ def check_path(path: Path | str, limit: float = DEFAULT_LIMIT) -> CheckReport:
     report = CheckReport(str(path))
     known: dict[str, str] = {}
     hung: list[list] = []  # definitions whose loading ran past the limit: not run again
+    faults: dict[str, dict] = {}  # class name -> its first finding's line, for a net built on it
     started = False
     while True:
-        outcome = _run_child(path, limit, {"verdicts": known, "hung": hung})
+        outcome = _run_child(path, limit, {"verdicts": known, "hung": hung, "faults": faults})
         if outcome.unreadable:
             raise LearnerFileError(outcome.unreadable)
         if not started and outcome.loaded is None:  # loading did not finish
@@ -69,6 +70,7 @@ def check_path(path: Path | str, limit: float = DEFAULT_LIMIT) -> CheckReport:
         for result in outcome.results:
             report.classes.append(result)
             known[result.book_name] = result.status
+            _note_fault(faults, result)
         report.printed_lines += outcome.printed
         if outcome.finished:
             break
@@ -95,9 +97,15 @@ def check_path(path: Path | str, limit: float = DEFAULT_LIMIT) -> CheckReport:
             )
         )
         known[stuck] = DOES_NOT_RUN
+        _note_fault(faults, report.classes[-1])
     order = {b: i for i, (b, _, _) in enumerate(found)}
     report.classes.sort(key=lambda c: order.get(c.book_name, len(order)))
     return report
+
+
+def _note_fault(faults: dict[str, dict], result: ClassResult) -> None:
+    if result.findings and result.findings[0].place is not None:
+        faults[result.name] = result.findings[0].place.to_dict()
 
 
 class _Outcome:

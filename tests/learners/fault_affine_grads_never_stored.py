@@ -56,7 +56,7 @@ class Affine:
     def backward(self, dout):
         dx = np.dot(dout, self.W.T)
         dW = np.dot(self.x.T, dout)  # fault: not stored
-        db = np.sum(dout, axis=0)
+        db = np.sum(dout, axis=0)  # fault: not stored
         return dx
 
 class SoftmaxWithLoss:
