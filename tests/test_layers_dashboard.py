@@ -110,9 +110,12 @@ async def test_a_layer_that_raises_pauses_the_run_with_a_notice_and_a_fixed_file
         )
         await until(pilot, lambda: app.run_state is RunState.PAUSED)
         assert app.summary is None and links[-1].engine.error is None
+        # Why it is paused stays in the Progress panel once the notice has gone.
+        await until(pilot, lambda: "Your code stopped the run: " in str(app.alert))
         theirs.write_text(faulty.replace("def backword(", "def backward("))
         await pilot.press("r")
         await until(pilot, lambda: app.run_state is RunState.READY)
+        await until(pilot, lambda: "Your code" not in str(app.alert))
         await pilot.press("space")
         await until(pilot, lambda: app.summary is not None)
         assert app.summary["iterations"] == HP.iters

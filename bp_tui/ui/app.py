@@ -541,6 +541,10 @@ class BpTuiApp(App):
     @news_handler(news.Notice)
     def _notice(self, e: ev.Notice) -> None:
         self.notice("engine", notice_text(e), severity="warning", timeout=6)
+        if e.action == "reset":  # their code stopped the run: why stays on screen, not 6 s
+            self.alert = Text.assemble(
+                ("Your code stopped the run", "bold red"), f": {notice_text(e)}"
+            )
 
     @news_handler(news.Inspection)
     def _inspection(self, e: ev.Inspection) -> None:
