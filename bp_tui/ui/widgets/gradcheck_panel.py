@@ -117,13 +117,17 @@ class GradCheckPanel(Static):
             mode = f" ({self.checking} mode)" if self.checking else ""
             return Text(f"checking{mode}…", style="dim")
         # A row per parameter when they fit below the verdict and the header, else a deep
-        # net's parameters two to a row (each layer's weights beside its biases).
+        # net's parameters two to a row (each layer's weights beside its biases). The wide
+        # table's figures need their rules below (a book rel err of 5e-5 beside a ✔ reads as a
+        # contradiction without them): it is shown only with room for the short rules.
         # A narrow panel (80x24): the verdicts alone, the figures are in the wider views.
-        fits = not self.size.height or len(report.params) + 2 <= self.size.height
+        height, rows = self.size.height, len(report.params) + 2
         narrow = self.narrow
         if narrow:
+            fits = not height or rows <= height
             table = paired_table(report, *((1, True) if fits else (2, False)))
         else:
+            fits = not height or rows + len(report.rule_lines(short=True)) <= height
             table = full_table(report) if fits else paired_table(report)
         verdict = (
             Text("passed", style="bold green")
