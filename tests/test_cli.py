@@ -92,13 +92,24 @@ def test_train_text_prints_a_line_per_evaluation_and_a_summary(capsys):
     assert losses == sorted(losses, reverse=True)  # it learns
     assert len(lines) == 4, out  # three evaluations, then one summary line (not wrapped)
     assert lines[-1].startswith("done: 300 iterations (3.00 epochs) on sample in ")
-    assert lines[-1].endswith(f"test accuracy {float(found[-1]['test']):g}")
+    assert lines[-1].endswith(f"test accuracy {found[-1]['test']}")
 
     # The same seed in --json mode: the text and the JSON tell the same story.
     summary = train_json(capsys, "--iters", "300")
     assert f"{summary['final_loss']:.4f}" == found[-1]["loss"]
     assert f"{summary['test_acc']:.4f}" == found[-1]["test"]
     assert f"{summary['train_acc']:.4f}" == found[-1]["train"]
+
+
+@pytest.mark.parametrize("iters", ["1", "2"])
+def test_train_summary_counts_in_words_and_prints_four_decimals(capsys, iters):
+    code, out, err = run(capsys, "train", "--dataset", "sample", "--iters", iters)
+    assert code == 0, err
+    last = out.splitlines()[-1]
+    word = "iteration" if iters == "1" else "iterations"
+    assert last.startswith(f"done: {iters} {word} ("), last
+    # 0.1910, never 0.191: every accuracy the commands print has four decimals
+    assert re.search(r"test accuracy [01]\.\d{4}$", last), last
 
 
 @pytest.mark.parametrize(
