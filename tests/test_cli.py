@@ -360,6 +360,37 @@ def test_gradcheck_text_is_a_table_and_a_verdict(capsys):
     assert re.search(r"^passed in \d+\.\d{3} s$", out, re.MULTILINE)
 
 
+def test_gradcheck_table_counts_the_elements_at_kinks_within_80_columns():
+    """Kinked elements count in mean/max |diff| but not in rel err: the row says how many, so a
+    max |diff| of 1e-3 beside a pass explains itself."""
+    import numpy as np
+    from rich.console import Console
+
+    from bp_tui.cli.gradcheck import report_table
+    from bp_tui.nn.gradcheck import GradCheckReport, compare
+
+    backprop = np.array([0.01, -0.02, 0.03, 0.04])
+    across_corner = np.array([0.01, -0.02, 0.03, 0.5])  # the last element steps over a kink
+    params = {
+        "W10": compare(backprop, backprop.copy(), 1e-7),
+        "b10": compare(backprop, across_corner, 1e-7, kinked=np.array([0, 0, 0, 1], bool)),
+        "b9": compare(backprop, across_corner, 1e-7, kinked=np.ones(4, bool)),
+    }
+    report = GradCheckReport(params, exact=True, threshold=1e-7, seconds=0.1, explanation="")
+    console = Console(width=200, record=True)
+    console.print(report_table(report))
+    lines = console.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    header = next(line for line in lines if "param" in line)
+    assert "at kinks" in header
+    cells = {
+        row[0]: row for line in lines if len(row := re.split(r" *[│┃] *", line.strip("│ "))) > 4
+    }
+    kinks = [c.strip() for c in header.strip("┃ ").split("┃")].index("at kinks")
+    assert cells["W10"][kinks] == "" and cells["b10"][kinks] == "1" and cells["b9"][kinks] == "4"
+    assert "pass" in cells["b10"][-1] and "not judged" in cells["b9"][-1]
+
+
 # ---- data info --------------------------------------------------------------------------------
 
 
