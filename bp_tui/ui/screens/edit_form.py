@@ -47,7 +47,7 @@ class EditForm(FormScreen):
         align: center middle;
     }
     #edit-box {
-        width: 84;
+        width: 100;
         max-width: 98%;
         height: auto;
         max-height: 98%;
@@ -59,7 +59,7 @@ class EditForm(FormScreen):
     #edit-grid {
         grid-size: 3;
         grid-columns: 16 24 1fr;
-        grid-rows: 3;
+        grid-rows: auto;  /* a long error wraps onto more lines: its row grows, nothing is cut */
         height: auto;
     }
 
@@ -70,12 +70,12 @@ class EditForm(FormScreen):
 
     .edit-error {
         padding: 1 0 0 1;
+        width: 100%;
         color: $text-error;
     }
 
     /* A short screen: a field a line, each below the one before without a gap. */
     EditForm.-compact #edit-grid {
-        grid-rows: 1;
         grid-gutter: 0;
     }
 
@@ -83,13 +83,8 @@ class EditForm(FormScreen):
         padding: 0 0 0 0;
     }
 
-    EditForm.-compact #edit-grid {
-        grid-rows: auto;  /* a long error wraps onto the lines below its field */
-    }
-
     EditForm.-compact .edit-error {
         padding-left: 1;
-        width: 100%;
     }
 
     EditForm.-compact #edit-hint {
