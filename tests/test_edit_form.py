@@ -82,3 +82,18 @@ async def test_every_fields_error_is_shown_whole(size):
             box = error.content_region
             lines = Text(str(error.render())).wrap(app.console, box.width)
             assert len(lines) <= box.height, (field, box, [line.plain for line in lines])
+
+
+async def test_whole_numbers_start_with_thousands_separators_and_apply_unchanged():
+    """The form showed `iterations 10000` where the panels and the CLI show 10,000."""
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_edit_form(app, pilot)
+        form.query_one("#in-iters", Input).value = "12345"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: links[0].engine.trainer.hp.iters == 12345)
+        form = await open_edit_form(app, pilot)
+        assert form.query_one("#in-iters", Input).value == "12,345"
+        await pilot.press("ctrl+s")  # the shown values apply as they are: the form closes
+        await until(pilot, lambda: app.screen is not form)
+        assert links[0].engine.trainer.hp.iters == 12345

@@ -39,6 +39,18 @@ CHOICE_FIELDS = tuple(
 )
 
 
+def field_text(field: str, value) -> str:
+    """A value as its field starts out: whole numbers as the dashboard shows them (10,000; the
+    parser takes the commas back), the widths as --hidden takes them, the lr exactly."""
+    if value is None:
+        return ""
+    if field == "hidden":
+        return hidden_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 class EditForm(FormScreen):
     """Dismisses with the changed values, or None when cancelled."""
 
@@ -131,11 +143,7 @@ class EditForm(FormScreen):
                     value = getattr(self.hp, field)
                     yield Label(label, classes="edit-label")
                     yield Input(
-                        ""
-                        if value is None
-                        else hidden_text(value)
-                        if field == "hidden"
-                        else str(value),
+                        field_text(field, value),
                         id=f"in-{field}",
                         placeholder="one epoch" if field == "eval_every" else "",
                     )
