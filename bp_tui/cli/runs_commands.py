@@ -171,7 +171,7 @@ def run_list(args: argparse.Namespace) -> int:
         for run in runs:
             console.print(
                 printable(
-                    f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
+                    f"{run.id}  {run.dataset}  {counted(run.iterations, 'iter')}  test "
                     f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
                     f"{run.status}"
                 ),
