@@ -294,3 +294,22 @@ async def test_a_narrow_zoomed_chart_keeps_its_range_in_its_title():
         title = str(accuracy.border_title)
         assert f"{low:,.4g}-{high:,.4g}" in title
         assert len(title) <= accuracy.outer_size.width - 6, title
+
+
+async def test_iteration_ticks_are_labelled_with_thousands_separators_under_their_ticks():
+    """The x axes read 10000 and 2000 where the panels and the CLI write 10,000 and 2,000."""
+    evaluations = [ev.Evaluation(i, i / 100, 0.8, 0.75) for i in range(1_000, 10_001, 1_000)]
+    app, _ = app_with([*ready(), progress(10_000, 10_000, total=10_000), *evaluations])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for chart in (app.query_one(LossChart), app.query_one(AccuracyChart)):
+            await until(pilot, lambda chart=chart: drawn(chart) and chart.x_end > 0)
+            lines = picture(chart)
+            axis = next(i for i, line in enumerate(lines) if "└" in line)
+            labels = lines[axis + 1].split()
+            assert "10,000" in labels and "2,000" in labels, lines[axis : axis + 2]
+            # Each label lies under its tick: the tick's column is inside the label.
+            ticks = [col for col, c in enumerate(lines[axis]) if c == "┬"]
+            assert len(ticks) == len(labels)
+            for col, label in zip(ticks, labels, strict=True):
+                start = lines[axis + 1].index(label, max(col - len(label), 0))
+                assert start <= col < start + len(label), (label, lines[axis : axis + 2])

@@ -92,13 +92,24 @@ def test_train_text_prints_a_line_per_evaluation_and_a_summary(capsys):
     assert losses == sorted(losses, reverse=True)  # it learns
     assert len(lines) == 4, out  # three evaluations, then one summary line (not wrapped)
     assert lines[-1].startswith("done: 300 iterations (3.00 epochs) on sample in ")
-    assert lines[-1].endswith(f"test accuracy {float(found[-1]['test']):g}")
+    assert lines[-1].endswith(f"test accuracy {found[-1]['test']}")
 
     # The same seed in --json mode: the text and the JSON tell the same story.
     summary = train_json(capsys, "--iters", "300")
     assert f"{summary['final_loss']:.4f}" == found[-1]["loss"]
     assert f"{summary['test_acc']:.4f}" == found[-1]["test"]
     assert f"{summary['train_acc']:.4f}" == found[-1]["train"]
+
+
+@pytest.mark.parametrize("iters", ["1", "2"])
+def test_train_summary_counts_in_words_and_prints_four_decimals(capsys, iters):
+    code, out, err = run(capsys, "train", "--dataset", "sample", "--iters", iters)
+    assert code == 0, err
+    last = out.splitlines()[-1]
+    word = "iteration" if iters == "1" else "iterations"
+    assert last.startswith(f"done: {iters} {word} ("), last
+    # 0.1910, never 0.191: every accuracy the commands print has four decimals
+    assert re.search(r"test accuracy [01]\.\d{4}$", last), last
 
 
 @pytest.mark.parametrize(
@@ -347,6 +358,37 @@ def test_gradcheck_text_is_a_table_and_a_verdict(capsys):
     for name in ("W1", "b1", "W2", "b2"):
         assert re.search(rf"{name} .*\d\.\d\de-\d\d .*pass", out), name
     assert re.search(r"^passed in \d+\.\d{3} s$", out, re.MULTILINE)
+
+
+def test_gradcheck_table_counts_the_elements_at_kinks_within_80_columns():
+    """Kinked elements count in mean/max |diff| but not in rel err: the row says how many, so a
+    max |diff| of 1e-3 beside a pass explains itself."""
+    import numpy as np
+    from rich.console import Console
+
+    from bp_tui.cli.gradcheck import report_table
+    from bp_tui.nn.gradcheck import GradCheckReport, compare
+
+    backprop = np.array([0.01, -0.02, 0.03, 0.04])
+    across_corner = np.array([0.01, -0.02, 0.03, 0.5])  # the last element steps over a kink
+    params = {
+        "W10": compare(backprop, backprop.copy(), 1e-7),
+        "b10": compare(backprop, across_corner, 1e-7, kinked=np.array([0, 0, 0, 1], bool)),
+        "b9": compare(backprop, across_corner, 1e-7, kinked=np.ones(4, bool)),
+    }
+    report = GradCheckReport(params, exact=True, threshold=1e-7, seconds=0.1, explanation="")
+    console = Console(width=200, record=True)
+    console.print(report_table(report))
+    lines = console.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    header = next(line for line in lines if "param" in line)
+    assert "at kinks" in header
+    cells = {
+        row[0]: row for line in lines if len(row := re.split(r" *[│┃] *", line.strip("│ "))) > 4
+    }
+    kinks = [c.strip() for c in header.strip("┃ ").split("┃")].index("at kinks")
+    assert cells["W10"][kinks] == "" and cells["b10"][kinks] == "1" and cells["b9"][kinks] == "4"
+    assert "pass" in cells["b10"][-1] and "not judged" in cells["b9"][-1]
 
 
 # ---- data info --------------------------------------------------------------------------------

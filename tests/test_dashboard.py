@@ -8,11 +8,12 @@ import html
 import re
 
 import pytest
+from rich.console import Console
 from textual.widgets import TabbedContent
 
 from bp_tui.engine import HyperParams
 from bp_tui.engine.remote import ThreadLink
-from bp_tui.ui.app import BpTuiApp
+from bp_tui.ui.app import HIDDEN_TABS, BpTuiApp
 from bp_tui.ui.screens.edit_form import EditForm
 from bp_tui.ui.screens.help_screen import HelpScreen
 from bp_tui.ui.widgets.charts import LossChart
@@ -219,6 +220,31 @@ async def test_help_screen_lists_every_key():
         assert "This tab: Digits" in shown
         await pilot.press("escape")
         await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("tab", ["train", *HIDDEN_TABS])
+async def test_help_fits_and_says_what_a_key_does_on_each_tab(tab):
+    """The Draw tab's c, 0-9 and shift+arrows were missing, and c was listed as "Compare with
+    earlier runs" for every tab, though on the Draw tab it clears the pad."""
+    app, _ = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.run_state == "ready")
+        app.query_one(TabbedContent).active = tab
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        box = app.screen.query_one("#help-box")
+        await until(pilot, lambda: box.size.height > 0)
+        assert box.max_scroll_y == 0  # nothing below the fold, whichever tab is shown
+        console = Console(width=200, record=True)  # each section whole, a key a line
+        for section in app.screen.query(".help-section"):
+            console.print(section.content)
+        shown = console.export_text()
+        rows = [" ".join(line.split()) for line in shown.splitlines()]
+        for key, what in (("c", "Clear the pad"), ("0-9", "Follow it"), ("⇧←↑→↓", "Draw")):
+            assert any(row.startswith(f"{key} {what}") for row in rows), (key, rows)
+        assert "c Compare with earlier runs (not on Draw)" in rows
+        assert "space Run/Pause (not on Draw)" in rows and "n Step (not on Inspector)" in rows
+        assert shown.count("Cursor") == 1  # the four arrows once, as ←↑→↓
 
 
 def test_exit_when_done_json_from_the_command_line():

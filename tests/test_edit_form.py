@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from tests.helpers import until
@@ -51,3 +52,48 @@ async def test_a_batch_larger_than_the_training_set_is_refused_beside_its_field(
         form.query_one("#in-batch_size", Input).value = "600"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: links[0].engine.trainer.hp.batch_size == 600)
+
+
+BAD_VALUES = {  # each field's longest kind of error
+    "lr": "0,5",
+    "batch_size": "100,50",
+    "hidden": "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+    "iters": "x",
+    "seed": "-1",
+    "eval_every": "1,0000",
+}
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_every_fields_error_is_shown_whole(size):
+    """`abc` in hidden layers read "... such as 100,100 (got " at 120x40: the rest was cut."""
+    from rich.text import Text
+
+    app, _ = make_app()
+    async with app.run_test(size=size) as pilot:
+        form = await open_edit_form(app, pilot)
+        for field, value in BAD_VALUES.items():
+            form.query_one(f"#in-{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        errors = [form.query_one(f"#err-{field}") for field in BAD_VALUES]
+        await until(pilot, lambda: all(str(e.render()).endswith(")") for e in errors))
+        for field, error in zip(BAD_VALUES, errors, strict=True):
+            await until(pilot, lambda e=error: e.content_region.width > 0)
+            box = error.content_region
+            lines = Text(str(error.render())).wrap(app.console, box.width)
+            assert len(lines) <= box.height, (field, box, [line.plain for line in lines])
+
+
+async def test_whole_numbers_start_with_thousands_separators_and_apply_unchanged():
+    """The form showed `iterations 10000` where the panels and the CLI show 10,000."""
+    app, links = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = await open_edit_form(app, pilot)
+        form.query_one("#in-iters", Input).value = "12345"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: links[0].engine.trainer.hp.iters == 12345)
+        form = await open_edit_form(app, pilot)
+        assert form.query_one("#in-iters", Input).value == "12,345"
+        await pilot.press("ctrl+s")  # the shown values apply as they are: the form closes
+        await until(pilot, lambda: app.screen is not form)
+        assert links[0].engine.trainer.hp.iters == 12345

@@ -245,6 +245,8 @@ def test_book_classes_are_found_by_name_and_close_variants(name, book):
 def test_exit_status_and_json(capsys):
     code, out, _ = run_cli(capsys, "check", str(LEARNERS / "book_style.py"))
     assert code == 0 and out.rstrip().endswith("7 passed")
+    code, out, _ = run_cli(capsys, "check", str(LEARNERS / "fault_typo_slef.py"))
+    assert code == 1 and out.rstrip().endswith("5 passed, 2 do not run")  # was "2 does not run"
     code, out, _ = run_cli(capsys, "check", "--json", str(LEARNERS / "fault_affine_db_is_dout.py"))
     data = json.loads(out)
     assert code == 1 and data["passed"] is False

@@ -565,6 +565,17 @@ def test_an_engine_fault_is_one_line_for_the_user_and_a_traceback_in_the_runs_fo
     assert log.startswith("Traceback") and "in faulty" in log
 
 
+def test_a_one_iteration_run_is_shown_as_one_iteration(capsys):
+    writer = RunStore().create(HP, "sample", run_id="20261127-231500-ab12", started=T0)
+    writer.on_event(progress(1, range(1, 2)))
+    writer.on_event(ev.Evaluation(1, 0.01, 0.12, 0.097))
+    writer.on_event(ev.Finished({"iterations": 1, "test_acc": 0.097, "diverged": False}))
+    writer.release()
+    code, out, err = run(capsys, "runs", "show", "20261127-2315")
+    assert code == 0, err
+    assert "1 iteration, test accuracy 0.0970" in out, out
+
+
 def test_the_listing_says_a_run_changed_mid_way_and_shows_rates_as_typed(capsys):
     store = RunStore()
     write_run(store)  # no change: the column stays away while no run has one

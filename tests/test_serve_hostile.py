@@ -217,10 +217,10 @@ async def test_the_client_over_the_limit_gets_a_page_and_no_process(served):
         children = server.children()
         async with client.get(server.url) as response:
             assert response.status == 503
-            assert "1 of 1 sessions are live" in await response.text()
+            assert "1 of 1 session is live" in await response.text()
         over = await open_page(client, server)
         await over.reader  # the server closes it, having said why
-        assert "1 of 1 sessions are live; close a tab or try again later" in over.text()
+        assert "1 of 1 session is live; close a tab or try again later" in over.text()
         assert sorted(server.children()) == sorted(children)  # nothing was started for it
         await first.close()
         await eventually(lambda: server.children() == [])

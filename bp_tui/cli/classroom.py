@@ -26,6 +26,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from bp_tui.cli.words import counted
 from bp_tui.errors import ConfigError
 
 log = logging.getLogger("bp-tui.serve")
@@ -292,7 +293,8 @@ class Classroom(Server):
 
     def full_text(self) -> str:
         live = len(self.sessions)
-        return f"{live} of {self.max_sessions} sessions are live; close a tab or try again later."
+        are = "is" if live == 1 else "are"
+        return f"{live} of {counted(self.max_sessions, 'session')} {are} live; close a tab or try again later."
 
     def same_origin(self, request: web.Request) -> bool:
         """A page of another site may not open a websocket here (the browser sends Origin)."""

@@ -47,15 +47,19 @@ def report_table(report: GradCheckReport) -> Table:
     from rich.table import Table
 
     table = Table(title=f"gradient check, {report.mode} mode")
-    for name in ("param", "mean |diff|", "max |diff|", report.figure_name, "backprop"):
+    columns = ("param", "mean |diff|", "max |diff|", "at kinks", report.figure_name, "backprop")
+    for name in columns:
         table.add_column(name, justify="right")
     for key, c in report.params.items():
         verdict = c.verdict_figure
         mark = f"[green]pass {verdict}[/]" if c.passed else f"[red]FAIL {verdict}[/]"
-        if c.unjudged:
-            mark = "[yellow]not judged: at kinks[/]"
+        if c.unjudged:  # the at-kinks count beside it says why
+            mark = "[yellow]not judged[/]"
         figures = (c.shown(v, ".2e") for v in (c.mean_abs_diff, c.max_abs_diff))
-        table.add_row(key, *figures, c.shown_rel_error(".2e"), mark)
+        # Kinked elements count in mean and max |diff| but not in rel err: this says why a
+        # large max |diff| can stand beside a pass.
+        kinks = f"{c.kinked:,}" if c.kinked else ""
+        table.add_row(key, *figures, kinks, c.shown_rel_error(".2e"), mark)
     return table
 
 

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from bp_tui.cli.options import Takes, add_shared_options, shown, whole_number
+from bp_tui.cli.words import accuracy_text, counted
 from bp_tui.engine.config import CLASSES, IMAGE_SIZE, MAX_HIDDEN_LAYERS
 from bp_tui.engine.race import (
     BOOK_RACE,
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         configs = ", ".join(n for n, _ in RACES[args.kind])
         shape = shape_text((IMAGE_SIZE, *base.hidden, CLASSES))
         errors.print(
-            f"racing {configs} on {name}: {shape} ReLU nets, {base.iters:,} iterations of "
+            f"racing {configs} on {name}: {shape} ReLU nets, {counted(base.iters, 'iteration')} of "
             f"batch {base.batch_size}"
         )
     entries = run_race(args.kind, name, data_dir, base)
@@ -125,7 +126,9 @@ def table(entries: list[Entry]) -> Table:
     for e in entries:
         losses = [f"{e.losses[i]:.4f}" if i < len(e.losses) else "-" for i in shown]
         accuracy = (
-            [f"{e.train_acc:.4f}", f"{e.test_acc:.4f}"] if not e.diverged else ["diverged", "-"]
+            [accuracy_text(e.train_acc), accuracy_text(e.test_acc)]
+            if not e.diverged
+            else ["diverged", "-"]
         )
         out.add_row(e.name, *losses, *accuracy)
     return out

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bp_tui.cli.options import HYPERPARAMETERS, Takes
+from bp_tui.cli.words import accuracy_text, counted
 
 if TYPE_CHECKING:  # the run store and rich when an action runs: building the command line is light
     from bp_tui.engine.resume import Resume
@@ -72,10 +73,6 @@ def duration_text(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min {secs:02d} s"
     return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def accuracy_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
 
 
 def info_json(run: RunInfo) -> dict:
@@ -174,7 +171,7 @@ def run_list(args: argparse.Namespace) -> int:
         for run in runs:
             console.print(
                 printable(
-                    f"{run.id}  {run.dataset}  {run.iterations:,} iters  test "
+                    f"{run.id}  {run.dataset}  {counted(run.iterations, 'iter')}  test "
                     f"{accuracy_text(run.test_acc)}  {duration_text(run.duration)}  "
                     f"{run.status}"
                 ),
@@ -223,7 +220,7 @@ def run_show(args: argparse.Namespace) -> int:
         ("data set", run.dataset),
         ("hyperparameters", run.hp.describe()),
     ]
-    result = f"{run.iterations:,} iterations, test accuracy {accuracy_text(run.test_acc)}"
+    result = f"{counted(run.iterations, 'iteration')}, test accuracy {accuracy_text(run.test_acc)}"
     summary = run.summary or {}
     if summary.get("train_acc") is not None:
         result += f", train accuracy {summary['train_acc']:.4f}"

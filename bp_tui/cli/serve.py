@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bp_tui.cli.options import HYPERPARAMETERS, Takes, add_shared_options, speed_limit, theme_name
+from bp_tui.cli.words import counted
 from bp_tui.errors import ConfigError
 
 LOCAL = "127.0.0.1"  # only this machine; another address must be asked for with --host
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             )
         print(
             f"bp-tui: serving the dashboard at {url(args.host, args.port, token)} "
-            f"(at most {server.max_sessions} sessions; Ctrl-C stops)",
+            f"(at most {counted(server.max_sessions, 'session')}; Ctrl-C stops)",
             file=sys.stderr,
             flush=True,
         )

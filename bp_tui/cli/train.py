@@ -18,6 +18,7 @@ from bp_tui.cli.options import (
     number,
 )
 from bp_tui.cli.plumbing import STOP_SIGNALS, OutputError, silence_stdout, stop_signals
+from bp_tui.cli.words import accuracy_text, counted
 from bp_tui.errors import BpTuiError
 
 if TYPE_CHECKING:  # the rest when the command runs: building the command line must stay light
@@ -194,7 +195,7 @@ def run_train(args: argparse.Namespace) -> int:
                     why = f"; {tip.cause}" if tip.cause else ""
                     errors.print(
                         f"bp-tui: the net is guessing at chance level (test accuracy "
-                        f"{event.test_acc:.3f}, loss {loss:.2f}, ln 10 = 2.30){why}: {to_try}",
+                        f"{accuracy_text(event.test_acc)}, loss {loss:.2f}, ln 10 = 2.30){why}: {to_try}",
                         highlight=False,
                         markup=False,
                     )
@@ -271,9 +272,9 @@ def run_train(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     elif not summary["diverged"]:  # a diverged run has said why on stderr; no accuracy to show
         console.print(
-            f"done: {summary['iterations']:,} iterations ({summary['epochs']:.2f} epochs) on "
+            f"done: {counted(summary['iterations'], 'iteration')} ({summary['epochs']:.2f} epochs) on "
             f"{summary['dataset']} in {summary['train_seconds']:.2f} s of training, "
-            f"{summary['iters_per_second']:,.0f} it/s; test accuracy {summary['test_acc']}",
+            f"{summary['iters_per_second']:,.0f} it/s; test accuracy {accuracy_text(summary['test_acc'])}",
             highlight=False,
         )
     return 2 if summary["diverged"] else 0

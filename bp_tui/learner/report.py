@@ -136,7 +136,12 @@ class CheckReport:
         if not self.classes:
             out.append(f"found none of {', '.join(BOOK_CLASSES)}")
         else:
-            out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+            plural = {"does not run": "do not run"}  # "2 do not run"; passed and wrong agree
+            out.append(
+                ", ".join(
+                    f"{n} {s if n == 1 else plural.get(s, s)}" for s, n in counts.items() if n
+                )
+            )
         return out
 
     def summary(self) -> str:

@@ -57,7 +57,7 @@ from bp_tui.ui.messages import InspectionWanted, news_handler
 from bp_tui.ui.names import LABELS, format_value, notice_text
 from bp_tui.ui.notices import Notices
 from bp_tui.ui.screens.edit_form import EditForm
-from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections
+from bp_tui.ui.screens.help_screen import HelpScreen, tab_sections, taken_keys
 from bp_tui.ui.series import SMOOTHINGS
 from bp_tui.ui.widgets.charts import AccuracyChart, Chart, LossChart
 from bp_tui.ui.widgets.compared_runs import ComparedRuns
@@ -935,7 +935,9 @@ class BpTuiApp(App):
         self.notify(f"saved {saved}", title="Screenshot", timeout=6)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(tab_sections(self.part(TabbedContent).active, tabs())))
+        views = tabs()
+        active = self.part(TabbedContent).active
+        self.push_screen(HelpScreen(tab_sections(active, views), taken_keys(views)))
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)

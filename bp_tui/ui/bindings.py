@@ -10,6 +10,9 @@ PAN_KEY = (
     0.25  # shift+left/right move a zoomed chart this share of its range (a sideways scroll too)
 )
 SPEEDS = (1.0, 5.0, 50.0, None)  # < and > step through these iterations a second (None: full)
+# Key pairs the help lists on one row
+ZOOM = Binding.Group("Charts: zoom in / out")
+PAN = Binding.Group("Zoomed: earlier / later")
 
 APP_BINDINGS = [
     Binding("space", "toggle_run", "Run/Pause"),
@@ -44,18 +47,26 @@ APP_BINDINGS = [
     Binding("A", "toggle_pin_accuracy", "Accuracy axis: 0-1 or fitted", show=False),
     Binding("S", "cycle_smoothing", "Loss smoothing: 0 to 0.99", show=False),
     Binding("E", "toggle_epochs", "Charts' x axis: iterations/epochs", show=False),
-    Binding("z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False),
-    Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False),
+    Binding(
+        "z", f"zoom({ZOOM_KEY})", "Charts: zoom in on the latest iterations", show=False, group=ZOOM
+    ),
+    Binding("Z", f"zoom({1 / ZOOM_KEY})", "Charts: zoom out", show=False, group=ZOOM),
     Binding("0", "zoom_reset", "Charts: the whole run again", show=False),
     Binding(
         "shift+left",
         f"pan({-PAN_KEY})",
         "Charts zoomed: earlier",
-        key_display="shift+←",
+        key_display="⇧←",
         show=False,
+        group=PAN,
     ),
     Binding(
-        "shift+right", f"pan({PAN_KEY})", "Charts zoomed: later", key_display="shift+→", show=False
+        "shift+right",
+        f"pan({PAN_KEY})",
+        "Charts zoomed: later",
+        key_display="⇧→",
+        show=False,
+        group=PAN,
     ),
     Binding("P", "screenshot", "Save screenshot (SVG)", show=False),
     Binding("t", "next_tab", "Next tab"),
@@ -95,22 +106,27 @@ def keys_for(*actions: str, bindings=APP_BINDINGS) -> str:
 # without a mouse, and the keys that send the drawing to the Inspector.
 PAD_BINDINGS = [
     Binding("left", "move(0, -1)", "Cursor", key_display="←↑→↓"),
-    Binding("right", "move(0, 1)", "Cursor right", show=False),
-    Binding("up", "move(-1, 0)", "Cursor up", show=False),
-    Binding("down", "move(1, 0)", "Cursor down", show=False),
-    Binding("shift+left", "move(0, -1, True)", "Draw", show=False, key_display="⇧←↑→↓"),
-    Binding("shift+right", "move(0, 1, True)", "Draw right", show=False),
-    Binding("shift+up", "move(-1, 0, True)", "Draw up", show=False),
-    Binding("shift+down", "move(1, 0, True)", "Draw down", show=False),
+    # A group's other keys show as the group (the help lists each group once).
+    Binding("right", "move(0, 1)", "Cursor right", show=False, key_display="←↑→↓"),
+    Binding("up", "move(-1, 0)", "Cursor up", show=False, key_display="←↑→↓"),
+    Binding("down", "move(1, 0)", "Cursor down", show=False, key_display="←↑→↓"),
+    Binding(
+        "shift+left", "move(0, -1, True)", "Draw while moving", show=False, key_display="⇧←↑→↓"
+    ),
+    Binding("shift+right", "move(0, 1, True)", "Draw right", show=False, key_display="⇧←↑→↓"),
+    Binding("shift+up", "move(-1, 0, True)", "Draw up", show=False, key_display="⇧←↑→↓"),
+    Binding("shift+down", "move(1, 0, True)", "Draw down", show=False, key_display="⇧←↑→↓"),
     Binding("space", "paint", "Paint"),
     Binding("backspace,x", "erase", "Erase at the cursor", show=False, key_display="⌫"),
-    Binding("c,delete", "clear", "Clear", show=False),  # the pad's border says it
+    Binding(
+        "c,delete", "clear", "Clear the pad", show=False, key_display="c"
+    ),  # its border says it
     Binding("enter", "follow", "Follow it in the Inspector", key_display="⏎"),
     *(
         Binding(
             str(digit),
             f"follow({digit})",
-            "Follow it, labelled 0-9" if digit == 0 else f"Follow it, labelled {digit}",
+            "Follow it with that label" if digit == 0 else f"Follow it, labelled {digit}",
             show=False,
             key_display="0-9",
         )

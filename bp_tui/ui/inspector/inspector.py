@@ -80,6 +80,7 @@ SHORT = 28
 # gradient check of ~0.15 s between two slow-motion steps; at 1 it/s that is every iteration,
 # at 5 or 50 it/s it is every few. At full speed the inspector does not follow at all.
 FOLLOW_PER_SECOND = 2.0
+ENDS = Binding.Group("First / last step")  # home and end: one row of the help
 
 
 def images_text(inspection: ev.Inspection, shown: int = 3) -> str:
@@ -177,15 +178,15 @@ class Inspector(VerticalScroll, can_focus=True):
     BINDINGS = [
         Binding("right,n", "step(1)", "Next step", key_display="→/n"),
         Binding("left,p", "step(-1)", "Prev step", key_display="←/p"),
-        Binding("home", "jump(0)", "First step", show=False),
-        Binding("end", "jump(-1)", "Last step", show=False),
+        Binding("home", "jump(0)", "First step", show=False, group=ENDS),
+        Binding("end", "jump(-1)", "Last step", show=False, group=ENDS),
         Binding("1", "graph(1)", "Graph 1/2/3", key_display="1-3"),
-        Binding("2", "graph(2)", "Graph 2", show=False),
-        Binding("3", "graph(3)", "Graph 3 (fresh batch)", show=False),
+        Binding("2", "graph(2)", "Graph 2", show=False, key_display="1-3"),
+        Binding("3", "graph(3)", "Graph 3 (fresh batch)", show=False, key_display="1-3"),
         Binding("e", "edit_inputs", "Edit input"),
         Binding("right_square_bracket", "unit(1)", "Hidden unit", key_display="[ ]"),
         Binding(
-            "left_square_bracket", "unit(-1)", "Previous hidden unit", show=False, key_display="["
+            "left_square_bracket", "unit(-1)", "Previous hidden unit", show=False, key_display="[ ]"
         ),
         Binding("f", "toggle_follow", "Follow live"),
         Binding("v", "toggle_details_only", "Details alone / with graph"),

@@ -39,6 +39,18 @@ CHOICE_FIELDS = tuple(
 )
 
 
+def field_text(field: str, value) -> str:
+    """A value as its field starts out: whole numbers as the dashboard shows them (10,000; the
+    parser takes the commas back), the widths as --hidden takes them, the lr exactly."""
+    if value is None:
+        return ""
+    if field == "hidden":
+        return hidden_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
 class EditForm(FormScreen):
     """Dismisses with the changed values, or None when cancelled."""
 
@@ -47,7 +59,7 @@ class EditForm(FormScreen):
         align: center middle;
     }
     #edit-box {
-        width: 84;
+        width: 100;
         max-width: 98%;
         height: auto;
         max-height: 98%;
@@ -59,7 +71,7 @@ class EditForm(FormScreen):
     #edit-grid {
         grid-size: 3;
         grid-columns: 16 24 1fr;
-        grid-rows: 3;
+        grid-rows: auto;  /* a long error wraps onto more lines: its row grows, nothing is cut */
         height: auto;
     }
 
@@ -70,12 +82,12 @@ class EditForm(FormScreen):
 
     .edit-error {
         padding: 1 0 0 1;
+        width: 100%;
         color: $text-error;
     }
 
     /* A short screen: a field a line, each below the one before without a gap. */
     EditForm.-compact #edit-grid {
-        grid-rows: 1;
         grid-gutter: 0;
     }
 
@@ -83,13 +95,8 @@ class EditForm(FormScreen):
         padding: 0 0 0 0;
     }
 
-    EditForm.-compact #edit-grid {
-        grid-rows: auto;  /* a long error wraps onto the lines below its field */
-    }
-
     EditForm.-compact .edit-error {
         padding-left: 1;
-        width: 100%;
     }
 
     EditForm.-compact #edit-hint {
@@ -136,11 +143,7 @@ class EditForm(FormScreen):
                     value = getattr(self.hp, field)
                     yield Label(label, classes="edit-label")
                     yield Input(
-                        ""
-                        if value is None
-                        else hidden_text(value)
-                        if field == "hidden"
-                        else str(value),
+                        field_text(field, value),
                         id=f"in-{field}",
                         placeholder="one epoch" if field == "eval_every" else "",
                     )

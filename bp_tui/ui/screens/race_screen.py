@@ -15,7 +15,7 @@ from textual_plotext import PlotextPlot
 
 from bp_tui.engine.race import LOSS_EVERY, RACES, Entry, run_race
 from bp_tui.ui.colours import theme_rgb
-from bp_tui.ui.widgets.charts import iteration_ticks
+from bp_tui.ui.widgets.charts import iteration_ticks, tick_label
 
 Runner = Callable[..., list[Entry]]  # run_race's signature: kind, dataset, done=...
 
@@ -96,7 +96,7 @@ class RaceScreen(ModalScreen[None]):
             last = max(last, x[-1] if x else 0)
         if last:
             ticks = iteration_ticks(last)
-            plt.xticks(ticks)
+            plt.xticks(ticks, [tick_label(t) for t in ticks])
             plt.xlim(0, max(ticks[-1], last) + 1)
         self.query_one(PlotextPlot).refresh()
         table = Table(box=None, padding=(0, 2))

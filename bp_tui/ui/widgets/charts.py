@@ -56,6 +56,11 @@ def window_ticks(low: float, high: float, whole: bool, count: int = 5) -> list[f
     return [round(k * step, 9) for k in range(first, math.floor(high / step + 1e-9) + 1)]
 
 
+def tick_label(value: float, whole: bool = True) -> str:
+    """An x tick's label: iterations as everywhere else (10,000), epochs as they come (2.5)."""
+    return f"{round(value):,}" if whole else f"{value:g}"
+
+
 def iteration_ticks(last: int, count: int = 5) -> list[int]:
     """Whole, round iteration numbers from 0 to at least `last`."""
     return [int(tick) for tick in nice_ticks(last, count)]
@@ -279,7 +284,7 @@ class Chart(Widget):
                 *limits, whole=not self.in_epochs, count=self.tick_count(limits[1])
             )
         chart.xlabel, chart.xticks, chart.xlim = name, ticks, limits
-        chart.xlabels = [f"{t:g}" for t in ticks]
+        chart.xlabels = [tick_label(t, whole=not self.in_epochs) for t in ticks]
         chart.cursor = self.hover_at(limits)
         self.chart = chart
         self.set_legend(named, self.legend_values())
@@ -340,7 +345,7 @@ class Chart(Widget):
         """As many x ticks as fit with their labels side by side (about 5): a narrow chart
         labels every tick it marks rather than marking some it cannot label."""
         room = self.size.width - 6  # about: the y labels, the frame and a label's overhang
-        return max(2, min(5, room // (len(f"{last:g}") + 2)))
+        return max(2, min(5, room // (len(tick_label(last, whole=not self.in_epochs)) + 2)))
 
     def render_line(self, y: int) -> Strip:
         """Line y of the picture, built when the data, size or theme changed since the last."""

@@ -26,6 +26,8 @@ from bp_tui.ui.widgets.drawn import Drawn
 
 GAP = 2  # blank cells between two images
 CAPTION_ROWS = 1
+# The help's rows for key pairs
+ROWS, PAGES, ENDS = Binding.Group("Rows"), Binding.Group("Pages"), Binding.Group("First / last")
 STYLES = ("right", "wrong", "muted", "cursor", "title")
 
 
@@ -71,13 +73,14 @@ class DigitsView(Horizontal, can_focus=True):
     COMPONENT_CLASSES = {f"digits--{name}" for name in STYLES}
     BINDINGS = [
         Binding("left", "move(-1)", "Browse", key_display="←→"),
-        Binding("right", "move(1)", "Next image", show=False),
-        Binding("up", "move_rows(-1)", "Row up", show=False),
-        Binding("down", "move_rows(1)", "Row down", show=False),
-        Binding("pageup", "move_pages(-1)", "Page up", show=False),
-        Binding("pagedown", "move_pages(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("right", "move(1)", "Next image", show=False, key_display="←→"),
+        # A group is one row of the help: its keys, its description.
+        Binding("up", "move_rows(-1)", "Row up", show=False, group=ROWS),
+        Binding("down", "move_rows(1)", "Row down", show=False, group=ROWS),
+        Binding("pageup", "move_pages(-1)", "Page up", show=False, group=PAGES),
+        Binding("pagedown", "move_pages(1)", "Page down", show=False, group=PAGES),
+        Binding("home", "jump(0)", "First", show=False, group=ENDS),
+        Binding("end", "jump(-1)", "Last", show=False, group=ENDS),
         Binding("m", "toggle_mistakes", "Mistakes/all"),
         DRAW_DIGIT,
     ]

@@ -24,6 +24,10 @@ from bp_tui.ui.widgets.drawn import Drawn
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell, for bars
 BAR_ROWS = 3
 UNIT_PAGE = 10  # PgUp/PgDn step through this many units
+# The help's rows for key pairs
+PAGES = Binding.Group(f"{UNIT_PAGE} units back / on")
+ENDS = Binding.Group("First / last unit")
+SCROLL = Binding.Group("Scroll the histograms")
 STYLES = ("muted", "title", "weights", "grads", "dead", "alive")
 
 
@@ -114,14 +118,14 @@ class LearnedView(Horizontal, can_focus=True):
     COMPONENT_CLASSES = {f"learned--{name}" for name in STYLES}
     BINDINGS = [
         Binding("left", "move(-1)", "Unit", key_display="←→"),
-        Binding("right", "move(1)", "Next unit", show=False),
-        Binding("pageup", f"move(-{UNIT_PAGE})", f"-{UNIT_PAGE} units", show=False),
-        Binding("pagedown", f"move({UNIT_PAGE})", f"+{UNIT_PAGE} units", show=False),
-        Binding("home", "jump(0)", "First unit", show=False),
-        Binding("end", "jump(-1)", "Last unit", show=False),
+        Binding("right", "move(1)", "Next unit", show=False, key_display="←→"),
+        Binding("pageup", f"move(-{UNIT_PAGE})", f"-{UNIT_PAGE} units", show=False, group=PAGES),
+        Binding("pagedown", f"move({UNIT_PAGE})", f"+{UNIT_PAGE} units", show=False, group=PAGES),
+        Binding("home", "jump(0)", "First unit", show=False, group=ENDS),
+        Binding("end", "jump(-1)", "Last unit", show=False, group=ENDS),
         Binding("d", "next_dead", "Next dead unit"),
-        Binding("up", "scroll_histograms(-1)", "Scroll up", show=False),
-        Binding("down", "scroll_histograms(1)", "Scroll down", show=False),
+        Binding("up", "scroll_histograms(-1)", "Scroll up", show=False, group=SCROLL),
+        Binding("down", "scroll_histograms(1)", "Scroll down", show=False, group=SCROLL),
     ]
 
     def __init__(self, **kw) -> None:
