@@ -16,7 +16,8 @@ on a pipe, so the rounds alternate and a burst of load elsewhere hits every one:
 - floor: every matrix product of the engine's step alone (each layer's forward x.W, backward
   x.T.dout and, but for the first layer, dout.W.T), in the engine's process on the engine's
   one BLAS thread: what a step of this net costs at least with this BLAS, were all the rest
-  (the batch, the biases, ReLU, softmax, the update, Python) free.
+  (the batch, the biases, ReLU, softmax, the update, Python) free; and the step's batch (drawn
+  and gathered) and SGD update alone, on a scratch trainer.
 - jax: `jax.jit` of the whole step (gather, forward, `jax.grad`, update), parameters donated,
   at XLA's default threading; `jax (1 thread)`: XLA_FLAGS asks for one thread. Each is timed
   two ways: the loss read back every step (as the engine does) and the losses left on the device
@@ -98,7 +99,23 @@ def engine_worker(data, shape: dict, before: str | None = None):
                     np.dot(outs[i], weights[i].T, out=douts[i])
         return time.perf_counter() - start, 0.0
 
-    return {"engine": run, "floor: the step's products alone": floor}
+    # Two parts of the step besides the products, each alone: drawing and gathering the batch
+    # (random rows of the images, as floats), and the SGD update of every parameter.
+    scratch = Trainer(hp, data)
+    _, fresh = scratch.net.loss_and_gradient(x, trainer.t_train[: len(x)], reuse=True)
+
+    def batch_and_update(steps: int) -> tuple[float, float]:
+        start = time.perf_counter()
+        for _ in range(steps):
+            scratch._gather(scratch.rng.integers(0, len(scratch.t_train), size=len(x)))
+            scratch._update(fresh)
+        return time.perf_counter() - start, 0.0
+
+    return {
+        "engine": run,
+        "floor: the step's products alone": floor,
+        "the step's batch and update alone": batch_and_update,
+    }
 
 
 def book_worker(data):
