@@ -383,3 +383,10 @@ def test_the_command_s_default_time_limit_is_the_sandbox_s():
     from bp_tui.learner import DEFAULT_LIMIT
 
     assert check.DEFAULT_LIMIT == DEFAULT_LIMIT
+
+
+def test_a_net_s_wrong_gradient_is_named_as_the_gradient_not_the_weight(capsys):
+    """'W1 has shape (4, 6)' blamed the weight, which is right; grads['W1'] is what is wrong."""
+    code, out, _ = run_cli(capsys, "check", str(LEARNERS / "fault_affine_dw_transposed.py"))
+    assert code == 1 and "grads['W1'] has shape (4, 6); it should be (6, 4)" in out
+    assert "the first wrong node of the backward pass is Affine2" in out

@@ -126,22 +126,23 @@ def check_net(probe: Probe, rng) -> None:
         return float(cross_entropy_error(softmax(scores), t, 0.0))
 
     for key in PARAMS:
+        grad = f"grads['{key}']"  # their gradient's, not the weight's: it is what is wrong
         numeric = probe.call("gradient", central_differences, lambda _: exact_loss(), params[key])
         against = "central differences of predict and the loss"
         if not probe.compare(
-            "gradient", key, grads[key], numeric, causes, GRADIENT_TOLERANCE, against
+            "gradient", grad, grads[key], numeric, causes, GRADIENT_TOLERANCE, against
         ):
             continue  # one finding a parameter: the other references would say the same
         numeric = probe.call("loss", central_differences, lambda _: own_loss(), params[key])
         against = "central differences of your loss"
         if not probe.compare(
-            "gradient", key, grads[key], numeric, causes, with_log_epsilon, against
+            "gradient", grad, grads[key], numeric, causes, with_log_epsilon, against
         ):
             continue
         if isinstance(theirs, dict) and theirs.get(key) is not None:
             got = probe.array("numerical_gradient", key, theirs[key])
             against = "your numerical_gradient, as gradient_check.py compares"
-            probe.compare("gradient", key, grads[key], got, causes, with_log_epsilon, against)
+            probe.compare("gradient", grad, grads[key], got, causes, with_log_epsilon, against)
     again = probe.call("gradient", net.gradient, x.copy(), t.copy())
     if isinstance(again, dict):
         for key in PARAMS:
@@ -153,7 +154,8 @@ def check_net(probe: Probe, rng) -> None:
                 "gradient",
                 cause,
             )
-    if any(f.quantity in PARAMS for f in probe.findings):
+    gradients = {f"grads['{key}']" for key in PARAMS}
+    if any(f.quantity in PARAMS or f.quantity in gradients for f in probe.findings):
         _first_wrong_node(probe, net, x, t)
 
 
