@@ -76,6 +76,8 @@ async def test_following_live_refreshes_graph_3_as_slow_motion_training_steps(mo
             pilot,
             lambda: inspector.speed == 50 and inspector.inspection and inspector.inspection.report,
         )
+        # Following from step 0 shows the whole step training took, not "nothing computed".
+        await until(pilot, lambda: inspector.k == len(inspector.trace.steps) - 1)
         await pilot.press("end", "left")  # Relu1's backward step
         at = inspector.k
         app.action_toggle_run()  # not a key: a running engine makes each key press wait 1 s

@@ -355,7 +355,11 @@ class Inspector(VerticalScroll, can_focus=True):
         if self.speed is None:
             text.append(" · in slow motion only (<)", palette["muted"])
         elif self.speed > FOLLOW_PER_SECOND:
-            text.append(f" · {FOLLOW_PER_SECOND:g} batches a second", palette["muted"])
+            # The run's speed is the header's; this is how often graph 3 catches up with it.
+            text.append(
+                f" · the run at {self.speed:g} it/s, shown {FOLLOW_PER_SECOND:g} times a second",
+                palette["muted"],
+            )
         else:
             text.append(" · every iteration", palette["muted"])
         return text
@@ -482,6 +486,10 @@ class Inspector(VerticalScroll, can_focus=True):
         )
         if not (self.follow and same_graph):
             self.positions[3] = -1
+        if self.follow and new is not None and self.positions[3] < 0:
+            # Following from step 0 would show "nothing computed" batch after batch: the
+            # whole step training took, forward and back, down to dW1, is what to follow.
+            self.positions[3] = len(new.steps) - 1
         self.redraw()
 
     def _same_batch(self, inspection: ev.Inspection) -> bool:
