@@ -242,9 +242,19 @@ async def test_edit_refuses_a_bad_value_beside_its_field():
         )
         assert str(form.query_one("#err-apple", Label).render()) == ""
         assert form.focused is field
+        await pilot.press("backspace")  # the text the error was about is gone: so is the error
+        await until(pilot, lambda: str(form.query_one("#err-orange_num", Label).render()) == "")
         await pilot.press("escape")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is not form)
         assert inspector.trace.edges["price"].value == pytest.approx(715)
+
+
+async def test_graph_1_s_edit_form_describes_its_own_fields_only():
+    async with Host().run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "e")
+        hint = str(pilot.app.screen.query_one("#inputs-hint").render())
+        assert hint.startswith("apple: prices · apple_num: how many · tax: 1.1 is 10 %.")
+        assert "orange" not in hint
 
 
 # ---- the live network ----------------------------------------------------------------------------

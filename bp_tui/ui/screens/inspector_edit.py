@@ -68,14 +68,27 @@ class InputEditForm(FormScreen):
                     yield Label(name, classes="inputs-label")
                     yield Input(fmt(value), id=f"in-{name}")
                     yield Label("", id=f"err-{name}", classes="inputs-error")
-            yield Static(
-                "apple, orange: prices · apple_num, orange_num: how many · tax: 1.1 is 10 %. "
-                "The trace recomputes forward and backward with these numbers.",
-                id="inputs-hint",
-            )
+            yield Static(self._hint(), id="inputs-hint")
             with Horizontal(id="inputs-buttons"):
                 yield Button("Apply", variant="primary", id="apply")
                 yield Button("Cancel", id="cancel")
+
+    def _hint(self) -> str:
+        """What the fields are, for the graph's own fields only (graph 1 has no orange)."""
+        kinds = {"price": [], "count": []}
+        for name in self.inputs:
+            if name != "tax":
+                kinds["count" if name.endswith("_num") else "price"].append(name)
+        parts = [f"{', '.join(kinds['price'])}: prices"] if kinds["price"] else []
+        parts += [f"{', '.join(kinds['count'])}: how many"] if kinds["count"] else []
+        parts += ["tax: 1.1 is 10 %"] if "tax" in self.inputs else []
+        return " · ".join(parts) + ". The trace recomputes forward and backward with these numbers."
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # An error belongs to the text it was about: gone as soon as that text is edited.
+        name = (event.input.id or "").removeprefix("in-")
+        if name in self.inputs:
+            self.query_one(f"#err-{name}", Label).update("")
 
     def on_mount(self) -> None:
         box = self.query_one("#inputs-box")
