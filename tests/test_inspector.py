@@ -399,6 +399,11 @@ async def test_brackets_choose_the_hidden_unit_of_the_gradient_picture():
 
     async with Host().run_test(size=(120, 40)) as pilot:
         inspector = pilot.app.query_one(Inspector)
+        await pilot.press("right_square_bracket")  # graph 1 has no units: it says where they are
+        await until(
+            pilot,
+            lambda: any("hidden units of graph 3" in n.message for n in pilot.app._notifications),
+        )
         await pilot.press("3")
         inspector.show_inspection(exact_inspection())
         await pilot.press("end")

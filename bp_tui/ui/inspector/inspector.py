@@ -546,11 +546,15 @@ class Inspector(VerticalScroll, can_focus=True):
 
     def action_unit(self, delta: int) -> None:
         """The next or previous hidden unit in the picture of the first layer's dW (from the one drawn)."""
-        trace = self.traces[3]
+        trace = self.traces[3] if self.graph == 3 else None
         shown = shown_unit(trace, self.unit) if trace is not None else None
-        if shown is not None:
-            self.unit = shown_unit(trace, shown + delta)
-            self.redraw()
+        if shown is None:
+            self.notify("[ ]: the hidden units of graph 3 (3), drawn at its last step")
+            return
+        self.unit = shown_unit(trace, shown + delta)
+        self.redraw()
+        if self.k != len(trace.steps) - 1:  # the picture is at the last step: say where it is
+            self.notify(f"unit {self.unit}: its dW1 picture is at the last step (End)", timeout=3)
 
     # ---- the mouse ------------------------------------------------------------------------------
 

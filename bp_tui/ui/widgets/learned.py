@@ -178,6 +178,9 @@ class LearnedView(Horizontal, can_focus=True):
 
     def action_next_dead(self) -> None:
         rates = self.insight.fire_rate if self.insight is not None else None
+        if self.insight is not None and rates is None:
+            self.notify("Sigmoid units never die (their output is never exactly 0): d is ReLU's.")
+            return
         dead = np.flatnonzero(rates == 0) if rates is not None else []
         if not len(dead):
             self.notify("No dead units: every hidden unit fires on some test image.")
