@@ -31,6 +31,17 @@ def train(path: Path, *extra: str) -> subprocess.CompletedProcess:
 def test_their_correct_layers_learn_as_ours_do():
     theirs = train(LEARNERS / "book_style.py")
     assert theirs.returncode == 0, theirs.stderr
+    assert json.loads(theirs.stdout)["your_classes"] == ["TwoLayerNet"]
+    said = bp_tui(
+        *[a for a in TRAIN if a != "--json"],
+        "--iters",
+        "20",
+        "--layers",
+        str(LEARNERS / "book_style.py"),
+    )
+    assert said.stdout.startswith(
+        "your layers from book_style.py: your TwoLayerNet trains this run"
+    )
     ours = bp_tui(*TRAIN)
     mine, book = json.loads(theirs.stdout), json.loads(ours.stdout)
     # the same seed's weights and batches: a right backprop lands where ours does

@@ -183,7 +183,7 @@ def test_runs_list_show_export_and_rm(capsys, tmp_path):
     code, out, _ = run(capsys, "runs")
     assert code == 0
     header, first, second = out.splitlines()
-    for column in ("id", "started", "data set", "hyperparameters", "test acc", "duration"):
+    for column in ("id", "started", "data set", "hyperparameters", "test acc", "training"):
         assert column in header
     assert first.split() == [
         "20261127-231500-ab12",

@@ -132,7 +132,7 @@ def run_list(args: argparse.Namespace) -> int:
         ("hyperparameters", "left"),
         ("iters", "right"),
         ("test acc", "right"),
-        ("duration", "right"),
+        ("training", "right"),  # the time spent training, not the session's wall clock
         ("status", "left"),
         *([("changed as it went", "left")] if any(changed.values()) else []),
     ):

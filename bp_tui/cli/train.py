@@ -139,6 +139,14 @@ def run_train(args: argparse.Namespace) -> int:
     # soft_wrap: a line is one line even when piped (rich would wrap it at 80 columns).
     console = Console(stderr=args.json, soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
+    if layers is not None and not args.json:  # the lines below look like ours: say whose
+        mine = trainer.net.mine
+        verb = "trains" if len(mine) == 1 else "train"
+        console.print(
+            f"your layers from {layers.name}: your {', '.join(mine)} {verb} this run",
+            highlight=False,
+            markup=False,
+        )
     last_loss: list[float | None] = [None]
     chance = ChanceWatch()
     failure: list[str] = []  # the engine reports a crash as an event, not an exception
@@ -269,6 +277,8 @@ def run_train(args: argparse.Namespace) -> int:
         )
         return 1
     if args.json:
+        if layers is not None:  # whose code trained: theirs, by class
+            summary = {**summary, "layers": str(layers), "your_classes": trainer.net.mine}
         print(json.dumps(summary))
     elif not summary["diverged"]:  # a diverged run has said why on stderr; no accuracy to show
         console.print(
