@@ -70,9 +70,6 @@ class DrawView(Horizontal, can_focus=True):
         padding: 0 1;
         color: $text-muted;
     }
-    DrawView.-narrow #draw-hint {
-        display: none;
-    }
     """
     COMPONENT_CLASSES = {"draw--muted", "draw--top", "draw--bar", "draw--top-bar"}
     BINDINGS = PAD_BINDINGS
@@ -278,6 +275,11 @@ class DrawView(Horizontal, can_focus=True):
 
     def _hint(self, part: Widget) -> RenderableType:
         keys = {a: keys_for(a, bindings=PAD_BINDINGS) for a in ("follow", "follow(0)", "paint")}
+        if self.has_class("-narrow"):  # 80x24: a line a key, under the answer
+            return Text(
+                f"⇧+arrows: draw\n{keys['follow']}: Inspector\n{keys['follow(0)']}: labelled",
+                end="",
+            )
         return Text(
             "Left button draws, right erases; or the arrows and "
             f"{keys['paint']}, shift+arrows draw. {keys['follow']}: follow it through the net "
