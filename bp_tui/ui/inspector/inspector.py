@@ -33,7 +33,7 @@ from bp_tui.ui.bindings import keys_for
 from bp_tui.ui.colours import theme_color
 from bp_tui.ui.inspector.graph_view import draw
 from bp_tui.ui.inspector.inspector_detail import edges_table, network_summary, node_detail
-from bp_tui.ui.inspector.inspector_unit import Colours, shown_unit, unit_picture
+from bp_tui.ui.inspector.inspector_unit import Colours, first_weights, shown_unit, unit_picture
 from bp_tui.ui.messages import InspectionWanted
 from bp_tui.ui.screens.inspector_edit import InputEditForm
 from bp_tui.ui.widgets.closing import unless_closing
@@ -488,7 +488,7 @@ class Inspector(VerticalScroll, can_focus=True):
             self.positions[3] = -1
         if self.follow and new is not None and self.positions[3] < 0:
             # Following from step 0 would show "nothing computed" batch after batch: the
-            # whole step training took, forward and back, down to dW1, is what to follow.
+            # whole step training took, forward and back to the first layer, is what to follow.
             self.positions[3] = len(new.steps) - 1
         self.redraw()
 
@@ -554,7 +554,10 @@ class Inspector(VerticalScroll, can_focus=True):
         self.unit = shown_unit(trace, shown + delta)
         self.redraw()
         if self.k != len(trace.steps) - 1:  # the picture is at the last step: say where it is
-            self.notify(f"unit {self.unit}: its dW1 picture is at the last step (End)", timeout=3)
+            weights = first_weights(trace)  # the trace names its parameters
+            self.notify(
+                f"unit {self.unit}: the picture of d {weights} is at the last step (End)", timeout=3
+            )
 
     # ---- the mouse ------------------------------------------------------------------------------
 
