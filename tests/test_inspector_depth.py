@@ -80,8 +80,7 @@ async def test_every_step_keeps_its_node_in_view(size):
         trace = inspector.trace
         for k in range(len(trace.steps)):
             inspector.step_to(k)
-            await pilot.pause()
-            inspector.query_one("#insp-graph-view").render()
+            inspector.query_one("#insp-graph-view").render()  # draws, and places the focus
             left, right = inspector.focus_columns
             assert 0 <= left and right < inspector.graph_width(), (k, trace.steps[k].node)
             picture = inspector.query_one("#insp-graph-view").render().plain
