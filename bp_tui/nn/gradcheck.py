@@ -98,6 +98,12 @@ class ParamCheck:
         """The rel err as the tables print it; "–" when no element could be judged."""
         return "–" if self.unjudged else self.shown(self.rel_error, spec)
 
+    def verdict(self, exact: bool) -> str:
+        """The verdict as the tables show it: the mark, and what it judged but where exact mode's
+        rel err alone decided (its figure is in the rel err column)."""
+        plain = exact and not self.within_noise and not self.unjudged
+        return self.mark if plain else f"{self.mark} {self.verdict_figure}"
+
     @property
     def verdict_figure(self) -> str:
         """What the verdict judged: the rel err, or the largest |diff| under the floor."""

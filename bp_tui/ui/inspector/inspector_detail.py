@@ -242,14 +242,12 @@ def network_summary(
             kinked.append(f"{name} {check.kinked:,}")
         if check.checked:
             sampled.append(f"{name} {check.checked:,} of {check.size:,}")
-        plain = report.exact and not check.within_noise and not check.unjudged
-        verdict = check.mark if plain else f"{check.mark} {check.verdict_figure}"
         table.add_row(
             Text(name, _st(palette, "bold")),
             backprop,
             Text(check.shown(check.mean_abs_diff), figures),
             Text(check.shown_rel_error(), figures),
-            Text(verdict, _st(palette, "ok" if check.passed else "bad")),
+            Text(check.verdict(report.exact), _st(palette, "ok" if check.passed else "bad")),
         )
     head = Text("backprop vs. numerical gradients", _st(palette, "muted"))
     if report is None:

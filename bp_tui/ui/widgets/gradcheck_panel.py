@@ -29,10 +29,7 @@ def batch_text(report: GradCheckReport) -> str:
 
 def verdict_cell(check, exact: bool) -> Text:
     """✔ or ✖ by the one rule; in book mode with the rel err that rule judged."""
-    mark = check.mark
-    style = "green" if check.passed else "bold red"
-    plain = exact and not check.within_noise and not check.unjudged
-    return Text(mark if plain else f"{mark} {check.verdict_figure}", style=style)
+    return Text(check.verdict(exact), style="green" if check.passed else "bold red")
 
 
 def full_table(report: GradCheckReport) -> Table:
